@@ -1,0 +1,94 @@
+"""The context snapshot, recent changes and published updates: facts services pass through ports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Fact(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    value: str
+    url: str = ""
+
+
+class ContextSnapshot(BaseModel):
+    """Metrics, logs, traces and deploys around an alert, as the Telemetry port found them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    metrics: tuple[Fact, ...] = ()
+    logs: tuple[Fact, ...] = ()
+    traces: tuple[Fact, ...] = ()
+    deploys: tuple[Fact, ...] = ()
+    links: dict[str, str] = Field(default_factory=dict)
+    taken_at: datetime | None = None
+
+
+class Change(BaseModel):
+    """A code change (commit or merged pull request) from the CodeHost port."""
+
+    model_config = ConfigDict(frozen=True)
+
+    repo: str
+    sha: str
+    title: str
+    author: str
+    at: datetime
+    url: str = ""
+
+
+class PublicStatus(StrEnum):
+    """Statuspage's incident statuses, the words customers see."""
+
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+
+
+class Impact(StrEnum):
+    NONE = "none"
+    MINOR = "minor"
+    MAJOR = "major"
+    CRITICAL = "critical"
+
+
+class PublishRequest(BaseModel):
+    """One approved update on its way to the public status page.
+
+    `key` (draft id and version) lets an adapter find an update it already published, which is
+    how a crash between publish and record is recovered without a second public post.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    incident_name: str
+    body: str
+    status: PublicStatus
+    impact: Impact
+    components: tuple[str, ...] = ()
+    status_page_incident_id: str | None = None
+
+
+class PublishedUpdate(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    status_page_incident_id: str
+    update_id: str
+    url: str = ""
+    published_at: datetime
+
+
+class FiledPostmortem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    url: str
+    key: str

@@ -1,0 +1,30 @@
+"""Errors the domain and the ports raise; adapters translate vendor errors into these."""
+
+
+class IncidentResponseError(Exception):
+    """Base class for every error this package raises on purpose."""
+
+
+class IllegalTransition(IncidentResponseError):
+    """An incident was asked to move to a status its current status cannot reach."""
+
+
+class ConcurrentUpdate(IncidentResponseError):
+    """A compare-and-set write lost: someone else saved a newer version first."""
+
+
+class AlreadyExists(IncidentResponseError):
+    """A create-if-absent write found the key already taken."""
+
+
+class NotFound(IncidentResponseError):
+    """The thing asked for does not exist."""
+
+
+class InvalidAlert(IncidentResponseError):
+    """An alert body could not be understood; the message names the bad field."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem

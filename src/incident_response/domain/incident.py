@@ -1,0 +1,211 @@
+"""The incident: its status machine and the facts the war room is built from."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from incident_response.domain.alert import Alert, AlertEventKind, AlertSource, Severity
+from incident_response.domain.errors import IllegalTransition
+from incident_response.domain.status_update import StatusDraft
+
+
+class IncidentStatus(StrEnum):
+    ALERT_RECEIVED = "alert_received"
+    ASSEMBLING = "assembling"
+    ASSEMBLED = "assembled"
+    MITIGATED = "mitigated"
+    RESOLVED = "resolved"
+    ASSEMBLY_FAILED = "assembly_failed"
+
+    @property
+    def is_open(self) -> bool:
+        return self is not IncidentStatus.RESOLVED
+
+
+S = IncidentStatus
+
+TRANSITIONS: Mapping[IncidentStatus, frozenset[IncidentStatus]] = {
+    S.ALERT_RECEIVED: frozenset({S.ASSEMBLING, S.MITIGATED, S.RESOLVED}),
+    S.ASSEMBLING: frozenset({S.ASSEMBLED, S.ASSEMBLY_FAILED, S.MITIGATED, S.RESOLVED}),
+    S.ASSEMBLED: frozenset({S.MITIGATED, S.RESOLVED}),
+    # a re-fired alert group takes a mitigated incident back to work
+    S.MITIGATED: frozenset({S.ASSEMBLED, S.RESOLVED}),
+    # assembly can be retried by hand, and a failed room can still be resolved
+    S.ASSEMBLY_FAILED: frozenset({S.ASSEMBLING, S.RESOLVED}),
+    S.RESOLVED: frozenset(),
+}
+
+
+def can_transition(current: IncidentStatus, target: IncidentStatus) -> bool:
+    return target in TRANSITIONS[current]
+
+
+class ChannelRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    url: str = ""
+
+
+class Responder(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    email: str
+    name: str = ""
+    chat_id: str = ""
+    role: str = "responder"  # "primary", "secondary", "team", "invited"
+
+
+class ChecklistItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    text: str
+    done: bool = False
+    done_by: str | None = None
+    done_at: datetime | None = None
+
+
+class AttachedAlert(BaseModel):
+    """An alert delivery that belongs to this incident (the first one, storms and re-fires)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    alert_group_key: str
+    delivery_id: str
+    title: str
+    kind: AlertEventKind
+    at: datetime
+
+
+class StatusPageRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    incident_id: str
+    url: str = ""
+
+
+class PostmortemRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    url: str
+
+
+def incident_id_for(delivery_id: str) -> str:
+    """Incident ids derive from the first delivery, so a redelivered alert finds its incident."""
+    return "inc-" + hashlib.sha256(delivery_id.encode()).hexdigest()[:10]
+
+
+class Incident(BaseModel):
+    """An incident. Immutable: every change returns a new value with the same version.
+
+    The store bumps `version` on a successful compare-and-set save.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    version: int = 0
+    status: IncidentStatus = IncidentStatus.ALERT_RECEIVED
+    severity: Severity
+    title: str
+    source: AlertSource
+    alert_group_id: str
+    alert_group_key: str
+    grouping_key: str = ""
+    service: str = "unknown"
+    labels: dict[str, str] = Field(default_factory=dict)
+    links: dict[str, str] = Field(default_factory=dict)
+    created_at: datetime
+    updated_at: datetime
+    assembled_at: datetime | None = None
+    mitigated_at: datetime | None = None
+    resolved_at: datetime | None = None
+    channel: ChannelRef | None = None
+    ic: str | None = Field(default=None, description="E-mail of the incident commander.")
+    responders: tuple[Responder, ...] = ()
+    checklist: tuple[ChecklistItem, ...] = ()
+    alerts: tuple[AttachedAlert, ...] = ()
+    drafts: tuple[StatusDraft, ...] = ()
+    status_page: StatusPageRef | None = None
+    postmortem: PostmortemRef | None = None
+    assembly_steps: dict[str, Any] = Field(
+        default_factory=dict, description="Completed war-room assembly steps and their results."
+    )
+    nudges_silenced: bool = False
+    unanswered_nudges: int = 0
+    previous_incident_id: str | None = None
+
+    @classmethod
+    def open_from(cls, alert: Alert, *, grouping_key: str, now: datetime) -> Self:
+        return cls(
+            id=incident_id_for(alert.delivery_id),
+            severity=alert.severity,
+            title=alert.title,
+            source=alert.source,
+            alert_group_id=alert.alert_group_id,
+            alert_group_key=alert.alert_group_key,
+            grouping_key=grouping_key,
+            service=alert.service,
+            labels=dict(alert.labels),
+            links=dict(alert.links),
+            created_at=now,
+            updated_at=now,
+            alerts=(attached(alert),),
+        )
+
+    def transition(self, target: IncidentStatus, *, at: datetime) -> Self:
+        """Move to `target`, stamping the time the status is about; illegal moves raise."""
+        if not can_transition(self.status, target):
+            raise IllegalTransition(f"incident {self.id}: {self.status} -> {target} is not allowed")
+        stamps: dict[str, Any] = {"status": target, "updated_at": at}
+        if target is IncidentStatus.ASSEMBLED and self.assembled_at is None:
+            stamps["assembled_at"] = at
+        elif target is IncidentStatus.MITIGATED:
+            stamps["mitigated_at"] = at
+        elif target is IncidentStatus.RESOLVED:
+            stamps["resolved_at"] = at
+        return self.model_copy(update=stamps)
+
+    def attach(self, alert: Alert, *, at: datetime) -> Self:
+        """Record another delivery on this incident; a delivery already attached changes nothing."""
+        if any(a.delivery_id == alert.delivery_id for a in self.alerts):
+            return self
+        # the worst alert in a storm sets the severity
+        severity = min(self.severity, alert.severity, key=lambda s: s.rank)
+        return self.model_copy(
+            update={
+                "alerts": (*self.alerts, attached(alert)),
+                "severity": severity,
+                "updated_at": at,
+            }
+        )
+
+    def update(self, **changes: Any) -> Self:
+        """A copy with `changes`; validation is the caller's (the services own the rules)."""
+        return self.model_copy(update=changes)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.is_open
+
+    def draft(self, draft_id: str) -> StatusDraft | None:
+        return next((d for d in self.drafts if d.id == draft_id), None)
+
+
+def attached(alert: Alert) -> AttachedAlert:
+    return AttachedAlert(
+        alert_group_key=alert.alert_group_key,
+        delivery_id=alert.delivery_id,
+        title=alert.title,
+        kind=alert.kind,
+        at=alert.received_at,
+    )

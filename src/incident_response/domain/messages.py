@@ -1,0 +1,65 @@
+"""Messages that travel on the EventQueue: a type, the incident (or group) and a JSON payload."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EventType(StrEnum):
+    ALERT_RECEIVED = "ALERT_RECEIVED"
+    ALERT_RESOLVED = "ALERT_RESOLVED"
+    STATUS_UPDATE_NUDGE = "STATUS_UPDATE_NUDGE"
+    SLA_CHECK = "SLA_CHECK"
+
+
+class QueueMessage(BaseModel):
+    """The body of one queue message. `payload` is the event type's own JSON document."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+    trace: dict[str, str] = Field(default_factory=dict, description="W3C trace context carrier.")
+
+
+class Delivery(BaseModel):
+    """A received message: the body, the handle to ack it with, and how often it was received."""
+
+    model_config = ConfigDict(frozen=True)
+
+    message_id: str
+    receipt: str
+    group_id: str
+    body: QueueMessage
+    receive_count: int
+    sent_at: datetime
+
+
+class DeadLetter(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    message_id: str
+    group_id: str
+    body: QueueMessage
+    receive_count: int
+    dead_at: datetime
+    last_error: str | None = None
+
+
+class Schedule(BaseModel):
+    """A durable recurring timer that sends `message` to the queue every `every_seconds`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    every_seconds: float
+    message: QueueMessage
+    group_id: str
+    next_fire_at: datetime
+    enabled: bool = True
+    fired_count: int = 0
+    once: bool = Field(default=False, description="Fire once at next_fire_at, then delete.")

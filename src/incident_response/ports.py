@@ -1,0 +1,288 @@
+"""The ports: what the core needs from the world, as Protocols.
+
+Every port has a conformance suite under `tests/contract/`; an adapter is done when it passes it.
+The core depends on these and never on an adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+from incident_response.domain.alert import Alert
+from incident_response.domain.audit import AuditEvent, AuditEventType, AuditRecord, ChainReport
+from incident_response.domain.chat import ChatMessage, InviteResult
+from incident_response.domain.context import (
+    Change,
+    ContextSnapshot,
+    FiledPostmortem,
+    PublishedUpdate,
+    PublishRequest,
+)
+from incident_response.domain.incident import ChannelRef, Incident, IncidentStatus
+from incident_response.domain.messages import DeadLetter, Delivery, QueueMessage, Schedule
+from incident_response.domain.people import OnCallShift, Person
+
+
+@runtime_checkable
+class IncidentStore(Protocol):
+    """Incidents and the alert deliveries that opened or joined them."""
+
+    async def create(self, incident: Incident) -> Incident:
+        """Store a new incident at version 1; raises AlreadyExists if the id is taken."""
+        ...
+
+    async def get(self, incident_id: str, *, consistent: bool = True) -> Incident | None: ...
+
+    async def save(self, incident: Incident) -> Incident:
+        """Compare-and-set on `incident.version`: store it as version + 1 and return that.
+
+        Raises ConcurrentUpdate when the stored version is not `incident.version`.
+        """
+        ...
+
+    async def find_by_alert_group(self, alert_group_key: str) -> Incident | None:
+        """The most recently created incident for an alert group, open or not."""
+        ...
+
+    async def find_by_channel(self, channel_id: str) -> Incident | None: ...
+
+    async def find_open_by_grouping_key(
+        self, grouping_key: str, since: datetime
+    ) -> Incident | None:
+        """The newest open incident with this grouping key created at or after `since`."""
+        ...
+
+    async def count_created_since(self, since: datetime) -> int: ...
+
+    async def recent(
+        self, *, statuses: Sequence[IncidentStatus] | None = None, limit: int = 100
+    ) -> list[Incident]:
+        """Newest first."""
+        ...
+
+    async def record_alert(self, alert: Alert) -> bool:
+        """Keep an alert delivery, once per `alert.delivery_id`; True when it was new."""
+        ...
+
+    async def alert_processed(self, delivery_id: str) -> bool: ...
+
+    async def mark_alert_processed(self, delivery_id: str, incident_id: str) -> None: ...
+
+
+@runtime_checkable
+class AuditLog(Protocol):
+    """Append-only, idempotent per (incident, key), hash-chained per incident."""
+
+    async def append(self, event: AuditEvent) -> AuditRecord:
+        """Append and return the stored record, or return the record already stored for the key."""
+        ...
+
+    async def records(self, incident_id: str) -> list[AuditRecord]:
+        """The incident's records in chain order, read consistently."""
+        ...
+
+    async def find(self, incident_id: str, type: AuditEventType) -> list[AuditRecord]:
+        """Records of one type, read consistently (the approval gate relies on it)."""
+        ...
+
+    async def verify(self, incident_id: str | None = None) -> ChainReport:
+        """Check one incident's chain, or every chain."""
+        ...
+
+    async def incident_ids(self) -> list[str]: ...
+
+
+@runtime_checkable
+class EventQueue(Protocol):
+    """SQS FIFO semantics: FIFO per group, at-least-once, visibility timeout, dead letters."""
+
+    async def send(
+        self, message: QueueMessage, *, group_id: str, dedup_id: str, delay_seconds: float = 0
+    ) -> bool:
+        """Enqueue; False when a message with `dedup_id` was sent within the dedup window."""
+        ...
+
+    async def receive(
+        self, *, max_messages: int = 10, visibility_timeout: float = 30, wait_seconds: float = 0
+    ) -> list[Delivery]:
+        """At most one in-flight message per group; messages of a group come out in send order."""
+        ...
+
+    async def ack(self, delivery: Delivery) -> None:
+        """Delete the message; a stale receipt (the message was redelivered) is ignored."""
+        ...
+
+    async def retry(self, delivery: Delivery, *, error: str, delay_seconds: float = 0) -> None:
+        """Make the message visible again after `delay_seconds`, or dead-letter it if it has been
+        received the configured maximum number of times."""
+        ...
+
+    async def dead_letters(self) -> list[DeadLetter]: ...
+
+    async def depth(self) -> int:
+        """Messages waiting or in flight (not dead-lettered)."""
+        ...
+
+
+@runtime_checkable
+class Scheduler(Protocol):
+    """Durable recurring timers that send a message to the queue when due (EventBridge Scheduler)."""
+
+    async def put(self, schedule: Schedule) -> None:
+        """Create or replace the schedule named `schedule.name`."""
+        ...
+
+    async def get(self, name: str) -> Schedule | None: ...
+
+    async def enable(self, name: str) -> None: ...
+
+    async def disable(self, name: str) -> None:
+        """Stop firing but keep the schedule."""
+        ...
+
+    async def delete(self, name: str) -> None: ...
+
+    async def schedules(self, prefix: str = "") -> list[Schedule]: ...
+
+
+@runtime_checkable
+class Chat(Protocol):
+    """The war-room surface: Slack in production, the built-in console otherwise."""
+
+    async def create_channel(self, *, name: str, incident_id: str) -> ChannelRef:
+        """Create a private channel. If `name` is taken by this incident's own channel, return
+        that channel instead of failing (a retried assembly must never make a second one)."""
+        ...
+
+    async def invite(self, channel_id: str, user_ids: Sequence[str]) -> InviteResult: ...
+
+    async def post(self, channel_id: str, message: ChatMessage) -> str:
+        """Post and return the message id; idempotent per `message.key` within the channel."""
+        ...
+
+    async def update(self, channel_id: str, message_id: str, message: ChatMessage) -> None: ...
+
+    async def pin(self, channel_id: str, message_id: str) -> None: ...
+
+    async def set_topic(self, channel_id: str, topic: str) -> None: ...
+
+    async def add_bookmark(self, channel_id: str, *, title: str, url: str) -> None: ...
+
+    async def archive(self, channel_id: str) -> None: ...
+
+    async def send_direct(self, user_id: str, message: ChatMessage) -> None:
+        """A direct message to one person, for escalations outside the room."""
+        ...
+
+    async def user_id_for(self, person: Person) -> str | None:
+        """The person's chat id, from the roster or a cached lookup by e-mail."""
+        ...
+
+
+@runtime_checkable
+class Directory(Protocol):
+    """Who works here and in which team (WorkOS in production, the roster otherwise)."""
+
+    async def person(self, email: str) -> Person | None: ...
+
+    async def person_by_chat_id(self, chat_id: str) -> Person | None: ...
+
+    async def team_members(self, team: str) -> list[Person]: ...
+
+    async def team_for_service(self, service: str) -> str | None: ...
+
+    async def people(self) -> list[Person]: ...
+
+
+@runtime_checkable
+class OnCall(Protocol):
+    """Who is on call for a service now (Grafana OnCall in production, the roster otherwise)."""
+
+    async def shift(self, service: str, *, at: datetime) -> OnCallShift: ...
+
+
+@runtime_checkable
+class Telemetry(Protocol):
+    """Metrics, logs, traces and deploys around an alert (Grafana Cloud in production)."""
+
+    async def snapshot(self, incident: Incident, *, at: datetime) -> ContextSnapshot: ...
+
+
+@runtime_checkable
+class StatusPage(Protocol):
+    """The public status page. Only the StatusUpdateGate may call `publish` (CI enforces it)."""
+
+    async def publish(self, request: PublishRequest) -> PublishedUpdate:
+        """Create the public incident (first update) or add an update to it."""
+        ...
+
+    async def find_published(self, key: str) -> PublishedUpdate | None:
+        """The update published earlier with this key, if any (crash recovery)."""
+        ...
+
+
+@runtime_checkable
+class IssueTracker(Protocol):
+    """Where postmortems are filed (Linear in production, Markdown files otherwise)."""
+
+    async def file_postmortem(self, *, key: str, title: str, body: str) -> FiledPostmortem:
+        """File once per `key`; filing the same key again returns the first one."""
+        ...
+
+    async def find_postmortem(self, key: str) -> FiledPostmortem | None: ...
+
+
+@runtime_checkable
+class CodeHost(Protocol):
+    """Recent changes for the postmortem's deploy timeline (GitHub in production)."""
+
+    async def recent_changes(
+        self, *, service: str, since: datetime, until: datetime
+    ) -> list[Change]: ...
+
+
+class StatusContext(BaseModel):
+    """The facts a status update may be drafted from: nothing else reaches the drafter."""
+
+    model_config = ConfigDict(frozen=True)
+
+    incident: Incident
+    public_status: str
+    previous_updates: tuple[str, ...] = ()
+
+
+class PostmortemContext(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    incident: Incident
+    timeline: tuple[AuditRecord, ...]
+    changes: tuple[Change, ...] = ()
+    published_updates: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class LLM(Protocol):
+    """Drafts text for people to review; never publishes anything itself."""
+
+    async def draft_status_update(self, context: StatusContext) -> str: ...
+
+    async def draft_postmortem(self, context: PostmortemContext) -> str: ...
+
+
+class SecretValue(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    value: str
+    version: str
+    previous: str | None = None  # the prior value, accepted while a rotation is under way
+
+
+@runtime_checkable
+class Secrets(Protocol):
+    async def get(self, name: str, *, refresh: bool = False) -> SecretValue:
+        """The secret's current value; `refresh` bypasses any cache (after a failed check)."""
+        ...
