@@ -1,0 +1,246 @@
+"""Settings, validated once at start-up.
+
+Every integration is enabled by its own variables and falls back to its embedded adapter when they
+are absent. A half-configured integration (some of its required variables set, others not) stops
+start-up with a message naming what is missing, because silently falling back would send a real
+incident's war room to the wrong place.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from incident_response.domain.alert import DEFAULT_SEVERITY_MAP, Severity
+
+
+@dataclass(frozen=True)
+class Integration:
+    """One vendor integration: the variables that switch it on and the port it serves."""
+
+    name: str
+    ports: tuple[str, ...]
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+
+# The variables of the original service, grouped by the integration they enable. AWS_REGION is
+# shared by the AWS integrations and switches none of them on by itself.
+INTEGRATIONS: tuple[Integration, ...] = (
+    Integration("slack", ("Chat",), ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"), ("SLACK_APP_TOKEN",)),
+    Integration("grafana-oncall", ("OnCall",), ("GRAFANA_ONCALL_TOKEN",)),
+    Integration("grafana-cloud", ("Telemetry",), ("GRAFANA_CLOUD_TOKEN", "GRAFANA_CLOUD_ORG_ID")),
+    Integration("statuspage", ("StatusPage",), ("STATUSPAGE_API_KEY", "STATUSPAGE_PAGE_ID")),
+    Integration("linear", ("IssueTracker",), ("LINEAR_API_KEY", "LINEAR_TEAM_ID"), ("LINEAR_PROJECT_ID",)),
+    Integration("workos", ("Directory",), ("WORKOS_API_KEY", "WORKOS_TEAM_GROUP_MAP")),
+    Integration("github", ("CodeHost",), ("GITHUB_TOKEN", "GITHUB_ORG_SLUG", "GITHUB_REPO_NAMES")),
+    Integration(
+        "dynamodb", ("IncidentStore", "AuditLog"), ("INCIDENTS_TABLE_NAME", "AUDIT_TABLE_NAME", "AWS_REGION")
+    ),
+    Integration(
+        "sqs",
+        ("EventQueue",),
+        ("INCIDENT_EVENTS_QUEUE_URL", "AWS_REGION"),
+        ("NUDGE_EVENTS_QUEUE_URL", "SLA_CHECK_QUEUE_URL"),
+    ),
+    Integration("eventbridge-scheduler", ("Scheduler",), ("SCHEDULER_ROLE_ARN", "AWS_REGION")),
+    Integration("secrets-manager", ("Secrets",), ("GRAFANA_ONCALL_HMAC_SECRET_ID", "AWS_REGION")),
+)
+
+# Variables that, when set, mean the operator meant to enable that integration.
+_SHARED = {"AWS_REGION"}
+
+PORTS: tuple[str, ...] = (
+    "IncidentStore",
+    "AuditLog",
+    "EventQueue",
+    "Scheduler",
+    "Chat",
+    "Directory",
+    "OnCall",
+    "Telemetry",
+    "StatusPage",
+    "IssueTracker",
+    "CodeHost",
+    "LLM",
+    "Secrets",
+)
+
+
+class ConfigurationError(Exception):
+    """Settings that cannot run; the message says which variable to set or fix."""
+
+
+Role = Literal["all", "webhook", "processor"]
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, env_file=None)
+
+    # --- the original service's variables -------------------------------------------------
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    grafana_oncall_token: SecretStr | None = None
+    grafana_cloud_token: SecretStr | None = None
+    grafana_cloud_org_id: str | None = None
+    statuspage_api_key: SecretStr | None = None
+    statuspage_page_id: str | None = None
+    linear_api_key: SecretStr | None = None
+    linear_project_id: str | None = None
+    linear_team_id: str | None = None
+    workos_api_key: SecretStr | None = None
+    workos_team_group_map: str | None = None
+    github_token: SecretStr | None = None
+    github_org_slug: str | None = None
+    github_repo_names: str | None = None
+    incidents_table_name: str | None = None
+    audit_table_name: str | None = None
+    incident_events_queue_url: str | None = None
+    nudge_events_queue_url: str | None = None
+    sla_check_queue_url: str | None = None
+    scheduler_role_arn: str | None = None
+    aws_region: str | None = None
+    grafana_oncall_hmac_secret_id: str | None = None
+
+    # --- this implementation's own -------------------------------------------------------
+    incident_response_data_dir: Path = Field(default=Path(".incident-response"))
+    incident_response_webhook_secret: SecretStr | None = None
+    incident_response_webhook_secret_previous: SecretStr | None = Field(
+        default=None, description="The old secret, still accepted while a rotation is under way."
+    )
+    incident_response_base_url: str | None = Field(
+        default=None, description="Public URL of this service, for links in chat and postmortems."
+    )
+    incident_response_log_level: str = "info"
+    incident_response_max_body_bytes: int = Field(default=1_048_576, gt=0)
+    incident_response_grouping_labels: str = Field(
+        default="service,alertname", description="Labels whose values group an alert storm."
+    )
+    incident_response_storm_window_seconds: float = Field(default=600, ge=0)
+    incident_response_max_new_incidents_per_minute: int = Field(default=10, ge=1)
+    incident_response_severity_map: str | None = Field(
+        default=None, description='JSON mapping of label values to P1-P4, e.g. {"sev0": "P1"}.'
+    )
+    incident_response_nudge_interval_seconds: float = Field(default=900, gt=0)
+    incident_response_approvers: str = Field(
+        default="", description="Comma-separated e-mails allowed to approve besides the IC."
+    )
+    incident_response_queue_max_receives: int = Field(default=5, ge=1)
+    incident_response_processor_concurrency: int = Field(default=16, ge=1)
+
+    @field_validator("incident_response_log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.lower()
+        if level not in {"debug", "info", "warning", "error"}:
+            raise ValueError("must be one of debug, info, warning, error")
+        return level
+
+    @field_validator("incident_response_severity_map")
+    @classmethod
+    def _valid_severity_map(cls, value: str | None) -> str | None:
+        if value is not None:
+            _parse_severity_map(value)
+        return value
+
+    @model_validator(mode="after")
+    def _no_half_configured_integration(self) -> Settings:
+        problems = [problem for i in INTEGRATIONS if (problem := self._half_configured(i))]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _half_configured(self, integration: Integration) -> str | None:
+        given = [v for v in integration.required + integration.optional if self.value_of(v)]
+        if not [v for v in given if v not in _SHARED]:
+            return None
+        missing = [v for v in integration.required if not self.value_of(v)]
+        if not missing:
+            return None
+        return (
+            f"{integration.name} is half-configured: {', '.join(given)} set but "
+            f"{', '.join(missing)} missing"
+        )
+
+    def value_of(self, variable: str) -> str | None:
+        value: Any = getattr(self, variable.lower())
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        return str(value) if value not in (None, "") else None
+
+    def enabled(self, integration_name: str) -> bool:
+        integration = next(i for i in INTEGRATIONS if i.name == integration_name)
+        return all(self.value_of(v) for v in integration.required)
+
+    # --- derived, typed views -------------------------------------------------------------
+    @property
+    def data_dir(self) -> Path:
+        return self.incident_response_data_dir
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "incident-response.sqlite3"
+
+    @property
+    def roster_path(self) -> Path:
+        return self.data_dir / "roster.yaml"
+
+    @property
+    def grouping_labels(self) -> tuple[str, ...]:
+        return tuple(x.strip() for x in self.incident_response_grouping_labels.split(",") if x.strip())
+
+    @property
+    def severity_map(self) -> dict[str, Severity]:
+        mapping = dict(DEFAULT_SEVERITY_MAP)
+        if self.incident_response_severity_map:
+            mapping.update(_parse_severity_map(self.incident_response_severity_map))
+        return mapping
+
+    @property
+    def approvers(self) -> frozenset[str]:
+        return frozenset(
+            e.strip().lower() for e in self.incident_response_approvers.split(",") if e.strip()
+        )
+
+
+def _parse_severity_map(raw: str) -> dict[str, Severity]:
+    try:
+        doc = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg})") from exc
+    if not isinstance(doc, dict):
+        raise ValueError('must be a JSON object such as {"sev0": "P1"}')
+    try:
+        return {str(k).lower(): Severity(str(v).upper()) for k, v in doc.items()}
+    except ValueError as exc:
+        raise ValueError("values must be P1, P2, P3 or P4") from exc
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the settings; raise ConfigurationError with a readable message."""
+    try:
+        if environ is None:
+            return Settings()
+        lowered = {k.lower(): v for k, v in environ.items()}
+        known = {name for name in Settings.model_fields}
+        return Settings.model_validate({k: v for k, v in lowered.items() if k in known})
+    except ValidationError as exc:
+        raise ConfigurationError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        location = ".".join(str(p) for p in error["loc"]).upper()
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{location}: {message}" if location else message)
+    return "invalid configuration: " + "; ".join(lines)

@@ -1,0 +1,1 @@
+"""Queue event handlers, one module per event type, dispatched by the EventRegistry."""

@@ -1,0 +1,41 @@
+"""ALERT_RECEIVED: open an incident (or attach to one) and assemble its war room."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from incident_response.domain.alert import Alert
+from incident_response.domain.incident import Incident, IncidentStatus
+from incident_response.domain.messages import EventType
+
+
+class Opening(Protocol):
+    @property
+    def incident(self) -> Incident | None: ...
+
+
+class Opener(Protocol):
+    async def open_or_attach(self, alert: Alert) -> Opening: ...
+
+
+class Assembler(Protocol):
+    async def assemble(self, incident_id: str) -> Incident: ...
+
+
+NEEDS_ASSEMBLY = frozenset({IncidentStatus.ALERT_RECEIVED, IncidentStatus.ASSEMBLING})
+
+
+class AlertReceived:
+    event_type = EventType.ALERT_RECEIVED.value
+
+    def __init__(self, *, opener: Opener, assembler: Assembler | None) -> None:
+        self._opener = opener
+        self._assembler = assembler
+
+    async def handle(self, payload: Mapping[str, Any]) -> None:
+        outcome = await self._opener.open_or_attach(Alert.model_validate(payload))
+        incident = outcome.incident
+        # Also on a redelivered (duplicate) alert: the saga resumes where a crash left it.
+        if self._assembler is not None and incident is not None and incident.status in NEEDS_ASSEMBLY:
+            await self._assembler.assemble(incident.id)

@@ -1,0 +1,138 @@
+"""The processor: drains the EventQueue through the EventRegistry and fires due timers.
+
+Messages are acked only after their handler returns, so a crash (even SIGKILL) mid-handler leaves
+the message to reappear after its visibility timeout: at-least-once, with idempotent handlers.
+A failed handler's message is retried with backoff and dead-lettered after the queue's maximum.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+from incident_response.domain.messages import Delivery
+from incident_response.events.registry import EventRegistry, UnknownEvent
+from incident_response.ports import EventQueue
+from incident_response.telemetry.logging import get_logger
+
+log = get_logger(__name__)
+
+TimerTick = Callable[[], Awaitable[int]]
+
+
+class Processor:
+    def __init__(
+        self,
+        *,
+        queue: EventQueue,
+        registry: EventRegistry,
+        fire_timers: TimerTick | None = None,
+        concurrency: int = 16,
+        visibility_timeout: float = 60,
+        idle_wait: float = 0.05,
+        retry_base_delay: float = 1.0,
+        timer_interval: float = 1.0,
+    ) -> None:
+        self._queue = queue
+        self._registry = registry
+        self._fire_timers = fire_timers
+        self._concurrency = concurrency
+        self._visibility_timeout = visibility_timeout
+        self._idle_wait = idle_wait
+        self._retry_base_delay = retry_base_delay
+        self._timer_interval = timer_interval
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+        self.processed = 0
+        self.failed = 0
+
+    def start(self) -> None:
+        if self._loop_task is None:
+            self._loop_task = asyncio.create_task(self.run(), name="processor")
+
+    async def stop(self, *, grace_seconds: float = 20) -> None:
+        """Stop taking messages and let in-flight handlers finish (graceful shutdown)."""
+        self._stopping.set()
+        if self._loop_task is not None:
+            await self._loop_task
+            self._loop_task = None
+        if self._in_flight:
+            log.info("processor.draining", in_flight=len(self._in_flight))
+            _, pending = await asyncio.wait(self._in_flight, timeout=grace_seconds)
+            for task in pending:
+                # not acked: the queue redelivers it after the visibility timeout
+                task.cancel()
+
+    async def run(self) -> None:
+        last_tick = 0.0
+        while not self._stopping.is_set():
+            try:
+                now = time.monotonic()
+                if self._fire_timers is not None and now - last_tick >= self._timer_interval:
+                    last_tick = now
+                    await self._fire_timers()
+                free = self._concurrency - len(self._in_flight)
+                deliveries = (
+                    await self._queue.receive(
+                        max_messages=min(free, 10), visibility_timeout=self._visibility_timeout
+                    )
+                    if free > 0
+                    else []
+                )
+            except Exception:
+                log.exception("processor.receive_failed")
+                deliveries = []
+            for delivery in deliveries:
+                task = asyncio.create_task(self._handle(delivery), name=f"event:{delivery.message_id}")
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+            if not deliveries:
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), timeout=self._idle_wait)
+                except TimeoutError:
+                    pass
+
+    async def drain(self, *, timeout: float = 10) -> None:
+        """Process until the queue is empty (tests and the benchmark use this)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if await self._queue.depth() == 0 and not self._in_flight:
+                return
+            await asyncio.sleep(0.01)
+        raise TimeoutError("queue did not drain in time")
+
+    async def _handle(self, delivery: Delivery) -> None:
+        started = time.perf_counter()
+        event_type = delivery.body.type
+        try:
+            await self._registry.dispatch(delivery.body)
+        except UnknownEvent as exc:
+            self.failed += 1
+            log.error("event.unknown", event_type=event_type, message_id=delivery.message_id)
+            await self._queue.retry(delivery, error=str(exc), delay_seconds=self._backoff(delivery))
+            return
+        except Exception as exc:
+            self.failed += 1
+            log.exception(
+                "event.failed",
+                event_type=event_type,
+                message_id=delivery.message_id,
+                receive_count=delivery.receive_count,
+            )
+            await self._queue.retry(
+                delivery, error=f"{type(exc).__name__}: {exc}", delay_seconds=self._backoff(delivery)
+            )
+            return
+        await self._queue.ack(delivery)
+        self.processed += 1
+        log.info(
+            "event.processed",
+            event_type=event_type,
+            group_id=delivery.group_id,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+
+    def _backoff(self, delivery: Delivery) -> float:
+        return float(self._retry_base_delay * 2 ** max(delivery.receive_count - 1, 0))
