@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""CI guard for the architecture's import rules (stdlib only).
+
+- The core (domain, ports, services, commands, events, intake) imports no adapter and no vendor SDK.
+- The domain imports nothing outside the domain.
+- An adapter package imports no other adapter package; the embedded database module is the one
+  shared piece (the console and built-in status page live in the embedded default's SQLite file).
+- Only the StatusUpdateGate calls a StatusPage's publish (scripts/check_publish_callers.py).
+
+Exits 1 naming file:line for every violation.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "src" / "incident_response"
+CORE = ("domain", "services", "commands", "events", "intake", "ports.py")
+VENDOR_SDKS = (
+    "slack_sdk",
+    "slack_bolt",
+    "boto3",
+    "botocore",
+    "aiobotocore",
+    "aiosqlite",
+    "httpx",
+    "fastapi",
+)
+SHARED_ADAPTER_MODULES = ("incident_response.adapters.embedded.db",)
+
+
+def imports(path: Path) -> Iterator[tuple[int, str]]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.lineno, node.module
+
+
+def violations(package: Path) -> Iterator[str]:
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package)
+        top = rel.parts[0]
+        for line, module in imports(path):
+            where = f"{path.relative_to(package.parents[1])}:{line}"
+            if top in CORE:
+                if module.startswith("incident_response.adapters"):
+                    yield f"{where}: core module imports an adapter ({module})"
+                if module.split(".")[0] in VENDOR_SDKS:
+                    yield f"{where}: core module imports a vendor SDK ({module})"
+            if (
+                top == "domain"
+                and module.startswith("incident_response.")
+                and not module.startswith("incident_response.domain")
+            ):
+                yield f"{where}: the domain imports {module}"
+            if (
+                top == "adapters"
+                and len(rel.parts) > 2
+                and module.startswith("incident_response.adapters.")
+            ):
+                own = f"incident_response.adapters.{rel.parts[1]}"
+                if not module.startswith(own) and module not in SHARED_ADAPTER_MODULES:
+                    yield f"{where}: adapter {rel.parts[1]} imports another adapter ({module})"
+
+
+def main() -> int:
+    found = list(violations(PACKAGE))
+    for problem in found:
+        print(problem)
+    publish = ROOT / "scripts" / "check_publish_callers.py"
+    rc = subprocess.call([sys.executable, str(publish)]) if publish.exists() else 0
+    if found:
+        print(f"architecture check: {len(found)} violation(s)")
+    return 1 if found or rc else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,289 @@
+"""The composition root: the one place adapters are chosen and services are wired.
+
+Nothing here runs at import. `build()` reads validated Settings and returns a Container; each
+integration whose settings are present gets its production adapter, every other port gets the
+embedded default's.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from incident_response.adapters.console.chat import ConsoleChat
+from incident_response.adapters.embedded.audit_log import SqliteAuditLog
+from incident_response.adapters.embedded.codehost import NoCodeHost
+from incident_response.adapters.embedded.db import Database
+from incident_response.adapters.embedded.drafter import BuiltinDrafter
+from incident_response.adapters.embedded.postmortems import MarkdownIssueTracker
+from incident_response.adapters.embedded.queue import SqliteEventQueue
+from incident_response.adapters.embedded.roster import (
+    Roster,
+    RosterDirectory,
+    RosterError,
+    RosterOnCall,
+    write_sample_roster,
+)
+from incident_response.adapters.embedded.scheduler import SqliteScheduler
+from incident_response.adapters.embedded.secrets import (
+    WEBHOOK_SECRET,
+    EnvSecrets,
+    ensure_webhook_secret,
+)
+from incident_response.adapters.embedded.store import SqliteIncidentStore
+from incident_response.adapters.embedded.telemetry import EmbeddedTelemetry
+from incident_response.adapters.statuspage.builtin import BuiltinStatusPage
+from incident_response.config import INTEGRATIONS, PORTS, ConfigurationError, Settings
+from incident_response.domain.audit import ChainReport
+from incident_response.domain.clock import Clock, SystemClock
+from incident_response.events.alert_received import AlertReceived
+from incident_response.events.alert_resolved import AlertResolved
+from incident_response.events.registry import EventRegistry
+from incident_response.events.sla_check import SlaCheck
+from incident_response.events.status_update_nudge import StatusUpdateNudge
+from incident_response.intake.auth import WebhookVerifier
+from incident_response.intake.service import AlertIntake
+from incident_response.processor import Processor
+from incident_response.services.incident_opener import IncidentOpener
+from incident_response.services.nudges import NudgeScheduler
+from incident_response.services.sla import SlaMonitor
+from incident_response.services.status_update_gate import StatusUpdateGate
+from incident_response.tokens import issue, load_or_create_key
+
+EMBEDDED_ADAPTERS: dict[str, str] = {
+    "IncidentStore": "sqlite",
+    "AuditLog": "sqlite (hash-chained)",
+    "EventQueue": "sqlite (FIFO per group)",
+    "Scheduler": "sqlite timers",
+    "Chat": "web console",
+    "Directory": "roster file",
+    "OnCall": "roster file",
+    "Telemetry": "alert labels and links (no backend)",
+    "StatusPage": "built-in public page (/status)",
+    "IssueTracker": "Markdown files in the data dir",
+    "CodeHost": "none (no recent changes)",
+    "LLM": "built-in drafter (no network)",
+    "Secrets": "environment / data dir",
+}
+
+# Integrations whose production adapters ship in this build; each adds a factory here when it lands.
+AVAILABLE_INTEGRATIONS: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class AdapterChoice:
+    port: str
+    adapter: str
+    reason: str
+    available: bool = True
+
+
+def adapter_plan(settings: Settings) -> list[AdapterChoice]:
+    """Which adapter serves each port under these settings, and why."""
+    chosen: dict[str, AdapterChoice] = {}
+    for integration in INTEGRATIONS:
+        if not settings.enabled(integration.name):
+            continue
+        available = integration.name in AVAILABLE_INTEGRATIONS
+        for port in integration.ports:
+            chosen[port] = AdapterChoice(
+                port,
+                integration.name if available else f"{integration.name} (not in this build)",
+                f"{', '.join(integration.required)} set",
+                available,
+            )
+    return [
+        chosen.get(port)
+        or AdapterChoice(port, f"embedded: {EMBEDDED_ADAPTERS[port]}", "no integration configured")
+        for port in PORTS
+    ]
+
+
+def refuse_unavailable(settings: Settings) -> None:
+    missing = [c for c in adapter_plan(settings) if not c.available]
+    if missing:
+        names = ", ".join(sorted({c.adapter.split(" ")[0] for c in missing}))
+        raise ConfigurationError(
+            f"{names} configured, but this build has no adapter for it yet; unset its variables "
+            "to run on the embedded default (see `incident-response config check`)"
+        )
+
+
+@dataclass
+class Container:
+    """Everything `serve` runs, built once."""
+
+    settings: Settings
+    clock: Clock
+    base_url: str
+    db: Database
+    roster: Roster
+    store: SqliteIncidentStore
+    audit: SqliteAuditLog
+    queue: SqliteEventQueue
+    scheduler: SqliteScheduler
+    chat: ConsoleChat
+    directory: RosterDirectory
+    oncall: RosterOnCall
+    status_page: BuiltinStatusPage
+    issue_tracker: MarkdownIssueTracker
+    secrets: EnvSecrets
+    intake: AlertIntake
+    verifier: WebhookVerifier
+    opener: IncidentOpener
+    gate: StatusUpdateGate
+    nudges: NudgeScheduler
+    sla: SlaMonitor
+    events: EventRegistry
+    processor: Processor
+    token_key: bytes
+    webhook_secret_file: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    async def readiness(self) -> dict[str, str]:
+        try:
+            await self.db.fetchone("SELECT 1")
+        except Exception as exc:
+            return {"database": f"failed: {exc}"}
+        return {"database": "ok"}
+
+    async def fire_timers(self) -> int:
+        return await self.scheduler.fire_due(self.queue)
+
+    async def aclose(self) -> None:
+        await self.db.close()
+
+
+def prepare_data_dir(settings: Settings) -> Roster:
+    """First start: create the data dir and a sample roster; then load (and validate) the roster."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    write_sample_roster(settings.roster_path)
+    try:
+        return Roster.load(settings.roster_path)
+    except RosterError as exc:
+        raise ConfigurationError(str(exc)) from None
+
+
+async def build(settings: Settings, *, base_url: str, clock: Clock | None = None) -> Container:
+    refuse_unavailable(settings)
+    clock = clock or SystemClock()
+    roster = prepare_data_dir(settings)
+    webhook_secret_file = None
+    if settings.incident_response_webhook_secret is None:
+        webhook_secret_file = ensure_webhook_secret(settings.data_dir)
+    base_url = (settings.incident_response_base_url or base_url).rstrip("/")
+
+    db = await Database(settings.database_path).open()
+    store = await SqliteIncidentStore(db=db, clock=clock).open()
+    audit = await SqliteAuditLog(db=db, clock=clock).open()
+    queue = await SqliteEventQueue(
+        db=db, clock=clock, max_receives=settings.incident_response_queue_max_receives
+    ).open()
+    scheduler = await SqliteScheduler(db=db, clock=clock).open()
+    chat = ConsoleChat(db, base_url=base_url, clock=clock)
+    status_page = BuiltinStatusPage(db, base_url=base_url, clock=clock)
+    directory = RosterDirectory(roster)
+    oncall = RosterOnCall(roster)
+    telemetry = EmbeddedTelemetry()
+    issue_tracker = MarkdownIssueTracker(settings.data_dir, base_url=base_url)
+    llm = BuiltinDrafter(clock=clock)
+    code_host = NoCodeHost()
+    secrets = EnvSecrets(os.environ, data_dir=settings.data_dir)
+    del code_host  # wired into the Resolver
+
+    intake = AlertIntake(
+        store=store,
+        queue=queue,
+        clock=clock,
+        severity_map=settings.severity_map,
+        grouping_labels=settings.grouping_labels,
+    )
+    verifier = WebhookVerifier(secrets=secrets, clock=clock, secret_name=WEBHOOK_SECRET)
+    opener = IncidentOpener(
+        store=store,
+        audit=audit,
+        clock=clock,
+        grouping_labels=settings.grouping_labels,
+        storm_window_seconds=settings.incident_response_storm_window_seconds,
+        max_new_incidents_per_minute=settings.incident_response_max_new_incidents_per_minute,
+    )
+    approvers = settings.approvers | {a.lower() for a in roster.approvers}
+    gate = StatusUpdateGate(
+        store=store, audit=audit, status_page=status_page, llm=llm, clock=clock, approvers=approvers
+    )
+    nudges = NudgeScheduler(
+        store=store,
+        audit=audit,
+        chat=chat,
+        scheduler=scheduler,
+        oncall=oncall,
+        clock=clock,
+        interval_seconds=settings.incident_response_nudge_interval_seconds,
+    )
+    sla = SlaMonitor(
+        store=store, audit=audit, chat=chat, scheduler=scheduler, oncall=oncall, clock=clock
+    )
+    events = EventRegistry(
+        [
+            AlertReceived(opener=opener, assembler=None),
+            AlertResolved(opener=opener),
+            StatusUpdateNudge(nudges=nudges),
+            SlaCheck(sla=sla),
+        ]
+    )
+    container = Container(
+        settings=settings,
+        clock=clock,
+        base_url=base_url,
+        db=db,
+        roster=roster,
+        store=store,
+        audit=audit,
+        queue=queue,
+        scheduler=scheduler,
+        chat=chat,
+        directory=directory,
+        oncall=oncall,
+        status_page=status_page,
+        issue_tracker=issue_tracker,
+        secrets=secrets,
+        intake=intake,
+        verifier=verifier,
+        opener=opener,
+        gate=gate,
+        nudges=nudges,
+        sla=sla,
+        events=events,
+        processor=None,  # type: ignore[arg-type]
+        token_key=load_or_create_key(settings.data_dir / "api-token-key"),
+        webhook_secret_file=webhook_secret_file,
+    )
+    container.processor = Processor(
+        queue=queue,
+        registry=events,
+        fire_timers=container.fire_timers,
+        concurrency=settings.incident_response_processor_concurrency,
+    )
+    del telemetry
+    return container
+
+
+async def issue_token(settings: Settings, email: str) -> str:
+    """A personal API token for someone in the roster (LookupError if they are not in it)."""
+    roster = prepare_data_dir(settings)
+    person = await RosterDirectory(roster).person(email)
+    if person is None:
+        raise LookupError(f"{email} is not in the roster {settings.roster_path}")
+    return issue(person.email, load_or_create_key(settings.data_dir / "api-token-key"))
+
+
+async def verify_audit(settings: Settings, incident_id: str | None = None) -> ChainReport:
+    if not settings.database_path.exists():
+        return ChainReport()
+    db = await Database(settings.database_path).open()
+    try:
+        audit = await SqliteAuditLog(db=db, clock=SystemClock()).open()
+        return await audit.verify(incident_id)
+    finally:
+        await db.close()

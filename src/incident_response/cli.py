@@ -1,0 +1,132 @@
+"""The `incident-response` command: serve, issue tokens, verify the audit log, check configuration."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from incident_response import __version__
+from incident_response.config import ConfigurationError, Settings, load_settings
+
+app = typer.Typer(
+    name="incident-response",
+    help="Incident commander's assistant: alert intake, war rooms, approved status updates, postmortems.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+audit_app = typer.Typer(help="Inspect the audit log.", no_args_is_help=True)
+config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+app.add_typer(config_app, name="config")
+
+err = Console(stderr=True)
+out = Console()
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigurationError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"incident-response {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """incident-response."""
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    role: Annotated[
+        str, typer.Option(help="all | webhook (intake + API + pages) | processor (queue + timers).")
+    ] = "all",
+) -> None:
+    """Run the service: webhook intake, the processor and the web console in one process."""
+    from incident_response.server import run
+
+    if role not in ("all", "webhook", "processor"):
+        err.print(f"[red]error:[/red] --role must be all, webhook or processor, not {role!r}")
+        raise typer.Exit(2)
+    settings = _settings()
+    try:
+        asyncio.run(run(settings, host=host, port=port, role=role))
+    except ConfigurationError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def token(email: Annotated[str, typer.Argument(help="E-mail of a person in the roster.")]) -> None:
+    """Print a personal API token (alone on stdout) for a person in the roster."""
+    from incident_response.bootstrap import issue_token
+
+    settings = _settings()
+    try:
+        print(asyncio.run(issue_token(settings, email)))
+    except LookupError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
+@audit_app.command("verify")
+def audit_verify(
+    incident: Annotated[str | None, typer.Option(help="Check one incident's chain only.")] = None,
+) -> None:
+    """Check the audit log's hash chains; exit 1 on any break (edited, deleted or reordered rows)."""
+    from incident_response.bootstrap import verify_audit
+
+    settings = _settings()
+    report = asyncio.run(verify_audit(settings, incident))
+    if report.ok:
+        out.print(
+            f"[green]audit log intact:[/green] {report.records_checked} records in "
+            f"{report.incidents_checked} incident chains verified"
+        )
+        return
+    table = Table("incident", "seq", "problem", title="audit chain breaks")
+    for brk in report.breaks:
+        table.add_row(brk.incident_id, str(brk.seq), brk.problem)
+    out.print(table)
+    out.print(f"[red]audit log tampered:[/red] {len(report.breaks)} break(s)")
+    raise typer.Exit(1)
+
+
+@config_app.command("check")
+def config_check() -> None:
+    """Validate the configuration and show which adapter each port will use."""
+    from incident_response.bootstrap import adapter_plan
+
+    settings = _settings()
+    table = Table("port", "adapter", "because")
+    for row in adapter_plan(settings):
+        table.add_row(row.port, row.adapter, row.reason)
+    out.print(table)
+    out.print(f"data dir: {settings.data_dir.resolve()}")
+
+
+def main() -> None:
+    try:
+        app()
+    except BrokenPipeError:  # `incident-response token x | head` closing early
+        sys.exit(0)

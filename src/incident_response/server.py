@@ -1,0 +1,94 @@
+"""`incident-response serve`: build the container, mount the routers the role needs, run uvicorn.
+
+Roles split the process for the two-Deployment production layout: `webhook` takes alerts and serves
+the API and pages; `processor` drains the queue and fires timers (and answers health probes);
+`all` is both, the embedded default.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import uvicorn
+from fastapi import APIRouter
+
+from incident_response.bootstrap import Container, build
+from incident_response.config import Settings
+from incident_response.telemetry.logging import configure_logging, get_logger
+from incident_response.web.api import incidents_router
+from incident_response.web.app import create_app
+from incident_response.web.auth import person_dependency
+from incident_response.web.health import health_router
+from incident_response.web.webhooks import webhook_router
+
+log = get_logger(__name__)
+
+
+def routers_for(container: Container, role: str) -> list[APIRouter]:
+    routers = [health_router(container.readiness)]
+    if role in ("all", "webhook"):
+        person = person_dependency(key=container.token_key, directory=container.directory)
+        routers += [
+            webhook_router(
+                container.intake,
+                container.verifier,
+                max_body_bytes=container.settings.incident_response_max_body_bytes,
+            ),
+            incidents_router(
+                store=container.store,
+                audit=container.audit,
+                directory=container.directory,
+                person=person,
+            ),
+        ]
+    return routers
+
+
+def banner(container: Container, role: str) -> str:
+    base = container.base_url
+    lines = [
+        f"incident-response serving on {base} (role: {role}, data dir: {container.settings.data_dir})"
+    ]
+    if role in ("all", "webhook"):
+        lines += [
+            f"  Grafana OnCall webhook: POST {base}/webhooks/grafana-oncall",
+            f"  Alertmanager webhook:   POST {base}/webhooks/alertmanager",
+        ]
+        if container.webhook_secret_file is not None:
+            secret = container.webhook_secret_file.read_text().splitlines()[0].strip()
+            lines += [
+                f"  header: Authorization: Bearer {secret}",
+                f"  (generated into {container.webhook_secret_file}; set "
+                "INCIDENT_RESPONSE_WEBHOOK_SECRET to choose your own)",
+            ]
+        else:
+            lines.append("  header: Authorization: Bearer $INCIDENT_RESPONSE_WEBHOOK_SECRET")
+        lines.append("  API token for a person: incident-response token EMAIL")
+    return "\n".join(lines)
+
+
+async def run(settings: Settings, *, host: str, port: int, role: str) -> None:
+    configure_logging(settings.incident_response_log_level)
+    container = await build(settings, base_url=f"http://{host}:{port}")
+
+    async def start() -> None:
+        if role in ("all", "processor"):
+            await container.gate.recover_all()
+            container.processor.start()
+        print(banner(container, role), file=sys.stderr, flush=True)
+
+    async def stop() -> None:
+        await container.processor.stop()
+        await container.aclose()
+
+    app = create_app(routers=routers_for(container, role), on_startup=[start], on_shutdown=[stop])
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=25,
+    )
+    await uvicorn.Server(config).serve()

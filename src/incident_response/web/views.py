@@ -1,0 +1,111 @@
+"""The API's JSON shapes (DESIGN.md "Public interface"). Times are ISO 8601 UTC with a Z."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from incident_response.domain.audit import AuditRecord
+from incident_response.domain.clock import isoformat
+from incident_response.domain.incident import Incident
+from incident_response.domain.people import Person
+
+
+def _time(value: datetime | None) -> str | None:
+    return isoformat(value) if value is not None else None
+
+
+def person_json(email: str | None, people: dict[str, Person]) -> dict[str, Any] | None:
+    if email is None:
+        return None
+    person = people.get(email.lower())
+    return {
+        "email": email,
+        "name": person.name if person else "",
+        "chat_id": person.chat_id if person else "",
+    }
+
+
+def timeline_json(records: Sequence[AuditRecord]) -> list[dict[str, Any]]:
+    return [
+        {
+            "at": isoformat(r.at),
+            "type": r.type.value,
+            "actor": r.actor,
+            "data": r.data,
+            "seq": r.seq,
+        }
+        for r in records
+    ]
+
+
+def incident_json(
+    incident: Incident, *, timeline: Sequence[AuditRecord], people: dict[str, Person]
+) -> dict[str, Any]:
+    return {
+        "id": incident.id,
+        "version": incident.version,
+        "status": incident.status.value,
+        "severity": incident.severity.value,
+        "title": incident.title,
+        "source": incident.source.value,
+        "alert_group_id": incident.alert_group_id,
+        "service": incident.service,
+        "labels": incident.labels,
+        "links": incident.links,
+        "channel": incident.channel.model_dump() if incident.channel else None,
+        "ic": person_json(incident.ic, people),
+        "responders": [
+            {"email": r.email, "name": r.name, "chat_id": r.chat_id, "role": r.role}
+            for r in incident.responders
+        ],
+        "created_at": _time(incident.created_at),
+        "assembled_at": _time(incident.assembled_at),
+        "mitigated_at": _time(incident.mitigated_at),
+        "resolved_at": _time(incident.resolved_at),
+        "alert_to_assembled_seconds": (
+            (incident.assembled_at - incident.created_at).total_seconds()
+            if incident.assembled_at
+            else None
+        ),
+        "checklist": [
+            {
+                "id": item.id,
+                "text": item.text,
+                "done": item.done,
+                "done_by": item.done_by,
+                "done_at": _time(item.done_at),
+            }
+            for item in incident.checklist
+        ],
+        "drafts": [
+            {
+                "id": d.id,
+                "version": d.version,
+                "kind": d.kind.value,
+                "status": d.status.value,
+                "body": d.body,
+                "content_hash": d.content_hash,
+                "created_by": d.created_by,
+                "created_at": _time(d.created_at),
+                "approved_by": d.approved_by,
+                "published_at": _time(d.published_at),
+            }
+            for d in incident.drafts
+        ],
+        "alerts": [
+            {
+                "alert_group_key": a.alert_group_key,
+                "title": a.title,
+                "kind": a.kind.value,
+                "at": _time(a.at),
+            }
+            for a in incident.alerts
+        ],
+        "status_page": incident.status_page.model_dump() if incident.status_page else None,
+        "postmortem": incident.postmortem.model_dump() if incident.postmortem else None,
+        "nudges_silenced": incident.nudges_silenced,
+        "previous_incident_id": incident.previous_incident_id,
+        "timeline": timeline_json(timeline),
+    }
