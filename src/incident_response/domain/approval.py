@@ -1,0 +1,313 @@
+"""The approval rules for customer-facing status updates, as pure functions.
+
+The StatusUpdateGate asks these before it writes anything, so every rule can be tested without
+a store, an audit log or a status page, and a refusal always comes with the reasons a person can
+act on (firefighter's `can_be_closed()` shape).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from incident_response.domain.alert import Severity
+from incident_response.domain.audit import AuditEvent, AuditEventType, AuditRecord
+from incident_response.domain.context import Impact, PublicStatus, PublishRequest
+from incident_response.domain.incident import Incident, IncidentStatus, StatusPageRef
+from incident_response.domain.status_update import (
+    DraftKind,
+    DraftStatus,
+    StatusDraft,
+    content_hash,
+)
+
+MAX_BODY_CHARS = 5000
+MAX_REASON_CHARS = 1000
+
+IMPACT_BY_SEVERITY: Mapping[Severity, Impact] = {
+    Severity.P1: Impact.CRITICAL,
+    Severity.P2: Impact.MAJOR,
+    Severity.P3: Impact.MINOR,
+    Severity.P4: Impact.NONE,
+}
+
+
+@dataclass(frozen=True)
+class ApprovalDecision:
+    """Whether an approval may go ahead, and every reason it may not.
+
+    `stale` marks that the approver looked at an older version than the stored one: on its own
+    that is a conflict to reload (HTTP 409), not a refusal (403).
+    """
+
+    allowed: bool
+    reasons: tuple[str, ...] = ()
+    stale: bool = False
+
+    @property
+    def only_stale(self) -> bool:
+        return self.stale and len(self.reasons) == 1
+
+
+def _normalised(email: str) -> str:
+    return email.strip().casefold()
+
+
+def may_approve(incident: Incident, *, actor: str, approvers: frozenset[str]) -> bool:
+    """The IC, or a person the configuration names, may approve or reject; nobody else."""
+    who = _normalised(actor)
+    if not who:
+        return False
+    if incident.ic is not None and who == _normalised(incident.ic):
+        return True
+    return who in {_normalised(a) for a in approvers}
+
+
+def body_problems(body: str) -> tuple[str, ...]:
+    """Why a text cannot be a status update; empty when it can."""
+    if not body.strip():
+        return ("the text is empty",)
+    if len(body) > MAX_BODY_CHARS:
+        return (f"the text has {len(body)} characters; the limit is {MAX_BODY_CHARS}",)
+    return ()
+
+
+def approval_decision(
+    incident: Incident,
+    draft: StatusDraft,
+    *,
+    actor: str,
+    version: int,
+    approvers: frozenset[str],
+) -> ApprovalDecision:
+    """May `actor` approve version `version` of `draft` for publication, and if not, why not."""
+    reasons: list[str] = []
+    if not may_approve(incident, actor=actor, approvers=approvers):
+        reasons.append(
+            f"{actor.strip() or 'an anonymous caller'} may not approve: only the incident commander "
+            f"({incident.ic or 'none assigned'}) or a configured approver can"
+        )
+    if draft.status is not DraftStatus.DRAFT:
+        reasons.append(f"draft {draft.id} is {draft.status.value}: only a draft can be approved")
+    stale = version != draft.version
+    if stale:
+        reasons.append(
+            f"version {version} of draft {draft.id} is stale: the draft is at version "
+            f"{draft.version}; review the current text and approve that"
+        )
+    if content_hash(draft.body) != draft.content_hash:
+        reasons.append(f"the text of draft {draft.id} does not match its content hash")
+    reasons.extend(body_problems(draft.body))
+    reasons.extend(
+        f"draft {other.id} is approved and still being published: it must finish first"
+        for other in incident.drafts
+        if other.status is DraftStatus.APPROVED and other.id != draft.id
+    )
+    return ApprovalDecision(allowed=not reasons, reasons=tuple(reasons), stale=stale)
+
+
+def public_status_for(incident: Incident, kind: DraftKind) -> PublicStatus:
+    """The word customers see beside the text, from where the incident stands."""
+    if kind is DraftKind.RESOLVED or incident.status is IncidentStatus.RESOLVED:
+        return PublicStatus.RESOLVED
+    if incident.status is IncidentStatus.MITIGATED:
+        return PublicStatus.MONITORING
+    return PublicStatus.INVESTIGATING
+
+
+def impact_for(incident: Incident) -> Impact:
+    return IMPACT_BY_SEVERITY[incident.severity]
+
+
+def components_for(incident: Incident) -> tuple[str, ...]:
+    service = incident.service.strip()
+    return () if service in {"", "unknown"} else (service,)
+
+
+def publish_key(draft_id: str, version: int) -> str:
+    """The status page's idempotency key: one public post per approved draft version."""
+    return f"{draft_id}:v{version}"
+
+
+EVENT_KEYS: Mapping[AuditEventType, str] = {
+    AuditEventType.STATUSPAGE_DRAFT_CREATED: "statuspage-draft-created:{id}",
+    AuditEventType.STATUSPAGE_DRAFT_REVISED: "statuspage-draft-revised:{id}:v{version}",
+    AuditEventType.STATUSPAGE_APPROVAL_REJECTED: "statuspage-approval-rejected:{id}:v{version}",
+    # an approval binds the draft, its version and the exact text
+    AuditEventType.STATUSPAGE_DRAFT_APPROVED: "statuspage-draft-approved:{id}:v{version}:{hash}",
+    AuditEventType.STATUSPAGE_PUBLISHED: "statuspage-published:{id}:v{version}",
+    AuditEventType.STATUS_UPDATE_SENT: "status-update-sent:{id}:v{version}",
+}
+
+
+def event_key(type_: AuditEventType, draft: StatusDraft) -> str:
+    """The idempotency key of a draft's audit event: writing it twice records it once."""
+    return EVENT_KEYS[type_].format(
+        id=draft.id, version=draft.version, hash=content_hash(draft.body)
+    )
+
+
+# -- what the gate writes: draft transitions and their audit events ------------------------------
+
+
+def with_draft(incident: Incident, draft: StatusDraft, now: datetime) -> Incident:
+    """The incident with `draft` replacing its namesake (or added when new)."""
+    drafts = tuple(draft if d.id == draft.id else d for d in incident.drafts)
+    if incident.draft(draft.id) is None:
+        drafts = (*drafts, draft)
+    return incident.update(drafts=drafts, updated_at=now)
+
+
+def revised(draft: StatusDraft, body: str, now: datetime) -> StatusDraft:
+    return draft.model_copy(
+        update={
+            "version": draft.version + 1,
+            "body": body,
+            "content_hash": content_hash(body),
+            "updated_at": now,
+        }
+    )
+
+
+def approved(draft: StatusDraft, actor: str, now: datetime) -> StatusDraft:
+    return draft.model_copy(
+        update={
+            "status": DraftStatus.APPROVED,
+            "approved_by": actor,
+            "approved_at": now,
+            "updated_at": now,
+        }
+    )
+
+
+def published(draft: StatusDraft, at: datetime, now: datetime) -> StatusDraft:
+    return draft.model_copy(
+        update={
+            "status": DraftStatus.PUBLISHED,
+            "published_at": draft.published_at or at,
+            "updated_at": now,
+        }
+    )
+
+
+def draft_event(
+    type_: AuditEventType,
+    incident_id: str,
+    draft: StatusDraft,
+    *,
+    actor: str,
+    at: datetime,
+    **extra: Any,
+) -> AuditEvent:
+    """An audit event about one draft version; `content_hash` is recomputed from the text."""
+    return AuditEvent(
+        incident_id=incident_id,
+        type=type_,
+        key=event_key(type_, draft),
+        at=at,
+        actor=actor,
+        data={
+            "draft_id": draft.id,
+            "version": draft.version,
+            "kind": draft.kind.value,
+            "content_hash": content_hash(draft.body),
+            **extra,
+        },
+    )
+
+
+def approval_event(
+    incident: Incident, draft: StatusDraft, *, actor: str, at: datetime
+) -> AuditEvent:
+    return draft_event(
+        AuditEventType.STATUSPAGE_DRAFT_APPROVED,
+        incident.id,
+        draft,
+        actor=actor,
+        at=at,
+        approved_by=actor,
+        ic=incident.ic,
+        body=draft.body,
+    )
+
+
+def approval_binds(records: Iterable[AuditRecord], draft: StatusDraft) -> bool:
+    """Whether an approval record binds this draft id, version and (recomputed) text hash."""
+    body_hash = content_hash(draft.body)
+    return any(
+        r.type is AuditEventType.STATUSPAGE_DRAFT_APPROVED
+        and r.data.get("draft_id") == draft.id
+        and r.data.get("version") == draft.version
+        and r.data.get("content_hash") == body_hash
+        for r in records
+    )
+
+
+def publish_request(incident: Incident, draft: StatusDraft) -> PublishRequest:
+    """The first update creates the public incident; later ones add to the same one."""
+    return PublishRequest(
+        key=publish_key(draft.id, draft.version),
+        incident_name=incident.title,
+        body=draft.body,
+        status=public_status_for(incident, draft.kind),
+        impact=impact_for(incident),
+        components=components_for(incident),
+        status_page_incident_id=incident.status_page.incident_id if incident.status_page else None,
+    )
+
+
+def missing_draft_events(incident: Incident, have: set[str]) -> list[AuditEvent]:
+    """Draft records a crash lost between saving the incident and auditing it.
+
+    Approvals are never among them: an APPROVED draft without its record stays unpublished.
+    """
+    missing: list[AuditEvent] = []
+    for draft in incident.drafts:
+        wanted = [(AuditEventType.STATUSPAGE_DRAFT_CREATED, draft.created_at)]
+        if draft.version > 1:
+            wanted.append((AuditEventType.STATUSPAGE_DRAFT_REVISED, draft.updated_at))
+        if draft.status is DraftStatus.REJECTED:
+            wanted.append((AuditEventType.STATUSPAGE_APPROVAL_REJECTED, draft.updated_at))
+        missing.extend(
+            draft_event(type_, incident.id, draft, actor="system", at=at, restored=True)
+            for type_, at in wanted
+            if event_key(type_, draft) not in have
+        )
+    return missing
+
+
+@dataclass(frozen=True)
+class PublishOutcome:
+    """Where one approved draft version stands after an approval or a recovery.
+
+    `status` is PUBLISHED once it is on the page, or APPROVED while another worker is still
+    publishing it (or recovery will). `published_now` is True only for the call that posted it.
+    """
+
+    incident_id: str
+    draft_id: str
+    version: int
+    status: DraftStatus
+    published_now: bool
+    published_at: datetime | None = None
+    status_page: StatusPageRef | None = None
+
+    @classmethod
+    def of(cls, incident: Incident, draft: StatusDraft, *, published_now: bool) -> PublishOutcome:
+        return cls(
+            incident_id=incident.id,
+            draft_id=draft.id,
+            version=draft.version,
+            status=draft.status,
+            published_now=published_now,
+            published_at=draft.published_at,
+            status_page=incident.status_page,
+        )
+
+
+@dataclass
+class RecoveryReport:
+    outcomes: list[PublishOutcome] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)  # incident id -> what went wrong

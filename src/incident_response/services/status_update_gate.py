@@ -1,0 +1,461 @@
+"""The StatusUpdateGate: the only path from a draft to the public status page.
+
+Nothing reaches customers unless the incident commander (or a configured approver) approved that
+exact text, and each approved version is posted at most once. Approval is two-phase:
+
+1. decide (pure, `domain.approval.approval_decision`), refusing with reasons;
+2. record the approval durably in the audit log (keyed by draft id, version and content hash) and
+   move the draft to APPROVED with a compare-and-set on the incident. That CAS is what makes a
+   double approval post once: the loser reloads and reports the winner's result;
+3. re-read the audit log and publish only if an approval record binds this draft id, version and
+   the hash of the very text about to go out;
+4. publish under the key `<draft id>:v<version>`, asking the status page first whether that key
+   is already out, so a crash between publish and record never posts twice;
+5. record STATUSPAGE_PUBLISHED and STATUS_UPDATE_SENT, then mark the draft PUBLISHED.
+
+A draft left APPROVED (crash, vendor outage) is finished by `recover()`. Other drafts of the
+incident stay DRAFT when one publishes: they may carry text the IC still wants, and an older
+draft can only go out through the same approval anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from incident_response.domain.approval import (
+    MAX_REASON_CHARS,
+    ApprovalDecision,
+    PublishOutcome,
+    RecoveryReport,
+    approval_binds,
+    approval_decision,
+    approval_event,
+    approved,
+    body_problems,
+    draft_event,
+    may_approve,
+    missing_draft_events,
+    public_status_for,
+    publish_request,
+    published,
+    revised,
+    with_draft,
+)
+from incident_response.domain.audit import AuditEventType
+from incident_response.domain.clock import Clock, isoformat
+from incident_response.domain.errors import ConcurrentUpdate, IncidentResponseError, NotFound
+from incident_response.domain.incident import Incident, StatusPageRef
+from incident_response.domain.status_update import (
+    DraftKind,
+    DraftStatus,
+    StatusDraft,
+    content_hash,
+)
+from incident_response.ports import LLM, AuditLog, IncidentStore, StatusContext, StatusPage
+
+__all__ = [
+    "ApprovalDecision",
+    "ApprovalRefused",
+    "DraftNotFound",
+    "InvalidDraft",
+    "PublishFailed",
+    "PublishNotPermitted",
+    "PublishOutcome",
+    "RecoveryReport",
+    "StaleDraftVersion",
+    "StatusUpdateGate",
+    "approval_decision",
+]
+
+T = TypeVar("T")
+Change = Callable[[Incident], Awaitable[tuple[Incident | None, T]]]
+
+
+class ApprovalRefused(IncidentResponseError):
+    """The actor may not approve (or reject) this draft now; `reasons` says why (HTTP 403)."""
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        self.reasons = tuple(reasons)
+        super().__init__("approval refused: " + "; ".join(self.reasons))
+
+
+class StaleDraftVersion(IncidentResponseError):
+    """The draft changed since the person looked at it (HTTP 409): reload and review again."""
+
+    def __init__(self, draft_id: str, *, given: int, current: int) -> None:
+        self.draft_id, self.given, self.current = draft_id, given, current
+        super().__init__(
+            f"draft {draft_id} is at version {current}, not {given}: "
+            "it changed since you read it; review the current text"
+        )
+
+
+class PublishNotPermitted(IncidentResponseError):
+    """No approval record binds this exact text: nothing was published."""
+
+
+class PublishFailed(IncidentResponseError):
+    """The status page failed; the approval stands and recovery will publish it later."""
+
+    def __init__(self, message: str, *, draft_id: str, version: int) -> None:
+        self.draft_id, self.version = draft_id, version
+        super().__init__(message)
+
+
+class DraftNotFound(NotFound):
+    """The incident has no draft with that id."""
+
+
+class InvalidDraft(IncidentResponseError):
+    """The text or the request is not acceptable; nothing was changed."""
+
+
+def new_draft_id() -> str:
+    """Globally unique, because the status page key (`<draft id>:v<n>`) must be."""
+    return "d" + secrets.token_hex(6)
+
+
+class StatusUpdateGate:
+    """Drafts, edits, rejects, approves and publishes customer-facing status updates.
+
+    `recovery_grace` is how long an APPROVED draft is left to the worker that approved it before
+    recovery (or a repeated approval) finishes it; it must exceed the longest publish call, or
+    two processes could both post. Within one gate, a per-incident lock serialises publishing.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: IncidentStore,
+        audit: AuditLog,
+        status_page: StatusPage,
+        llm: LLM,
+        clock: Clock,
+        approvers: frozenset[str] = frozenset(),
+        recovery_grace: timedelta = timedelta(seconds=60),
+        max_attempts: int = 20,
+        new_id: Callable[[], str] = new_draft_id,
+    ) -> None:
+        self._store = store
+        self._audit = audit
+        self._status_page = status_page
+        self._llm = llm
+        self._clock = clock
+        self._approvers = approvers
+        self._grace = recovery_grace
+        self._max_attempts = max_attempts
+        self._new_id = new_id
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    # -- drafting --------------------------------------------------------------------------
+
+    async def create_draft(
+        self, incident_id: str, *, actor: str, kind: DraftKind = DraftKind.UPDATE
+    ) -> StatusDraft:
+        _require_actor(actor)
+        incident = await self._incident(incident_id)
+        published_bodies = tuple(
+            d.body for d in incident.drafts if d.status is DraftStatus.PUBLISHED
+        )
+        body = await self._llm.draft_status_update(
+            StatusContext(
+                incident=incident,
+                public_status=public_status_for(incident, kind).value,
+                previous_updates=published_bodies,
+            )
+        )
+        problems = body_problems(body)
+        if problems:
+            raise InvalidDraft("the drafter's text cannot be used: " + "; ".join(problems))
+        draft_id = self._new_id()
+
+        async def add(current: Incident) -> tuple[Incident | None, StatusDraft]:
+            nonlocal draft_id
+            while current.draft(draft_id) is not None:
+                draft_id = self._new_id()
+            now = self._clock.now()
+            draft = StatusDraft(
+                id=draft_id,
+                kind=kind,
+                body=body,
+                content_hash=content_hash(body),
+                created_by=actor,
+                created_at=now,
+                updated_at=now,
+            )
+            return with_draft(current, draft, now), draft
+
+        _, draft = await self._mutate(incident_id, add)
+        await self._record(
+            AuditEventType.STATUSPAGE_DRAFT_CREATED,
+            incident_id,
+            draft,
+            actor=actor,
+            body=draft.body,
+        )
+        return draft
+
+    async def edit(
+        self, incident_id: str, draft_id: str, *, body: str, actor: str, expected_version: int
+    ) -> StatusDraft:
+        """A new version with `body`; the same text as now changes nothing."""
+        _require_actor(actor)
+        problems = body_problems(body)
+        if problems:
+            raise InvalidDraft("; ".join(problems))
+
+        async def revise(current: Incident) -> tuple[Incident | None, StatusDraft]:
+            draft = _open_draft(current, draft_id, "edited")
+            if draft.version != expected_version:
+                raise StaleDraftVersion(draft_id, given=expected_version, current=draft.version)
+            if draft.body == body:
+                return None, draft
+            now = self._clock.now()
+            new = revised(draft, body, now)
+            return with_draft(current, new, now), new
+
+        _, draft = await self._mutate(incident_id, revise)
+        if draft.version != expected_version:
+            await self._record(
+                AuditEventType.STATUSPAGE_DRAFT_REVISED,
+                incident_id,
+                draft,
+                actor=actor,
+                body=draft.body,
+            )
+        return draft
+
+    async def reject(
+        self, incident_id: str, draft_id: str, *, actor: str, reason: str = ""
+    ) -> StatusDraft:
+        reason = reason.strip()
+        if len(reason) > MAX_REASON_CHARS:
+            raise InvalidDraft(
+                f"the reason has {len(reason)} characters; the limit is {MAX_REASON_CHARS}"
+            )
+
+        async def refuse(current: Incident) -> tuple[Incident | None, StatusDraft]:
+            if not may_approve(current, actor=actor, approvers=self._approvers):
+                raise ApprovalRefused(
+                    (
+                        f"{actor.strip() or 'an anonymous caller'} may not reject: only the incident "
+                        f"commander ({current.ic or 'none assigned'}) or a configured approver can",
+                    )
+                )
+            draft = _open_draft(current, draft_id, "rejected")
+            now = self._clock.now()
+            new = draft.model_copy(
+                update={
+                    "status": DraftStatus.REJECTED,
+                    "rejected_reason": reason or None,
+                    "updated_at": now,
+                }
+            )
+            return with_draft(current, new, now), new
+
+        _, draft = await self._mutate(incident_id, refuse)
+        await self._record(
+            AuditEventType.STATUSPAGE_APPROVAL_REJECTED,
+            incident_id,
+            draft,
+            actor=actor,
+            reason=reason,
+        )
+        return draft
+
+    # -- approval and publishing -----------------------------------------------------------
+
+    async def approve_and_publish(
+        self, incident_id: str, draft_id: str, *, version: int, actor: str
+    ) -> PublishOutcome:
+        """Approve `version` of the draft and publish exactly that text, once.
+
+        Approving a version already approved or published reports where it stands (the loser
+        of a double click); it publishes only when it is overdue (a crashed earlier attempt).
+        """
+
+        async def approve(current: Incident) -> tuple[Incident | None, tuple[StatusDraft, bool]]:
+            draft = _draft(current, draft_id)
+            if (
+                draft.status in {DraftStatus.APPROVED, DraftStatus.PUBLISHED}
+                and draft.version == version
+                and may_approve(current, actor=actor, approvers=self._approvers)
+            ):
+                return None, (draft, False)
+            decision = approval_decision(
+                current, draft, actor=actor, version=version, approvers=self._approvers
+            )
+            if decision.only_stale:
+                raise StaleDraftVersion(draft_id, given=version, current=draft.version)
+            if not decision.allowed:
+                raise ApprovalRefused(decision.reasons)
+            now = self._clock.now()
+            await self._audit.append(approval_event(current, draft, actor=actor, at=now))
+            new = approved(draft, actor, now)
+            return with_draft(current, new, now), (new, True)
+
+        async with self._lock(incident_id):
+            incident, (draft, fresh) = await self._mutate(incident_id, approve)
+            if draft.status is DraftStatus.PUBLISHED or not (fresh or self._overdue(draft)):
+                return PublishOutcome.of(incident, draft, published_now=False)
+            _, outcome = await self._complete(incident, draft)
+            return outcome
+
+    async def recover(self, incident_id: str) -> list[PublishOutcome]:
+        """Finish every draft left APPROVED past the grace period; restore lost draft records.
+
+        Idempotent: a draft already on the page is only recorded, never posted again.
+        """
+        async with self._lock(incident_id):
+            incident = await self._incident(incident_id)
+            have = {r.key for r in await self._audit.records(incident_id)}
+            for event in missing_draft_events(incident, have):
+                await self._audit.append(event)
+            outcomes = []
+            for draft_id in [d.id for d in incident.drafts]:
+                draft = _draft(incident, draft_id)
+                if draft.status is DraftStatus.APPROVED and self._overdue(draft):
+                    incident, outcome = await self._complete(incident, draft)
+                    outcomes.append(outcome)
+            return outcomes
+
+    async def recover_all(self, *, limit: int = 500) -> RecoveryReport:
+        """`recover` over the newest incidents that are open or hold an APPROVED draft."""
+        report = RecoveryReport()
+        for incident in await self._store.recent(limit=limit):
+            if not incident.is_open and all(
+                d.status is not DraftStatus.APPROVED for d in incident.drafts
+            ):
+                continue
+            try:
+                report.outcomes.extend(await self.recover(incident.id))
+            except IncidentResponseError as exc:
+                report.failures[incident.id] = str(exc)
+        return report
+
+    # -- internals -------------------------------------------------------------------------
+
+    async def _complete(
+        self, incident: Incident, draft: StatusDraft
+    ) -> tuple[Incident, PublishOutcome]:
+        """Steps 3-5 for an APPROVED draft: verify the approval, publish once, record."""
+        approvals = await self._audit.find(incident.id, AuditEventType.STATUSPAGE_DRAFT_APPROVED)
+        if not approval_binds(approvals, draft):
+            raise PublishNotPermitted(
+                f"no approval record binds draft {draft.id} version {draft.version} with this "
+                "exact text: nothing was published"
+            )
+        request = publish_request(incident, draft)
+        try:
+            update = await self._status_page.find_published(request.key)
+            published_now = update is None
+            if update is None:
+                update = await self._status_page.publish(request)
+        except Exception as exc:
+            raise PublishFailed(
+                f"the status page did not take draft {draft.id} version {draft.version}: "
+                f"{str(exc) or type(exc).__name__}. The approval stands; recovery will publish it "
+                "later, and never twice",
+                draft_id=draft.id,
+                version=draft.version,
+            ) from exc
+        facts: dict[str, Any] = {
+            "key": update.key,
+            "status_page_incident_id": update.status_page_incident_id,
+            "update_id": update.update_id,
+            "url": update.url,
+            "published_at": isoformat(update.published_at),
+        }
+        actor = draft.approved_by or "system"
+        await self._record(
+            AuditEventType.STATUSPAGE_PUBLISHED,
+            incident.id,
+            draft,
+            actor=actor,
+            body=draft.body,
+            **facts,
+        )
+        await self._record(
+            AuditEventType.STATUS_UPDATE_SENT, incident.id, draft, actor=actor, **facts
+        )
+
+        async def mark(current: Incident) -> tuple[Incident | None, StatusDraft]:
+            now = self._clock.now()
+            new = published(_draft(current, draft.id), update.published_at, now)
+            page = current.status_page or StatusPageRef(
+                incident_id=update.status_page_incident_id, url=update.url
+            )
+            return with_draft(current, new, now).update(status_page=page), new
+
+        incident, done = await self._mutate(incident.id, mark)
+        return incident, PublishOutcome.of(incident, done, published_now=published_now)
+
+    async def _record(
+        self,
+        type_: AuditEventType,
+        incident_id: str,
+        draft: StatusDraft,
+        *,
+        actor: str,
+        **extra: Any,
+    ) -> None:
+        at = self._clock.now()
+        await self._audit.append(
+            draft_event(type_, incident_id, draft, actor=actor, at=at, **extra)
+        )
+
+    async def _mutate(self, incident_id: str, change: Change[T]) -> tuple[Incident, T]:
+        """Compare-and-set: reload, re-apply `change` and save until a save wins."""
+        for _ in range(self._max_attempts):
+            incident = await self._incident(incident_id)
+            updated, result = await change(incident)
+            if updated is None:
+                return incident, result
+            try:
+                return await self._store.save(updated), result
+            except ConcurrentUpdate:
+                continue
+        raise ConcurrentUpdate(
+            f"incident {incident_id} kept changing: {self._max_attempts} attempts to save lost; "
+            "try again"
+        )
+
+    async def _incident(self, incident_id: str) -> Incident:
+        incident = await self._store.get(incident_id, consistent=True)
+        if incident is None:
+            raise NotFound(f"incident {incident_id} not found")
+        return incident
+
+    def _overdue(self, draft: StatusDraft) -> bool:
+        approved_at = draft.approved_at or draft.updated_at
+        return self._clock.now() - approved_at >= self._grace
+
+    def _lock(self, incident_id: str) -> asyncio.Lock:
+        lock = self._locks.get(incident_id)
+        if lock is None:
+            lock = self._locks[incident_id] = asyncio.Lock()
+        return lock
+
+
+def _require_actor(actor: str) -> None:
+    if not actor.strip():
+        raise InvalidDraft("the acting person's e-mail is required")
+
+
+def _draft(incident: Incident, draft_id: str) -> StatusDraft:
+    draft = incident.draft(draft_id)
+    if draft is None:
+        raise DraftNotFound(f"incident {incident.id} has no draft {draft_id}")
+    return draft
+
+
+def _open_draft(incident: Incident, draft_id: str, verb: str) -> StatusDraft:
+    draft = _draft(incident, draft_id)
+    if draft.status is not DraftStatus.DRAFT:
+        raise InvalidDraft(f"draft {draft_id} is {draft.status.value}: only a draft can be {verb}")
+    return draft
