@@ -1,0 +1,121 @@
+"""AlertIntake: record each delivery once and hand it to the queue, fast and vendor-free.
+
+Recording comes first and is insert-if-absent by delivery id, so the same delivery posted twice
+(or ten times at once) is one record. A delivery is enqueued when it is new, and again when it
+was recorded but never processed: a crash between record and send must not lose it, and the
+queue's dedup id (the delivery id) keeps a resend from becoming a second message.
+
+The FIFO group is the storm-grouping key when the alert has those labels: alerts of one storm are
+then handled one after another, so the IncidentOpener attaches them to the first incident
+instead of racing to open several.
+
+| AlertEventKind                 | queue message  |
+|--------------------------------|----------------|
+| FIRING                         | ALERT_RECEIVED |
+| RESOLVED                       | ALERT_RESOLVED |
+| ACKNOWLEDGED, SILENCED, UPDATED| none: recorded only, the incident does not change |
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from incident_response.domain.alert import (
+    DEFAULT_SEVERITY_MAP,
+    Alert,
+    AlertEventKind,
+    Severity,
+    grouping_key,
+)
+from incident_response.domain.clock import Clock
+from incident_response.domain.errors import InvalidAlert
+from incident_response.domain.messages import EventType, QueueMessage
+from incident_response.intake.registry import PARSERS, AlertParser
+from incident_response.ports import EventQueue, IncidentStore
+
+MESSAGE_TYPES: Mapping[AlertEventKind, EventType] = {
+    AlertEventKind.FIRING: EventType.ALERT_RECEIVED,
+    AlertEventKind.RESOLVED: EventType.ALERT_RESOLVED,
+}
+
+TRACE_HEADERS = ("traceparent", "tracestate")
+
+# SQS FIFO group ids: at most 128 characters, letters, digits and punctuation.
+_GROUP_ID = re.compile(r"^[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}$")
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    accepted: int
+    duplicates: int
+
+
+class AlertIntake:
+    def __init__(
+        self,
+        *,
+        store: IncidentStore,
+        queue: EventQueue,
+        clock: Clock,
+        parsers: Mapping[str, AlertParser] = PARSERS,
+        severity_map: Mapping[str, Severity] = DEFAULT_SEVERITY_MAP,
+        grouping_labels: Sequence[str] = ("service", "alertname"),
+    ) -> None:
+        self._store = store
+        self._queue = queue
+        self._clock = clock
+        self._parsers = parsers
+        self._severity_map = severity_map
+        self._grouping_labels = tuple(grouping_labels)
+
+    @property
+    def sources(self) -> list[str]:
+        return sorted(self._parsers)
+
+    async def accept(
+        self, source: str, body: bytes, headers: Mapping[str, str] | None = None
+    ) -> IntakeResult:
+        """Parse, record and enqueue one webhook body; InvalidAlert (nothing stored) if it is bad."""
+        parser = self._parsers.get(source)
+        if parser is None:
+            raise InvalidAlert("source", f"unknown alert source {source!r}")
+        alerts = parser(body, received_at=self._clock.now(), severity_map=self._severity_map)
+        trace = _trace_context(headers or {})
+        accepted = duplicates = 0
+        for alert in alerts:
+            new = await self._store.record_alert(alert)
+            if new:
+                accepted += 1
+            else:
+                duplicates += 1
+                if await self._store.alert_processed(alert.delivery_id):
+                    continue
+            await self._enqueue(alert, trace)
+        return IntakeResult(accepted=accepted, duplicates=duplicates)
+
+    def group_for(self, alert: Alert) -> str:
+        """The FIFO group: the storm-grouping key when the alert has those labels."""
+        key = grouping_key(alert.labels, self._grouping_labels) or alert.alert_group_key
+        if _GROUP_ID.match(key):
+            return key
+        return "group-" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+    async def _enqueue(self, alert: Alert, trace: dict[str, str]) -> None:
+        message_type = MESSAGE_TYPES.get(alert.kind)
+        if message_type is None:
+            return
+        # the raw body stays in the store: a queue message must fit SQS's 256 KiB
+        message = QueueMessage(
+            type=message_type.value,
+            payload=alert.model_dump(mode="json", exclude={"raw"}),
+            trace=trace,
+        )
+        await self._queue.send(message, group_id=self.group_for(alert), dedup_id=alert.delivery_id)
+
+
+def _trace_context(headers: Mapping[str, str]) -> dict[str, str]:
+    lowered = {k.lower(): v for k, v in headers.items()}
+    return {name: lowered[name] for name in TRACE_HEADERS if lowered.get(name)}

@@ -1,0 +1,109 @@
+"""The alert webhooks: authenticate, bound the body, parse, record, enqueue, answer 202.
+
+Checks run cheapest first and none of the refusals stores or enqueues anything:
+413 (Content-Length, then the bytes actually read) -> 401 -> 422 -> 202.
+OnCall gives a receiver 4 s and retries only time-outs, so nothing here waits on a vendor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import JSONResponse
+
+from incident_response.domain.alert import AlertSource
+from incident_response.domain.errors import InvalidAlert
+from incident_response.intake.auth import Unauthorized, WebhookVerifier
+from incident_response.intake.service import AlertIntake
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"description": "Accepted: `{accepted, duplicates}`"},
+    401: {"description": "Missing or wrong credentials"},
+    413: {"description": "Body larger than the limit"},
+    422: {"description": "Invalid body: `{error: '<field>: <problem>'}`"},
+}
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def webhook_router(
+    intake: AlertIntake,
+    verifier: WebhookVerifier,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> APIRouter:
+    router = APIRouter(tags=["webhooks"])
+
+    def endpoint(source: AlertSource) -> Callable[[Request], Awaitable[JSONResponse]]:
+        async def receive(request: Request) -> JSONResponse:
+            declared = request.headers.get("content-length")
+            if declared is not None:
+                if not declared.strip().isdigit():
+                    return _error(status.HTTP_400_BAD_REQUEST, "Content-Length: not a number")
+                if int(declared) > max_body_bytes:
+                    return _too_large(max_body_bytes)
+            try:
+                body = await _read(request, max_body_bytes)
+            except _TooLarge:
+                return _too_large(max_body_bytes)
+            try:
+                await verifier.verify(request.headers, body)
+            except Unauthorized as exc:
+                return _error(
+                    status.HTTP_401_UNAUTHORIZED, str(exc), headers={"WWW-Authenticate": "Bearer"}
+                )
+            try:
+                result = await intake.accept(source.value, body, request.headers)
+            except InvalidAlert as exc:
+                return _error(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
+            return JSONResponse(
+                {"accepted": result.accepted, "duplicates": result.duplicates},
+                status_code=status.HTTP_202_ACCEPTED,
+            )
+
+        receive.__name__ = f"receive_{source.name.lower()}"
+        return receive
+
+    router.add_api_route(
+        "/webhooks/grafana-oncall",
+        endpoint(AlertSource.GRAFANA_ONCALL),
+        methods=["POST"],
+        status_code=status.HTTP_202_ACCEPTED,
+        summary="Grafana OnCall outgoing webhook",
+        responses=_RESPONSES,
+    )
+    router.add_api_route(
+        "/webhooks/alertmanager",
+        endpoint(AlertSource.ALERTMANAGER),
+        methods=["POST"],
+        status_code=status.HTTP_202_ACCEPTED,
+        summary="Prometheus Alertmanager webhook (version 4)",
+        responses=_RESPONSES,
+    )
+    return router
+
+
+async def _read(request: Request, limit: int) -> bytes:
+    """The body, refusing as soon as it grows past `limit` (a chunked upload has no length)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return _error(status.HTTP_413_CONTENT_TOO_LARGE, f"body: larger than {limit} bytes")
+
+
+def _error(code: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=code, headers=headers)
