@@ -1,0 +1,335 @@
+"""The built-in drafter: status updates and postmortems from templates, with no model and no network.
+
+A status update goes to customers, so it is built only from public facts: the service's name,
+how bad it is (from the severity), the public status and times in UTC. Alert titles, labels,
+hostnames, people and e-mail addresses never reach it. A postmortem is internal and may say
+everything the audit log knows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from incident_response.domain.alert import Severity
+from incident_response.domain.audit import AuditRecord
+from incident_response.domain.clock import Clock, SystemClock, utc
+from incident_response.domain.context import Change, PublicStatus
+from incident_response.domain.incident import Incident
+from incident_response.ports import PostmortemContext, StatusContext
+
+ACRONYMS = frozenset({"api", "ui", "sso", "cdn", "dns", "sms", "ci", "id", "vpn"})
+PLAIN_WORD = re.compile(r"^(?:[a-z]+|v\d+)$", re.IGNORECASE)
+NEXT_UPDATE = {
+    PublicStatus.INVESTIGATING: timedelta(minutes=30),
+    PublicStatus.IDENTIFIED: timedelta(minutes=30),
+    PublicStatus.MONITORING: timedelta(minutes=60),
+}
+DETAIL_LIMIT = 160
+
+
+class Wording:
+    """How an incident of one severity reads to customers, now and afterwards."""
+
+    def __init__(self, noun: str, now: str, past: str) -> None:
+        self.noun, self.now, self.past = noun, now, past
+
+
+IMPACT = {
+    Severity.P1: Wording(
+        "a major outage",
+        "Customers may be unable to use {subject}.",
+        "customers may have been unable to use {subject}.",
+    ),
+    Severity.P2: Wording(
+        "a partial outage",
+        "Some customers may see errors when using {subject}.",
+        "some customers may have seen errors when using {subject}.",
+    ),
+    Severity.P3: Wording(
+        "degraded performance",
+        "Some customers may see slower responses or occasional errors in {subject}.",
+        "some customers may have seen slower responses or occasional errors in {subject}.",
+    ),
+    Severity.P4: Wording(
+        "a minor issue",
+        "A small number of customers may notice problems with {subject}.",
+        "a small number of customers may have noticed problems with {subject}.",
+    ),
+}
+
+
+def public_service_name(service: str) -> str | None:
+    """The service as customers may read it, or None when the name looks internal.
+
+    `checkout` -> `Checkout`, `payments-api` -> `Payments API`; anything with dots, slashes,
+    colons, `@` or digits (hostnames, pods, addresses) is withheld.
+    """
+    words = [w for w in re.split(r"[-_\s]+", service.strip()) if w]
+    if not words or service.strip().lower() == "unknown":
+        return None
+    if not all(PLAIN_WORD.match(w) for w in words):
+        return None
+    return " ".join(w.upper() if w.lower() in ACRONYMS else w.capitalize() for w in words)
+
+
+def utc_time(at: datetime, *, with_date: bool = True) -> str:
+    """`09:05 UTC on 26 November 2026` (or just `09:05 UTC`)."""
+    at = utc(at)
+    clock = f"{at:%H:%M} UTC"
+    return f"{clock} on {at.day} {at:%B %Y}" if with_date else clock
+
+
+def status_update_text(context: StatusContext, *, at: datetime) -> str:
+    """A calm, factual customer-facing update for `context.public_status` as of `at`.
+
+    It opens with the service, the time and the status ("Checkout: as of 09:07 UTC, we are
+    investigating ..."), so two updates differ within their first 40 characters (for service
+    names up to 13 characters), and each can be found on the page by its opening.
+    """
+    try:
+        status = PublicStatus(context.public_status)
+    except ValueError:
+        allowed = ", ".join(s.value for s in PublicStatus)
+        raise ValueError(
+            f"public status {context.public_status!r} is not one of: {allowed}"
+        ) from None
+    incident = context.incident
+    at = utc(at)
+    name = public_service_name(incident.service)
+    subject = name or "some of our services"
+    impact = IMPACT[incident.severity]
+    started = utc(incident.created_at)
+    began = utc_time(started, with_date=started.date() != at.date())
+    lead = f"{name or 'Update'}: as of {utc_time(at, with_date=False)}"
+    if status is PublicStatus.RESOLVED:
+        ended = utc(incident.resolved_at or incident.mitigated_at or at)
+        window = (
+            f"Between {utc_time(started, with_date=False).removesuffix(' UTC')} and "
+            f"{utc_time(ended, with_date=False)}"
+            if started.date() == ended.date()
+            else f"Between {utc_time(started)} and {utc_time(ended)}"
+        )
+        closing = (
+            f"{name} is operating normally." if name else "All services are operating normally."
+        )
+        return (
+            f"{lead}, this incident has been resolved. "
+            f"{window}, {impact.past.format(subject=subject)} "
+            f"{closing} We apologise for the inconvenience."
+        )
+    problem = impact.noun if name else f"{impact.noun} affecting {subject}"
+    problem += f" that began at {began}"
+    if status is PublicStatus.INVESTIGATING:
+        verb = "we are still investigating" if context.previous_updates else "we are investigating"
+        opening = f"{lead}, {verb} {problem}."
+    elif status is PublicStatus.IDENTIFIED:
+        opening = f"{lead}, we have identified the cause of {problem}, and we are working on a fix."
+    else:
+        opening = f"{lead}, a fix has been applied for {problem}. We are monitoring the results."
+    effect = impact.now.format(subject=subject)
+    effect = effect[0].upper() + effect[1:]
+    next_update = utc_time(at + NEXT_UPDATE[status], with_date=False)
+    return f"{opening} {effect} We will post another update by {next_update}."
+
+
+def postmortem_markdown(context: PostmortemContext) -> str:
+    """A structured postmortem draft: facts filled in from the record, judgement left to people."""
+    incident = context.incident
+    parts = [
+        f"# Postmortem: {_inline(incident.title)}",
+        _facts(incident),
+        "## Summary",
+        _summary(incident),
+        "## Impact",
+        _impact(incident, len(context.published_updates)),
+        "## Timeline (UTC)",
+        _timeline(context.timeline),
+        "## Status updates as published",
+        _published(context.published_updates),
+        "## Responders",
+        _responders(incident),
+        "## Recent changes",
+        _changes(context.changes),
+        "## Checklist",
+        _checklist(incident),
+        "## Root cause",
+        "_To fill in: what failed, why it failed, and why our safeguards did not stop it._",
+        "## Action items",
+        "| Action | Owner | Due | Tracking |\n|---|---|---|---|\n"
+        "| _To fill in_ | | | |\n| _To fill in_ | | | |",
+        "## Lessons learned",
+        "### What went well\n\n- _To fill in_\n\n"
+        "### What went badly\n\n- _To fill in_\n\n"
+        "### Where we got lucky\n\n- _To fill in_",
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def _facts(incident: Incident) -> str:
+    rows = [
+        ("Incident", incident.id),
+        ("Severity", incident.severity.value),
+        ("Service", incident.service),
+        ("Status", incident.status.value),
+        ("Source", f"{incident.source.value} alert group {incident.alert_group_id}"),
+        ("Incident commander", incident.ic or "not recorded"),
+        ("Opened", _when(incident.created_at)),
+        ("War room assembled", _when(incident.assembled_at)),
+        ("Mitigated", _when(incident.mitigated_at)),
+        ("Resolved", _when(incident.resolved_at)),
+        ("Duration", _duration(incident)),
+    ]
+    if incident.channel is not None:
+        rows.append(("War room", incident.channel.url or f"#{incident.channel.name}"))
+    return _table(("Fact", "Value"), rows)
+
+
+def _summary(incident: Incident) -> str:
+    text = (
+        f"A {incident.severity.value} incident on `{_inline(incident.service)}`, opened by the "
+        f"alert \u201c{_inline(incident.title)}\u201d at {_when(incident.created_at)}"
+    )
+    if incident.resolved_at is not None:
+        text += f" and resolved at {_when(incident.resolved_at)} ({_duration(incident)})"
+    return (
+        text
+        + ".\n\n_To fill in: what happened, in two or three sentences a customer could follow._"
+    )
+
+
+def _impact(incident: Incident, published: int) -> str:
+    impact = IMPACT[incident.severity]
+    subject = public_service_name(incident.service) or incident.service
+    return (
+        f"Severity {incident.severity.value} ({impact.noun}): "
+        f"{impact.past.format(subject=subject)}\n\n"
+        f"Customer-facing status updates published: {published}.\n\n"
+        "_To fill in: who was affected, for how long, and measured error rates or lost requests._"
+    )
+
+
+EVENT_WORDS: Mapping[str, str] = {
+    "STATUSPAGE_PUBLISHED": "Status page updated",
+    "IC_ASSIGNED": "Incident commander assigned",
+    "IC_RATED": "Incident commander rated",
+}
+
+
+def event_title(record: AuditRecord) -> str:
+    return EVENT_WORDS.get(record.type.value) or record.type.value.replace("_", " ").capitalize()
+
+
+def _timeline(records: Iterable[AuditRecord]) -> str:
+    ordered = sorted(records, key=lambda r: (utc(r.at), r.seq))
+    if not ordered:
+        return "_No audit records were found for this incident._"
+    rows = [
+        (f"{utc(r.at):%Y-%m-%d %H:%M:%S}", event_title(r), r.actor, _details(r.data))
+        for r in ordered
+    ]
+    return _table(("Time (UTC)", "Event", "By", "Details"), rows)
+
+
+def _details(data: Mapping[str, Any]) -> str:
+    text = ", ".join(f"{k}: {_flat(v)}" for k, v in data.items())
+    return text if len(text) <= DETAIL_LIMIT else text[: DETAIL_LIMIT - 1] + "\u2026"
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_flat(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_flat(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _published(updates: Iterable[str]) -> str:
+    blocks = [
+        f"{n}. Update {n}:\n\n" + "\n".join(f"   > {line}" for line in body.strip().splitlines())
+        for n, body in enumerate(updates, start=1)
+    ]
+    return "\n\n".join(blocks) if blocks else "_No status update was published._"
+
+
+def _responders(incident: Incident) -> str:
+    rows = [
+        (
+            r.name or "",
+            r.email,
+            "incident commander" if r.email == incident.ic else r.role,
+        )
+        for r in incident.responders
+    ]
+    if incident.ic and all(r.email != incident.ic for r in incident.responders):
+        rows.insert(0, ("", incident.ic, "incident commander"))
+    if not rows:
+        return "_No responders were recorded._"
+    return _table(("Name", "E-mail", "Role"), rows)
+
+
+def _changes(changes: Iterable[Change]) -> str:
+    rows = [
+        (
+            f"{utc(c.at):%Y-%m-%d %H:%M}",
+            c.repo,
+            f"[{_inline(c.title)}]({c.url})" if c.url else c.title,
+            c.author,
+            c.sha[:10],
+        )
+        for c in sorted(changes, key=lambda c: utc(c.at))
+    ]
+    if not rows:
+        return "_No recent changes found (no code host configured, or none in the window)._"
+    return _table(("When (UTC)", "Repository", "Change", "Author", "Commit"), rows)
+
+
+def _checklist(incident: Incident) -> str:
+    if not incident.checklist:
+        return "_No checklist was recorded._"
+    return "\n".join(
+        f"- [{'x' if item.done else ' '}] {_inline(item.text)}"
+        + (f" ({item.done_by})" if item.done and item.done_by else "")
+        for item in incident.checklist
+    )
+
+
+def _when(at: datetime | None) -> str:
+    return f"{utc(at):%Y-%m-%d %H:%M:%S} UTC" if at is not None else "\u2014"
+
+
+def _duration(incident: Incident) -> str:
+    if incident.resolved_at is None:
+        return "still open"
+    minutes = int((utc(incident.resolved_at) - utc(incident.created_at)).total_seconds() // 60)
+    hours, minutes = divmod(max(minutes, 0), 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def _inline(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _cell(text: str) -> str:
+    return _inline(text).replace("|", "\\|")
+
+
+def _table(header: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+class BuiltinDrafter:
+    """LLM port from templates: always available, deterministic, never leaves the machine."""
+
+    def __init__(self, *, clock: Clock | None = None) -> None:
+        self._clock = clock or SystemClock()
+
+    async def draft_status_update(self, context: StatusContext) -> str:
+        return status_update_text(context, at=self._clock.now())
+
+    async def draft_postmortem(self, context: PostmortemContext) -> str:
+        return postmortem_markdown(context)

@@ -1,0 +1,1 @@
+"""Public status pages: the built-in one (embedded default) and Statuspage.io."""

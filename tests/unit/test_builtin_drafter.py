@@ -1,0 +1,321 @@
+"""The built-in drafter's text: what customers read, and the postmortem responders start from."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from incident_response.adapters.embedded.drafter import (
+    BuiltinDrafter,
+    postmortem_markdown,
+    public_service_name,
+    status_update_text,
+)
+from incident_response.domain.alert import Severity
+from incident_response.domain.audit import AuditEvent, AuditEventType, seal
+from incident_response.domain.context import Change, PublicStatus
+from incident_response.domain.incident import ChecklistItem, IncidentStatus
+from incident_response.ports import PostmortemContext, StatusContext
+from tests.contract.incident_samples import LABELS, LINKS, STARTED, sample_incident
+from tests.support.clock import ManualClock
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+AT = STARTED + timedelta(minutes=7)
+
+
+def draft(status: PublicStatus, **changes: object) -> str:
+    context = StatusContext(incident=sample_incident(**changes), public_status=status.value)
+    return status_update_text(context, at=AT)
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [
+        (PublicStatus.INVESTIGATING, "we are investigating"),
+        (PublicStatus.IDENTIFIED, "we have identified the cause"),
+        (PublicStatus.MONITORING, "a fix has been applied"),
+        (PublicStatus.RESOLVED, "has been resolved"),
+    ],
+)
+def test_the_update_says_the_status_and_names_the_service(status: PublicStatus, words: str) -> None:
+    text = draft(status)
+    assert words in text.lower()
+    assert "Checkout" in text
+    assert "09:07 UTC" in text
+    assert text.startswith("Checkout: ")
+
+
+def test_the_first_update_gives_start_time_and_next_update() -> None:
+    text = draft(PublicStatus.INVESTIGATING)
+    assert text == (
+        "Checkout: as of 09:07 UTC, we are investigating a major outage that began at 09:00 UTC. "
+        "Customers may be unable to use Checkout. We will post another update by 09:37 UTC."
+    )
+
+
+def test_a_start_on_another_day_gives_its_date() -> None:
+    context = StatusContext(incident=sample_incident(), public_status="identified")
+    text = status_update_text(context, at=STARTED + timedelta(hours=16))
+    assert "began at 09:00 UTC on 26 November 2026" in text
+    assert "as of 01:00 UTC" in text
+
+
+@pytest.mark.parametrize("service", ["checkout", "payments-api", "db01"])
+def test_updates_differ_in_their_opening_words(service: str) -> None:
+    """Two updates in the same minute still start differently, so each can be found once."""
+    incident = sample_incident(service=service)
+    openings = {
+        status_update_text(
+            StatusContext(incident=incident, public_status=status.value, previous_updates=previous),
+            at=AT,
+        )[:40]
+        for status in PublicStatus
+        for previous in ((), ("earlier",))
+        if previous == () or status is PublicStatus.INVESTIGATING
+    }
+    assert len(openings) == len(PublicStatus) + 1
+
+
+def test_a_follow_up_says_the_work_continues() -> None:
+    context = StatusContext(
+        incident=sample_incident(),
+        public_status="investigating",
+        previous_updates=("As of 09:07 UTC, we are investigating...",),
+    )
+    assert "still investigating" in status_update_text(context, at=AT + timedelta(minutes=30))
+
+
+def test_the_resolution_gives_the_window_in_utc() -> None:
+    resolved = sample_incident(resolved_at=STARTED + timedelta(minutes=42))
+    context = StatusContext(incident=resolved, public_status="resolved")
+    text = status_update_text(context, at=STARTED + timedelta(minutes=45))
+    assert "Between 09:00 and 09:42 UTC, customers may have been unable to use Checkout." in text
+    assert "Checkout is operating normally." in text
+
+
+@pytest.mark.parametrize(
+    ("severity", "wording"),
+    [
+        (Severity.P1, "a major outage"),
+        (Severity.P2, "a partial outage"),
+        (Severity.P3, "degraded performance"),
+        (Severity.P4, "a minor issue"),
+    ],
+)
+def test_severity_sets_the_impact_wording(severity: Severity, wording: str) -> None:
+    assert wording in draft(PublicStatus.INVESTIGATING, severity=severity)
+
+
+@pytest.mark.parametrize("status", list(PublicStatus))
+def test_nothing_internal_reaches_customers(status: PublicStatus) -> None:
+    text = draft(status)
+    assert not EMAIL.search(text)
+    internal = [v for k, v in LABELS.items() if k != "service"]  # the service is public
+    for secret in (*internal, *LINKS.values(), "Alice", "Bob", "payments"):
+        assert secret.lower() not in text.lower(), secret
+
+
+@pytest.mark.parametrize(
+    ("service", "shown"),
+    [
+        ("checkout", "Checkout"),
+        ("payments-api", "Payments API"),
+        ("user_accounts", "User Accounts"),
+        ("search-v2", "Search V2"),
+        ("ip-10-4-2-17.eu-west-1.compute.internal", None),
+        ("db01", None),
+        ("10.0.0.7:9100", None),
+        ("unknown", None),
+        ("", None),
+    ],
+)
+def test_service_names_that_look_internal_are_withheld(service: str, shown: str | None) -> None:
+    assert public_service_name(service) == shown
+
+
+def test_an_internal_service_name_becomes_some_of_our_services() -> None:
+    text = draft(PublicStatus.IDENTIFIED, service="ip-10-4-2-17.eu-west-1.compute.internal")
+    assert "some of our services" in text
+    assert "10-4-2-17" not in text
+
+
+def test_an_unknown_public_status_is_refused() -> None:
+    context = StatusContext(incident=sample_incident(), public_status="on fire")
+    with pytest.raises(ValueError, match="on fire"):
+        status_update_text(context, at=AT)
+
+
+@given(
+    service=st.text(min_size=1, max_size=40),
+    severity=st.sampled_from(list(Severity)),
+    status=st.sampled_from(list(PublicStatus)),
+    minutes=st.integers(0, 60 * 24 * 3),
+)
+def test_any_service_label_gives_a_safe_update(
+    service: str, severity: Severity, status: PublicStatus, minutes: int
+) -> None:
+    incident = sample_incident(service=service, severity=severity)
+    text = status_update_text(
+        StatusContext(incident=incident, public_status=status.value),
+        at=STARTED + timedelta(minutes=minutes),
+    )
+    assert ": as of " in text
+    assert "UTC" in text
+    assert not EMAIL.search(text)
+    assert "\n" not in text
+    if public_service_name(service) is None and service.strip() not in text:
+        assert "services" in text
+
+
+async def test_the_drafter_uses_its_clock(clock: ManualClock) -> None:
+    clock.set(STARTED + timedelta(hours=1, minutes=15))
+    text = await BuiltinDrafter(clock=clock).draft_status_update(
+        StatusContext(incident=sample_incident(), public_status="investigating")
+    )
+    assert text.startswith("Checkout: as of 10:15 UTC, ")
+
+
+def timeline() -> tuple:
+    incident = sample_incident()
+    events = [
+        (AuditEventType.INCIDENT_OPENED, STARTED, "system", {"alert": "HighErrorRate"}),
+        (
+            AuditEventType.WAR_ROOM_ASSEMBLED,
+            STARTED + timedelta(seconds=4),
+            "system",
+            {"channel": "inc-1 | checkout"},
+        ),
+        (
+            AuditEventType.STATUSPAGE_PUBLISHED,
+            STARTED + timedelta(minutes=9),
+            "alice@example.com",
+            {"draft": "d1"},
+        ),
+        (
+            AuditEventType.INCIDENT_RESOLVED,
+            STARTED + timedelta(minutes=42),
+            "alice@example.com",
+            {},
+        ),
+    ]
+    records = []
+    prev = "0" * 64
+    for seq, (kind, at, actor, data) in enumerate(events, start=1):
+        record = seal(
+            AuditEvent(
+                incident_id=incident.id, type=kind, key=f"k{seq}", at=at, actor=actor, data=data
+            ),
+            seq,
+            prev,
+        )
+        records.append(record)
+        prev = record.hash
+    return tuple(records)
+
+
+def postmortem() -> str:
+    incident = sample_incident(
+        status=IncidentStatus.RESOLVED,
+        assembled_at=STARTED + timedelta(seconds=4),
+        resolved_at=STARTED + timedelta(minutes=42),
+        checklist=(
+            ChecklistItem(id="c1", text="Assign an IC", done=True, done_by="alice@example.com"),
+            ChecklistItem(id="c2", text="Post a status update"),
+        ),
+    )
+    change = Change(
+        repo="shop/checkout",
+        sha="0123456789abcdef",
+        title="Raise connection pool size",
+        author="bob",
+        at=STARTED - timedelta(hours=2),
+        url="https://github.example.com/shop/checkout/pull/42",
+    )
+    context = PostmortemContext(
+        incident=incident,
+        timeline=timeline(),
+        changes=(change,),
+        published_updates=(
+            "We are investigating errors.\nMore soon.",
+            "This incident has been resolved.",
+        ),
+    )
+    return postmortem_markdown(context)
+
+
+def section(markdown: str, heading: str) -> str:
+    start = markdown.index(f"\n## {heading}\n")
+    end = markdown.find("\n## ", start + 1)
+    return markdown[start : end if end != -1 else None]
+
+
+def test_the_postmortem_has_every_section_in_order() -> None:
+    text = postmortem()
+    headings = re.findall(r"^#{1,2} (.+)$", text, flags=re.MULTILINE)
+    assert headings == [
+        "Postmortem: HighErrorRate on ip-10-4-2-17.eu-west-1.compute.internal",
+        "Summary",
+        "Impact",
+        "Timeline (UTC)",
+        "Status updates as published",
+        "Responders",
+        "Recent changes",
+        "Checklist",
+        "Root cause",
+        "Action items",
+        "Lessons learned",
+    ]
+
+
+def test_the_postmortem_timeline_is_a_dated_table_of_audit_records() -> None:
+    rows = [
+        line
+        for line in section(postmortem(), "Timeline (UTC)").splitlines()
+        if line.startswith("| 2026")
+    ]
+    assert [r.split(" | ")[0] for r in rows] == [
+        "| 2026-11-26 09:00:00",
+        "| 2026-11-26 09:00:04",
+        "| 2026-11-26 09:09:00",
+        "| 2026-11-26 09:42:00",
+    ]
+    assert "Status page updated" in rows[2]
+    assert "alice@example.com" in rows[3]
+    assert "inc-1 \\| checkout" in rows[1]
+
+
+def test_the_postmortem_quotes_published_updates_verbatim() -> None:
+    published = section(postmortem(), "Status updates as published")
+    assert "> We are investigating errors." in published
+    assert "> More soon." in published
+    assert "> This incident has been resolved." in published
+
+
+def test_the_postmortem_lists_responders_changes_and_facts() -> None:
+    text = postmortem()
+    responders = section(text, "Responders")
+    assert "| Alice Martin | alice@example.com | incident commander |" in responders
+    assert "| Bob Okafor | bob@example.com | secondary |" in responders
+    changes = section(text, "Recent changes")
+    assert (
+        "[Raise connection pool size](https://github.example.com/shop/checkout/pull/42)" in changes
+    )
+    assert "0123456789" in changes
+    assert "| Duration | 42 min |" in text
+    assert "- [x] Assign an IC (alice@example.com)" in section(text, "Checklist")
+    assert "- [ ] Post a status update" in section(text, "Checklist")
+    assert "Customer-facing status updates published: 2." in section(text, "Impact")
+
+
+def test_an_empty_record_says_so_instead_of_leaving_gaps() -> None:
+    incident = sample_incident(responders=(), ic=None)
+    text = postmortem_markdown(PostmortemContext(incident=incident, timeline=()))
+    assert "No audit records" in text
+    assert "No status update was published" in text
+    assert "No responders were recorded" in text
+    assert "No recent changes found" in text
+    assert "| Duration | still open |" in text
