@@ -10,6 +10,7 @@ several connections fight over the file lock. Other processes (the CLI's `audit 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -70,14 +71,23 @@ class Database:
         read-then-write inside it (compare-and-set, next sequence number) cannot interleave."""
         async with self._write_lock:
             conn = self.conn
-            await conn.execute("BEGIN IMMEDIATE")
             try:
+                await conn.execute("BEGIN IMMEDIATE")
                 yield conn
             except BaseException:
-                await conn.execute("ROLLBACK")
+                # Also when cancelled while BEGIN was in flight: aiosqlite runs statements in
+                # order on its thread, so this ROLLBACK lands after that BEGIN, whenever it ran.
+                await asyncio.shield(self._rollback(conn))
                 raise
             else:
                 await conn.execute("COMMIT")
+
+    @staticmethod
+    async def _rollback(conn: aiosqlite.Connection) -> None:
+        try:
+            await conn.execute("ROLLBACK")
+        except sqlite3.OperationalError:
+            pass  # no transaction was active: BEGIN itself failed
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
         async with self.conn.execute(sql, params) as cursor:
