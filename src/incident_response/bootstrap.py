@@ -49,6 +49,7 @@ from incident_response.services.incident_opener import IncidentOpener
 from incident_response.services.nudges import NudgeScheduler
 from incident_response.services.sla import SlaMonitor
 from incident_response.services.status_update_gate import StatusUpdateGate
+from incident_response.services.war_room import WarRoomAssembler
 from incident_response.tokens import issue, load_or_create_key
 
 EMBEDDED_ADAPTERS: dict[str, str] = {
@@ -132,6 +133,7 @@ class Container:
     intake: AlertIntake
     verifier: WebhookVerifier
     opener: IncidentOpener
+    assembler: WarRoomAssembler
     gate: StatusUpdateGate
     nudges: NudgeScheduler
     sla: SlaMonitor
@@ -224,9 +226,21 @@ async def build(settings: Settings, *, base_url: str, clock: Clock | None = None
     sla = SlaMonitor(
         store=store, audit=audit, chat=chat, scheduler=scheduler, oncall=oncall, clock=clock
     )
+    assembler = WarRoomAssembler(
+        store=store,
+        audit=audit,
+        chat=chat,
+        directory=directory,
+        oncall=oncall,
+        telemetry=telemetry,
+        scheduler=scheduler,
+        clock=clock,
+        nudges=nudges,
+        sla=sla,
+    )
     events = EventRegistry(
         [
-            AlertReceived(opener=opener, assembler=None),
+            AlertReceived(opener=opener, assembler=assembler),
             AlertResolved(opener=opener),
             StatusUpdateNudge(nudges=nudges),
             SlaCheck(sla=sla),
@@ -251,6 +265,7 @@ async def build(settings: Settings, *, base_url: str, clock: Clock | None = None
         intake=intake,
         verifier=verifier,
         opener=opener,
+        assembler=assembler,
         gate=gate,
         nudges=nudges,
         sla=sla,
@@ -265,7 +280,6 @@ async def build(settings: Settings, *, base_url: str, clock: Clock | None = None
         fire_timers=container.fire_timers,
         concurrency=settings.incident_response_processor_concurrency,
     )
-    del telemetry
     return container
 
 

@@ -140,8 +140,11 @@ class Incident(BaseModel):
     assembly_steps: dict[str, Any] = Field(
         default_factory=dict, description="Completed war-room assembly steps and their results."
     )
+    resolution_steps: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The resolution request and the completed resolution steps and their results.",
+    )
     nudges_silenced: bool = False
-    unanswered_nudges: int = 0
     previous_incident_id: str | None = None
 
     @classmethod

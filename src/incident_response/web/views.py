@@ -27,6 +27,15 @@ def person_json(email: str | None, people: dict[str, Person]) -> dict[str, Any] 
     }
 
 
+def ic_json(incident: Incident, people: dict[str, Person]) -> dict[str, Any] | None:
+    """The IC as a person; the chat id the war room knows them by wins over the directory's."""
+    found = person_json(incident.ic, people)
+    responder = next((r for r in incident.responders if r.email == incident.ic), None)
+    if found is not None and responder is not None and responder.chat_id:
+        found["chat_id"] = responder.chat_id
+    return found
+
+
 def timeline_json(records: Sequence[AuditRecord]) -> list[dict[str, Any]]:
     return [
         {
@@ -55,7 +64,7 @@ def incident_json(
         "labels": incident.labels,
         "links": incident.links,
         "channel": incident.channel.model_dump() if incident.channel else None,
-        "ic": person_json(incident.ic, people),
+        "ic": ic_json(incident, people),
         "responders": [
             {"email": r.email, "name": r.name, "chat_id": r.chat_id, "role": r.role}
             for r in incident.responders
