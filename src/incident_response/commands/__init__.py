@@ -1,0 +1,1 @@
+"""`/incident-response` commands, one module each, dispatched by the CommandRegistry."""

@@ -1,0 +1,256 @@
+"""What a command is given and what it answers, and the services commands may use.
+
+The services are described here as Protocols (only the methods commands call), so the commands
+depend on the shape of the StatusUpdateGate, NudgeScheduler and Resolver, not on their modules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from incident_response.domain.audit import AuditEvent, AuditEventType
+from incident_response.domain.clock import Clock, utc
+from incident_response.domain.errors import ConcurrentUpdate, NotFound
+from incident_response.domain.incident import Incident
+from incident_response.domain.people import Person
+from incident_response.domain.status_update import DraftKind, StatusDraft
+from incident_response.ports import AuditLog, Chat, Directory, IncidentStore
+
+Surface = Literal["api", "console", "slack"]
+CAS_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """Who typed a command, and where.
+
+    `incident_id` is set when the surface knows the incident (the API's URL, the console's
+    incident page); otherwise `channel_id` names the chat channel it was typed in.
+    `invocation_id` lets a surface that retries deliveries (Slack) keep one audit record per
+    invocation; left empty, every call is a new invocation.
+    """
+
+    actor: Person
+    surface: Surface
+    incident_id: str | None = None
+    channel_id: str | None = None
+    invocation_id: str = ""
+
+
+@dataclass(frozen=True)
+class CommandReply:
+    """The answer shown to the person who typed the command.
+
+    `ok` is False whenever the command did not do what was asked (no silent stubs);
+    `ephemeral` replies are shown to that person only; `data` is for API callers.
+    """
+
+    text: str
+    ok: bool = True
+    ephemeral: bool = True
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class DraftGate(Protocol):
+    async def create_draft(
+        self, incident_id: str, *, actor: str, kind: DraftKind = DraftKind.UPDATE
+    ) -> StatusDraft: ...
+
+
+class Reminders(Protocol):
+    async def silence(self, incident_id: str, *, actor: str) -> bool: ...
+
+    async def unsilence(self, incident_id: str, *, actor: str) -> bool: ...
+
+
+class ResolutionOutcome(Protocol):
+    @property
+    def accepted(self) -> bool: ...
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+class Resolution(Protocol):
+    async def request(self, incident_id: str, *, actor: str) -> ResolutionOutcome: ...
+
+
+@dataclass(frozen=True)
+class CommandServices:
+    """Everything a command may use; the composition root builds it once."""
+
+    store: IncidentStore
+    audit: AuditLog
+    chat: Chat
+    directory: Directory
+    gate: DraftGate
+    reminders: Reminders
+    resolver: Resolution
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class CommandCall:
+    """One invocation as a command sees it: the words after its name and the incident, if any."""
+
+    context: CommandContext
+    name: str
+    args: str
+    incident: Incident | None
+    help_text: str
+
+    @property
+    def actor(self) -> str:
+        return self.context.actor.email
+
+    @property
+    def words(self) -> list[str]:
+        return self.args.split()
+
+    def require_incident(self) -> Incident:
+        if self.incident is None:
+            raise RuntimeError(f"command {self.name} ran without an incident")
+        return self.incident
+
+
+class Command(Protocol):
+    """One `/incident-response <name>` command. `needs_incident` commands only run where an
+    incident is known; the registry answers with help elsewhere."""
+
+    name: str
+    usage: str
+    summary: str
+    needs_incident: bool
+
+    async def run(self, call: CommandCall) -> CommandReply: ...
+
+
+def refused(text: str, **data: Any) -> CommandReply:
+    return CommandReply(text=text, ok=False, data=dict(data))
+
+
+def closed_reply(incident: Incident, what: str) -> CommandReply:
+    """The answer to a state change asked of a resolved incident."""
+    return refused(
+        f"Incident {incident.id} is resolved: {what} changes nothing now.", status="resolved"
+    )
+
+
+async def save_change(
+    store: IncidentStore, incident_id: str, change: Callable[[Incident], Incident | None]
+) -> Incident:
+    """Compare-and-set: apply `change` to the latest incident until a save wins.
+
+    `change` returning None means nothing needs saving; the current incident is returned.
+    """
+    for _ in range(CAS_ATTEMPTS):
+        current = await store.get(incident_id, consistent=True)
+        if current is None:
+            raise NotFound(f"incident {incident_id} not found")
+        updated = change(current)
+        if updated is None:
+            return current
+        try:
+            return await store.save(updated)
+        except ConcurrentUpdate:
+            continue
+    raise ConcurrentUpdate(f"incident {incident_id} kept changing; try again")
+
+
+async def audit(
+    services: CommandServices,
+    incident_id: str,
+    type_: AuditEventType,
+    key: str,
+    *,
+    actor: str,
+    data: dict[str, Any] | None = None,
+) -> None:
+    await services.audit.append(
+        AuditEvent(
+            incident_id=incident_id,
+            type=type_,
+            key=key,
+            at=services.clock.now(),
+            actor=actor,
+            data=data or {},
+        )
+    )
+
+
+CHAT_MENTION = re.compile(r"^<?@([A-Z0-9][A-Z0-9._-]*)(?:\|[^>]*)?>?$")
+MAILTO = re.compile(r"^<mailto:([^|>]+)(?:\|[^>]*)?>$")  # how Slack sends a typed e-mail
+
+
+@dataclass(frozen=True)
+class PersonLookup:
+    """Who `@person` named: the person, or why nobody could be chosen."""
+
+    person: Person | None
+    problem: str = ""
+
+
+async def find_person(directory: Directory, text: str) -> PersonLookup:
+    """`@person` as an e-mail, a chat mention (`<@U123>`, `@U123`) or a name in the directory."""
+    wanted = text.strip()
+    if not wanted:
+        return PersonLookup(None, "name a person: an e-mail, a chat mention or a name")
+    mailto = MAILTO.match(wanted)
+    if mailto is not None:
+        wanted = mailto.group(1)
+    bare = wanted.removeprefix("@").strip()
+    if "@" in bare and " " not in bare and not bare.startswith("<"):
+        person = await directory.person(bare)
+        if person is None:
+            return PersonLookup(None, f"{bare} is not in the directory")
+        return PersonLookup(person)
+    mention = CHAT_MENTION.match(wanted) if wanted.startswith(("<@", "@")) else None
+    if mention is not None:
+        person = await directory.person_by_chat_id(mention.group(1))
+        if person is not None:
+            return PersonLookup(person)
+    folded = bare.casefold()
+    people = await directory.people()
+    exact = [p for p in people if p.name.casefold() == folded]
+    if len(exact) == 1:
+        return PersonLookup(exact[0])
+    partial = exact or [p for p in people if folded in _name_words(p)]
+    if len(partial) == 1:
+        return PersonLookup(partial[0])
+    if len(partial) > 1:
+        names = ", ".join(f"{p.name} ({p.email})" for p in partial)
+        return PersonLookup(None, f"{bare!r} could be {names}: use the e-mail")
+    if mention is not None and wanted.startswith("<"):
+        return PersonLookup(None, f"nobody in the directory has the chat id {mention.group(1)}")
+    return PersonLookup(None, f"nobody called {bare!r} is in the directory")
+
+
+def _name_words(person: Person) -> set[str]:
+    return {w.casefold() for w in person.name.split()} | {person.email.split("@")[0].casefold()}
+
+
+def utc_text(at: datetime | None) -> str:
+    """A time as people read it in a chat: `2026-11-26 09:05 UTC`."""
+    return "never" if at is None else f"{utc(at):%Y-%m-%d %H:%M} UTC"
+
+
+def duration_text(delta: timedelta) -> str:
+    """`2d 3h`, `1h 05m`, `12m`, `40s`: a duration at the precision a person cares about."""
+    seconds = max(int(delta.total_seconds()), 0)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m"
+    return f"{secs}s"

@@ -1,0 +1,99 @@
+"""`invite @person`: bring someone into the war room as a responder."""
+
+from __future__ import annotations
+
+import uuid
+
+from incident_response.commands.context import (
+    CommandCall,
+    CommandReply,
+    CommandServices,
+    audit,
+    closed_reply,
+    find_person,
+    refused,
+    save_change,
+)
+from incident_response.commands.ic import same_email
+from incident_response.domain.audit import AuditEventType
+from incident_response.domain.incident import Incident, Responder
+from incident_response.domain.people import Person
+
+
+class InviteCommand:
+    name = "invite"
+    usage = "invite @person"
+    summary = "Invite @person to the war room as a responder"
+    needs_incident = True
+
+    def __init__(self, services: CommandServices) -> None:
+        self._services = services
+
+    async def run(self, call: CommandCall) -> CommandReply:
+        incident = call.require_incident()
+        if not call.args:
+            return refused("Use `invite @person` (an e-mail, a chat mention or a name).")
+        if not incident.is_open:
+            return closed_reply(incident, "inviting responders")
+        if incident.channel is None:
+            return refused(f"Incident {incident.id} has no war room yet: nobody was invited.")
+        found = await find_person(self._services.directory, call.args)
+        if found.person is None:
+            return refused(f"Nobody was invited: {found.problem}.")
+        person = found.person
+        services = self._services
+        chat_id, error = await self._invite(incident.channel.id, person)
+        if error:
+            await audit(
+                services,
+                incident.id,
+                AuditEventType.RESPONDER_INVITE_FAILED,
+                f"responder-invite-failed:{person.email}:{uuid.uuid4().hex}",
+                actor=call.actor,
+                data={"email": person.email, "error": error, "by": "command"},
+            )
+            return refused(f"{person.name} ({person.email}) could not be invited: {error}.")
+        now = services.clock.now()
+        added = False
+
+        def join(current: Incident) -> Incident | None:
+            nonlocal added
+            added = not any(same_email(r.email, person.email) for r in current.responders)
+            if not added:
+                return None
+            responder = Responder(
+                email=person.email, name=person.name, chat_id=chat_id or "", role="invited"
+            )
+            return current.update(responders=(*current.responders, responder), updated_at=now)
+
+        saved = await save_change(services.store, incident.id, join)
+        if added:
+            await audit(
+                services,
+                saved.id,
+                AuditEventType.RESPONDER_INVITED,
+                f"responder-invited:{person.email}:command:v{saved.version}",
+                actor=call.actor,
+                data={
+                    "email": person.email,
+                    "chat_id": chat_id,
+                    "role": "invited",
+                    "by": "command",
+                },
+            )
+            text = f"{person.name} ({person.email}) is invited to the war room as a responder."
+        else:
+            text = f"{person.name} ({person.email}) was already a responder; they are in the room."
+        return CommandReply(text=text, data={"email": person.email, "added": added})
+
+    async def _invite(self, channel_id: str, person: Person) -> tuple[str | None, str]:
+        """(their chat id, why inviting failed or "")."""
+        chat = self._services.chat
+        try:
+            chat_id = await chat.user_id_for(person)
+            if chat_id is None:
+                return None, "they have no chat account"
+            result = await chat.invite(channel_id, [chat_id])
+        except Exception as exc:
+            return None, f"the chat service failed ({type(exc).__name__}: {exc})"
+        return chat_id, result.failed.get(chat_id, "")

@@ -1,0 +1,142 @@
+"""The PostmortemWriter: the facts of an incident, handed to the LLM port to draft a postmortem.
+
+The draft is for people to finish, so it is built only from the record: the incident, its audit
+timeline, the code changes around it and the status updates customers actually saw. When the
+LLM fails, the writer falls back to a plain skeleton of the same facts, because a postmortem
+draft waiting within two minutes of resolution matters more than its prose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from incident_response.domain.audit import AuditRecord
+from incident_response.domain.clock import utc
+from incident_response.domain.context import Change
+from incident_response.domain.errors import IllegalTransition
+from incident_response.domain.incident import Incident, IncidentStatus
+from incident_response.domain.status_update import DraftStatus
+from incident_response.ports import LLM, AuditLog, PostmortemContext
+from incident_response.telemetry.logging import get_logger
+
+log = get_logger(__name__)
+
+
+def postmortem_title(incident: Incident) -> str:
+    return f"Postmortem: {incident.severity.value} {incident.title} ({incident.id})"
+
+
+def published_bodies(incident: Incident) -> tuple[str, ...]:
+    """The status updates customers saw, oldest first."""
+    published = [d for d in incident.drafts if d.status is DraftStatus.PUBLISHED]
+    published.sort(key=lambda d: d.published_at or d.updated_at)
+    return tuple(d.body for d in published)
+
+
+def as_resolved(incident: Incident, resolved_at: datetime | None) -> Incident:
+    """The incident as it stands once resolved at `resolved_at`, so the draft written while the
+    resolution is under way states the resolution time and duration."""
+    if resolved_at is None or incident.status is IncidentStatus.RESOLVED:
+        return incident
+    try:
+        return incident.transition(IncidentStatus.RESOLVED, at=resolved_at)
+    except IllegalTransition:
+        return incident
+
+
+class PostmortemWriter:
+    def __init__(self, *, llm: LLM, audit: AuditLog) -> None:
+        self._llm = llm
+        self._audit = audit
+
+    async def context(
+        self,
+        incident: Incident,
+        *,
+        changes: Sequence[Change] = (),
+        resolved_at: datetime | None = None,
+    ) -> PostmortemContext:
+        records = await self._audit.records(incident.id)
+        return PostmortemContext(
+            incident=as_resolved(incident, resolved_at),
+            timeline=tuple(records),
+            changes=tuple(sorted(changes, key=lambda c: utc(c.at))),
+            published_updates=published_bodies(incident),
+        )
+
+    async def draft(self, context: PostmortemContext) -> str:
+        """The LLM's draft; raises what the LLM raised, or ValueError for an empty draft."""
+        text = await self._llm.draft_postmortem(context)
+        if not text.strip():
+            raise ValueError("the drafter returned an empty postmortem")
+        return text
+
+    async def write(
+        self,
+        incident: Incident,
+        *,
+        changes: Sequence[Change] = (),
+        resolved_at: datetime | None = None,
+    ) -> str:
+        """The postmortem draft as Markdown: the LLM's, or the skeleton when the LLM fails."""
+        context = await self.context(incident, changes=changes, resolved_at=resolved_at)
+        try:
+            return await self.draft(context)
+        except Exception as exc:
+            log.warning("postmortem.llm_failed", incident_id=incident.id, exc_info=True)
+            return skeleton(context, problem=f"{type(exc).__name__}: {exc}")
+
+
+def skeleton(context: PostmortemContext, *, problem: str = "") -> str:
+    """A postmortem draft from the record alone, with every judgement left to people."""
+    incident = context.incident
+    parts = [f"# {postmortem_title(incident)}"]
+    if problem:
+        parts.append(
+            f"_Drafted from the record without the language model, which failed ({problem})._"
+        )
+    parts += [
+        "## Facts",
+        _lines(
+            [
+                f"Severity: {incident.severity.value}",
+                f"Service: {incident.service}",
+                f"Incident commander: {incident.ic or 'not recorded'}",
+                f"Opened: {_when(incident.created_at)}",
+                f"War room assembled: {_when(incident.assembled_at)}",
+                f"Mitigated: {_when(incident.mitigated_at)}",
+                f"Resolved: {_when(incident.resolved_at)}",
+            ]
+        ),
+        "## Timeline (UTC)",
+        _lines(_timeline(context.timeline)) or "_No audit records were found._",
+        "## Status updates as published",
+        _lines(context.published_updates) or "_No status update was published._",
+        "## Recent changes",
+        _lines(
+            f"{_when(c.at)} {c.repo}@{c.sha[:10]} {c.title} ({c.author}) {c.url}".rstrip()
+            for c in context.changes
+        )
+        or "_No code changes were found around the incident._",
+        "## Root cause",
+        "_To fill in._",
+        "## Action items",
+        "- _To fill in._",
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def _timeline(records: Iterable[AuditRecord]) -> list[str]:
+    ordered = sorted(records, key=lambda r: (utc(r.at), r.seq))
+    return [
+        f"{_when(r.at)} {r.type.value.replace('_', ' ').capitalize()} ({r.actor})" for r in ordered
+    ]
+
+
+def _lines(items: Iterable[str]) -> str:
+    return "\n".join(f"- {item}" for item in items)
+
+
+def _when(at: datetime | None) -> str:
+    return "not recorded" if at is None else f"{utc(at):%Y-%m-%d %H:%M:%S} UTC"

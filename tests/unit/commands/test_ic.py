@@ -1,0 +1,129 @@
+"""`ic @person`: handover to someone in the directory, audited and announced."""
+
+from __future__ import annotations
+
+import pytest
+
+from incident_response.adapters.console.chat import derived_user_id
+from incident_response.domain.audit import AuditEventType
+from incident_response.domain.incident import IncidentStatus
+from tests.unit.commands.world import World
+
+A = AuditEventType
+
+
+@pytest.mark.parametrize(
+    "named",
+    [
+        "carol@example.com",
+        "@carol@example.com",
+        "<mailto:carol@example.com|carol@example.com>",
+        "Carol Nguyen",
+        "carol",
+        "CAROL",
+    ],
+)
+async def test_ic_hands_over_to_a_person_named_any_way(world: World, named: str) -> None:
+    await world.open_incident()
+
+    reply = await world.command(f"ic {named}")
+
+    assert reply.ok, reply.text
+    assert (await world.incident()).ic == "carol@example.com"
+
+
+@pytest.mark.parametrize("mention", ["<@UBOB2>", "@UBOB2", "<@UBOB2|bob>"])
+async def test_ic_accepts_a_chat_mention(world: World, mention: str) -> None:
+    await world.open_incident()
+
+    reply = await world.command(f"ic {mention}")
+
+    assert reply.ok, reply.text
+    assert (await world.incident()).ic == "bob@example.com"
+
+
+async def test_handover_is_audited_announced_and_brings_the_ic_into_the_room(
+    world: World,
+) -> None:
+    incident = await world.open_incident()
+    assert incident.channel is not None
+
+    reply = await world.command("ic carol@example.com", actor="bob@example.com")
+
+    assert reply.text == "Carol Nguyen (carol@example.com) is now the incident commander."
+    saved = await world.incident()
+    assert saved.ic == "carol@example.com"
+    carol = next(r for r in saved.responders if r.email == "carol@example.com")
+    assert carol.role == "ic"
+    [record] = await world.records(A.IC_ASSIGNED)
+    assert record.actor == "bob@example.com"
+    assert record.data["ic"] == "carol@example.com"
+    assert record.data["previous"] == "alice@example.com"
+    texts = await world.room_texts()
+    assert any(
+        "is now the incident commander, taking over from alice@example.com" in t for t in texts
+    )
+    assert derived_user_id("carol@example.com") in await world.chat.members(incident.channel.id)
+
+
+async def test_handover_to_the_current_ic_changes_nothing(world: World) -> None:
+    incident = await world.open_incident()
+
+    reply = await world.command("ic Alice Martin")
+
+    assert reply.ok
+    assert "already the incident commander" in reply.text
+    assert (await world.incident()).version == incident.version
+    assert await world.records(A.IC_ASSIGNED) == []
+
+
+@pytest.mark.parametrize(
+    ("named", "problem"),
+    [
+        ("mallory@example.com", "mallory@example.com is not in the directory"),
+        ("Mallory", "nobody called 'Mallory' is in the directory"),
+        ("<@UNOBODY>", "nobody in the directory has the chat id UNOBODY"),
+        ("erin", "'erin' could be Erin Silva (erin@example.com), Erin Brown"),
+    ],
+)
+async def test_handover_to_someone_not_in_the_directory_is_refused(
+    world: World, named: str, problem: str
+) -> None:
+    incident = await world.open_incident()
+
+    reply = await world.command(f"ic {named}")
+
+    assert not reply.ok
+    assert problem in reply.text
+    saved = await world.incident()
+    assert saved.ic == "alice@example.com"
+    assert saved.version == incident.version
+    assert await world.records(A.IC_ASSIGNED) == []
+
+
+async def test_ic_alone_names_the_commander(world: World) -> None:
+    await world.open_incident(ic=None)
+
+    reply = await world.command("ic")
+
+    assert reply.ok
+    assert reply.text == "The incident commander is not assigned yet."
+
+
+async def test_handover_on_a_resolved_incident_is_refused(world: World) -> None:
+    incident = await world.open_incident()
+    await world.store.save(incident.transition(IncidentStatus.RESOLVED, at=world.clock.now()))
+
+    reply = await world.command("ic bob@example.com")
+
+    assert not reply.ok
+    assert (await world.incident()).ic == "alice@example.com"
+
+
+async def test_handover_without_a_room_says_it_could_not_announce(world: World) -> None:
+    await world.open_incident(room=False)
+
+    reply = await world.command("ic bob@example.com")
+
+    assert (await world.incident()).ic == "bob@example.com"
+    assert "no war room to announce it in" in reply.text

@@ -1,0 +1,315 @@
+"""The real embedded adapters and services, wired as the composition root wires them, for the
+command and resolver tests. One SQLite file, the manual clock, nothing faked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from incident_response.adapters.console.chat import ConsoleChat
+from incident_response.adapters.embedded.audit_log import SqliteAuditLog
+from incident_response.adapters.embedded.codehost import NoCodeHost
+from incident_response.adapters.embedded.db import Database
+from incident_response.adapters.embedded.drafter import BuiltinDrafter
+from incident_response.adapters.embedded.postmortems import MarkdownIssueTracker
+from incident_response.adapters.embedded.queue import SqliteEventQueue
+from incident_response.adapters.embedded.roster import Roster, RosterDirectory, RosterOnCall
+from incident_response.adapters.embedded.scheduler import SqliteScheduler
+from incident_response.adapters.embedded.store import SqliteIncidentStore
+from incident_response.adapters.statuspage.builtin import BuiltinStatusPage
+from incident_response.commands.context import CommandContext, CommandReply, CommandServices
+from incident_response.commands.registry import CommandRegistry
+from incident_response.domain.alert import AlertEventKind, AlertSource, Severity
+from incident_response.domain.audit import AuditEvent, AuditEventType, AuditRecord
+from incident_response.domain.checklist import checklist_for
+from incident_response.domain.incident import (
+    AttachedAlert,
+    ChannelRef,
+    Incident,
+    IncidentStatus,
+    Responder,
+)
+from incident_response.events.incident_resolution import IncidentResolution
+from incident_response.events.registry import EventRegistry
+from incident_response.ports import LLM, Chat, CodeHost, IncidentStore, IssueTracker
+from incident_response.services.nudges import NudgeScheduler
+from incident_response.services.postmortem import PostmortemWriter
+from incident_response.services.resolver import DraftMaker, Resolver
+from incident_response.services.sla import SlaMonitor
+from incident_response.services.status_update_gate import StatusUpdateGate
+from tests.support.clock import ManualClock
+
+BASE_URL = "http://incident-response.test"
+
+ROSTER = """\
+people:
+  - {name: Alice Martin, email: alice@example.com, chat_id: UALICE1}
+  - {name: Bob Okafor, email: bob@example.com, chat_id: UBOB2}
+  - {name: Carol Nguyen, email: carol@example.com}
+  - {name: Dan Kowalski, email: dan@example.com}
+  - {name: Erin Silva, email: erin@example.com}
+  - {name: Erin Brown, email: erin.brown@example.com}
+teams:
+  payments: [alice@example.com, bob@example.com]
+services:
+  checkout: payments
+rotations:
+  payments: {primary: alice@example.com, secondary: bob@example.com}
+announcements_channel: incidents
+"""
+
+
+@dataclass
+class World:
+    clock: ManualClock
+    db: Database
+    data_dir: Path
+    store: SqliteIncidentStore
+    audit: SqliteAuditLog
+    queue: SqliteEventQueue
+    scheduler: SqliteScheduler
+    chat: ConsoleChat
+    directory: RosterDirectory
+    oncall: RosterOnCall
+    status_page: BuiltinStatusPage
+    issues: MarkdownIssueTracker
+    llm: BuiltinDrafter
+    gate: StatusUpdateGate
+    nudges: NudgeScheduler
+    sla: SlaMonitor
+    announcements: ChannelRef
+    resolver: Resolver
+    services: CommandServices
+    registry: CommandRegistry
+    events: EventRegistry
+
+    def resolver_with(
+        self,
+        *,
+        store: IncidentStore | None = None,
+        chat: Chat | None = None,
+        issues: IssueTracker | None = None,
+        llm: LLM | None = None,
+        gate: DraftMaker | None = None,
+        code_host: CodeHost | None = None,
+        announcements_channel: str | None = "",
+    ) -> Resolver:
+        """A Resolver on this world's ports, with some of them swapped for a test double."""
+        return Resolver(
+            store=store or self.store,
+            audit=self.audit,
+            queue=self.queue,
+            chat=chat or self.chat,
+            code_host=code_host or NoCodeHost(),
+            issues=issues or self.issues,
+            writer=PostmortemWriter(llm=llm or self.llm, audit=self.audit),
+            gate=gate or self.gate,
+            nudges=self.nudges,
+            sla=self.sla,
+            clock=self.clock,
+            announcements_channel=(
+                self.announcements.id if announcements_channel == "" else announcements_channel
+            ),
+        )
+
+    async def open_incident(
+        self,
+        *,
+        incident_id: str = "inc-0001",
+        ic: str | None = "alice@example.com",
+        severity: Severity = Severity.P2,
+        room: bool = True,
+    ) -> Incident:
+        """An assembled incident with a war room, a checklist and reminders, opened now."""
+        now = self.clock.now()
+        incident = await self.store.create(
+            Incident(
+                id=incident_id,
+                severity=severity,
+                title="Checkout error rate above 5%",
+                source=AlertSource.ALERTMANAGER,
+                alert_group_id=f"group-{incident_id}",
+                alert_group_key=f"alertmanager:group-{incident_id}",
+                service="checkout",
+                created_at=now,
+                updated_at=now,
+                alerts=(
+                    AttachedAlert(
+                        alert_group_key=f"alertmanager:group-{incident_id}",
+                        delivery_id=f"delivery-{incident_id}",
+                        title="Checkout error rate above 5%",
+                        kind=AlertEventKind.FIRING,
+                        at=now,
+                    ),
+                ),
+            )
+        )
+        await self.record(incident_id, AuditEventType.INCIDENT_OPENED, "opened")
+        channel = None
+        if room:
+            channel = await self.chat.create_channel(
+                name=f"inc-{incident_id.removeprefix('inc-')}", incident_id=incident_id
+            )
+            await self.record(incident_id, AuditEventType.WAR_ROOM_CREATED, "room")
+        responders = ()
+        if ic is not None:
+            person = await self.directory.person(ic)
+            assert person is not None
+            chat_id = await self.chat.user_id_for(person) or ""
+            responders = (Responder(email=ic, name=person.name, chat_id=chat_id, role="primary"),)
+            if channel is not None:
+                await self.chat.invite(channel.id, [chat_id])
+        incident = await self.store.save(
+            incident.update(
+                channel=channel,
+                ic=ic,
+                responders=responders,
+                checklist=checklist_for(severity),
+            )
+            .transition(IncidentStatus.ASSEMBLING, at=now)
+            .transition(IncidentStatus.ASSEMBLED, at=now)
+        )
+        await self.nudges.schedule(incident)
+        await self.sla.schedule(incident)
+        return incident
+
+    async def record(self, incident_id: str, type_: AuditEventType, key: str) -> AuditRecord:
+        return await self.audit.append(
+            AuditEvent(incident_id=incident_id, type=type_, key=key, at=self.clock.now())
+        )
+
+    async def incident(self, incident_id: str = "inc-0001") -> Incident:
+        found = await self.store.get(incident_id)
+        assert found is not None
+        return found
+
+    async def context(
+        self,
+        *,
+        actor: str = "alice@example.com",
+        incident_id: str | None = "inc-0001",
+        channel_id: str | None = None,
+        invocation_id: str = "",
+    ) -> CommandContext:
+        person = await self.directory.person(actor)
+        assert person is not None
+        return CommandContext(
+            actor=person,
+            surface="api",
+            incident_id=incident_id,
+            channel_id=channel_id,
+            invocation_id=invocation_id,
+        )
+
+    async def command(
+        self,
+        text: str,
+        *,
+        actor: str = "alice@example.com",
+        incident_id: str | None = "inc-0001",
+        channel_id: str | None = None,
+        invocation_id: str = "",
+    ) -> CommandReply:
+        context = await self.context(
+            actor=actor, incident_id=incident_id, channel_id=channel_id, invocation_id=invocation_id
+        )
+        return await self.registry.handle(text, context)
+
+    async def records(
+        self, type_: AuditEventType, incident_id: str = "inc-0001"
+    ) -> list[AuditRecord]:
+        return await self.audit.find(incident_id, type_)
+
+    async def room_texts(self, incident_id: str = "inc-0001") -> list[str]:
+        incident = await self.incident(incident_id)
+        assert incident.channel is not None
+        return [m.text for m in await self.chat.messages(incident.channel.id)]
+
+    async def drain(self, *, resolver: Resolver | None = None) -> int:
+        """Deliver queued messages to the handlers until the queue is empty, acking each."""
+        events = (
+            self.events
+            if resolver is None
+            else EventRegistry([IncidentResolution(resolver=resolver)])
+        )
+        handled = 0
+        while deliveries := await self.queue.receive(max_messages=10):
+            for delivery in deliveries:
+                await events.dispatch(delivery.body)
+                await self.queue.ack(delivery)
+                handled += 1
+        return handled
+
+
+async def build_world(db: Database, clock: ManualClock, data_dir: Path, **gate: Any) -> World:
+    roster_path = data_dir / "roster.yaml"
+    roster_path.write_text(ROSTER, encoding="utf-8")
+    roster = Roster.load(roster_path)
+    store = await SqliteIncidentStore(db=db, clock=clock).open()
+    audit = await SqliteAuditLog(db=db, clock=clock).open()
+    queue = await SqliteEventQueue(db=db, clock=clock).open()
+    scheduler = await SqliteScheduler(db=db, clock=clock).open()
+    chat = ConsoleChat(db, base_url=BASE_URL, clock=clock)
+    directory = RosterDirectory(roster)
+    oncall = RosterOnCall(roster)
+    status_page = BuiltinStatusPage(db, base_url=BASE_URL, clock=clock)
+    issues = MarkdownIssueTracker(data_dir, base_url=BASE_URL)
+    llm = BuiltinDrafter(clock=clock)
+    gate_service = StatusUpdateGate(
+        store=store, audit=audit, status_page=status_page, llm=llm, clock=clock, **gate
+    )
+    nudges = NudgeScheduler(
+        store=store, audit=audit, chat=chat, scheduler=scheduler, oncall=oncall, clock=clock
+    )
+    sla = SlaMonitor(
+        store=store, audit=audit, chat=chat, scheduler=scheduler, oncall=oncall, clock=clock
+    )
+    announcements = await chat.create_channel(name="incidents", incident_id="")
+    resolver = Resolver(
+        store=store,
+        audit=audit,
+        queue=queue,
+        chat=chat,
+        code_host=NoCodeHost(),
+        issues=issues,
+        writer=PostmortemWriter(llm=llm, audit=audit),
+        gate=gate_service,
+        nudges=nudges,
+        sla=sla,
+        clock=clock,
+        announcements_channel=announcements.id,
+    )
+    services = CommandServices(
+        store=store,
+        audit=audit,
+        chat=chat,
+        directory=directory,
+        gate=gate_service,
+        reminders=nudges,
+        resolver=resolver,
+        clock=clock,
+    )
+    return World(
+        clock=clock,
+        db=db,
+        data_dir=data_dir,
+        store=store,
+        audit=audit,
+        queue=queue,
+        scheduler=scheduler,
+        chat=chat,
+        directory=directory,
+        oncall=oncall,
+        status_page=status_page,
+        issues=issues,
+        llm=llm,
+        gate=gate_service,
+        nudges=nudges,
+        sla=sla,
+        announcements=announcements,
+        resolver=resolver,
+        services=services,
+        registry=CommandRegistry(services=services),
+        events=EventRegistry([IncidentResolution(resolver=resolver)]),
+    )
