@@ -40,7 +40,8 @@ class IncidentStore(Protocol):
     async def save(self, incident: Incident) -> Incident:
         """Compare-and-set on `incident.version`: store it as version + 1 and return that.
 
-        Raises ConcurrentUpdate when the stored version is not `incident.version`.
+        Raises ConcurrentUpdate when the stored version is not `incident.version`, and
+        NotFound when the incident was never created.
         """
         ...
 
@@ -53,7 +54,9 @@ class IncidentStore(Protocol):
     async def find_open_by_grouping_key(
         self, grouping_key: str, since: datetime
     ) -> Incident | None:
-        """The newest open incident with this grouping key created at or after `since`."""
+        """The newest open incident with this grouping key created at or after `since`.
+
+        An empty key (the alert had none of the grouping labels) matches nothing."""
         ...
 
     async def count_created_since(self, since: datetime) -> int: ...
@@ -70,7 +73,9 @@ class IncidentStore(Protocol):
 
     async def alert_processed(self, delivery_id: str) -> bool: ...
 
-    async def mark_alert_processed(self, delivery_id: str, incident_id: str) -> None: ...
+    async def mark_alert_processed(self, delivery_id: str, incident_id: str) -> None:
+        """Raises NotFound for a delivery that `record_alert` never kept."""
+        ...
 
 
 @runtime_checkable
