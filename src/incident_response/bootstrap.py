@@ -34,11 +34,14 @@ from incident_response.adapters.embedded.secrets import (
 from incident_response.adapters.embedded.store import SqliteIncidentStore
 from incident_response.adapters.embedded.telemetry import EmbeddedTelemetry
 from incident_response.adapters.statuspage.builtin import BuiltinStatusPage
+from incident_response.commands.context import CommandServices
+from incident_response.commands.registry import CommandRegistry
 from incident_response.config import INTEGRATIONS, PORTS, ConfigurationError, Settings
 from incident_response.domain.audit import ChainReport
 from incident_response.domain.clock import Clock, SystemClock
 from incident_response.events.alert_received import AlertReceived
 from incident_response.events.alert_resolved import AlertResolved
+from incident_response.events.incident_resolution import IncidentResolution
 from incident_response.events.registry import EventRegistry
 from incident_response.events.sla_check import SlaCheck
 from incident_response.events.status_update_nudge import StatusUpdateNudge
@@ -47,6 +50,8 @@ from incident_response.intake.service import AlertIntake
 from incident_response.processor import Processor
 from incident_response.services.incident_opener import IncidentOpener
 from incident_response.services.nudges import NudgeScheduler
+from incident_response.services.postmortem import PostmortemWriter
+from incident_response.services.resolver import Resolver
 from incident_response.services.sla import SlaMonitor
 from incident_response.services.status_update_gate import StatusUpdateGate
 from incident_response.services.war_room import WarRoomAssembler
@@ -137,6 +142,8 @@ class Container:
     gate: StatusUpdateGate
     nudges: NudgeScheduler
     sla: SlaMonitor
+    resolver: Resolver
+    commands: CommandRegistry
     events: EventRegistry
     processor: Processor
     token_key: bytes
@@ -192,7 +199,6 @@ async def build(settings: Settings, *, base_url: str, clock: Clock | None = None
     llm = BuiltinDrafter(clock=clock)
     code_host = NoCodeHost()
     secrets = EnvSecrets(os.environ, data_dir=settings.data_dir)
-    del code_host  # wired into the Resolver
 
     intake = AlertIntake(
         store=store,
@@ -238,12 +244,40 @@ async def build(settings: Settings, *, base_url: str, clock: Clock | None = None
         nudges=nudges,
         sla=sla,
     )
+    announcements = await chat.create_channel(name=roster.announcements_channel, incident_id="")
+    resolver = Resolver(
+        store=store,
+        audit=audit,
+        queue=queue,
+        chat=chat,
+        code_host=code_host,
+        issues=issue_tracker,
+        writer=PostmortemWriter(llm=llm, audit=audit),
+        gate=gate,
+        nudges=nudges,
+        sla=sla,
+        clock=clock,
+        announcements_channel=announcements.id,
+    )
+    commands = CommandRegistry(
+        services=CommandServices(
+            store=store,
+            audit=audit,
+            chat=chat,
+            directory=directory,
+            gate=gate,
+            reminders=nudges,
+            resolver=resolver,
+            clock=clock,
+        )
+    )
     events = EventRegistry(
         [
             AlertReceived(opener=opener, assembler=assembler),
-            AlertResolved(opener=opener),
+            AlertResolved(opener=opener, resolver=resolver),
             StatusUpdateNudge(nudges=nudges),
             SlaCheck(sla=sla),
+            IncidentResolution(resolver=resolver),
         ]
     )
     container = Container(
@@ -269,6 +303,8 @@ async def build(settings: Settings, *, base_url: str, clock: Clock | None = None
         gate=gate,
         nudges=nudges,
         sla=sla,
+        resolver=resolver,
+        commands=commands,
         events=events,
         processor=None,  # type: ignore[arg-type]
         token_key=load_or_create_key(settings.data_dir / "api-token-key"),

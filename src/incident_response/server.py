@@ -15,10 +15,12 @@ from fastapi import APIRouter
 from incident_response.bootstrap import Container, build
 from incident_response.config import Settings
 from incident_response.telemetry.logging import configure_logging, get_logger
+from incident_response.web.actions import actions_router
 from incident_response.web.api import incidents_router
 from incident_response.web.app import create_app
 from incident_response.web.auth import person_dependency
 from incident_response.web.health import health_router
+from incident_response.web.public import postmortems_router, status_page_router
 from incident_response.web.webhooks import webhook_router
 
 log = get_logger(__name__)
@@ -40,6 +42,9 @@ def routers_for(container: Container, role: str) -> list[APIRouter]:
                 directory=container.directory,
                 person=person,
             ),
+            actions_router(commands=container.commands, gate=container.gate, person=person),
+            status_page_router(container.status_page),
+            postmortems_router(container.issue_tracker),
         ]
     return routers
 

@@ -1,0 +1,136 @@
+"""Acting on incidents over HTTP: commands (same text as in Slack) and the draft approval flow.
+
+The approval endpoint is the HTTP face of the StatusUpdateGate; the gate decides, this module only
+translates its refusals into status codes: 403 not allowed, 409 stale version, 404 unknown draft,
+422 invalid text, 502 the status page failed (the approval is kept and recovered).
+"""
+
+# No `from __future__ import annotations`: FastAPI must see the dependency types defined
+# inside the router factory, which string annotations would hide from it.
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException
+from pydantic import BaseModel, Field
+
+from incident_response.commands.context import CommandContext
+from incident_response.commands.registry import CommandRegistry
+from incident_response.domain.clock import isoformat
+from incident_response.domain.errors import IncidentResponseError, NotFound
+from incident_response.domain.people import Person
+from incident_response.services.status_update_gate import (
+    ApprovalRefused,
+    InvalidDraft,
+    PublishFailed,
+    PublishNotPermitted,
+    StaleDraftVersion,
+    StatusUpdateGate,
+)
+from incident_response.web.auth import PersonLookup
+
+ERROR_STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (ApprovalRefused, 403),
+    (StaleDraftVersion, 409),
+    (PublishNotPermitted, 409),
+    (NotFound, 404),
+    (InvalidDraft, 422),
+    (PublishFailed, 502),
+)
+
+
+def http_error(exc: IncidentResponseError) -> HTTPException:
+    code = next((code for kind, code in ERROR_STATUS if isinstance(exc, kind)), 400)
+    return HTTPException(code, str(exc))
+
+
+class CommandRequest(BaseModel):
+    text: str = Field(max_length=2000, description="What follows `/incident-response`.")
+
+
+class ApproveRequest(BaseModel):
+    version: int = Field(ge=1, description="The draft version the approver read.")
+
+
+class EditRequest(BaseModel):
+    body: str
+    version: int = Field(ge=1, description="The version the edit is based on.")
+
+
+class RejectRequest(BaseModel):
+    reason: str = ""
+
+
+def actions_router(
+    *, commands: CommandRegistry, gate: StatusUpdateGate, person: PersonLookup
+) -> APIRouter:
+    router = APIRouter(prefix="/api/incidents/{incident_id}", tags=["actions"])
+    Caller = Annotated[Person, Depends(person)]
+
+    @router.post("/commands")
+    async def run_command(incident_id: str, request: CommandRequest, caller: Caller) -> Any:
+        """Run a command as the token's owner; 200 when it did its job, 400 with the reason if not."""
+        reply = await commands.handle(
+            request.text, CommandContext(actor=caller, surface="api", incident_id=incident_id)
+        )
+        body = {"ok": reply.ok, "text": reply.text, "data": reply.data}
+        if not reply.ok:
+            raise HTTPException(400, body)
+        return body
+
+    @router.post("/drafts")
+    async def create_draft(incident_id: str, caller: Caller) -> dict[str, Any]:
+        try:
+            draft = await gate.create_draft(incident_id, actor=caller.email)
+        except IncidentResponseError as exc:
+            raise http_error(exc) from None
+        return draft.model_dump(mode="json")
+
+    @router.post("/drafts/{draft_id}/edit")
+    async def edit_draft(
+        incident_id: str, draft_id: str, request: EditRequest, caller: Caller
+    ) -> dict[str, Any]:
+        try:
+            draft = await gate.edit(
+                incident_id,
+                draft_id,
+                body=request.body,
+                actor=caller.email,
+                expected_version=request.version,
+            )
+        except IncidentResponseError as exc:
+            raise http_error(exc) from None
+        return draft.model_dump(mode="json")
+
+    @router.post("/drafts/{draft_id}/reject")
+    async def reject_draft(
+        incident_id: str, draft_id: str, request: RejectRequest, caller: Caller
+    ) -> dict[str, Any]:
+        try:
+            draft = await gate.reject(
+                incident_id, draft_id, actor=caller.email, reason=request.reason
+            )
+        except IncidentResponseError as exc:
+            raise http_error(exc) from None
+        return draft.model_dump(mode="json")
+
+    @router.post("/drafts/{draft_id}/approve")
+    async def approve_draft(
+        incident_id: str, draft_id: str, request: ApproveRequest, caller: Caller
+    ) -> dict[str, Any]:
+        """Approve & Publish: only the IC or an approver, exactly the version they read."""
+        try:
+            outcome = await gate.approve_and_publish(
+                incident_id, draft_id, version=request.version, actor=caller.email
+            )
+        except IncidentResponseError as exc:
+            raise http_error(exc) from None
+        return {
+            "incident_id": outcome.incident_id,
+            "draft_id": outcome.draft_id,
+            "version": outcome.version,
+            "status": outcome.status.value,
+            "published_now": outcome.published_now,
+            "published_at": isoformat(outcome.published_at) if outcome.published_at else None,
+            "status_page": outcome.status_page.model_dump() if outcome.status_page else None,
+        }
+
+    return router
