@@ -406,7 +406,12 @@ async def test_saving_the_same_text_again_changes_nothing(world: World) -> None:
 
 @pytest.mark.parametrize(
     ("body", "problem"),
-    [("", "empty"), ("  \t\n", "empty"), ("x" * (MAX_BODY_CHARS + 1), "the limit is 5000")],
+    [
+        ("", "empty"),
+        ("  \t\n", "empty"),
+        ("x" * (MAX_BODY_CHARS + 1), "the limit is 5000"),
+        ("half a surrogate \ud800", "not valid Unicode"),
+    ],
 )
 async def test_an_empty_or_overlong_edit_is_refused_and_changes_nothing(
     world: World, body: str, problem: str
@@ -461,6 +466,9 @@ async def test_an_approver_may_reject_without_a_reason_but_others_may_not_reject
     assert (await world.draft(draft.id)).status is DraftStatus.DRAFT
     with pytest.raises(InvalidDraft, match="the limit is 1000"):
         await world.gate.reject(INCIDENT_ID, draft.id, actor=IC, reason="x" * 1001)
+    with pytest.raises(InvalidDraft, match="not valid Unicode"):
+        await world.gate.reject(INCIDENT_ID, draft.id, actor=IC, reason="\udfff")
+    assert await world.records(AuditEventType.STATUSPAGE_APPROVAL_REJECTED) == []
     rejected = await world.gate.reject(INCIDENT_ID, draft.id, actor=APPROVER)
     assert rejected.rejected_reason is None
 

@@ -65,12 +65,31 @@ def may_approve(incident: Incident, *, actor: str, approvers: frozenset[str]) ->
     return who in {_normalised(a) for a in approvers}
 
 
+def _unencodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def body_problems(body: str) -> tuple[str, ...]:
     """Why a text cannot be a status update; empty when it can."""
     if not body.strip():
         return ("the text is empty",)
     if len(body) > MAX_BODY_CHARS:
         return (f"the text has {len(body)} characters; the limit is {MAX_BODY_CHARS}",)
+    if _unencodable(body):
+        return ("the text contains characters that are not valid Unicode",)
+    return ()
+
+
+def reason_problems(reason: str) -> tuple[str, ...]:
+    """Why a rejection reason cannot be recorded; empty when it can (it may be empty)."""
+    if len(reason) > MAX_REASON_CHARS:
+        return (f"the reason has {len(reason)} characters; the limit is {MAX_REASON_CHARS}",)
+    if _unencodable(reason):
+        return ("the reason contains characters that are not valid Unicode",)
     return ()
 
 

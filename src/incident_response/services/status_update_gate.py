@@ -28,7 +28,6 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from incident_response.domain.approval import (
-    MAX_REASON_CHARS,
     ApprovalDecision,
     PublishOutcome,
     RecoveryReport,
@@ -43,6 +42,7 @@ from incident_response.domain.approval import (
     public_status_for,
     publish_request,
     published,
+    reason_problems,
     revised,
     with_draft,
 )
@@ -234,10 +234,9 @@ class StatusUpdateGate:
         self, incident_id: str, draft_id: str, *, actor: str, reason: str = ""
     ) -> StatusDraft:
         reason = reason.strip()
-        if len(reason) > MAX_REASON_CHARS:
-            raise InvalidDraft(
-                f"the reason has {len(reason)} characters; the limit is {MAX_REASON_CHARS}"
-            )
+        problems = reason_problems(reason)
+        if problems:
+            raise InvalidDraft("; ".join(problems))
 
         async def refuse(current: Incident) -> tuple[Incident | None, StatusDraft]:
             if not may_approve(current, actor=actor, approvers=self._approvers):
