@@ -33,15 +33,21 @@ class Integration:
 # The variables of the original service, grouped by the integration they enable. AWS_REGION is
 # shared by the AWS integrations and switches none of them on by itself.
 INTEGRATIONS: tuple[Integration, ...] = (
-    Integration("slack", ("Chat",), ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"), ("SLACK_APP_TOKEN",)),
+    Integration(
+        "slack", ("Chat",), ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"), ("SLACK_APP_TOKEN",)
+    ),
     Integration("grafana-oncall", ("OnCall",), ("GRAFANA_ONCALL_TOKEN",)),
     Integration("grafana-cloud", ("Telemetry",), ("GRAFANA_CLOUD_TOKEN", "GRAFANA_CLOUD_ORG_ID")),
     Integration("statuspage", ("StatusPage",), ("STATUSPAGE_API_KEY", "STATUSPAGE_PAGE_ID")),
-    Integration("linear", ("IssueTracker",), ("LINEAR_API_KEY", "LINEAR_TEAM_ID"), ("LINEAR_PROJECT_ID",)),
+    Integration(
+        "linear", ("IssueTracker",), ("LINEAR_API_KEY", "LINEAR_TEAM_ID"), ("LINEAR_PROJECT_ID",)
+    ),
     Integration("workos", ("Directory",), ("WORKOS_API_KEY", "WORKOS_TEAM_GROUP_MAP")),
     Integration("github", ("CodeHost",), ("GITHUB_TOKEN", "GITHUB_ORG_SLUG", "GITHUB_REPO_NAMES")),
     Integration(
-        "dynamodb", ("IncidentStore", "AuditLog"), ("INCIDENTS_TABLE_NAME", "AUDIT_TABLE_NAME", "AWS_REGION")
+        "dynamodb",
+        ("IncidentStore", "AuditLog"),
+        ("INCIDENTS_TABLE_NAME", "AUDIT_TABLE_NAME", "AWS_REGION"),
     ),
     Integration(
         "sqs",
@@ -196,7 +202,9 @@ class Settings(BaseSettings):
 
     @property
     def grouping_labels(self) -> tuple[str, ...]:
-        return tuple(x.strip() for x in self.incident_response_grouping_labels.split(",") if x.strip())
+        return tuple(
+            x.strip() for x in self.incident_response_grouping_labels.split(",") if x.strip()
+        )
 
     @property
     def severity_map(self) -> dict[str, Severity]:
@@ -231,7 +239,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if environ is None:
             return Settings()
         lowered = {k.lower(): v for k, v in environ.items()}
-        known = {name for name in Settings.model_fields}
+        known = set(Settings.model_fields)
         return Settings.model_validate({k: v for k, v in lowered.items() if k in known})
     except ValidationError as exc:
         raise ConfigurationError(_describe(exc)) from None

@@ -8,6 +8,7 @@ A failed handler's message is retried with backoff and dead-lettered after the q
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 
@@ -85,18 +86,18 @@ class Processor:
                 log.exception("processor.receive_failed")
                 deliveries = []
             for delivery in deliveries:
-                task = asyncio.create_task(self._handle(delivery), name=f"event:{delivery.message_id}")
+                task = asyncio.create_task(
+                    self._handle(delivery), name=f"event:{delivery.message_id}"
+                )
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
             if not deliveries:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), timeout=self._idle_wait)
-                except TimeoutError:
-                    pass
 
-    async def drain(self, *, timeout: float = 10) -> None:
+    async def drain(self, *, within_seconds: float = 10) -> None:
         """Process until the queue is empty (tests and the benchmark use this)."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within_seconds
         while time.monotonic() < deadline:
             if await self._queue.depth() == 0 and not self._in_flight:
                 return
@@ -122,7 +123,9 @@ class Processor:
                 receive_count=delivery.receive_count,
             )
             await self._queue.retry(
-                delivery, error=f"{type(exc).__name__}: {exc}", delay_seconds=self._backoff(delivery)
+                delivery,
+                error=f"{type(exc).__name__}: {exc}",
+                delay_seconds=self._backoff(delivery),
             )
             return
         await self._queue.ack(delivery)

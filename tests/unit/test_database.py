@@ -11,16 +11,22 @@ from incident_response.adapters.embedded.db import Database
 
 async def test_a_failed_transaction_rolls_back_and_the_next_one_works(db: Database) -> None:
     await db.migrate("t", "CREATE TABLE IF NOT EXISTS t (x INTEGER)")
-    with pytest.raises(RuntimeError):
+
+    async def failing_write() -> None:
         async with db.transaction() as conn:
             await conn.execute("INSERT INTO t VALUES (1)")
             raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await failing_write()
     async with db.transaction() as conn:
         await conn.execute("INSERT INTO t VALUES (2)")
     assert [tuple(r) for r in await db.fetchall("SELECT x FROM t")] == [(2,)]
 
 
-async def test_cancelling_a_writer_mid_transaction_leaves_the_connection_usable(db: Database) -> None:
+async def test_cancelling_a_writer_mid_transaction_leaves_the_connection_usable(
+    db: Database,
+) -> None:
     await db.migrate("t", "CREATE TABLE IF NOT EXISTS t (x INTEGER)")
 
     async def writer(n: int) -> None:

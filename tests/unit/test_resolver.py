@@ -269,7 +269,7 @@ async def test_resolving_twice_at_once_resolves_once(world: World) -> None:
     processor = Processor(queue=world.queue, registry=world.events, idle_wait=0.005)
     processor.start()
     try:
-        await processor.drain(timeout=10)
+        await processor.drain(within_seconds=10)
     finally:
         await processor.stop()
     assert processor.processed == 1

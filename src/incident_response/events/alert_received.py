@@ -37,5 +37,9 @@ class AlertReceived:
         outcome = await self._opener.open_or_attach(Alert.model_validate(payload))
         incident = outcome.incident
         # Also on a redelivered (duplicate) alert: the saga resumes where a crash left it.
-        if self._assembler is not None and incident is not None and incident.status in NEEDS_ASSEMBLY:
+        if (
+            self._assembler is not None
+            and incident is not None
+            and incident.status in NEEDS_ASSEMBLY
+        ):
             await self._assembler.assemble(incident.id)

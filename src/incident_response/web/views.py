@@ -27,6 +27,14 @@ def person_json(email: str | None, people: dict[str, Person]) -> dict[str, Any] 
     }
 
 
+def alert_to_assembled(incident: Incident) -> float | None:
+    """Seconds from the first alert's arrival at intake to the assembled war room."""
+    if incident.assembled_at is None:
+        return None
+    first = incident.alerts[0].at if incident.alerts else incident.created_at
+    return round((incident.assembled_at - first).total_seconds(), 3)
+
+
 def ic_json(incident: Incident, people: dict[str, Person]) -> dict[str, Any] | None:
     """The IC as a person; the chat id the war room knows them by wins over the directory's."""
     found = person_json(incident.ic, people)
@@ -73,11 +81,7 @@ def incident_json(
         "assembled_at": _time(incident.assembled_at),
         "mitigated_at": _time(incident.mitigated_at),
         "resolved_at": _time(incident.resolved_at),
-        "alert_to_assembled_seconds": (
-            (incident.assembled_at - incident.created_at).total_seconds()
-            if incident.assembled_at
-            else None
-        ),
+        "alert_to_assembled_seconds": alert_to_assembled(incident),
         "checklist": [
             {
                 "id": item.id,

@@ -10,6 +10,7 @@ several connections fight over the file lock. Other processes (the CLI's `audit 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -84,10 +85,8 @@ class Database:
 
     @staticmethod
     async def _rollback(conn: aiosqlite.Connection) -> None:
-        try:
+        with contextlib.suppress(sqlite3.OperationalError):  # BEGIN itself failed: no transaction
             await conn.execute("ROLLBACK")
-        except sqlite3.OperationalError:
-            pass  # no transaction was active: BEGIN itself failed
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
         async with self.conn.execute(sql, params) as cursor:
