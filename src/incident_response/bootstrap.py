@@ -8,7 +8,8 @@ embedded default's.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from incident_response.adapters.console.chat import ConsoleChat
@@ -55,7 +56,13 @@ from incident_response.services.resolver import Resolver
 from incident_response.services.sla import SlaMonitor
 from incident_response.services.status_update_gate import StatusUpdateGate
 from incident_response.services.war_room import WarRoomAssembler
+from incident_response.telemetry.logging import get_logger
 from incident_response.tokens import issue, load_or_create_key
+
+log = get_logger(__name__)
+
+# how often approved-but-unpublished status updates are retried (the gate's grace is 60 s)
+RECOVERY_INTERVAL_SECONDS = 30.0
 
 EMBEDDED_ADAPTERS: dict[str, str] = {
     "IncidentStore": "sqlite",
@@ -148,7 +155,7 @@ class Container:
     processor: Processor
     token_key: bytes
     webhook_secret_file: Path | None = None
-    notes: list[str] = field(default_factory=list)
+    last_recovery: float = 0.0
 
     async def readiness(self) -> dict[str, str]:
         try:
@@ -157,8 +164,17 @@ class Container:
             return {"database": f"failed: {exc}"}
         return {"database": "ok"}
 
-    async def fire_timers(self) -> int:
-        return await self.scheduler.fire_due(self.queue)
+    async def tick(self) -> int:
+        """The processor's periodic work: fire due timers, and now and then finish approved
+        status updates whose publish was interrupted (a crash, a status-page outage)."""
+        fired = await self.scheduler.fire_due(self.queue)
+        now = time.monotonic()
+        if now - self.last_recovery >= RECOVERY_INTERVAL_SECONDS:
+            self.last_recovery = now
+            report = await self.gate.recover_all()
+            if report.failures:
+                log.warning("gate.recovery_failed", failures=report.failures)
+        return fired
 
     async def aclose(self) -> None:
         await self.db.close()
@@ -313,7 +329,7 @@ async def build(settings: Settings, *, base_url: str, clock: Clock | None = None
     container.processor = Processor(
         queue=queue,
         registry=events,
-        fire_timers=container.fire_timers,
+        fire_timers=container.tick,
         concurrency=settings.incident_response_processor_concurrency,
     )
     return container

@@ -32,6 +32,7 @@ class Processor:
         concurrency: int = 16,
         visibility_timeout: float = 60,
         idle_wait: float = 0.05,
+        poll_seconds: float = 0.5,
         retry_base_delay: float = 1.0,
         timer_interval: float = 1.0,
     ) -> None:
@@ -41,6 +42,7 @@ class Processor:
         self._concurrency = concurrency
         self._visibility_timeout = visibility_timeout
         self._idle_wait = idle_wait
+        self._poll_seconds = poll_seconds
         self._retry_base_delay = retry_base_delay
         self._timer_interval = timer_interval
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -75,9 +77,13 @@ class Processor:
                     last_tick = now
                     await self._fire_timers()
                 free = self._concurrency - len(self._in_flight)
+                # a long-poll: the queue answers as soon as a message is sent, so an alert
+                # starts assembling without waiting for a polling interval
                 deliveries = (
                     await self._queue.receive(
-                        max_messages=min(free, 10), visibility_timeout=self._visibility_timeout
+                        max_messages=min(free, 10),
+                        visibility_timeout=self._visibility_timeout,
+                        wait_seconds=self._poll_seconds,
                     )
                     if free > 0
                     else []
@@ -91,7 +97,7 @@ class Processor:
                 )
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
-            if not deliveries:
+            if not deliveries and free <= 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), timeout=self._idle_wait)
 

@@ -40,6 +40,7 @@ def routers_for(container: Container, role: str) -> list[APIRouter]:
                 store=container.store,
                 audit=container.audit,
                 directory=container.directory,
+                reminders=container.nudges,
                 person=person,
             ),
             actions_router(commands=container.commands, gate=container.gate, person=person),
@@ -78,7 +79,6 @@ async def run(settings: Settings, *, host: str, port: int, role: str) -> None:
 
     async def start() -> None:
         if role in ("all", "processor"):
-            await container.gate.recover_all()
             container.processor.start()
         print(banner(container, role), file=sys.stderr, flush=True)
 

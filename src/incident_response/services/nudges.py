@@ -185,6 +185,10 @@ class NudgeScheduler:
         await self._escalate(incident, streak, unanswered)
         return NudgeOutcome.ESCALATED
 
+    async def reminder(self, incident_id: str) -> Schedule | None:
+        """The incident's reminder schedule as it stands (None once deleted on resolve)."""
+        return await self._scheduler.get(schedule_name(incident_id))
+
     async def unanswered(self, incident_id: str) -> int:
         """Reminders sent since the status page was last published."""
         records = await self._audit.records(incident_id)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from incident_response.commands.context import CommandContext
 from incident_response.commands.registry import CommandRegistry
 from incident_response.domain.clock import isoformat
-from incident_response.domain.errors import IncidentResponseError, NotFound
+from incident_response.domain.errors import ConcurrentUpdate, IncidentResponseError, NotFound
 from incident_response.domain.people import Person
 from incident_response.services.status_update_gate import (
     ApprovalRefused,
@@ -31,6 +31,7 @@ ERROR_STATUS: tuple[tuple[type[Exception], int], ...] = (
     (ApprovalRefused, 403),
     (StaleDraftVersion, 409),
     (PublishNotPermitted, 409),
+    (ConcurrentUpdate, 409),
     (NotFound, 404),
     (InvalidDraft, 422),
     (PublishFailed, 502),

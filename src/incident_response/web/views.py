@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from incident_response.domain.audit import AuditRecord
+from incident_response.domain.audit import AuditEventType, AuditRecord
 from incident_response.domain.clock import isoformat
 from incident_response.domain.incident import Incident
+from incident_response.domain.messages import Schedule
 from incident_response.domain.people import Person
 
 
@@ -57,8 +58,29 @@ def timeline_json(records: Sequence[AuditRecord]) -> list[dict[str, Any]]:
     ]
 
 
+def nudges_json(incident: Incident, reminder: Schedule | None) -> dict[str, Any]:
+    return {
+        "scheduled": reminder is not None,
+        "enabled": bool(reminder and reminder.enabled),
+        "silenced": incident.nudges_silenced,
+        "interval_seconds": reminder.every_seconds if reminder else None,
+        "next_at": _time(reminder.next_fire_at) if reminder and reminder.enabled else None,
+    }
+
+
+def channel_json(incident: Incident, timeline: Sequence[AuditRecord]) -> dict[str, Any] | None:
+    if incident.channel is None:
+        return None
+    archived = any(r.type is AuditEventType.WAR_ROOM_ARCHIVED for r in timeline)
+    return {**incident.channel.model_dump(), "archived": archived}
+
+
 def incident_json(
-    incident: Incident, *, timeline: Sequence[AuditRecord], people: dict[str, Person]
+    incident: Incident,
+    *,
+    timeline: Sequence[AuditRecord],
+    people: dict[str, Person],
+    reminder: Schedule | None,
 ) -> dict[str, Any]:
     return {
         "id": incident.id,
@@ -71,7 +93,7 @@ def incident_json(
         "service": incident.service,
         "labels": incident.labels,
         "links": incident.links,
-        "channel": incident.channel.model_dump() if incident.channel else None,
+        "channel": channel_json(incident, timeline),
         "ic": ic_json(incident, people),
         "responders": [
             {"email": r.email, "name": r.name, "chat_id": r.chat_id, "role": r.role}
@@ -118,7 +140,7 @@ def incident_json(
         ],
         "status_page": incident.status_page.model_dump() if incident.status_page else None,
         "postmortem": incident.postmortem.model_dump() if incident.postmortem else None,
-        "nudges_silenced": incident.nudges_silenced,
+        "nudges": nudges_json(incident, reminder),
         "previous_incident_id": incident.previous_incident_id,
         "timeline": timeline_json(timeline),
     }
