@@ -68,7 +68,8 @@ def test_alert_to_postmortem_through_the_http_interface(tmp_path: Path) -> None:
         ic_email = incident["ic"]["email"]
         assert ic_email in {r["email"] for r in incident["responders"]}
         assert len(incident["responders"]) >= 2
-        assert incident["checklist"] and not any(i["done"] for i in incident["checklist"])
+        assert incident["checklist"]
+        assert not any(i["done"] for i in incident["checklist"])
         kinds = {e["type"] for e in incident["timeline"]}
         assert {
             "WAR_ROOM_CREATED",
@@ -77,7 +78,8 @@ def test_alert_to_postmortem_through_the_http_interface(tmp_path: Path) -> None:
             "CHECKLIST_PINNED",
             "WAR_ROOM_ASSEMBLED",
         } <= kinds
-        assert incident["nudges"]["scheduled"] and incident["nudges"]["enabled"]
+        assert incident["nudges"]["scheduled"]
+        assert incident["nudges"]["enabled"]
 
         ic = server.client(server.token(ic_email))
         other = server.client(server.token(next(e for e in emails if e != ic_email)))
@@ -86,7 +88,8 @@ def test_alert_to_postmortem_through_the_http_interface(tmp_path: Path) -> None:
         reply = ic.post(f"/api/incidents/{iid}/commands", json={"text": "draft"})
         assert reply.status_code == 200, reply.text
         draft = ic.get(f"/api/incidents/{iid}").json()["drafts"][-1]
-        assert draft["status"] == "draft" and draft["version"] == 1
+        assert draft["status"] == "draft"
+        assert draft["version"] == 1
         edited_text = (
             "Checkout: we are investigating elevated errors. Next update within 30 minutes."
         )
@@ -108,7 +111,8 @@ def test_alert_to_postmortem_through_the_http_interface(tmp_path: Path) -> None:
         assert published.status_code == 200, published.text
         assert published.json()["status"] == "published"
         again = ic.post(approve, json={"version": 2})
-        assert again.status_code == 200 and again.json()["published_now"] is False
+        assert again.status_code == 200
+        assert again.json()["published_now"] is False
 
         public = server.client().get("/status/api/v2/incidents.json").json()
         assert sum(1 for s in strings(public) if s == edited_text) == 1
@@ -116,7 +120,8 @@ def test_alert_to_postmortem_through_the_http_interface(tmp_path: Path) -> None:
             strings(public).count(draft["body"]) == 0
         )  # the unapproved first version never went out
         summary = server.client().get("/status/api/v2/summary.json").json()
-        assert summary["incidents"] and summary["incidents"][0]["status"] != "resolved"
+        assert summary["incidents"]
+        assert summary["incidents"][0]["status"] != "resolved"
 
         # resolve: postmortem filed, room archived, reminders gone
         resolve = ic.post(f"/api/incidents/{iid}/commands", json={"text": "resolve"})
