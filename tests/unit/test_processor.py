@@ -1,0 +1,130 @@
+"""The processor drains the queue through the registry: ack on success, retry and dead-letter on
+failure, and a graceful stop that lets in-flight work finish."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from incident_response.adapters.embedded.db import Database
+from incident_response.adapters.embedded.queue import SqliteEventQueue
+from incident_response.domain.messages import QueueMessage
+from incident_response.events.registry import EventRegistry
+from incident_response.processor import Processor
+from tests.support.clock import ManualClock
+
+
+class Recording:
+    """An event handler that records payloads, optionally failing or waiting first."""
+
+    def __init__(self, event_type: str, *, fail: bool = False) -> None:
+        self.event_type = event_type
+        self.fail = fail
+        self.seen: list[dict[str, Any]] = []
+        self.release = asyncio.Event()
+        self.release.set()
+        self.started = asyncio.Event()
+
+    async def handle(self, payload: Mapping[str, Any]) -> None:
+        self.started.set()
+        await self.release.wait()
+        self.seen.append(dict(payload))
+        if self.fail:
+            raise RuntimeError("handler exploded")
+
+
+@pytest.fixture
+async def queue(db: Database, clock: ManualClock) -> SqliteEventQueue:
+    return await SqliteEventQueue(db=db, clock=clock, max_receives=3).open()
+
+
+def processor(queue: SqliteEventQueue, *handlers: Recording) -> Processor:
+    return Processor(
+        queue=queue,
+        registry=EventRegistry(handlers),
+        retry_base_delay=0,
+        poll_seconds=0.01,
+        idle_wait=0.01,
+    )
+
+
+async def send(queue: SqliteEventQueue, event_type: str, n: int, group: str = "g") -> None:
+    await queue.send(
+        QueueMessage(type=event_type, payload={"n": n}), group_id=group, dedup_id=f"{event_type}{n}"
+    )
+
+
+async def test_messages_are_handled_in_order_per_group_and_acked(queue: SqliteEventQueue) -> None:
+    handler = Recording("PING")
+    for n in range(5):
+        await send(queue, "PING", n)
+    worker = processor(queue, handler)
+    worker.start()
+    await worker.drain(within_seconds=5)
+    await worker.stop()
+    assert [p["n"] for p in handler.seen] == [0, 1, 2, 3, 4]
+    assert await queue.depth() == 0
+    assert worker.processed == 5
+
+
+async def test_a_failing_handler_is_retried_then_dead_lettered_with_its_error(
+    queue: SqliteEventQueue,
+) -> None:
+    broken = Recording("BROKEN", fail=True)
+    fine = Recording("PING")
+    await send(queue, "BROKEN", 1, group="a")
+    await send(queue, "PING", 2, group="b")
+    worker = processor(queue, broken, fine)
+    worker.start()
+    await worker.drain(within_seconds=5)
+    await worker.stop()
+    assert len(broken.seen) == 3  # max_receives
+    assert [p["n"] for p in fine.seen] == [2]  # other groups are not held up
+    [dead] = await queue.dead_letters()
+    assert dead.body.type == "BROKEN"
+    assert "handler exploded" in (dead.last_error or "")
+
+
+async def test_an_unknown_event_type_ends_in_the_dead_letters(queue: SqliteEventQueue) -> None:
+    await send(queue, "NOBODY_HANDLES_THIS", 1)
+    worker = processor(queue, Recording("PING"))
+    worker.start()
+    await worker.drain(within_seconds=5)
+    await worker.stop()
+    [dead] = await queue.dead_letters()
+    assert "NOBODY_HANDLES_THIS" in (dead.last_error or "")
+
+
+async def test_stop_lets_in_flight_work_finish_and_acks_it(queue: SqliteEventQueue) -> None:
+    slow = Recording("SLOW")
+    slow.release.clear()
+    await send(queue, "SLOW", 1)
+    worker = processor(queue, slow)
+    worker.start()
+    await asyncio.wait_for(slow.started.wait(), 5)
+    stopping = asyncio.create_task(worker.stop(grace_seconds=5))
+    await asyncio.sleep(0.05)
+    assert not stopping.done()  # waiting for the handler, not abandoning it
+    slow.release.set()
+    await stopping
+    assert slow.seen == [{"n": 1}]
+    assert await queue.depth() == 0
+
+
+async def test_work_past_the_grace_period_is_left_for_redelivery(
+    queue: SqliteEventQueue, clock: ManualClock
+) -> None:
+    stuck = Recording("STUCK")
+    stuck.release.clear()
+    await send(queue, "STUCK", 1)
+    worker = processor(queue, stuck)
+    worker.start()
+    await asyncio.wait_for(stuck.started.wait(), 5)
+    await worker.stop(grace_seconds=0.05)
+    assert await queue.depth() == 1  # not acked: it comes back after the visibility timeout
+    clock.advance(120)
+    [again] = await queue.receive()
+    assert again.receive_count == 2
