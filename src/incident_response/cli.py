@@ -125,6 +125,35 @@ def config_check() -> None:
     out.print(f"data dir: {settings.data_dir.resolve()}")
 
 
+@app.command()
+def demo(
+    url: Annotated[
+        str | None,
+        typer.Option(help="Where `serve` answers (default: INCIDENT_RESPONSE_BASE_URL or :8080)."),
+    ] = None,
+    keep_open: Annotated[
+        bool, typer.Option("--keep-open", help="Stop after publishing; leave the incident open.")
+    ] = False,
+    step_timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds to wait for each step.")
+    ] = 60.0,
+) -> None:
+    """Fire a realistic Grafana OnCall alert at a running `serve` and walk it to a postmortem."""
+    from incident_response.demo import DEFAULT_URL, DemoError, demo_on_this_machine
+
+    settings = _settings()
+    base = url or settings.incident_response_base_url or DEFAULT_URL
+    try:
+        asyncio.run(
+            demo_on_this_machine(
+                settings, base, keep_open=keep_open, console=out, step_timeout=step_timeout
+            )
+        )
+    except DemoError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
 def main() -> None:
     try:
         app()
