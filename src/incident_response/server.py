@@ -19,6 +19,7 @@ from incident_response.web.actions import actions_router
 from incident_response.web.api import incidents_router
 from incident_response.web.app import create_app
 from incident_response.web.auth import person_dependency
+from incident_response.web.console import console_routers
 from incident_response.web.health import health_router
 from incident_response.web.public import postmortems_router, status_page_router
 from incident_response.web.webhooks import webhook_router
@@ -46,6 +47,7 @@ def routers_for(container: Container, role: str) -> list[APIRouter]:
             actions_router(commands=container.commands, gate=container.gate, person=person),
             status_page_router(container.status_page),
             postmortems_router(container.issue_tracker),
+            *console_routers(container),
         ]
     return routers
 

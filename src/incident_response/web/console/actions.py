@@ -1,0 +1,287 @@
+"""What the incident page's forms do. Every action goes through the same services as the API
+and Slack: commands through the CommandRegistry (surface "console"), drafts through the
+StatusUpdateGate. The console only offers what the rules allow; the services still decide.
+
+A form posted normally gets a redirect back to the incident with the answer shown once
+(post/redirect/get). A form the page's script posts (`X-Console-Fetch: 1`) gets the answer as
+JSON, so the page stays where the person was and only its changed parts are redrawn.
+Approve & Publish and resolving ask for confirmation on a page of their own first.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from incident_response.commands.context import CommandContext
+from incident_response.domain.chat import ChatButton
+from incident_response.domain.errors import IncidentResponseError
+from incident_response.domain.incident import Incident
+from incident_response.services.status_update_gate import PublishFailed
+from incident_response.web.console.incidents import ConsolePages, incident_url
+from incident_response.web.console.rendering import PageError, Pages, html_route_class
+from incident_response.web.console.services import ConsoleServices
+from incident_response.web.console.session import Flash
+from incident_response.web.console.signin import ConsoleAuth, Visitor
+from incident_response.web.console.views import button_command
+
+MAX_COMMAND_CHARS = 2000
+CONFIRMED = "yes"
+
+
+def _field(form: FormData, name: str, limit: int = 10_000) -> str:
+    value = form.get(name)
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _version(form: FormData) -> int:
+    raw = _field(form, "version", 12).strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise PageError(400, "The form did not say which version of the draft you read.")
+    return int(raw)
+
+
+def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages) -> APIRouter:
+    router = APIRouter(
+        prefix="/console/incidents/{incident_id}",
+        route_class=html_route_class(pages),
+        include_in_schema=False,
+    )
+    console = ConsolePages(pages=pages, auth=auth)
+
+    async def begin(request: Request, incident_id: str) -> tuple[Visitor, FormData, Incident]:
+        visitor = await auth.require(request)
+        form = await auth.form(request, visitor.session)
+        incident = await services.store.get(incident_id)
+        if incident is None:
+            raise PageError(404, f"There is no incident {incident_id}.")
+        return visitor, form, incident
+
+    def answer(request: Request, incident_id: str, text: str, *, ok: bool, anchor: str) -> Response:
+        if request.headers.get("x-console-fetch") == "1":
+            return JSONResponse({"ok": ok, "text": text})
+        response = RedirectResponse(f"{incident_url(incident_id)}#{anchor}", status_code=303)
+        auth.sessions.flash(response, Flash(text, ok))
+        return response
+
+    async def run(
+        request: Request, visitor: Visitor, incident_id: str, text: str, *, anchor: str
+    ) -> Response:
+        reply = await services.commands.handle(
+            text,
+            CommandContext(actor=visitor.person, surface="console", incident_id=incident_id),
+        )
+        return answer(request, incident_id, reply.text, ok=reply.ok, anchor=anchor)
+
+    def confirm(
+        request: Request,
+        visitor: Visitor,
+        incident: Incident,
+        *,
+        question: str,
+        action: str,
+        confirm_label: str,
+        fields: dict[str, str],
+        body: str = "",
+        note: str = "",
+    ) -> Response:
+        return console.show(
+            request,
+            visitor,
+            "confirm.html",
+            nav="incidents",
+            title=question,
+            incident=incident,
+            question=question,
+            action=action,
+            confirm_label=confirm_label,
+            fields=fields,
+            body=body,
+            note=note,
+        )
+
+    @router.post("/commands")
+    async def command(request: Request, incident_id: str) -> Response:
+        visitor, form, _ = await begin(request, incident_id)
+        text = _field(form, "text", MAX_COMMAND_CHARS).strip()
+        if not text:
+            return answer(
+                request,
+                incident_id,
+                "Type a command, e.g. `checklist`.",
+                ok=False,
+                anchor="command",
+            )
+        return await run(request, visitor, incident_id, text, anchor="command")
+
+    @router.post("/checklist")
+    async def checklist(request: Request, incident_id: str) -> Response:
+        visitor, form, _ = await begin(request, incident_id)
+        number = _field(form, "number", 6).strip()
+        if not number.isdigit():
+            raise PageError(400, "The form did not say which checklist item to change.")
+        verb = "done" if _field(form, "done", 5) == "1" else "undo"
+        return await run(
+            request, visitor, incident_id, f"checklist {verb} {number}", anchor="checklist"
+        )
+
+    @router.post("/buttons")
+    async def press(request: Request, incident_id: str) -> Response:
+        """A button of a war-room message: only buttons the room really shows can be pressed."""
+        visitor, form, incident = await begin(request, incident_id)
+        message_id, action, value = (_field(form, k, 200) for k in ("message", "action", "value"))
+        button = await _find_button(incident, message_id, action, value)
+        text = button_command(action, value) if button is not None else None
+        if button is None or text is None:
+            return answer(
+                request,
+                incident_id,
+                "That button is not in this war room (or does nothing in the console); "
+                "nothing was done. Type the command instead.",
+                ok=False,
+                anchor="conversation",
+            )
+        if button.confirm and _field(form, "confirmed", 3) != CONFIRMED:
+            return confirm(
+                request,
+                visitor,
+                incident,
+                question=button.confirm,
+                action=f"{incident_url(incident_id)}/buttons",
+                confirm_label=button.label,
+                fields={"message": message_id, "action": action, "value": value},
+            )
+        return await run(request, visitor, incident_id, text, anchor="conversation")
+
+    async def _find_button(
+        incident: Incident, message_id: str, action: str, value: str
+    ) -> ChatButton | None:
+        if incident.channel is None:
+            return None
+        for message in await services.chat.messages(incident.channel.id):
+            if message.id == message_id:
+                return next(
+                    (b for b in message.buttons if b.action == action and b.value == value), None
+                )
+        return None
+
+    @router.post("/resolve")
+    async def resolve(request: Request, incident_id: str) -> Response:
+        visitor, form, incident = await begin(request, incident_id)
+        if _field(form, "confirmed", 3) != CONFIRMED:
+            return confirm(
+                request,
+                visitor,
+                incident,
+                question="Resolve this incident?",
+                action=f"{incident_url(incident_id)}/resolve",
+                confirm_label="Resolve incident",
+                fields={},
+                note="Resolving files the postmortem draft, drafts the resolved status update "
+                "for the IC's approval and archives the war room.",
+            )
+        return await run(request, visitor, incident_id, "resolve", anchor="summary")
+
+    @router.post("/drafts")
+    async def create_draft(request: Request, incident_id: str) -> Response:
+        visitor, _, _ = await begin(request, incident_id)
+        try:
+            draft = await services.gate.create_draft(incident_id, actor=visitor.person.email)
+        except IncidentResponseError as exc:
+            return answer(request, incident_id, str(exc), ok=False, anchor="drafts")
+        return answer(
+            request,
+            incident_id,
+            f"Draft {draft.id} is ready for review. Nothing is published until the IC approves it.",
+            ok=True,
+            anchor=f"draft-{draft.id}",
+        )
+
+    @router.post("/drafts/{draft_id}/edit")
+    async def edit_draft(request: Request, incident_id: str, draft_id: str) -> Response:
+        visitor, form, _ = await begin(request, incident_id)
+        try:
+            draft = await services.gate.edit(
+                incident_id,
+                draft_id,
+                body=_field(form, "body").replace("\r\n", "\n"),
+                actor=visitor.person.email,
+                expected_version=_version(form),
+            )
+        except IncidentResponseError as exc:
+            return answer(request, incident_id, str(exc), ok=False, anchor=f"draft-{draft_id}")
+        return answer(
+            request,
+            incident_id,
+            f"Draft {draft.id} is now version {draft.version}.",
+            ok=True,
+            anchor=f"draft-{draft_id}",
+        )
+
+    @router.post("/drafts/{draft_id}/reject")
+    async def reject_draft(request: Request, incident_id: str, draft_id: str) -> Response:
+        visitor, form, _ = await begin(request, incident_id)
+        try:
+            draft = await services.gate.reject(
+                incident_id,
+                draft_id,
+                actor=visitor.person.email,
+                reason=_field(form, "reason", 2000),
+            )
+        except IncidentResponseError as exc:
+            return answer(request, incident_id, str(exc), ok=False, anchor=f"draft-{draft_id}")
+        return answer(
+            request, incident_id, f"Draft {draft.id} was rejected.", ok=True, anchor="drafts"
+        )
+
+    @router.post("/drafts/{draft_id}/approve")
+    async def approve_draft(request: Request, incident_id: str, draft_id: str) -> Response:
+        """Approve & Publish, in two steps: confirm the exact text, then publish it."""
+        visitor, form, incident = await begin(request, incident_id)
+        version = _version(form)
+        draft = incident.draft(draft_id)
+        if draft is None:
+            raise PageError(404, f"Incident {incident_id} has no draft {draft_id}.")
+        if _field(form, "confirmed", 3) != CONFIRMED:
+            if draft.version != version:
+                return answer(
+                    request,
+                    incident_id,
+                    f"Draft {draft_id} changed since you read it (now version {draft.version}): "
+                    "review the current text before approving it.",
+                    ok=False,
+                    anchor=f"draft-{draft_id}",
+                )
+            return confirm(
+                request,
+                visitor,
+                incident,
+                question="Publish this update to the public status page?",
+                action=f"{incident_url(incident_id)}/drafts/{draft_id}/approve",
+                confirm_label="Publish to status page",
+                fields={"version": str(version)},
+                body=draft.body,
+                note=f"Draft {draft_id}, version {version}. Customers will see exactly this "
+                "text; it cannot be unpublished.",
+            )
+        try:
+            outcome = await services.gate.approve_and_publish(
+                incident_id, draft_id, version=version, actor=visitor.person.email
+            )
+        except PublishFailed as exc:
+            return answer(request, incident_id, str(exc), ok=False, anchor=f"draft-{draft_id}")
+        except IncidentResponseError as exc:
+            return answer(
+                request, incident_id, f"Not published: {exc}", ok=False, anchor=f"draft-{draft_id}"
+            )
+        where = outcome.status_page.url if outcome.status_page else "the status page"
+        text = (
+            f"Published to {where}."
+            if outcome.published_now
+            else f"Draft {draft_id} version {version} is already {outcome.status.value}."
+        )
+        return answer(request, incident_id, text, ok=True, anchor=f"draft-{draft_id}")
+
+    return router

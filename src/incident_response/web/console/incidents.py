@@ -1,0 +1,196 @@
+"""The console's reading pages: the incidents list, an incident's page and plain chat channels.
+
+The list reads incident documents only (one query, no timelines), so it stays fast with
+hundreds of incidents; the incident page gathers everything about one incident.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from incident_response.domain.approval import may_approve
+from incident_response.domain.incident import Incident, IncidentStatus
+from incident_response.domain.people import Person
+from incident_response.domain.status_update import DraftStatus
+from incident_response.web.console.rendering import PageError, Pages, html_route_class
+from incident_response.web.console.services import ConsoleServices
+from incident_response.web.console.signin import ConsoleAuth, Visitor
+from incident_response.web.console.views import (
+    STATUS_LABELS,
+    chat_names,
+    display_name,
+    incident_rows,
+    message_views,
+    people_index,
+    timeline_entries,
+)
+from incident_response.web.views import alert_to_assembled
+
+LIST_LIMIT = 200
+LIST_MAX = 1000
+
+
+def incident_url(incident_id: str) -> str:
+    return f"/console/incidents/{incident_id}"
+
+
+class ConsolePages:
+    """Renders a page for a visitor: their name, CSRF token and pending flash come along."""
+
+    def __init__(self, *, pages: Pages, auth: ConsoleAuth) -> None:
+        self.pages = pages
+        self.auth = auth
+
+    def show(
+        self, request: Request, visitor: Visitor, name: str, *, nav: str = "", **context: Any
+    ) -> Response:
+        flash = self.auth.sessions.read_flash(request)
+        response = self.pages.page(
+            name,
+            person=visitor.person,
+            csrf=visitor.session.csrf,
+            flash=flash,
+            nav=nav,
+            **context,
+        )
+        self.auth.sessions.clear_flash(request, response)
+        return response
+
+
+async def conversation(
+    services: ConsoleServices, channel_id: str, incident: Incident | None, people: dict[str, Person]
+) -> dict[str, Any]:
+    chat = services.chat
+    channel = await chat.channel(channel_id)
+    if channel is None:
+        return {"channel": None, "messages": [], "members": [], "bookmarks": []}
+    names = chat_names(incident, people)
+    members = []
+    for user_id in await chat.members(channel_id):
+        if user_id not in names:
+            email = await chat.user_email(user_id)
+            names[user_id] = display_name(email, people) if email else user_id
+        members.append(names[user_id])
+    messages = message_views(await chat.messages(channel_id), await chat.pins(channel_id), names)
+    return {
+        "channel": channel,
+        "messages": messages,
+        "members": members,
+        "bookmarks": await chat.bookmarks(channel_id),
+    }
+
+
+async def incident_context(
+    services: ConsoleServices, visitor: Visitor, incident_id: str
+) -> dict[str, Any]:
+    incident = await services.store.get(incident_id)
+    if incident is None:
+        raise PageError(404, f"There is no incident {incident_id}. It may have been mistyped.")
+    people = people_index(await services.directory.people())
+    records = await services.audit.records(incident_id)
+    chain = await services.audit.verify(incident_id)
+    room = (
+        await conversation(services, incident.channel.id, incident, people)
+        if incident.channel is not None
+        else {"channel": None, "messages": [], "members": [], "bookmarks": []}
+    )
+    drafts = sorted(
+        incident.drafts,
+        key=lambda d: (d.status is not DraftStatus.DRAFT, -d.created_at.timestamp()),
+    )
+    return {
+        "incident": incident,
+        "status_label": STATUS_LABELS[incident.status],
+        "ic_name": display_name(incident.ic, people),
+        "assembled_seconds": alert_to_assembled(incident),
+        "can_approve": may_approve(
+            incident, actor=visitor.person.email, approvers=services.approvers()
+        ),
+        "drafts": drafts,
+        "name_of": lambda email: display_name(email, people),
+        "reminder": await services.reminders.reminder(incident_id),
+        "timeline": timeline_entries(records, people),
+        "records": records,
+        "chain": chain,
+        "command_names": services.commands.names,
+        **room,
+    }
+
+
+def incidents_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages) -> APIRouter:
+    router = APIRouter(route_class=html_route_class(pages), include_in_schema=False)
+    console = ConsolePages(pages=pages, auth=auth)
+
+    @router.get("/")
+    async def root() -> Response:
+        return RedirectResponse("/console", status_code=303)
+
+    @router.get("/console")
+    async def incidents(
+        request: Request, limit: int = Query(LIST_LIMIT, ge=1, le=LIST_MAX)
+    ) -> Response:
+        visitor = await auth.require(request)
+        found = await services.store.recent(limit=limit)
+        people = people_index(await services.directory.people())
+        rows = incident_rows(found, people, services.clock.now())
+        open_rows = [r for r in rows if r.is_open]
+        return console.show(
+            request,
+            visitor,
+            "incidents.html",
+            nav="incidents",
+            title="Incidents",
+            open_rows=open_rows,
+            closed_rows=[r for r in rows if not r.is_open],
+            limited=len(found) >= limit,
+            limit=limit,
+        )
+
+    @router.get("/console/incidents/{incident_id}")
+    async def incident_page(request: Request, incident_id: str) -> Response:
+        visitor = await auth.require(request)
+        context = await incident_context(services, visitor, incident_id)
+        incident: Incident = context["incident"]
+        return console.show(
+            request,
+            visitor,
+            "incident.html",
+            nav="incidents",
+            title=f"{incident.severity.value} {incident.title}",
+            resolved=incident.status is IncidentStatus.RESOLVED,
+            **context,
+        )
+
+    @router.get("/console/channels/{channel_id}")
+    async def channel_page(request: Request, channel_id: str) -> Response:
+        """Channels that belong to no incident, such as the announcements channel."""
+        visitor = await auth.require(request)
+        channel = await services.chat.channel(channel_id)
+        if channel is None:
+            raise PageError(404, f"There is no channel {channel_id}.")
+        if channel.incident_id:
+            return RedirectResponse(incident_url(channel.incident_id), status_code=303)
+        people = people_index(await services.directory.people())
+        room = await conversation(services, channel_id, None, people)
+        return console.show(
+            request,
+            visitor,
+            "channel.html",
+            nav="announcements",
+            title=f"#{channel.name}",
+            **room,
+        )
+
+    @router.get("/console/announcements")
+    async def announcements(request: Request) -> Response:
+        await auth.require(request)
+        channel = await services.chat.channel_by_name(services.announcements_channel())
+        if channel is None:
+            raise PageError(404, "There is no announcements channel yet.")
+        return RedirectResponse(f"/console/channels/{channel.id}", status_code=303)
+
+    return router

@@ -1,0 +1,202 @@
+"""The public status page as HTML and an Atom feed (the Statuspage-shaped JSON is in public.py).
+
+Everything shown is read from the built-in status page's public documents, which only ever hold
+what the StatusUpdateGate published: approved text, the public incident name, its status,
+impact and components. Nothing here reads incidents, people, labels or chat, so no internal
+detail can leak onto the page. No sign-in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from incident_response.adapters.statuspage.builtin import BuiltinStatusPage
+from incident_response.domain.clock import isoformat, utc
+from incident_response.web.console.rendering import (
+    SECURITY_HEADERS,
+    PageError,
+    Pages,
+    html_route_class,
+)
+
+ATOM = "http://www.w3.org/2005/Atom"
+PUBLIC_CACHE = "public, max-age=15"
+RECENT_HISTORY = 5
+
+COMPONENT_LABELS: Mapping[str, str] = {
+    "operational": "Operational",
+    "degraded_performance": "Degraded performance",
+    "partial_outage": "Partial outage",
+    "major_outage": "Major outage",
+    "under_maintenance": "Under maintenance",
+}
+STATUS_LABELS: Mapping[str, str] = {
+    "investigating": "Investigating",
+    "identified": "Identified",
+    "monitoring": "Monitoring",
+    "resolved": "Resolved",
+    "postmortem": "Postmortem",
+}
+IMPACT_LABELS: Mapping[str, str] = {
+    "none": "No impact",
+    "minor": "Minor impact",
+    "major": "Major impact",
+    "critical": "Critical impact",
+}
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+
+
+def public_incident(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A Statuspage incident document with its times parsed and its words readable."""
+    updates = [
+        {
+            "id": u["id"],
+            "status": u["status"],
+            "status_label": STATUS_LABELS.get(u["status"], u["status"].title()),
+            "body": u["body"],
+            "at": parse_time(u["display_at"] or u["created_at"]),
+        }
+        for u in doc.get("incident_updates", [])
+    ]
+    return {
+        "id": doc["id"],
+        "name": doc["name"],
+        "status": doc["status"],
+        "status_label": STATUS_LABELS.get(doc["status"], doc["status"].title()),
+        "impact": doc["impact"],
+        "impact_label": IMPACT_LABELS.get(doc["impact"], doc["impact"]),
+        "created_at": parse_time(doc["created_at"]),
+        "updated_at": parse_time(doc["updated_at"]),
+        "resolved_at": parse_time(doc.get("resolved_at")),
+        "components": [c["name"] for c in doc.get("components", [])],
+        "updates": updates,
+        "url": f"/status/incidents/{doc['id']}",
+    }
+
+
+def public_component(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "name": doc["name"],
+        "status": doc["status"],
+        "status_label": COMPONENT_LABELS.get(doc["status"], doc["status"]),
+    }
+
+
+def atom_feed(page: Mapping[str, Any], incidents: Sequence[Mapping[str, Any]]) -> bytes:
+    """One entry per published update, newest first (RFC 4287)."""
+    ET.register_namespace("", ATOM)
+
+    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        if text is not None:
+            element.text = text
+        return element
+
+    base = str(page["url"]).rstrip("/")
+    entries = sorted(
+        (
+            (incident, update)
+            for incident in incidents
+            for update in incident.get("incident_updates", [])
+        ),
+        key=lambda pair: str(pair[1]["created_at"]),
+        reverse=True,
+    )
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    sub(feed, "id", f"{base}/history.atom")
+    sub(feed, "title", f"{page['name']}: incident history")
+    newest = entries[0][1]["created_at"] if entries else page["updated_at"]
+    sub(feed, "updated", _atom_time(newest))
+    sub(feed, "link", href=f"{base}/history.atom", rel="self", type="application/atom+xml")
+    sub(feed, "link", href=f"{base}/history", rel="alternate", type="text/html")
+    author = sub(feed, "author")
+    sub(author, "name", str(page["name"]))
+    for incident, update in entries:
+        entry = sub(feed, "entry")
+        sub(entry, "id", f"{base}/incidents/{incident['id']}#update-{update['id']}")
+        label = STATUS_LABELS.get(update["status"], str(update["status"]).title())
+        sub(entry, "title", f"{incident['name']}: {label}")
+        sub(entry, "updated", _atom_time(update["created_at"]))
+        sub(entry, "published", _atom_time(update["created_at"]))
+        sub(entry, "link", href=f"{base}/incidents/{incident['id']}", rel="alternate")
+        sub(entry, "content", str(update["body"]), type="text")
+    xml: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return xml
+
+
+def _atom_time(value: str) -> str:
+    parsed = parse_time(value)
+    return isoformat(parsed) if parsed is not None else value
+
+
+def status_page_html_router(*, status_page: BuiltinStatusPage, pages: Pages) -> APIRouter:
+    router = APIRouter(
+        prefix="/status", route_class=html_route_class(pages), include_in_schema=False
+    )
+
+    def page(name: str, **context: Any) -> Response:
+        return pages.page(name, cache=PUBLIC_CACHE, **context)
+
+    @router.get("")
+    async def status() -> Response:
+        summary = await status_page.summary()
+        recent = await status_page.incidents()
+        history = [public_incident(i) for i in recent["incidents"] if i["status"] == "resolved"][
+            :RECENT_HISTORY
+        ]
+        return page(
+            "status.html",
+            title=summary["page"]["name"],
+            page_doc=summary["page"],
+            updated_at=parse_time(summary["page"]["updated_at"]),
+            overall=summary["status"],
+            components=[public_component(c) for c in summary["components"]],
+            open_incidents=[public_incident(i) for i in summary["incidents"]],
+            history=history,
+        )
+
+    @router.get("/history")
+    async def history() -> Response:
+        recent = await status_page.incidents()
+        return page(
+            "status_history.html",
+            title=f"{recent['page']['name']}: history",
+            page_doc=recent["page"],
+            incidents=[public_incident(i) for i in recent["incidents"]],
+        )
+
+    @router.get("/history.atom")
+    async def feed() -> Response:
+        recent = await status_page.incidents()
+        return Response(
+            atom_feed(recent["page"], recent["incidents"]),
+            media_type="application/atom+xml; charset=utf-8",
+            headers={"Cache-Control": PUBLIC_CACHE, **SECURITY_HEADERS},
+        )
+
+    @router.get("/incidents/{incident_id}")
+    async def incident(incident_id: str) -> Response:
+        doc = await status_page.incident(incident_id)
+        if doc is None:
+            raise PageError(404, "There is no such incident on this status page.")
+        summary = await status_page.status()
+        shown = public_incident(doc)
+        return page(
+            "status_incident.html",
+            title=f"{shown['name']}",
+            page_doc=summary["page"],
+            item=shown,
+        )
+
+    return router
