@@ -7,7 +7,6 @@ embedded default's.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,7 +213,7 @@ async def build(settings: Settings, *, base_url: str, clock: Clock | None = None
     issue_tracker = MarkdownIssueTracker(settings.data_dir, base_url=base_url)
     llm = BuiltinDrafter(clock=clock)
     code_host = NoCodeHost()
-    secrets = EnvSecrets(os.environ, data_dir=settings.data_dir)
+    secrets = EnvSecrets(settings.secret_values(), data_dir=settings.data_dir)
 
     intake = AlertIntake(
         store=store,

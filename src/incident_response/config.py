@@ -187,6 +187,17 @@ class Settings(BaseSettings):
         integration = next(i for i in INTEGRATIONS if i.name == integration_name)
         return all(self.value_of(v) for v in integration.required)
 
+    def secret_values(self) -> dict[str, str]:
+        """Every secret setting by its variable name, for the environment-backed Secrets adapter.
+
+        `INCIDENT_RESPONSE_WEBHOOK_SECRET_PREVIOUS` is the rotation's old value under the name the
+        adapter looks for (`<NAME>_PREVIOUS`)."""
+        values: dict[str, str] = {}
+        for name, value in self:
+            if isinstance(value, SecretStr) and value.get_secret_value():
+                values[name.upper()] = value.get_secret_value()
+        return values
+
     # --- derived, typed views -------------------------------------------------------------
     @property
     def data_dir(self) -> Path:

@@ -83,3 +83,19 @@ def test_lists_are_parsed_and_normalised() -> None:
     )
     assert settings.grouping_labels == ("service", "team")
     assert settings.approvers == frozenset({"lead@example.com", "comms@example.com"})
+
+
+def test_secret_values_carry_every_configured_secret_and_the_rotations_old_value() -> None:
+    settings = load_settings(
+        {
+            "INCIDENT_RESPONSE_WEBHOOK_SECRET": "new",
+            "INCIDENT_RESPONSE_WEBHOOK_SECRET_PREVIOUS": "old",
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "sig",
+        }
+    )
+    values = settings.secret_values()
+    assert values["INCIDENT_RESPONSE_WEBHOOK_SECRET"] == "new"
+    assert values["INCIDENT_RESPONSE_WEBHOOK_SECRET_PREVIOUS"] == "old"
+    assert values["SLACK_BOT_TOKEN"] == "xoxb-1"
+    assert "STATUSPAGE_API_KEY" not in values
