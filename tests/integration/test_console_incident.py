@@ -352,3 +352,50 @@ async def test_the_list_of_hundreds_of_incidents_reads_no_timelines(world: Conso
     assert listed.text.count('data-testid="incident-row"') == 200
     assert "Show more" in listed.text
     assert audit.reads == 0
+
+
+async def test_a_configured_approver_is_offered_approval_too(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    async with console_world(tmp_path, clock, approvers="dan@example.com") as world:
+        incident = await world.alert()
+        assert incident.ic != "dan@example.com"
+        approver = await world.signed_in("dan@example.com")
+        draft_id = await draft_on(world, approver, incident)
+        page = await approver.get(page_of(incident))
+        assert 'data-testid="approve-button"' in page.text
+        done = await approver.submit(
+            page_of(incident),
+            f"{page_of(incident)}/drafts/{draft_id}/approve",
+            {"version": "1", "confirmed": "yes"},
+            fetch=True,
+        )
+        assert done.json()["ok"] is True
+        assert len(await published_bodies(world)) == 1
+
+
+async def test_a_war_room_button_that_asks_first_gets_a_confirmation_step(
+    world: ConsoleWorld,
+) -> None:
+    incident = await world.alert()
+    world.clock.advance(minutes=5)
+    await world.alert_resolved(incident)
+    assert incident.channel is not None
+    messages = await world.container.chat.messages(incident.channel.id)
+    asking = next(m for m in messages if any(b.action == "incident.resolve" for b in m.buttons))
+    button = next(b for b in asking.buttons if b.action == "incident.resolve")
+    assert button.confirm
+    ic = await world.signed_in(incident.ic or "")
+    fields = {"message": asking.id, "action": button.action, "value": button.value}
+
+    confirm = await ic.submit(page_of(incident), f"{page_of(incident)}/buttons", fields)
+    assert confirm.status_code == 200
+    assert button.confirm in confirm.text
+    assert (await current(world, incident)).is_open
+
+    await ic.client.post(
+        f"{page_of(incident)}/buttons",
+        data={"csrf": csrf_of(confirm.text), "confirmed": "yes", **fields},
+    )
+    await world.process()
+    assert not (await current(world, incident)).is_open

@@ -117,6 +117,16 @@ class ConsoleWorld:
         assert incident is not None, "the alert opened no incident"
         return incident
 
+    async def alert_resolved(self, incident: Incident) -> None:
+        """The alert source says the problem is gone (OnCall's `resolve` event)."""
+        body = oncall_payload(
+            "resolve", group=incident.alert_group_id, title=incident.title, at=self.clock.now()
+        )
+        await self.container.intake.accept(
+            AlertSource.GRAFANA_ONCALL.value, json.dumps(body).encode()
+        )
+        await self.process()
+
     async def process(self) -> None:
         """Handle every queued event, as the processor would."""
         queue = self.container.queue

@@ -5,10 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 from incident_response.domain.alert import Severity
+from incident_response.domain.audit import GENESIS_HASH, AuditEvent, AuditEventType, seal
 from incident_response.domain.incident import IncidentStatus
 from incident_response.domain.people import Person
 from incident_response.web.console.rendering import duration_text, time_tag
-from incident_response.web.console.views import button_command, chat_text, incident_rows
+from incident_response.web.console.views import (
+    button_command,
+    chat_text,
+    event_title,
+    incident_rows,
+    timeline_entries,
+)
 from tests.contract.incident_samples import STARTED, sample_incident
 
 
@@ -74,3 +81,32 @@ def test_durations_read_at_a_human_precision() -> None:
     assert duration_text(3 * 3600 + 20 * 60) == "3h 20m"
     assert duration_text(2 * 86400 + 4 * 3600) == "2d 4h"
     assert duration_text(None) == "\u2014"
+
+
+def test_the_timeline_tells_the_story_in_words_and_names() -> None:
+    events = [
+        (AuditEventType.ASSEMBLY_STEP_COMPLETED, "system", {"step": "start"}),
+        (AuditEventType.IC_ASSIGNED, "system", {"ic": "alice@example.com"}),
+        (
+            AuditEventType.STATUSPAGE_DRAFT_CREATED,
+            "alice@example.com",
+            {"draft_id": "d1", "version": 1},
+        ),
+    ]
+    records = [
+        seal(
+            AuditEvent(
+                incident_id="inc-1", type=kind, key=str(n), at=STARTED, actor=actor, data=data
+            ),
+            n,
+            GENESIS_HASH,
+        )
+        for n, (kind, actor, data) in enumerate(events, start=1)
+    ]
+    people = {"alice@example.com": Person(email="alice@example.com", name="Alice Martin")}
+    entries = timeline_entries(records, people)
+    assert [(e.title, e.actor, e.details) for e in entries] == [
+        ("IC assigned", "system", "alice@example.com"),
+        ("Status page draft created", "Alice Martin", "draft d1 v1"),
+    ]
+    assert event_title(AuditEventType.SLA_BREACHED) == "SLA breached"

@@ -76,7 +76,7 @@ def not_found_router(pages: Pages) -> APIRouter:
 
 
 def routers_for_services(
-    services: ConsoleServices, *, live_poll_seconds: float = 1.0, max_stream_seconds: float = 15.0
+    services: ConsoleServices, *, live_poll_seconds: float = 1.0, max_stream_seconds: float = 10.0
 ) -> list[APIRouter]:
     pages = Pages(clock=services.clock)
     sessions = Sessions(

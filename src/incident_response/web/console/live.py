@@ -135,7 +135,7 @@ def sse(event: str, data: dict[str, str]) -> str:
 
 
 def live_router(
-    *, auth: ConsoleAuth, feed: ChangeFeed, max_stream_seconds: float = 15.0
+    *, auth: ConsoleAuth, feed: ChangeFeed, max_stream_seconds: float = 10.0
 ) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 

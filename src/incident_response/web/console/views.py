@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 
 from incident_response.adapters.console.records import ConsoleMessage
 from incident_response.commands.timeline import DETAILS
-from incident_response.domain.audit import AuditRecord
+from incident_response.domain.audit import AuditEventType, AuditRecord
 from incident_response.domain.chat import ChatButton
 from incident_response.domain.clock import utc
 from incident_response.domain.incident import Incident, IncidentStatus
@@ -196,12 +196,26 @@ def _generic(data: Mapping[str, Any]) -> str:
     return ", ".join(parts)
 
 
+WORDS = {"ic": "IC", "sla": "SLA", "statuspage": "status page"}
+# bookkeeping of the assembly saga: kept in the audit trail, left out of the story
+QUIET: frozenset[AuditEventType] = frozenset({AuditEventType.ASSEMBLY_STEP_COMPLETED})
+
+
+def event_title(kind: AuditEventType) -> str:
+    """`STATUSPAGE_DRAFT_CREATED` -> `Status page draft created`, `IC_ASSIGNED` -> `IC assigned`."""
+    words = [WORDS.get(w, w) for w in kind.value.lower().split("_")]
+    text = " ".join(words)
+    return text[0].upper() + text[1:]
+
+
 def timeline_entries(
     records: Sequence[AuditRecord], people: Mapping[str, Person]
 ) -> list[TimelineEntry]:
-    """The audit trail as sentences a person reads, newest last (the order it happened)."""
+    """The audit trail as sentences a person reads, in the order it happened."""
     entries = []
     for r in records:
+        if r.type in QUIET:
+            continue
         details = DETAILS.get(r.type, _generic)(r.data)
         if len(details) > 240:
             details = details[:239] + "\u2026"
@@ -209,7 +223,7 @@ def timeline_entries(
             TimelineEntry(
                 seq=r.seq,
                 at=r.at,
-                title=r.type.value.replace("_", " ").capitalize(),
+                title=event_title(r.type),
                 actor=display_name(r.actor, people) if "@" in r.actor else r.actor,
                 details=details,
             )

@@ -131,7 +131,9 @@
     var timer = null;
     var connected = false;
     var state = document.querySelector("[data-live-state]");
+    var hideState = null;
     source.addEventListener("ready", function () {
+      clearTimeout(hideState);
       if (state) { state.hidden = false; }
       if (connected) { refresh(); }  /* a reconnect: catch up on anything missed */
       connected = true;
@@ -142,7 +144,12 @@
       clearTimeout(timer);
       timer = setTimeout(refresh, 150);
     });
-    source.addEventListener("error", function () { if (state) { state.hidden = true; } });
+    /* streams end every few seconds by design and reconnect at once; only a connection that
+       stays down hides the "live" note */
+    source.addEventListener("error", function () {
+      clearTimeout(hideState);
+      hideState = setTimeout(function () { if (state) { state.hidden = true; } }, 5000);
+    });
   }
 
   document.addEventListener("submit", function (event) {
