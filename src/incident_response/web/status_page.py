@@ -26,7 +26,8 @@ from incident_response.web.console.rendering import (
 )
 
 ATOM = "http://www.w3.org/2005/Atom"
-PUBLIC_CACHE = "public, max-age=15"
+# browsers always revalidate (an IC checking their update sees it at once); a CDN may hold 15 s
+PUBLIC_CACHE = "public, max-age=0, s-maxage=15"
 RECENT_HISTORY = 5
 
 COMPONENT_LABELS: Mapping[str, str] = {
