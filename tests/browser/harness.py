@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, StorageState
 
 from incident_response.tokens import issue, load_or_create_key
 from tests.support.payloads import oncall_payload
@@ -64,11 +64,16 @@ class Site:
         return self.server.client(self.token(email))
 
     def fire_alert(self, group: str, *, title: str, service: str, alertname: str) -> None:
-        body = oncall_payload(
-            group=group,
-            title=title,
-            labels={"alertname": alertname, "service": service, "severity": "critical"},
+        self.fire_oncall(
+            oncall_payload(
+                group=group,
+                title=title,
+                labels={"alertname": alertname, "service": service, "severity": "critical"},
+            )
         )
+
+    def fire_oncall(self, body: dict[str, Any]) -> None:
+        """POST a Grafana OnCall outgoing-webhook body, as OnCall would."""
         posted = httpx.post(
             self.base + "/webhooks/grafana-oncall",
             content=json.dumps(body),
@@ -135,7 +140,8 @@ class Watched:
 
     def console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
-            self.errors.append(f"{self.page.url}: console error: {message.text}")
+            source = message.location.get("url") or ""
+            self.errors.append(f"{self.page.url}: console error: {message.text} ({source})")
 
     def crashed(self, error: Exception) -> None:
         self.errors.append(f"{self.page.url}: uncaught: {error}")
@@ -150,17 +156,18 @@ class Pages:
         self.watched: list[Watched] = []
 
     def new(
-        self, *, viewport: dict[str, int] | None = None, context: BrowserContext | None = None
+        self, *, viewport: dict[str, int] | None = None, storage_state: StorageState | None = None
     ) -> Page:
-        if context is None:
-            context = self._browser.new_context(
-                viewport=viewport or LAPTOP,  # type: ignore[arg-type]
-                locale="en-GB",
-                timezone_id="Europe/Berlin",
-                color_scheme="light",
-            )
-            context.set_default_timeout(UI_TIMEOUT_MS)
-            self._contexts.append(context)
+        """A page in a new context: a new person (or a signed-in one from `storage_state`)."""
+        context = self._browser.new_context(
+            viewport=viewport or LAPTOP,  # type: ignore[arg-type]
+            storage_state=storage_state,
+            locale="en-GB",
+            timezone_id="Europe/Berlin",
+            color_scheme="light",
+        )
+        context.set_default_timeout(UI_TIMEOUT_MS)
+        self._contexts.append(context)
         page = context.new_page()
         watched = Watched(page)
         page.on("console", watched.console)
@@ -171,14 +178,24 @@ class Pages:
     def errors(self) -> list[str]:
         return [e for w in self.watched for e in w.errors]
 
+    def forget_errors(self, *, source: str | None = None) -> None:
+        """After a test has judged the errors itself (an error page reports its own status):
+        all of them, or those about one resource."""
+        for watched in self.watched:
+            watched.errors[:] = [
+                e for e in watched.errors if source is not None and not e.endswith(f"({source})")
+            ]
+
     def close(self) -> None:
         for context in self._contexts:
             context.close()
 
 
-def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
-    """Save `bench/screenshots/<name>.png`, the pictures the README shows."""
+def screenshot(page: Page, name: str, *, full_page: bool = False) -> Path:
+    """Save `bench/screenshots/<name>.png` (the pictures the README shows), from the top of the
+    page: what a person sees on arriving."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(path), full_page=full_page, animations="disabled")
     return path
