@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, StorageState
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    StorageState,
+    ViewportSize,
+)
 
 from incident_response.tokens import issue, load_or_create_key
 from tests.support.payloads import oncall_payload
@@ -21,7 +28,13 @@ from tests.support.server import SECRET, ServeProcess
 T = TypeVar("T")
 
 CHROMIUM = Path(os.environ.get("INCIDENT_RESPONSE_CHROMIUM", "/usr/bin/chromium"))
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "bench" / "screenshots"
+# committed for the README; set the variable to keep a run's pictures elsewhere
+SCREENSHOTS = Path(
+    os.environ.get(
+        "INCIDENT_RESPONSE_SCREENSHOTS_DIR",
+        Path(__file__).resolve().parents[2] / "bench" / "screenshots",
+    )
+)
 LAUNCH_ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -32,8 +45,8 @@ LAUNCH_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-LAPTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+LAPTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 # long enough for a live update on a loaded 2-core CI machine, short enough to fail fast
 UI_TIMEOUT_MS = 15_000
 
@@ -156,11 +169,11 @@ class Pages:
         self.watched: list[Watched] = []
 
     def new(
-        self, *, viewport: dict[str, int] | None = None, storage_state: StorageState | None = None
+        self, *, viewport: ViewportSize | None = None, storage_state: StorageState | None = None
     ) -> Page:
         """A page in a new context: a new person (or a signed-in one from `storage_state`)."""
         context = self._browser.new_context(
-            viewport=viewport or LAPTOP,  # type: ignore[arg-type]
+            viewport=viewport or LAPTOP,
             storage_state=storage_state,
             locale="en-GB",
             timezone_id="Europe/Berlin",

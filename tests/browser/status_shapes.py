@@ -73,7 +73,8 @@ def utc_time(value: Any) -> bool:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return False
-    return parsed.utcoffset() is not None and parsed.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+    offset = parsed.utcoffset()
+    return offset is not None and offset.total_seconds() == 0
 
 
 def against_vendor(obj: dict[str, Any], schema_name: str, where: str) -> list[str]:

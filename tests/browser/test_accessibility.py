@@ -52,7 +52,7 @@ def world(site: Site, browser: Browser) -> World:
     site.approve(done["id"], done_ic, closing)
     resolved = wait_for(lambda: (d := site.incident(done["id"]))["postmortem"] and d)
 
-    context = browser.new_context(viewport=LAPTOP)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=LAPTOP)
     page = context.new_page()
     page.goto(site.base + "/console/sign-in")
     page.get_by_label("Personal token").fill(site.token(ic))

@@ -4,11 +4,14 @@ and carries only text the IC approved."""
 from __future__ import annotations
 
 from typing import Any
+from xml.etree import ElementTree
 
 import httpx
 
 from tests.browser.harness import Site, wait_for
 from tests.browser.status_shapes import incidents_problems, summary_problems
+
+ATOM = "http://www.w3.org/2005/Atom"
 
 
 def documents(site: Site) -> dict[str, dict[str, Any]]:
@@ -64,6 +67,28 @@ def test_status_json_has_the_public_shape_with_open_and_resolved_incidents(site:
     assert docs["summary"]["status"]["indicator"] != "none"
     for doc in docs.values():
         assert unapproved["body"] not in strings(doc)
+
+    feed = atom(site)
+    published = [u["body"] for i in docs["incidents"]["incidents"] for u in i["incident_updates"]]
+    assert sorted(feed) == sorted(published)
+    assert unapproved["body"] not in feed
+
+
+def atom(site: Site) -> list[str]:
+    """The Atom feed's entry texts, after checking what RFC 4287 requires of the feed."""
+    response = httpx.get(site.base + "/status/history.atom", timeout=10)
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    feed = ElementTree.fromstring(response.content)
+    assert feed.tag == f"{{{ATOM}}}feed"
+    for required in ("id", "title", "updated"):
+        assert feed.find(f"{{{ATOM}}}{required}") is not None, required
+    entries = feed.findall(f"{{{ATOM}}}entry")
+    ids = [e.findtext(f"{{{ATOM}}}id") for e in entries]
+    assert len(set(ids)) == len(ids)
+    for entry in entries:
+        for required in ("id", "title", "updated", "content"):
+            assert entry.find(f"{{{ATOM}}}{required}") is not None, required
+    return [e.findtext(f"{{{ATOM}}}content") or "" for e in entries]
 
 
 def test_the_shape_check_names_what_is_wrong(site: Site) -> None:
