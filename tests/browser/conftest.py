@@ -11,9 +11,9 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
-from tests.browser.harness import CHROMIUM, LAUNCH_ARGS, Pages, Site
+from tests.browser.harness import CHROMIUM, LAUNCH_ARGS, UI_TIMEOUT_MS, Pages, Site
 from tests.support.server import ServeProcess
 
 
@@ -31,6 +31,7 @@ def browser() -> Iterator[Browser]:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+    expect.set_options(timeout=UI_TIMEOUT_MS)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         try:
