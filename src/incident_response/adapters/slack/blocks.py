@@ -1,0 +1,213 @@
+"""Block Kit rendering of the surface-neutral chat messages, and the modals the front end opens.
+
+A message becomes: its `text` and each section as mrkdwn section blocks, then its buttons in
+actions blocks. Slack's limits are respected by construction (3,000 characters per section,
+25 elements per actions block, 50 blocks, 75 characters per button label, 2,000 per value).
+
+The message key rides in the first block's `block_id` (`irk:<key>`), so a retried post can find
+the first copy in `conversations.history` after a restart; see chat.py.
+
+Button `action_id`s must be unique within a message, so the second and later buttons with one
+action get `<action>#<n>`; `action_of` gives the action back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from incident_response.domain.chat import ButtonStyle, ChatButton, ChatMessage
+
+SECTION_MAX = 3000
+BLOCKS_MAX = 50
+ACTIONS_PER_BLOCK = 25
+LABEL_MAX = 75
+VALUE_MAX = 2000
+TEXT_MAX = 39000
+CONFIRM_MAX = 300
+PLAIN_MAX = 150
+KEY_PREFIX = "irk:"
+BLOCK_ID_MAX = 255
+# Slack's own markup (mentions, channel links, links) is kept; any other <, > and & is escaped.
+SLACK_TOKEN = re.compile(r"(<(?:[@#!][^<>\s|]*|(?:https?|mailto):[^<>\s|]*)(?:\|[^<>]*)?>)")
+
+
+def escape(text: str) -> str:
+    """Escape text for mrkdwn, keeping `<@U123>`, `<#C123>`, `<!here>` and `<https://...|x>`."""
+    parts = SLACK_TOKEN.split(text)
+    return "".join(
+        part if i % 2 else part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        for i, part in enumerate(parts)
+    )
+
+
+def key_block_id(key: str) -> str:
+    marker = KEY_PREFIX + key
+    if len(marker) <= BLOCK_ID_MAX:
+        return marker
+    return f"{KEY_PREFIX}sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def marker_of(blocks: Sequence[Mapping[str, Any]] | None) -> str | None:
+    """The key marker (first block id) a posted message carries, if any."""
+    if not blocks:
+        return None
+    block_id = blocks[0].get("block_id")
+    return str(block_id) if isinstance(block_id, str) and block_id.startswith(KEY_PREFIX) else None
+
+
+def action_of(action_id: str) -> str:
+    return action_id.split("#", 1)[0]
+
+
+def _plain(text: str, limit: int = PLAIN_MAX) -> dict[str, Any]:
+    return {"type": "plain_text", "text": _cut(text, limit) or " ", "emoji": True}
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _chunks(text: str, limit: int = SECTION_MAX) -> list[str]:
+    """Split on line ends where possible, so no section exceeds Slack's limit."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while len(line) > limit:
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:limit])
+            line = line[limit:]
+        if len(current) + len(line) > limit:
+            chunks.append(current)
+            current = ""
+        current += line
+    if current.strip():
+        chunks.append(current)
+    return [c.rstrip("\n") for c in chunks if c.strip()]
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def button(spec: ChatButton, action_id: str) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "action_id": action_id,
+        "text": _plain(spec.label, LABEL_MAX),
+        "value": spec.value[:VALUE_MAX],
+    }
+    if spec.style is not ButtonStyle.DEFAULT:
+        element["style"] = spec.style.value
+    if spec.confirm:
+        element["confirm"] = {
+            "title": _plain("Are you sure?", 100),
+            "text": {"type": "mrkdwn", "text": escape(_cut(spec.confirm, CONFIRM_MAX))},
+            "confirm": _plain("Yes", 30),
+            "deny": _plain("Cancel", 30),
+        }
+        if spec.style is ButtonStyle.DANGER:
+            element["confirm"]["style"] = "danger"
+    return element
+
+
+def message_blocks(message: ChatMessage, *, marker: str | None = None) -> list[dict[str, Any]]:
+    """The message as blocks. The first block's id is `marker` if given (an update keeps the
+    posted message's marker), else the message key's marker."""
+    texts = [escape(message.text), *(escape(s) for s in message.sections)]
+    blocks = [section(chunk) for text in texts for chunk in _chunks(text)]
+    seen: dict[str, int] = {}
+    elements: list[dict[str, Any]] = []
+    for spec in message.buttons:
+        count = seen.get(spec.action, 0)
+        seen[spec.action] = count + 1
+        elements.append(button(spec, spec.action if count == 0 else f"{spec.action}#{count}"))
+    room = BLOCKS_MAX - (len(elements) + ACTIONS_PER_BLOCK - 1) // ACTIONS_PER_BLOCK
+    if len(blocks) > room:
+        blocks = [*blocks[: room - 1], section("\u2026 (shortened: the full text is too long)")]
+    for start in range(0, len(elements), ACTIONS_PER_BLOCK):
+        blocks.append({"type": "actions", "elements": elements[start : start + ACTIONS_PER_BLOCK]})
+    if not blocks:
+        blocks = [section(" ")]
+    if marker is None and message.key is not None:
+        marker = key_block_id(message.key)
+    if marker is not None:
+        blocks[0] = {**blocks[0], "block_id": marker}
+    return blocks
+
+
+def fallback_text(message: ChatMessage) -> str:
+    """The notification text (shown where blocks are not)."""
+    return _cut(message.text, TEXT_MAX)
+
+
+# -- modals ----------------------------------------------------------------------------------
+
+EDIT_VIEW = "draft.edit"
+REJECT_VIEW = "draft.reject"
+BODY_BLOCK = "body"
+BODY_INPUT = "body_input"
+REASON_BLOCK = "reason"
+REASON_INPUT = "reason_input"
+DRAFT_MAX = 3000
+
+
+def edit_modal(*, body: str, metadata: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": EDIT_VIEW,
+        "private_metadata": json.dumps(dict(metadata)),
+        "title": _plain("Edit status update", 24),
+        "submit": _plain("Save as new version", 24),
+        "close": _plain("Cancel", 24),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": BODY_BLOCK,
+                "label": _plain("What customers will read"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": BODY_INPUT,
+                    "multiline": True,
+                    "max_length": DRAFT_MAX,
+                    "initial_value": body[:DRAFT_MAX],
+                },
+            }
+        ],
+    }
+
+
+def reject_modal(*, metadata: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": REJECT_VIEW,
+        "private_metadata": json.dumps(dict(metadata)),
+        "title": _plain("Reject status update", 24),
+        "submit": _plain("Reject", 24),
+        "close": _plain("Cancel", 24),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK,
+                "label": _plain("Why is this draft rejected?"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": REASON_INPUT,
+                    "multiline": True,
+                    "max_length": 500,
+                },
+            }
+        ],
+    }
+
+
+def submitted_text(view: Mapping[str, Any], block: str, action: str) -> str:
+    """The text typed into one input of a submitted modal ("" when absent)."""
+    values = view.get("state", {}).get("values", {})
+    value = values.get(block, {}).get(action, {}).get("value")
+    return value if isinstance(value, str) else ""

@@ -1,0 +1,310 @@
+"""The incident lifecycle through Slack: an alert opens a room in the fake Slack, people work it
+with `/incident-response`, buttons and modals over Socket Mode, the IC approves the status update
+and resolves. Every request the app makes is checked against Slack's published contract."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from incident_response.adapters.embedded.db import Database
+from incident_response.adapters.embedded.roster import Roster
+from incident_response.adapters.slack import RateTable, SocketMode
+from incident_response.domain.audit import AuditEventType
+from incident_response.domain.incident import Incident, IncidentStatus
+from tests.fakes.slack import FakeSlack
+from tests.integration.slack.conftest import PEOPLE, TIME_SCALE
+from tests.integration.slack.world import SlackWorld, build_slack_world
+from tests.support.payloads import oncall_payload
+
+ROSTER = """
+people:
+  - {name: Alice Martin, email: alice@example.com, chat_id: U0ALICE}
+  - {name: Bob Okafor, email: bob@example.com}
+  - {name: Carol Nguyen, email: carol@example.com, chat_id: U0CAROL}
+  - {name: Erin Silva, email: erin@example.com}
+teams:
+  payments: [alice@example.com, bob@example.com, carol@example.com, erin@example.com]
+services:
+  checkout: payments
+rotations:
+  payments: {primary: alice@example.com, secondary: bob@example.com}
+"""
+STAFF = {"U0ALICE", "U0BOB", "U0CAROL", "U0ERIN"}
+ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], within: float = 10) -> Any:
+    """The first truthy result of `check`, polled until `within` seconds have passed."""
+    deadline = time.monotonic() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within} s")
+        await asyncio.sleep(0.02)
+
+
+@dataclass
+class Room:
+    world: SlackWorld
+    slack: FakeSlack
+    incident: Incident
+
+    @property
+    def channel(self) -> str:
+        assert self.incident.channel is not None
+        return self.incident.channel.id
+
+    async def current(self) -> Incident:
+        found = await self.world.store.get(self.incident.id)
+        assert found is not None
+        return found
+
+    def messages_with(self, action_id: str) -> list[Any]:
+        return [
+            m
+            for m in self.slack.messages[self.channel]
+            if any(
+                e.get("action_id") == action_id
+                for b in m.blocks or []
+                for e in b.get("elements", [])
+            )
+        ]
+
+    def ephemeral_texts(self, user: str) -> list[str]:
+        return [e.text for e in self.slack.ephemerals[self.channel] if e.user == user]
+
+    async def notes(self) -> list[Any]:
+        return await self.world.audit.find(self.incident.id, AuditEventType.TIMELINE_NOTE_ADDED)
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack(users=PEOPLE, time_scale=TIME_SCALE) as fake:
+        yield fake
+    assert not fake.violations, fake.violations
+
+
+@pytest.fixture
+async def world(slack: FakeSlack, db: Database, tmp_path: Path) -> AsyncIterator[SlackWorld]:
+    roster_path = tmp_path / "roster.yaml"
+    roster_path.write_text(ROSTER)
+    built = await build_slack_world(
+        slack=slack,
+        db=db,
+        data_dir=tmp_path,
+        roster=Roster.load(roster_path),
+        rates=RateTable().scaled(TIME_SCALE),
+    )
+    socket = SocketMode(built.app, app_token=slack.app_token)
+    await socket.start()
+    await slack.wait_for_socket_client()
+    built.processor.start()
+    yield built
+    await socket.stop()
+    await built.aclose()
+
+
+@pytest.fixture
+async def room(world: SlackWorld, slack: FakeSlack) -> Room:
+    body = oncall_payload(
+        group="ISLACK001",
+        title="HighErrorRate checkout",
+        labels={"alertname": "HighErrorRate", "service": "checkout", "severity": "critical"},
+    )
+    await world.intake.accept("grafana-oncall", json.dumps(body).encode())
+
+    async def assembled() -> Incident | None:
+        found = await world.store.recent(statuses=[IncidentStatus.ASSEMBLED])
+        return found[0] if found else None
+
+    return Room(world, slack, await eventually(assembled))
+
+
+async def test_an_alert_opens_a_staffed_private_room_with_the_checklist_pinned(room: Room) -> None:
+    channel = room.slack.channels[room.channel]
+    assert channel.is_private
+    assert channel.members >= STAFF
+    pinned = room.slack.pins[room.channel]
+    [checklist] = room.messages_with("checklist.toggle")
+    assert pinned == [checklist.ts]
+    # bob and erin have no chat id in the roster: one lookup each, by e-mail
+    lookups = sorted(c.params["email"] for c in room.slack.calls_to("users.lookupByEmail"))
+    assert lookups == ["bob@example.com", "erin@example.com"]
+
+
+async def test_lifecycle_draft_approve_publish_resolve(room: Room) -> None:
+    slack, world = room.slack, room.world
+    ack = await slack.send_slash_command(text="draft", user_id=CAROL, channel_id=room.channel)
+    assert ack.latency < 3
+    [card] = await eventually(lambda: _async(room.messages_with("draft.approve")))
+    [button] = [
+        e for b in card.blocks for e in b.get("elements", []) if e["action_id"] == "draft.approve"
+    ]
+    assert "confirm" in button  # Slack asks "Are you sure?" before the click is sent
+
+    ack = await slack.send_block_action(
+        user_id=ALICE, channel_id=room.channel, action_id="draft.approve"
+    )
+    assert ack.latency < 3
+    await eventually(lambda: world.status_page.find_published(button["value"].replace(":", ":v")))
+    page = await world.status_page.incidents()
+    [update] = page["incidents"][0]["incident_updates"]
+    [draft] = (await room.current()).drafts
+    assert (draft.status.value, update["body"]) == ("published", draft.body)
+    await eventually(
+        lambda: _async(any("published" in m.text for m in slack.messages[room.channel]))
+    )
+
+    await slack.send_slash_command(text="resolve", user_id=ALICE, channel_id=room.channel)
+
+    async def resolved() -> bool:
+        current = await room.current()
+        return (
+            current.status is IncidentStatus.RESOLVED and slack.channels[room.channel].is_archived
+        )
+
+    await eventually(resolved)
+    assert (await room.current()).postmortem is not None
+
+
+async def test_only_the_ic_may_approve_others_are_told_privately(room: Room) -> None:
+    slack = room.slack
+    await slack.send_slash_command(text="draft", user_id=CAROL, channel_id=room.channel)
+    [card] = await eventually(lambda: _async(room.messages_with("draft.approve")))
+    await slack.send_block_action(user_id=CAROL, channel_id=room.channel, action_id="draft.approve")
+    [refusal] = await eventually(
+        lambda: _async([t for t in room.ephemeral_texts(CAROL) if "cannot approve" in t])
+    )
+    assert "only the incident commander (alice@example.com)" in refusal
+    current = await room.current()
+    assert current.status_page is None
+    assert all(d.status.value == "draft" for d in current.drafts)
+    assert room.messages_with("draft.approve") == [card]  # still waiting for the IC
+
+
+async def test_edit_opens_a_modal_and_its_text_becomes_the_next_version(room: Room) -> None:
+    slack = room.slack
+    await slack.send_slash_command(text="draft", user_id=ALICE, channel_id=room.channel)
+    await eventually(lambda: _async(room.messages_with("draft.edit")))
+    ack = await slack.send_block_action(
+        user_id=ALICE, channel_id=room.channel, action_id="draft.edit"
+    )
+    assert ack.latency < 3
+    [opened] = slack.views
+    assert opened.view["callback_id"] == "draft.edit"
+    text = "We are investigating errors at checkout. Next update in 30 minutes."
+    await slack.send_view_submission(
+        user_id=ALICE, callback_id="draft.edit", values={"body": {"body_input": text}}
+    )
+
+    async def second_version() -> Any:
+        current = await room.current()
+        return current.drafts[0].version == 2 and current.drafts[0].body == text
+
+    await eventually(second_version)
+    cards = await eventually(
+        lambda: _async([m for m in room.messages_with("draft.approve") if text in str(m.blocks)])
+    )
+    assert len(cards) == 1
+
+
+async def test_reject_asks_for_a_reason(room: Room) -> None:
+    slack = room.slack
+    await slack.send_slash_command(text="draft", user_id=ALICE, channel_id=room.channel)
+    await eventually(lambda: _async(room.messages_with("draft.reject")))
+    await slack.send_block_action(user_id=ALICE, channel_id=room.channel, action_id="draft.reject")
+    [opened] = slack.views
+    assert opened.view["callback_id"] == "draft.reject"
+    empty = await slack.send_view_submission(
+        user_id=ALICE, callback_id="draft.reject", values={"reason": {"reason_input": " "}}
+    )
+    assert empty.payload is not None
+    assert empty.payload["response_action"] == "errors"
+    await slack.send_view_submission(
+        user_id=ALICE,
+        callback_id="draft.reject",
+        values={"reason": {"reason_input": "Too much detail about the database"}},
+    )
+
+    async def rejected() -> bool:
+        draft = (await room.current()).drafts[0]
+        return draft.status.value == "rejected"
+
+    await eventually(rejected)
+    assert (await room.current()).drafts[0].rejected_reason == "Too much detail about the database"
+    await eventually(lambda: _async(not room.messages_with("draft.approve")))
+
+
+async def test_checklist_buttons_tick_the_item_in_the_room(room: Room) -> None:
+    slack = room.slack
+    [checklist] = room.messages_with("checklist.toggle")
+    await slack.send_block_action(
+        user_id=BOB, channel_id=room.channel, action_id="checklist.toggle#1"
+    )
+
+    async def ticked() -> bool:
+        return (await room.current()).checklist[1].done
+
+    await eventually(ticked)
+    item = (await room.current()).checklist[1]
+    assert item.done_by == "bob@example.com"
+    await eventually(lambda: _async(checklist.edits == 1 and "[x]" in str(checklist.blocks)))
+
+
+async def test_pins_and_timeline_reactions_become_timeline_notes(room: Room) -> None:
+    slack = room.slack
+    said = slack.post_as_user(channel_id=room.channel, user_id=BOB, text="Rolled back deploy 42")
+    await slack.send_event(slack.pin_as_user(channel_id=room.channel, ts=said["ts"], user_id=ALICE))
+    other = slack.post_as_user(channel_id=room.channel, user_id=CAROL, text="Error rate is falling")
+    await slack.send_event(
+        slack.react_as_user(channel_id=room.channel, ts=other["ts"], user_id=ALICE, reaction="tada")
+    )
+    await slack.send_event(
+        slack.react_as_user(
+            channel_id=room.channel, ts=other["ts"], user_id=ALICE, reaction="pushpin"
+        )
+    )
+    notes = await eventually(lambda: _len_at_least(room.notes(), 2))
+    assert [(n.actor, n.data["text"], n.data["source"]) for n in notes] == [
+        ("bob@example.com", "Rolled back deploy 42", "pin"),
+        ("carol@example.com", "Error rate is falling", "reaction :pushpin:"),
+    ]
+    assert [n.data["noted_by"] for n in notes] == ["alice@example.com", "alice@example.com"]
+    assert notes[0].at.timestamp() == pytest.approx(float(said["ts"]))
+
+
+async def test_pulse_buttons_rate_the_incident_once_resolved(room: Room) -> None:
+    slack = room.slack
+    await slack.send_slash_command(text="resolve", user_id=ALICE, channel_id=room.channel)
+    await eventually(lambda: _async(room.messages_with("pulse.rate#3")))
+
+    async def resolved() -> bool:
+        return (await room.current()).status is IncidentStatus.RESOLVED
+
+    await eventually(resolved)
+    await slack.send_block_action(user_id=BOB, channel_id=room.channel, action_id="pulse.rate#3")
+
+    async def rated() -> list[Any]:
+        return await room.world.audit.find(room.incident.id, AuditEventType.IC_RATED)
+
+    [rating] = await eventually(rated)
+    assert (rating.actor, rating.data["rating"]) == ("bob@example.com", 4)
+
+
+async def _async(value: Any) -> Any:
+    return value
+
+
+async def _len_at_least(records: Awaitable[list[Any]], n: int) -> list[Any] | None:
+    found = await records
+    return found if len(found) >= n else None
