@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from incident_response.adapters.embedded.drafter import (
     BuiltinDrafter,
     postmortem_markdown,
-    public_service_name,
     status_update_text,
 )
 from incident_response.domain.alert import Severity
 from incident_response.domain.audit import AuditEvent, AuditEventType, seal
 from incident_response.domain.context import Change, PublicStatus
 from incident_response.domain.incident import ChecklistItem, IncidentStatus
+from incident_response.domain.public import public_service_name
 from incident_response.ports import PostmortemContext, StatusContext
 from tests.contract.incident_samples import LABELS, LINKS, STARTED, sample_incident
 from tests.support.clock import ManualClock

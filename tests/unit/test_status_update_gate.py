@@ -20,7 +20,6 @@ from incident_response.domain.alert import AlertSource, Severity
 from incident_response.domain.approval import (
     MAX_BODY_CHARS,
     approval_decision,
-    components_for,
     impact_for,
     public_status_for,
 )
@@ -28,6 +27,7 @@ from incident_response.domain.audit import AuditEventType, AuditRecord
 from incident_response.domain.context import Impact, PublicStatus, PublishedUpdate, PublishRequest
 from incident_response.domain.errors import ConcurrentUpdate, NotFound
 from incident_response.domain.incident import Incident, IncidentStatus
+from incident_response.domain.public import public_components, public_incident_name
 from incident_response.domain.status_update import (
     DraftKind,
     DraftStatus,
@@ -311,8 +311,13 @@ def test_public_status_impact_and_components_follow_the_incident(clock: ManualCl
     assert public_status_for(resolved, DraftKind.UPDATE) is PublicStatus.RESOLVED
     impacts = [impact_for(incident.update(severity=s)) for s in Severity]
     assert impacts == [Impact.CRITICAL, Impact.MAJOR, Impact.MINOR, Impact.NONE]
-    assert components_for(incident) == ("checkout",)
-    assert components_for(incident.update(service="unknown")) == ()
+    assert public_components(incident) == ("Checkout",)
+    assert public_components(incident.update(service="unknown")) == ()
+    assert public_components(incident.update(service="ip-10-4-2-17.internal")) == ()
+    assert public_incident_name(incident.update(title="disk full on db-7.internal")).endswith(
+        ": Checkout"
+    )
+    assert "internal" not in public_incident_name(incident.update(service="db-7.internal"))
 
 
 # -- drafting ------------------------------------------------------------------------------------
@@ -500,9 +505,10 @@ async def test_the_ic_approves_and_exactly_that_text_is_published_once(world: Wo
     assert (request.status, request.impact, request.components) == (
         PublicStatus.INVESTIGATING,
         Impact.MAJOR,
-        ("checkout",),
+        ("Checkout",),
     )
-    assert request.incident_name == "Checkout errors"
+    # the public name never repeats the alert's title, which may carry internal detail
+    assert request.incident_name == "Partial outage: Checkout"
     stored = await world.draft(draft.id)
     assert stored.status is DraftStatus.PUBLISHED
     assert (stored.approved_by, stored.published_at) == (IC, outcome.published_at)

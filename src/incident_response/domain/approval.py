@@ -16,6 +16,7 @@ from incident_response.domain.alert import Severity
 from incident_response.domain.audit import AuditEvent, AuditEventType, AuditRecord
 from incident_response.domain.context import Impact, PublicStatus, PublishRequest
 from incident_response.domain.incident import Incident, IncidentStatus, StatusPageRef
+from incident_response.domain.public import public_components, public_incident_name
 from incident_response.domain.status_update import (
     DraftKind,
     DraftStatus,
@@ -138,11 +139,6 @@ def public_status_for(incident: Incident, kind: DraftKind) -> PublicStatus:
 
 def impact_for(incident: Incident) -> Impact:
     return IMPACT_BY_SEVERITY[incident.severity]
-
-
-def components_for(incident: Incident) -> tuple[str, ...]:
-    service = incident.service.strip()
-    return () if service in {"", "unknown"} else (service,)
 
 
 def publish_key(draft_id: str, version: int) -> str:
@@ -268,11 +264,11 @@ def publish_request(incident: Incident, draft: StatusDraft) -> PublishRequest:
     """The first update creates the public incident; later ones add to the same one."""
     return PublishRequest(
         key=publish_key(draft.id, draft.version),
-        incident_name=incident.title,
+        incident_name=public_incident_name(incident),
         body=draft.body,
         status=public_status_for(incident, draft.kind),
         impact=impact_for(incident),
-        components=components_for(incident),
+        components=public_components(incident),
         status_page_incident_id=incident.status_page.incident_id if incident.status_page else None,
     )
 

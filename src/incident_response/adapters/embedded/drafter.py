@@ -8,7 +8,6 @@ everything the audit log knows.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,10 +17,9 @@ from incident_response.domain.audit import AuditRecord
 from incident_response.domain.clock import Clock, SystemClock, utc
 from incident_response.domain.context import Change, PublicStatus
 from incident_response.domain.incident import Incident
+from incident_response.domain.public import public_service_name
 from incident_response.ports import PostmortemContext, StatusContext
 
-ACRONYMS = frozenset({"api", "ui", "sso", "cdn", "dns", "sms", "ci", "id", "vpn"})
-PLAIN_WORD = re.compile(r"^(?:[a-z]+|v\d+)$", re.IGNORECASE)
 NEXT_UPDATE = {
     PublicStatus.INVESTIGATING: timedelta(minutes=30),
     PublicStatus.IDENTIFIED: timedelta(minutes=30),
@@ -59,20 +57,6 @@ IMPACT = {
         "a small number of customers may have noticed problems with {subject}.",
     ),
 }
-
-
-def public_service_name(service: str) -> str | None:
-    """The service as customers may read it, or None when the name looks internal.
-
-    `checkout` -> `Checkout`, `payments-api` -> `Payments API`; anything with dots, slashes,
-    colons, `@` or digits (hostnames, pods, addresses) is withheld.
-    """
-    words = [w for w in re.split(r"[-_\s]+", service.strip()) if w]
-    if not words or service.strip().lower() == "unknown":
-        return None
-    if not all(PLAIN_WORD.match(w) for w in words):
-        return None
-    return " ".join(w.upper() if w.lower() in ACRONYMS else w.capitalize() for w in words)
 
 
 def utc_time(at: datetime, *, with_date: bool = True) -> str:
