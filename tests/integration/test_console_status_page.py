@@ -73,7 +73,7 @@ async def test_the_page_shows_published_updates_and_nothing_internal(world: Cons
     assert page.status_code == 200
     assert FIRST in page.text
     assert "Major Service Outage" in page.text
-    assert re.search(r"checkout</span>\s*<span class=\"component-status\">Major outage", page.text)
+    assert re.search(r"Checkout</span>\s*<span class=\"component-status\">Major outage", page.text)
     [status_incident] = (await world.container.status_page.incidents())["incidents"]
     detail = await public.get(f"/status/incidents/{status_incident['id']}")
     history = await public.get("/status/history")
