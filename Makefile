@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test lint typecheck unit bench clean constraints
+.PHONY: run test lint typecheck unit browser-deps screenshots bench clean constraints
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)  ## run the service on the embedded default
 	$(BIN)/incident-response serve --host $(HOST) --port $(PORT)
 
-test: lint typecheck unit  ## everything CI runs
+test: lint typecheck browser-deps unit  ## everything CI runs
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
@@ -28,12 +28,23 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src
 
+browser-deps:  ## Debian's chromium for the browser tests (apt; needs root or sudo)
+	bash .ci/install-browser
+
+# Screenshots of every page land in the test output; `make screenshots` refreshes the ones the
+# README shows (bench/screenshots/).
 unit: $(STAMP)
-	$(BIN)/pytest -q -p no:cacheprovider --cov=incident_response --cov-branch --cov-report=
+	INCIDENT_RESPONSE_SCREENSHOTS_DIR=.test-output/screenshots \
+	  $(BIN)/pytest -q -p no:cacheprovider --cov=incident_response --cov-branch --cov-report=
 	$(BIN)/coverage report --fail-under=100 --include='*/services/status_update_gate.py,*/domain/approval.py'
+
+screenshots: $(STAMP) browser-deps
+	$(BIN)/pytest -q -p no:cacheprovider tests/browser
 
 bench: $(STAMP)  ## benchmarks; reports land in bench/reports/
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/assembly.py --incidents 200
+	$(BIN)/python bench/assembly.py --incidents 200 --mode burst
 
 constraints:  ## re-pin every dependency after changing pyproject.toml
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
