@@ -206,6 +206,15 @@ class SlackInteraction:
                 invocation_id=done.trigger_id,
             ),
         )
+        # The command has run: what follows only shows its outcome, and a failure there must not
+        # make the queue run the command again.
+        try:
+            await self._show(done, reply)
+        except Exception as exc:
+            log.exception("slack.command_follow_up_failed", action=done.action)
+            await self._tell(done, f"{reply.text}\n\n(It could not be shown in the room: {exc})")
+
+    async def _show(self, done: Interaction, reply: CommandReply) -> None:
         incident = await self._incident(done.channel_id)
         draft = reply.data.get("draft")
         if reply.ok and incident is not None and isinstance(draft, Mapping):
@@ -280,7 +289,10 @@ class SlackInteraction:
                 )
                 if draft.version != version:
                     await self._settle_card(where, incident.id, draft_id, "replaced by an edit")
-                    await self._post_card(incident, draft_id)
+                    try:
+                        await self._post_card(incident, draft_id)
+                    except Exception:  # shown by `status` later; the edit itself is done
+                        log.exception("slack.card_post_failed", draft_id=draft_id)
                 text = f"Draft {draft_id} is now version {draft.version}."
             else:
                 await self._gate.reject(incident.id, draft_id, actor=actor.email, reason=done.text)

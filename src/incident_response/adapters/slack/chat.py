@@ -1,52 +1,37 @@
 """SlackChat: the Chat port on Slack's Web API, every call through the pacer.
 
 Choices that make the port's promises hold on Slack:
-- **One room per incident.** `conversations.create` makes a private channel. On `name_taken` the
-  channel of that name is looked up (`conversations.list`) and its owner asked of `room_owner`
-  (the composition root passes the IncidentStore's `find_by_channel`): this incident's room is
-  reused; another incident's is AlreadyExists, as the port says; a private room of no incident
-  that this app's bot made is a crash between create and record, and is reused; anyone else's
-  channel (or one the bot cannot see) makes the room take a suffixed name (`<name>-2`, ...).
-  In-process callers of one name are serialised, so concurrent creates make one channel.
-- **Idempotent posts.** The message key rides in the first block's `block_id` (not in message
-  `metadata`, which the 2021 Web API contract lacks). Keys posted by this process are kept in a
-  key -> ts table; for a channel this process neither created nor read yet,
-  `conversations.history` is read once to learn the keys already there (after a restart). The
-  deployment runs one processor, so no second writer posts between the two.
+- **One room per incident**, also across restarts: see rooms.py.
+- **Idempotent posts**: the key rides in the first block's `block_id`; see history.py.
 - **Invites** are one `conversations.invite` with every user id and `force`, so one unknown
   person does not stop the others; people already in the room count as invited.
 - **User ids** come from the roster's chat id, else one `users.lookupByEmail` per person per
   process (misses are remembered for `miss_ttl`), never one per person per incident.
+- Every call goes through the pacer (pacing.py): queued at Slack's tier rates, 429s waited out.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import weakref
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from incident_response.adapters.slack.blocks import (
-    fallback_text,
-    key_block_id,
-    marker_of,
-    message_blocks,
-)
+from incident_response.adapters.slack.blocks import fallback_text, key_block_id, message_blocks
 from incident_response.adapters.slack.client import SlackCallFailed
+from incident_response.adapters.slack.history import PostedKeys
 from incident_response.adapters.slack.pacing import RateTable, SlackPacer, Timer
+from incident_response.adapters.slack.rooms import RoomOwner, Rooms, Workspace
 from incident_response.domain.chat import ChatMessage, InviteResult
 from incident_response.domain.clock import Clock, SystemClock
-from incident_response.domain.errors import AlreadyExists, NotFound
+from incident_response.domain.errors import NotFound
 from incident_response.domain.incident import ChannelRef
 from incident_response.domain.people import Person
 from incident_response.telemetry.logging import get_logger
 
 log = get_logger(__name__)
 
-CHANNEL_NAME = re.compile(r"^[a-z0-9_-]{1,80}$")
 NOT_FOUND = frozenset({"channel_not_found", "message_not_found", "user_not_found", "no_item"})
 # invite outcomes that mean the person is in the room
 PRESENT = frozenset({"already_in_channel", "cant_invite_self"})
@@ -59,13 +44,7 @@ PERSON_ERRORS = PRESENT | {
     "ura_max_channels",
     "user_disabled",
 }
-MAX_SUFFIX = 9
 TOPIC_MAX = 250
-REMEMBERED_KEYS = 50_000
-
-
-RoomOwner = Callable[[str], Awaitable[str | None]]
-"""channel id -> the id of the incident whose room it is, if any."""
 
 
 class WebApiWithResponses(Protocol):
@@ -95,21 +74,16 @@ class SlackChat:
         history_pages: int = 5,
     ) -> None:
         self._api = api
-        self._room_owner = room_owner
         self.pacer = SlackPacer(api, rates=rates, timer=timer)
+        self._workspace = Workspace()
+        self._rooms = Rooms(self.pacer, self._workspace, room_owner)
+        self._keys = PostedKeys(self.pacer, pages=history_pages)
         self._clock = clock or SystemClock()
         self._miss_ttl = miss_ttl
-        self._history_pages = history_pages
-        self._bot_user_id = ""
-        self._team_url = ""
         self._opened = False
         self._locks: weakref.WeakValueDictionary[tuple[str, ...], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
-        self._rooms: dict[str, tuple[ChannelRef, str]] = {}  # requested name -> (room, incident)
-        self._posted: OrderedDict[tuple[str, str], str] = OrderedDict()  # (channel, marker) -> ts
-        self._markers: dict[tuple[str, str], str] = {}  # (channel, ts) -> marker
-        self._read: set[str] = set()  # channels whose keyed messages are all in `_posted`
         self._user_ids: dict[str, tuple[str | None, datetime]] = {}  # email -> (id, looked up)
         self._emails: dict[str, str | None] = {}
         self._directs: dict[str, str] = {}
@@ -121,9 +95,9 @@ class SlackChat:
             async with self._lock("auth"):
                 if not self._opened:
                     found = await self.pacer.call("auth.test")
-                    self._bot_user_id = str(found.get("user_id", ""))
+                    self._workspace.bot_user_id = str(found.get("user_id", ""))
                     url = str(found.get("url", ""))
-                    self._team_url = url if not url or url.endswith("/") else url + "/"
+                    self._workspace.url = url if not url or url.endswith("/") else url + "/"
                     self._opened = True
         return self
 
@@ -134,91 +108,16 @@ class SlackChat:
             self._locks[key] = lock
         return lock
 
-    def _ref(self, channel: Mapping[str, Any]) -> ChannelRef:
-        channel_id = str(channel["id"])
-        url = f"{self._team_url}archives/{channel_id}" if self._team_url else ""
-        return ChannelRef(id=channel_id, name=str(channel.get("name", "")), url=url)
-
     # -- rooms -----------------------------------------------------------------------------------
 
     async def create_channel(self, *, name: str, incident_id: str) -> ChannelRef:
         """A private room for `incident_id`; an empty id means a shared public channel (the
         announcements channel), reused and joined when it already exists."""
-        if not CHANNEL_NAME.match(name):
-            raise ValueError(
-                f"channel name {name!r}: use lowercase letters, digits, '-' or '_', "
-                "at most 80 characters"
-            )
         await self.open()
-        async with self._lock("room", name):
-            known = self._rooms.get(name)
-            if known is not None:
-                if known[1] != incident_id:
-                    raise AlreadyExists(f"channel #{name} belongs to {known[1] or 'no incident'}")
-                return known[0]
-            ref = await self._make_room(name, incident_id)
-            self._rooms[name] = self._rooms[ref.name] = (ref, incident_id)
-            return ref
-
-    async def _make_room(self, name: str, incident_id: str) -> ChannelRef:
-        for n in range(1, MAX_SUFFIX + 1):
-            suffix = "" if n == 1 else f"-{n}"
-            candidate = name[: 80 - len(suffix)] + suffix
-            try:
-                made = await self.pacer.call(
-                    "conversations.create", name=candidate, is_private=bool(incident_id)
-                )
-            except SlackCallFailed as exc:
-                if exc.error.startswith("invalid_name"):
-                    raise ValueError(f"channel name {candidate!r}: {exc.error}") from exc
-                if exc.error != "name_taken":
-                    raise
-                reused = await self._reuse(candidate, incident_id)
-                if reused is not None:
-                    return reused
-                continue
-            ref = self._ref(made["channel"])
-            self._read.add(ref.id)
-            log.info(
-                "slack.room_created", channel_id=ref.id, name=ref.name, incident_id=incident_id
-            )
-            return ref
-        raise AlreadyExists(f"channel #{name} and its suffixed names are all taken")
-
-    async def _reuse(self, name: str, incident_id: str) -> ChannelRef | None:
-        """The existing channel called `name` if it is this incident's; None to try a suffix."""
-        found = await self._find(name)
-        if found is None:
-            return None  # a channel the bot cannot see: someone else's
-        if not incident_id:
-            if not found.get("is_member") and not found.get("is_archived"):
-                await self.pacer.call("conversations.join", channel=found["id"])
-            return self._ref(found)
-        owner = await self._room_owner(str(found["id"])) if self._room_owner else None
-        if owner == incident_id:
-            return self._ref(found)
-        if owner:
-            raise AlreadyExists(f"channel #{name} belongs to incident {owner}")
-        if found.get("creator") == self._bot_user_id and found.get("is_private"):
-            return self._ref(found)  # made by this app, recorded by no incident: a crash
-        return None
-
-    async def _find(self, name: str) -> dict[str, Any] | None:
-        cursor = ""
-        while True:
-            page = await self.pacer.call(
-                "conversations.list",
-                types="public_channel,private_channel",
-                exclude_archived=False,
-                limit=1000,
-                **({"cursor": cursor} if cursor else {}),
-            )
-            for channel in page.get("channels", []):
-                if channel.get("name") == name:
-                    return dict(channel)
-            cursor = str(page.get("response_metadata", {}).get("next_cursor") or "")
-            if not cursor:
-                return None
+        ref, made = await self._rooms.create(name, incident_id)
+        if made:
+            self._keys.new_channel(ref.id)
+        return ref
 
     # -- people ----------------------------------------------------------------------------------
 
@@ -296,11 +195,11 @@ class SlackChat:
             return await self._post(channel_id, message, None)
         marker = key_block_id(message.key)
         async with self._lock("post", channel_id, marker):
-            await self._read_history(channel_id)
-            ts = self._posted.get((channel_id, marker))
+            await self._learn(channel_id)
+            ts = self._keys.ts(channel_id, marker)
             if ts is None:
                 ts = await self._post(channel_id, message, marker)
-                self._remember(channel_id, marker, ts)
+                self._keys.remember(channel_id, marker, ts)
             return ts
 
     async def _post(self, channel_id: str, message: ChatMessage, marker: str | None) -> str:
@@ -321,46 +220,17 @@ class SlackChat:
             posted = await self.pacer.call("chat.postMessage", **params)
         return str(posted["ts"])
 
-    def _remember(self, channel_id: str, marker: str, ts: str) -> None:
-        self._posted[(channel_id, marker)] = ts
-        self._markers[(channel_id, ts)] = marker
-        while len(self._posted) > REMEMBERED_KEYS:
-            (channel, _), old_ts = self._posted.popitem(last=False)
-            self._markers.pop((channel, old_ts), None)
-            self._read.discard(channel)
-
-    async def _read_history(self, channel_id: str) -> None:
-        """Learn the keys already posted in a channel this process has not read (once)."""
-        if channel_id in self._read:
-            return
-        async with self._lock("history", channel_id):
-            if channel_id in self._read:
-                return
-            cursor = ""
-            for _ in range(self._history_pages):
-                try:
-                    page = await self.pacer.call(
-                        "conversations.history",
-                        channel=channel_id,
-                        limit=200,
-                        **({"cursor": cursor} if cursor else {}),
-                    )
-                except SlackCallFailed as exc:
-                    _raise_for(exc, f"channel {channel_id}")
-                    raise
-                for found in page.get("messages", []):
-                    marker = marker_of(found.get("blocks"))
-                    if marker is not None and (channel_id, marker) not in self._posted:
-                        self._remember(channel_id, marker, str(found["ts"]))
-                cursor = str(page.get("response_metadata", {}).get("next_cursor") or "")
-                if not cursor:
-                    break
-            self._read.add(channel_id)
+    async def _learn(self, channel_id: str) -> None:
+        try:
+            await self._keys.learn(channel_id)
+        except SlackCallFailed as exc:
+            _raise_for(exc, f"channel {channel_id}")
+            raise
 
     async def update(self, channel_id: str, message_id: str, message: ChatMessage) -> None:
         """Replace the message; it keeps its key marker. Coalesced with queued updates."""
-        await self._read_history(channel_id)
-        marker = self._markers.get((channel_id, message_id))
+        await self._learn(channel_id)
+        marker = self._keys.marker(channel_id, message_id)
         if marker is None and message.key is not None:
             marker = key_block_id(message.key)
         try:
@@ -487,9 +357,9 @@ class SlackChat:
         return dict(found[0]) if found else None
 
     def permalink(self, channel_id: str, ts: str) -> str:
-        if not self._team_url:
+        if not self._workspace.url:
             return ""
-        return f"{self._team_url}archives/{channel_id}/p{ts.replace('.', '')}"
+        return f"{self._workspace.url}archives/{channel_id}/p{ts.replace('.', '')}"
 
     async def aclose(self) -> None:
         await self.pacer.aclose()

@@ -61,6 +61,7 @@ QUEUED_ACTIONS = re.compile(
     r"^(checklist\.toggle|draft\.create|draft\.approve|pulse\.rate|incident\.resolve)(#\d+)?$"
 )
 MODAL_ACTIONS = re.compile(r"^draft\.(edit|reject)(#\d+)?$")
+EVENTS = ("pin_added", "reaction_added")  # the manifest's bot_events
 REPLAY_WINDOW_SECONDS = 300
 Ack = Callable[..., Awaitable[Any]]
 
@@ -257,8 +258,8 @@ def build_app(
     app.action(MODAL_ACTIONS)(front.on_open_modal)
     app.view(EDIT_VIEW)(front.on_view)
     app.view(REJECT_VIEW)(front.on_view)
-    app.event("pin_added")(front.on_event)
-    app.event("reaction_added")(front.on_event)
+    for event in EVENTS:
+        app.event(event)(front.on_event)
     return app
 
 
