@@ -362,7 +362,7 @@ async def test_views_open_needs_a_fresh_unused_trigger_and_a_valid_view(
 
 async def test_a_tier_2_method_answers_429_with_retry_after_once_the_window_is_spent() -> None:
     async with (
-        FakeSlack(tiers=True, time_scale=0.05) as slack,
+        FakeSlack(tiers=True, time_scale=0.5) as slack,
         httpx.AsyncClient(base_url=slack.api_url) as http,
     ):
         headers = {"Authorization": f"Bearer {slack.bot_token}"}
