@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/python scripts/check_architecture.py
+	$(BIN)/python scripts/check_slack_clients.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src

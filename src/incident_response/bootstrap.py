@@ -11,6 +11,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import SecretStr
+from slack_bolt.async_app import AsyncApp
+
 from incident_response.adapters.console.chat import ConsoleChat
 from incident_response.adapters.embedded.audit_log import SqliteAuditLog
 from incident_response.adapters.embedded.codehost import NoCodeHost
@@ -33,6 +36,9 @@ from incident_response.adapters.embedded.secrets import (
 )
 from incident_response.adapters.embedded.store import SqliteIncidentStore
 from incident_response.adapters.embedded.telemetry import EmbeddedTelemetry
+from incident_response.adapters.slack.chat import SlackChat
+from incident_response.adapters.slack.client import SlackWebApi
+from incident_response.adapters.slack.front import SlackFront, SocketMode, build_app
 from incident_response.adapters.statuspage.builtin import BuiltinStatusPage
 from incident_response.commands.context import CommandServices
 from incident_response.commands.registry import CommandRegistry
@@ -42,11 +48,13 @@ from incident_response.domain.clock import Clock, SystemClock
 from incident_response.events.alert_received import AlertReceived
 from incident_response.events.alert_resolved import AlertResolved
 from incident_response.events.incident_resolution import IncidentResolution
-from incident_response.events.registry import EventRegistry
+from incident_response.events.registry import EventHandler, EventRegistry
 from incident_response.events.sla_check import SlaCheck
+from incident_response.events.slack_interaction import SlackInteraction
 from incident_response.events.status_update_nudge import StatusUpdateNudge
 from incident_response.intake.auth import WebhookVerifier
 from incident_response.intake.service import AlertIntake
+from incident_response.ports import Chat
 from incident_response.processor import Processor
 from incident_response.services.incident_opener import IncidentOpener
 from incident_response.services.nudges import NudgeScheduler
@@ -80,7 +88,7 @@ EMBEDDED_ADAPTERS: dict[str, str] = {
 }
 
 # Integrations whose production adapters ship in this build; each adds a factory here when it lands.
-AVAILABLE_INTEGRATIONS: frozenset[str] = frozenset()
+AVAILABLE_INTEGRATIONS: frozenset[str] = frozenset({"slack"})
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,21 @@ def refuse_unavailable(settings: Settings) -> None:
 
 
 @dataclass
+class SlackRuntime:
+    """The Slack side of the process: the Web API client, the adapter, the Bolt app, and the
+    Socket Mode connection when an app token is configured (HTTP mode otherwise)."""
+
+    api: SlackWebApi
+    chat: SlackChat
+    app: AsyncApp
+    socket_mode: SocketMode | None
+
+    async def aclose(self) -> None:
+        await self.chat.aclose()
+        await self.api.aclose()
+
+
+@dataclass
 class Container:
     """Everything `serve` runs, built once."""
 
@@ -135,7 +158,8 @@ class Container:
     audit: SqliteAuditLog
     queue: SqliteEventQueue
     scheduler: SqliteScheduler
-    chat: ConsoleChat
+    chat: Chat
+    console_chat: ConsoleChat
     directory: RosterDirectory
     oncall: RosterOnCall
     status_page: BuiltinStatusPage
@@ -154,6 +178,7 @@ class Container:
     processor: Processor
     token_key: bytes
     webhook_secret_file: Path | None = None
+    slack: SlackRuntime | None = None
     last_recovery: float = 0.0
 
     async def readiness(self) -> dict[str, str]:
@@ -176,7 +201,15 @@ class Container:
         return fired
 
     async def aclose(self) -> None:
+        if self.slack is not None:
+            await self.slack.aclose()
         await self.db.close()
+
+
+def _secret(value: SecretStr | None) -> SecretStr:
+    if value is None:  # settings.enabled() checked the integration's required variables
+        raise ConfigurationError("a required secret is missing")
+    return value
 
 
 def prepare_data_dir(settings: Settings) -> Roster:
@@ -205,10 +238,23 @@ async def build(settings: Settings, *, base_url: str, clock: Clock | None = None
         db=db, clock=clock, max_receives=settings.incident_response_queue_max_receives
     ).open()
     scheduler = await SqliteScheduler(db=db, clock=clock).open()
-    chat = ConsoleChat(db, base_url=base_url, clock=clock)
+    console_chat = ConsoleChat(db, base_url=base_url, clock=clock)
     status_page = BuiltinStatusPage(db, base_url=base_url, clock=clock)
     directory = RosterDirectory(roster)
     oncall = RosterOnCall(roster)
+    slack_api: SlackWebApi | None = None
+    chat: Chat = console_chat
+    if settings.enabled("slack"):
+        slack_api = SlackWebApi(
+            token=_secret(settings.slack_bot_token), base_url=settings.slack_api_url
+        )
+
+        async def room_owner(channel_id: str) -> str | None:
+            incident = await store.find_by_channel(channel_id)
+            return incident.id if incident is not None else None
+
+        slack_chat = await SlackChat(api=slack_api, room_owner=room_owner, clock=clock).open()
+        chat = slack_chat
     telemetry = EmbeddedTelemetry()
     issue_tracker = MarkdownIssueTracker(settings.data_dir, base_url=base_url)
     llm = BuiltinDrafter(clock=clock)
@@ -259,7 +305,12 @@ async def build(settings: Settings, *, base_url: str, clock: Clock | None = None
         nudges=nudges,
         sla=sla,
     )
-    announcements = await chat.create_channel(name=roster.announcements_channel, incident_id="")
+    announcements_channel = settings.incident_response_announcements_channel
+    if announcements_channel is None and slack_api is None:
+        announcements = await console_chat.create_channel(
+            name=roster.announcements_channel, incident_id=""
+        )
+        announcements_channel = announcements.id
     resolver = Resolver(
         store=store,
         audit=audit,
@@ -272,7 +323,7 @@ async def build(settings: Settings, *, base_url: str, clock: Clock | None = None
         nudges=nudges,
         sla=sla,
         clock=clock,
-        announcements_channel=announcements.id,
+        announcements_channel=announcements_channel,
     )
     commands = CommandRegistry(
         services=CommandServices(
@@ -286,15 +337,47 @@ async def build(settings: Settings, *, base_url: str, clock: Clock | None = None
             clock=clock,
         )
     )
-    events = EventRegistry(
-        [
-            AlertReceived(opener=opener, assembler=assembler),
-            AlertResolved(opener=opener, resolver=resolver),
-            StatusUpdateNudge(nudges=nudges),
-            SlaCheck(sla=sla),
-            IncidentResolution(resolver=resolver),
-        ]
-    )
+    handlers: list[EventHandler] = [
+        AlertReceived(opener=opener, assembler=assembler),
+        AlertResolved(opener=opener, resolver=resolver),
+        StatusUpdateNudge(nudges=nudges),
+        SlaCheck(sla=sla),
+        IncidentResolution(resolver=resolver),
+    ]
+    if slack_api is not None:
+        handlers.append(
+            SlackInteraction(
+                commands=commands,
+                gate=gate,
+                store=store,
+                audit=audit,
+                directory=directory,
+                chat=slack_chat,
+                surface=slack_chat,
+                clock=clock,
+                reaction_emoji=settings.incident_response_slack_timeline_emoji,
+            )
+        )
+    events = EventRegistry(handlers)
+    slack: SlackRuntime | None = None
+    if slack_api is not None:
+        front = SlackFront(
+            queue=queue,
+            store=store,
+            chat=slack_chat,
+            reaction_emoji=settings.incident_response_slack_timeline_emoji,
+        )
+        app = build_app(
+            front=front,
+            web_client=slack_api.web_client,
+            signing_secret=_secret(settings.slack_signing_secret),
+        )
+        socket_mode = (
+            SocketMode(app, app_token=_secret(settings.slack_app_token))
+            if settings.slack_app_token is not None
+            else None
+        )
+        slack = SlackRuntime(api=slack_api, chat=slack_chat, app=app, socket_mode=socket_mode)
     container = Container(
         settings=settings,
         clock=clock,
@@ -306,6 +389,7 @@ async def build(settings: Settings, *, base_url: str, clock: Clock | None = None
         queue=queue,
         scheduler=scheduler,
         chat=chat,
+        console_chat=console_chat,
         directory=directory,
         oncall=oncall,
         status_page=status_page,
@@ -324,6 +408,7 @@ async def build(settings: Settings, *, base_url: str, clock: Clock | None = None
         processor=None,  # type: ignore[arg-type]
         token_key=load_or_create_key(settings.data_dir / "api-token-key"),
         webhook_secret_file=webhook_secret_file,
+        slack=slack,
     )
     container.processor = Processor(
         queue=queue,

@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     scheduler_role_arn: str | None = None
     aws_region: str | None = None
     grafana_oncall_hmac_secret_id: str | None = None
+    slack_api_url: str = Field(
+        default="https://slack.com/api/", description="Slack Web API base (GovSlack, test servers)."
+    )
 
     # --- this implementation's own -------------------------------------------------------
     incident_response_data_dir: Path = Field(default=Path(".incident-response"))
@@ -142,6 +145,15 @@ class Settings(BaseSettings):
     )
     incident_response_queue_max_receives: int = Field(default=5, ge=1)
     incident_response_processor_concurrency: int = Field(default=16, ge=1)
+    incident_response_slack_timeline_emoji: str = Field(
+        default="pushpin",
+        description="Reacting with this emoji in a war room adds a timeline note.",
+    )
+    incident_response_announcements_channel: str | None = Field(
+        default=None,
+        description="Chat channel id for resolution announcements (Slack: C...); the embedded "
+        "console uses the roster's announcements channel.",
+    )
 
     @field_validator("incident_response_log_level")
     @classmethod

@@ -12,6 +12,7 @@ import sys
 import uvicorn
 from fastapi import APIRouter
 
+from incident_response.adapters.slack.front import slack_router
 from incident_response.bootstrap import Container, build
 from incident_response.config import Settings
 from incident_response.telemetry.logging import configure_logging, get_logger
@@ -21,7 +22,8 @@ from incident_response.web.app import create_app
 from incident_response.web.auth import person_dependency
 from incident_response.web.console import console_routers
 from incident_response.web.health import health_router
-from incident_response.web.public import postmortems_router, status_page_router
+from incident_response.web.postmortems import postmortems_router
+from incident_response.web.public import status_page_router
 from incident_response.web.webhooks import webhook_router
 
 log = get_logger(__name__)
@@ -46,9 +48,13 @@ def routers_for(container: Container, role: str) -> list[APIRouter]:
             ),
             actions_router(commands=container.commands, gate=container.gate, person=person),
             status_page_router(container.status_page),
-            postmortems_router(container.issue_tracker),
-            *console_routers(container),
+            postmortems_router(container.issue_tracker, person=person),
         ]
+        slack = container.slack
+        if slack is not None and slack.socket_mode is None:
+            # HTTP mode: Slack posts commands, interactions and events to this process
+            routers.append(slack_router(slack.app))
+        routers += console_routers(container)  # last: it answers unknown /console paths
     return routers
 
 
@@ -79,12 +85,18 @@ async def run(settings: Settings, *, host: str, port: int, role: str) -> None:
     configure_logging(settings.incident_response_log_level)
     container = await build(settings, base_url=f"http://{host}:{port}")
 
+    socket_mode = container.slack.socket_mode if container.slack is not None else None
+
     async def start() -> None:
         if role in ("all", "processor"):
             container.processor.start()
+            if socket_mode is not None:  # a singleton: only the processor holds the socket
+                await socket_mode.start()
         print(banner(container, role), file=sys.stderr, flush=True)
 
     async def stop() -> None:
+        if socket_mode is not None and role in ("all", "processor"):
+            await socket_mode.stop()
         await container.processor.stop()
         await container.aclose()
 

@@ -67,7 +67,15 @@ async def conversation(
     chat = services.chat
     channel = await chat.channel(channel_id)
     if channel is None:
-        return {"channel": None, "messages": [], "members": [], "bookmarks": []}
+        # a room on another chat surface (Slack): link to it instead of mirroring it
+        elsewhere = incident.channel if incident is not None else None
+        return {
+            "channel": None,
+            "messages": [],
+            "members": [],
+            "bookmarks": [],
+            "elsewhere": elsewhere,
+        }
     names = chat_names(incident, people)
     members = []
     for user_id in await chat.members(channel_id):
@@ -81,6 +89,7 @@ async def conversation(
         "messages": messages,
         "members": members,
         "bookmarks": await chat.bookmarks(channel_id),
+        "elsewhere": None,
     }
 
 
@@ -96,7 +105,7 @@ async def incident_context(
     room = (
         await conversation(services, incident.channel.id, incident, people)
         if incident.channel is not None
-        else {"channel": None, "messages": [], "members": [], "bookmarks": []}
+        else {"channel": None, "messages": [], "members": [], "bookmarks": [], "elsewhere": None}
     )
     drafts = sorted(
         incident.drafts,
