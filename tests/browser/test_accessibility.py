@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -85,6 +86,11 @@ PAGES: list[tuple[str, Any, bool]] = [
     (
         "console-incident-resolved",
         lambda w: f"/console/incidents/{w.resolved_incident['id']}",
+        True,
+    ),
+    (
+        "console-postmortem",
+        lambda w: urlsplit(w.resolved_incident["postmortem"]["url"]).path,
         True,
     ),
     ("console-metrics", "/console/metrics", True),

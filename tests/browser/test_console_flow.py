@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -132,9 +133,18 @@ def test_alert_to_postmortem_in_the_console(site: Site, pages: Pages) -> None:
     screenshot(ic, "console-incident-resolved")
     postmortem.click()
     expect(ic).to_have_url(resolved["postmortem"]["url"])
-    expect(ic.locator("body")).to_contain_text(TITLE)
-    expect(ic.locator("body")).to_contain_text(draft["body"])
+    # a console page with the Markdown rendered: headings, tables, the published update quoted
+    document = ic.get_by_test_id("postmortem")
+    expect(document.get_by_role("heading", level=1)).to_contain_text(TITLE)
+    expect(document.get_by_role("heading", name="Timeline (UTC)", level=2)).to_be_visible()
+    expect(document.get_by_role("columnheader", name="Event")).to_be_visible()
+    expect(document.locator("blockquote").first).to_contain_text(draft["body"])
+    expect(ic.get_by_test_id("signed-in-as")).to_be_visible()
+    with ic.expect_download() as download:
+        ic.get_by_role("link", name="Download Markdown").click()
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert markdown.splitlines()[1].startswith("# Postmortem:")
+    assert draft["body"] in markdown
     screenshot(ic, "postmortem")
-    # the postmortem is a Markdown document, not HTML: with no <link rel=icon> to follow,
-    # Chromium asks for /favicon.ico by itself
-    pages.forget_errors(source=f"{site.base}/favicon.ico")
+    ic.get_by_test_id("postmortem-incident-link").click()
+    expect(ic).to_have_url(re.compile(rf"/console/incidents/{iid}$"))

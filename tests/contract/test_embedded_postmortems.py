@@ -24,3 +24,10 @@ class TestMarkdownIssueTracker(IssueTrackerContract):
             return found
 
         return text
+
+    async def test_the_url_is_the_console_page_of_the_file(
+        self, tracker: MarkdownIssueTracker
+    ) -> None:
+        filed = await tracker.file_postmortem(key="inc-1", title="Postmortem: X", body="b")
+        assert filed.url == f"http://127.0.0.1:8080/console/postmortems/{filed.id}"
+        assert (await tracker.list())[0].url == filed.url

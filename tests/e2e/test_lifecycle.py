@@ -138,8 +138,16 @@ def test_alert_to_postmortem_through_the_http_interface(tmp_path: Path) -> None:
         assert final["nudges"]["scheduled"] is False
         listed = ic.get("/api/postmortems").json()["postmortems"]
         assert [p["incident_id"] for p in listed] == [iid]
-        markdown = server.client().get(final["postmortem"]["url"].removeprefix(server.base))
+        # the postmortem is internal: its console page sends a stranger to sign in, and API
+        # clients read the Markdown with a personal token
+        page = server.client().get(final["postmortem"]["url"].removeprefix(server.base))
+        assert page.status_code == 303
+        assert page.headers["location"].startswith("/console/sign-in?next=/console/postmortems/")
+        path = f"/api/postmortems/{final['postmortem']['id']}"
+        assert server.client().get(path).status_code == 401
+        markdown = ic.get(path)
         assert markdown.status_code == 200
+        assert markdown.headers["content-type"].startswith("text/markdown")
         assert "WAR_ROOM_CREATED" in markdown.text or "War room" in markdown.text
         assert edited_text in markdown.text
 

@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from incident_response.adapters.embedded.postmortems import MarkdownIssueTracker, name_for
+from incident_response.adapters.embedded.postmortems import (
+    MarkdownIssueTracker,
+    name_for,
+    split_key,
+)
 
 
 @pytest.fixture
@@ -15,7 +19,7 @@ def tracker(tmp_path: Path) -> MarkdownIssueTracker:
     return MarkdownIssueTracker(tmp_path, base_url="http://127.0.0.1:8080/")
 
 
-async def test_a_postmortem_is_a_markdown_file_served_under_its_name(
+async def test_a_postmortem_is_a_markdown_file_read_in_the_console_under_its_name(
     tracker: MarkdownIssueTracker, tmp_path: Path
 ) -> None:
     filed = await tracker.file_postmortem(
@@ -24,7 +28,7 @@ async def test_a_postmortem_is_a_markdown_file_served_under_its_name(
         body="## Summary\n\nx\n",
     )
     assert filed.id.startswith("postmortem-inc-66dac47ad4-")
-    assert filed.url == f"http://127.0.0.1:8080/postmortems/{filed.id}"
+    assert filed.url == f"http://127.0.0.1:8080/console/postmortems/{filed.id}"
     path = tmp_path / "postmortems" / f"{filed.id}.md"
     text = path.read_text(encoding="utf-8")
     assert text.splitlines()[1] == "# Postmortem: checkout errors"
@@ -39,6 +43,16 @@ async def test_a_body_with_its_own_title_is_not_given_a_second(
     assert text is not None
     assert "# Other" not in text
     assert text.count("\n# ") == 1
+
+
+async def test_the_key_line_splits_off_and_leaves_the_document(
+    tracker: MarkdownIssueTracker,
+) -> None:
+    filed = await tracker.file_postmortem(key="inc-1", title="Postmortem: X", body="## Summary")
+    text = await tracker.read(filed.id)
+    assert text is not None
+    assert split_key(text) == ("inc-1", "# Postmortem: X\n\n## Summary\n")
+    assert split_key("# Hand-written\n") == (None, "# Hand-written\n")
 
 
 def test_names_are_readable_and_never_collide() -> None:

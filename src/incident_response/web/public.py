@@ -1,16 +1,15 @@
-"""Unauthenticated pages: the built-in public status page (Statuspage's public JSON shape) and
-the Markdown postmortems the embedded issue tracker files."""
+"""Unauthenticated JSON: the built-in public status page, in Statuspage's public shape.
+
+Nothing internal belongs here: postmortems, which name responders, are in the console and the API.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter
 
-from incident_response.adapters.embedded.postmortems import MarkdownIssueTracker
 from incident_response.adapters.statuspage.builtin import BuiltinStatusPage
-from incident_response.domain.errors import NotFound
 
 
 def status_page_router(page: BuiltinStatusPage) -> APIRouter:
@@ -35,21 +34,5 @@ def status_page_router(page: BuiltinStatusPage) -> APIRouter:
     @router.get("/api/v2/components.json")
     async def components() -> dict[str, Any]:
         return await page.components()
-
-    return router
-
-
-def postmortems_router(tracker: MarkdownIssueTracker) -> APIRouter:
-    router = APIRouter(prefix="/postmortems", tags=["postmortems"])
-
-    @router.get("/{name}", response_class=PlainTextResponse)
-    async def postmortem(name: str) -> PlainTextResponse:
-        try:
-            text = await tracker.read(name)
-        except (NotFound, ValueError):
-            text = None
-        if text is None:
-            raise HTTPException(404, f"no postmortem {name}")
-        return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
 
     return router

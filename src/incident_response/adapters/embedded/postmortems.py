@@ -58,15 +58,24 @@ def render_file(*, key: str, title: str, body: str) -> str:
     return f"<!-- postmortem-key: {key} -->\n{text}\n"
 
 
+def split_key(text: str) -> tuple[str | None, str]:
+    """A postmortem file's key and the Markdown after the key line (the document people read)."""
+    first, _, rest = text.partition("\n")
+    if match := KEY_LINE.match(first):
+        return match.group(1), rest
+    return None, text
+
+
 class MarkdownIssueTracker:
-    """IssueTracker port writing `<data_dir>/postmortems/<name>.md`."""
+    """IssueTracker port writing `<data_dir>/postmortems/<name>.md`, read in the console at
+    `/console/postmortems/<name>` (postmortems name the responders, so they are not public)."""
 
     def __init__(self, data_dir: Path | str, *, base_url: str) -> None:
         self.directory = Path(data_dir) / "postmortems"
         self._base_url = base_url.rstrip("/")
 
     def url_for(self, name: str) -> str:
-        return f"{self._base_url}/postmortems/{name}"
+        return f"{self._base_url}/console/postmortems/{name}"
 
     def path_for(self, name: str) -> Path | None:
         """The file of a postmortem id, or None for anything that is not one (no `..`)."""

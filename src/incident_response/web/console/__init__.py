@@ -17,6 +17,7 @@ from incident_response.web.console.actions import actions_router
 from incident_response.web.console.incidents import incidents_router
 from incident_response.web.console.live import ChangeFeed, live_router
 from incident_response.web.console.metrics_page import metrics_router
+from incident_response.web.console.postmortems import postmortems_router
 from incident_response.web.console.rendering import PageError, Pages, html_route_class
 from incident_response.web.console.services import ConsoleServices
 from incident_response.web.console.session import Sessions
@@ -46,6 +47,7 @@ def services_from(container: Container) -> ConsoleServices:
         # the same set the gate was built with; the gate still decides every approval
         approvers=lambda: settings.approvers | {a.lower() for a in roster.approvers},
         announcements_channel=lambda: roster.announcements_channel,
+        postmortems=container.issue_tracker,
     )
 
 
@@ -91,11 +93,13 @@ def routers_for_services(
         metrics_router(services=services, auth=auth, pages=pages),
         incidents_router(services=services, auth=auth, pages=pages),
         actions_router(services=services, auth=auth, pages=pages),
+        postmortems_router(services=services, auth=auth, pages=pages),
         status_page_html_router(status_page=services.status_page, pages=pages),
         not_found_router(pages),
     ]
 
 
 def console_routers(container: Container) -> list[APIRouter]:
-    """The console, its metrics page and the public status page's HTML, for `serve` to mount."""
+    """The console, its metrics page, postmortems and the public status page's HTML, for `serve`
+    to mount."""
     return routers_for_services(services_from(container))

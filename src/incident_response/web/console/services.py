@@ -17,6 +17,7 @@ from incident_response.domain.clock import Clock
 from incident_response.domain.messages import Schedule
 from incident_response.ports import AuditLog, Directory, IncidentStore
 from incident_response.services.status_update_gate import StatusUpdateGate
+from incident_response.web.postmortems import PostmortemFiles
 
 
 class Reminders(Protocol):
@@ -38,6 +39,7 @@ class ConsoleServices:
     token_key: bytes
     approvers: Callable[[], frozenset[str]]
     announcements_channel: Callable[[], str]
+    postmortems: PostmortemFiles
 
     @property
     def secure_cookies(self) -> bool:
