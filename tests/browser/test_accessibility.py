@@ -5,6 +5,8 @@ is also photographed for bench/screenshots/.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -149,6 +151,31 @@ def test_error_pages_are_accessible_and_say_what_happened(
     own = f"({site.base + path})"
     assert [e for e in pages.errors() if not e.endswith(own)] == []
     pages.forget_errors()
+
+
+def served_since(site: Site, offset: int) -> list[tuple[str, int]]:
+    """(path, status) of the requests `serve` logged after `offset` characters of its log."""
+    found = []
+    for line in site.server.log()[offset:].splitlines():
+        with contextlib.suppress(ValueError):
+            entry = json.loads(line)
+            if entry.get("event") == "http.request":
+                found.append((entry["path"], entry["status"]))
+    return found
+
+
+@pytest.mark.parametrize("path", ["/status/api/v2/summary.json", "/openapi.json"])
+def test_documents_without_an_icon_link_log_no_errors(site: Site, pages: Pages, path: str) -> None:
+    """Chromium asks for /favicon.ico by itself on them (playwright does not report that
+    request, the server's log does): it must lead to the console's icon, not to a 404."""
+    offset = len(site.server.log())
+    page = pages.new()
+    response = page.goto(site.base + path)
+    assert response is not None
+    assert response.status == 200
+    icon = [("/favicon.ico", 308), ("/static/favicon.svg", 200)]
+    wait_for(lambda: [r for r in served_since(site, offset) if "favicon" in r[0]][:2] == icon)
+    assert pages.errors() == []
 
 
 def test_the_console_is_usable_from_the_keyboard(site: Site, pages: Pages, world: World) -> None:

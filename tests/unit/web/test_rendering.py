@@ -85,3 +85,14 @@ async def test_static_files_are_served_with_a_validator_and_nothing_else_is() ->
     assert again.status_code == 304
     for path in ("/static/..%2Fconsole%2F__init__.py", "/static/.hidden", "/static/nope.js"):
         assert (await get(app, path)).status_code == 404
+
+
+async def test_the_favicon_browsers_ask_for_by_themselves_is_the_console_icon() -> None:
+    app = app_with_failures(Pages(clock=ManualClock()))
+    asked = await get(app, "/favicon.ico")
+    assert asked.status_code == 308
+    assert asked.headers["location"] == "/static/favicon.svg"
+    icon = await get(app, asked.headers["location"])
+    assert icon.status_code == 200
+    assert icon.headers["content-type"] == "image/svg+xml"
+    assert icon.content.lstrip().startswith(b"<svg")
