@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 40
+LEFT, RIGHT, TOP, BOTTOM = 68, 16, 16, 40  # LEFT: room for a 7-character label, "1000 ms"
 MAX_X_LABELS = 8
 
 
@@ -26,6 +26,41 @@ class Series:
 
 
 Format = Callable[[float], str]
+
+
+@dataclass(frozen=True)
+class TimeUnit:
+    """A unit for a time axis: values are divided by `seconds` and labelled `short`."""
+
+    seconds: float
+    short: str
+    long: str
+
+
+MILLISECONDS = TimeUnit(0.001, "ms", "milliseconds")
+SECONDS = TimeUnit(1.0, "s", "seconds")
+MINUTES = TimeUnit(60.0, "min", "minutes")
+HOURS = TimeUnit(3600.0, "h", "hours")
+DAYS = TimeUnit(86400.0, "d", "days")
+
+
+def time_unit(longest_seconds: float) -> TimeUnit:
+    """The unit a time axis reads best in: its labels stay short round numbers (`200 ms`,
+    `40 s`, `90 min`, `6 h`) that fit beside the axis. A fraction of the unit instead, such as
+    `0.006 min` for 350 ms, is both hard to read and too wide for the gutter."""
+    if longest_seconds < 1:
+        return MILLISECONDS
+    if longest_seconds < 120:
+        return SECONDS
+    if longest_seconds < 7200:
+        return MINUTES
+    if longest_seconds < 3 * 86400:
+        return HOURS
+    return DAYS
+
+
+def in_unit(seconds: Sequence[float | None], unit: TimeUnit) -> list[float | None]:
+    return [None if s is None else s / unit.seconds for s in seconds]
 
 
 def nice_step(span: float, ticks: int = 4) -> float:
@@ -58,15 +93,14 @@ def _frame(
         f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
     ]
     step = nice_step(top)
-    tick = 0.0
-    while tick <= top + step / 1000:
+    for n in range(math.floor(top / step + 0.001) + 1):
+        tick = n * step  # multiplied, not summed, so no float drift reaches the labels
         y = _y(tick, top)
         parts.append(
             f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
             f'<text class="axis" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
             f"{escape(fmt(tick))}</text>"
         )
-        tick += step
     every = max(math.ceil(len(labels) / MAX_X_LABELS), 1)
     for i, label in enumerate(labels):
         if (len(labels) - 1 - i) % every == 0:  # always label the newest

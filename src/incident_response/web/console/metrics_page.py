@@ -24,9 +24,16 @@ from incident_response.services.metrics import (
     incident_facts,
     report,
 )
-from incident_response.web.console.charts import Series, bar_chart, line_chart, share_bar
+from incident_response.web.console.charts import (
+    Series,
+    bar_chart,
+    in_unit,
+    line_chart,
+    share_bar,
+    time_unit,
+)
 from incident_response.web.console.incidents import ConsolePages
-from incident_response.web.console.rendering import Pages, html_route_class
+from incident_response.web.console.rendering import Pages, duration_text, html_route_class
 from incident_response.web.console.services import ConsoleServices
 from incident_response.web.console.signin import ConsoleAuth
 
@@ -63,46 +70,39 @@ async def gather(services: ConsoleServices, since: datetime) -> list[IncidentFac
     return facts
 
 
-def _minutes(seconds: float | None) -> float | None:
-    return seconds / 60 if seconds is not None else None
-
-
 def charts(metrics: MetricsReport, labels: Sequence[str]) -> dict[str, Markup]:
     buckets = metrics.buckets
     overall = metrics.overall
     answered = overall.reminders_answered
-    # sub-second war rooms read better in milliseconds
-    slowest = max((b.assembled_p90 or 0.0 for b in buckets), default=0.0)
-    scale, unit = (1000.0, "ms") if slowest < 1 else (1.0, "s")
-
-    def scaled(value: float | None) -> float | None:
-        return value * scale if value is not None else None
-
+    assembled = [b.assembled_p50 for b in buckets], [b.assembled_p90 for b in buckets]
+    response = [b.mtta_seconds for b in buckets], [b.mttr_seconds for b in buckets]
+    fast = time_unit(_longest(*assembled))
+    slow = time_unit(_longest(*response))
     return {
         "assembled": line_chart(
             chart_id="chart-assembled",
-            title=f"Alert to war room assembled, p50 and p90 ({'milliseconds' if unit == 'ms' else 'seconds'})",
+            title=f"Alert to war room assembled, p50 and p90 ({fast.long})",
             description=f"{overall.assembled} war rooms assembled; p50 "
-            f"{_text(overall.assembled_p50, ' s')}, p90 {_text(overall.assembled_p90, ' s')} "
+            f"{_text(overall.assembled_p50)}, p90 {_text(overall.assembled_p90)} "
             "over the window. The table below lists every period.",
             labels=labels,
             series=[
-                Series("p50", [scaled(b.assembled_p50) for b in buckets]),
-                Series("p90", [scaled(b.assembled_p90) for b in buckets]),
+                Series("p50", in_unit(assembled[0], fast)),
+                Series("p90", in_unit(assembled[1], fast)),
             ],
-            fmt=lambda v: f"{number(v)} {unit}",
+            fmt=lambda v: f"{number(v)} {fast.short}",
         ),
         "response": line_chart(
             chart_id="chart-response",
-            title="Mean time to acknowledge and to resolve (minutes)",
-            description=f"MTTA {_text(_minutes(overall.mtta_seconds), ' min')}, MTTR "
-            f"{_text(_minutes(overall.mttr_seconds), ' min')} over the window.",
+            title=f"Mean time to acknowledge and to resolve ({slow.long})",
+            description=f"MTTA {_text(overall.mtta_seconds)}, MTTR "
+            f"{_text(overall.mttr_seconds)} over the window.",
             labels=labels,
             series=[
-                Series("MTTA", [_minutes(b.mtta_seconds) for b in buckets]),
-                Series("MTTR", [_minutes(b.mttr_seconds) for b in buckets]),
+                Series("MTTA", in_unit(response[0], slow)),
+                Series("MTTR", in_unit(response[1], slow)),
             ],
-            fmt=lambda v: f"{number(v)} min",
+            fmt=lambda v: f"{number(v)} {slow.short}",
         ),
         "drafts": bar_chart(
             chart_id="chart-drafts",
@@ -128,8 +128,12 @@ def charts(metrics: MetricsReport, labels: Sequence[str]) -> dict[str, Markup]:
     }
 
 
-def _text(value: float | None, unit: str) -> str:
-    return "no data" if value is None else f"{number(value)}{unit}"
+def _longest(*series: Sequence[float | None]) -> float:
+    return max((v for values in series for v in values if v is not None), default=0.0)
+
+
+def _text(seconds: float | None) -> str:
+    return "no data" if seconds is None else duration_text(seconds)
 
 
 def bucket_label(period: Period, bucket: timedelta) -> str:
