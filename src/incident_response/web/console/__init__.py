@@ -35,7 +35,7 @@ def services_from(container: Container) -> ConsoleServices:
     return ConsoleServices(
         store=container.store,
         audit=container.audit,
-        chat=container.chat,
+        chat=container.console_chat,
         directory=container.directory,
         commands=container.commands,
         gate=container.gate,
