@@ -304,6 +304,7 @@ async def build(settings: Settings, *, base_url: str, clock: Clock | None = None
         clock=clock,
         nudges=nudges,
         sla=sla,
+        status_page_url=status_page.url,
     )
     announcements_channel = settings.incident_response_announcements_channel
     if announcements_channel is None and slack_api is None:

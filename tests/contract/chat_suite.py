@@ -146,6 +146,32 @@ class ChatContract:
         assert await chat_probe.topic(ref.id) == "P1 checkout: IC alice"
         assert ("Runbook", "https://runbooks.example.com/c") in await chat_probe.bookmarks(ref.id)
 
+    async def test_a_bookmark_is_added_once_per_url(
+        self, chat: Chat, chat_probe: ChatProbe
+    ) -> None:
+        ref = await chat.create_channel(name="inc-120", incident_id="inc-120")
+        runbook, dashboard = "https://runbooks.example.com/c", "https://grafana.example.com/d/c"
+        await chat.add_bookmark(ref.id, title="Runbook", url=runbook)
+        await chat.add_bookmark(ref.id, title="Dashboard", url=dashboard)
+        await chat.add_bookmark(ref.id, title="Runbook", url=runbook)
+        await asyncio.gather(
+            *(chat.add_bookmark(ref.id, title="Dashboard", url=dashboard) for _ in range(3))
+        )
+        assert await chat_probe.bookmarks(ref.id) == [
+            ("Runbook", runbook),
+            ("Dashboard", dashboard),
+        ]
+
+    async def test_a_bookmarked_url_added_under_a_new_title_is_renamed(
+        self, chat: Chat, chat_probe: ChatProbe
+    ) -> None:
+        ref = await chat.create_channel(name="inc-121", incident_id="inc-121")
+        await chat.add_bookmark(ref.id, title="Postmortem", url="https://pm.example.com/1")
+        await chat.add_bookmark(ref.id, title="Postmortem draft", url="https://pm.example.com/1")
+        assert await chat_probe.bookmarks(ref.id) == [
+            ("Postmortem draft", "https://pm.example.com/1")
+        ]
+
     async def test_pinning_twice_pins_once(self, chat: Chat, chat_probe: ChatProbe) -> None:
         ref = await chat.create_channel(name="inc-117", incident_id="inc-117")
         message_id = await chat.post(ref.id, ChatMessage(text="Checklist"))

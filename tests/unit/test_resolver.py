@@ -19,6 +19,7 @@ from incident_response.domain.incident import IncidentStatus
 from incident_response.domain.messages import QueueMessage
 from incident_response.domain.status_update import DraftKind, DraftStatus
 from incident_response.processor import Processor
+from incident_response.services.draft_card import APPROVE, EDIT, REJECT, parse_draft_value
 from incident_response.services.nudges import schedule_name
 from incident_response.services.resolver import (
     PULSE_ACTION,
@@ -151,6 +152,11 @@ async def assert_resolved_exactly_once(world: World) -> None:
     pulses = [m for m in messages if any(b.action == PULSE_ACTION for b in m.buttons)]
     assert len(pulses) == 1
     assert len(await world.chat.messages(world.announcements.id)) == 1
+    assert [(b.title, b.url) for b in await world.chat.bookmarks(channel.id)] == [
+        ("Postmortem", incident.postmortem.url)
+    ]
+    [card] = [m for m in messages if any(b.action == APPROVE for b in m.buttons)]
+    assert card.buttons[0].value == f"{resolved_drafts[0].id}:{resolved_drafts[0].version}"
     assert (await world.status_page.incidents())["incidents"] == []
     assert (await world.audit.verify(INCIDENT)).ok
 
@@ -174,8 +180,15 @@ async def test_resolution_files_the_postmortem_drafts_the_update_and_archives_th
     assert await world.scheduler.schedules(schedule_prefix(INCIDENT)) == []
     texts = await world.room_texts()
     assert any(t.startswith("Postmortem draft filed: ") for t in texts)
-    assert any(f"resolved status update {draft.id}" in t for t in texts)
-    [pulse] = [m for m in await world.chat.messages(incident.channel.id) if m.buttons]
+    [card, pulse] = [m for m in await world.chat.messages(incident.channel.id) if m.buttons]
+    assert f"resolved status update {draft.id}" in card.text
+    assert draft.body.splitlines()[0] in card.sections[0]
+    assert [(b.action, b.value) for b in card.buttons] == [
+        (APPROVE, f"{draft.id}:{draft.version}"),
+        (EDIT, f"{draft.id}:{draft.version}"),
+        (REJECT, f"{draft.id}:{draft.version}"),
+    ]
+    assert card.buttons[0].confirm
     assert [(b.action, b.value) for b in pulse.buttons] == [
         (PULSE_ACTION, str(n)) for n in range(1, 6)
     ]
@@ -298,6 +311,7 @@ def _pulse_post(channel_id: str, message: ChatMessage) -> bool:
 CRASH_POINTS: dict[str, Callable[[World], dict[str, Any]]] = {
     "after filing the postmortem": lambda w: {"issues": CrashAfter(w.issues, "file_postmortem")},
     "after creating the resolved draft": lambda w: {"gate": CrashAfter(w.gate, "create_draft")},
+    "after bookmarking the postmortem": lambda w: {"chat": CrashAfter(w.chat, "add_bookmark")},
     "after posting the pulse rating": lambda w: {
         "chat": CrashAfter(w.chat, "post", when=_pulse_post)
     },
@@ -352,14 +366,23 @@ async def test_a_crash_after_any_saved_step_resumes_without_repeating_anything(
 async def test_the_resolved_draft_waits_for_the_ic_and_publishes_on_approval(
     world: World,
 ) -> None:
-    await world.open_incident()
+    incident = await world.open_incident()
+    assert incident.channel is not None
     await resolve_via_queue(world)
     [draft] = (await world.incident()).drafts
     assert draft.kind is DraftKind.RESOLVED
     assert (await world.status_page.incidents())["incidents"] == []
+    [card] = [
+        m
+        for m in await world.chat.messages(incident.channel.id)
+        if any(b.action == APPROVE for b in m.buttons)
+    ]
+    pressed = parse_draft_value(card.buttons[0].value)
+    assert pressed is not None
 
+    draft_id, version = pressed
     await world.gate.approve_and_publish(
-        INCIDENT, draft.id, version=draft.version, actor="alice@example.com"
+        INCIDENT, draft_id, version=version, actor="alice@example.com"
     )
 
     [public] = (await world.status_page.incidents())["incidents"]
@@ -399,6 +422,24 @@ async def test_a_room_that_cannot_be_archived_is_reported_not_raised(world: Worl
     channel = await world.chat.channel(incident.channel.id)
     assert channel is not None
     assert not channel.archived
+
+
+async def test_a_postmortem_bookmark_failure_is_recorded_and_resolution_goes_on(
+    world: World,
+) -> None:
+    await world.open_incident()
+    chat = Failing(world.chat, "add_bookmark", ConnectionError("slack: ratelimited"))
+
+    await world.command("resolve")
+    await world.drain(resolver=world.resolver_with(chat=chat))
+
+    incident = await world.incident()
+    assert incident.status is IncidentStatus.RESOLVED
+    assert incident.postmortem is not None
+    bookmark = incident.resolution_steps["postmortem"]["bookmark"]
+    assert bookmark["ok"] is False
+    assert "ratelimited" in bookmark["error"]
+    assert len(await world.records(A.WAR_ROOM_ARCHIVED)) == 1
 
 
 async def test_a_failed_llm_still_files_a_postmortem_of_the_facts(world: World) -> None:

@@ -69,6 +69,7 @@ EXPECTED_RESPONDERS = {
     "carol@example.com": "team",
 }
 EXPECTED_CHAT_IDS = {"UALICE", "UBOB", "UCAROL", derived_user_id("erin@example.com")}
+STATUS_PAGE_URL = "http://localhost:8080/status"
 
 
 def make_alert(
@@ -109,10 +110,18 @@ class World:
     opened: int = 0
 
     async def open_incident(
-        self, *, service: str = "checkout", severity: Severity = Severity.P1
+        self,
+        *,
+        service: str = "checkout",
+        severity: Severity = Severity.P1,
+        labels: dict[str, str] | None = None,
+        links: dict[str, str] | None = None,
     ) -> Incident:
+        """An incident from `make_alert`; `labels` and `links` replace the alert's own."""
         self.opened += 1
         alert = make_alert(self.clock, service=service, severity=severity, n=self.opened)
+        changes = {"labels": labels, "links": links}
+        alert = alert.model_copy(update={k: v for k, v in changes.items() if v is not None})
         incident = Incident.open_from(alert, grouping_key="", now=self.clock.now())
         return await self.store.create(incident)
 
@@ -158,6 +167,7 @@ async def build_world(
     checklists: Any = DEFAULT_CHECKLISTS,
     escalate_after: int = 3,
     call_timeout_seconds: float = 10.0,
+    status_page_url: str | None = STATUS_PAGE_URL,
 ) -> World:
     """The embedded adapters on `db`, optionally wrapped by a test double."""
     roster = load_roster(roster_path)
@@ -199,6 +209,7 @@ async def build_world(
         retry=retry,
         sleep=sleep,
         call_timeout_seconds=call_timeout_seconds,
+        status_page_url=status_page_url,
     )
     return World(
         db=db,

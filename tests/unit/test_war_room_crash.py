@@ -20,7 +20,13 @@ from incident_response.domain.chat import ChatMessage, InviteResult
 from incident_response.domain.incident import ChannelRef, Incident, IncidentStatus
 from incident_response.domain.messages import Schedule
 from tests.support.clock import ManualClock
-from tests.unit.test_war_room import EXPECTED_CHAT_IDS, EXPECTED_RESPONDERS, Wrapper, build_world
+from tests.unit.test_war_room import (
+    EXPECTED_CHAT_IDS,
+    EXPECTED_RESPONDERS,
+    STATUS_PAGE_URL,
+    Wrapper,
+    build_world,
+)
 
 A = AuditEventType
 
@@ -65,6 +71,14 @@ class CrashingChat(Wrapper):
     async def pin(self, channel_id: str, message_id: str) -> None:
         await self.inner.pin(channel_id, message_id)
         self.crash.after("pin", message_id)
+
+    async def set_topic(self, channel_id: str, topic: str) -> None:
+        await self.inner.set_topic(channel_id, topic)
+        self.crash.after("set_topic", topic)
+
+    async def add_bookmark(self, channel_id: str, *, title: str, url: str) -> None:
+        await self.inner.add_bookmark(channel_id, title=title, url=url)
+        self.crash.after("add_bookmark", title)
 
 
 class CrashingScheduler(Wrapper):
@@ -123,11 +137,16 @@ CRASH_POINTS: dict[str, tuple[str, Callable[[str, Any], bool]]] = {
     "schedule nudges": ("scheduler", lambda call, name: str(name).startswith("nudge:")),
     "schedule sla": ("scheduler", lambda call, name: str(name).startswith("sla:")),
     "schedule_reminders": ("audit", lambda call, key: key == "schedule_reminders"),
+    "set_topic": ("chat", lambda call, _: call == "set_topic"),
+    "first bookmark": ("chat", lambda call, title: call == "add_bookmark"),
+    "last bookmark": ("chat", lambda call, title: title == "Status page"),
+    "topic_and_bookmarks": ("audit", lambda call, key: key == "topic_and_bookmarks"),
     "assembled": ("audit", lambda call, key: key == "assembled"),
     "create_channel (recorded)": ("store", lambda call, step: step == "create_channel"),
     "post_context (recorded)": ("store", lambda call, step: step == "post_context"),
     "pin_checklist (recorded)": ("store", lambda call, step: step == "pin_checklist"),
     "assembled (recorded)": ("store", lambda call, step: step == "assembled"),
+    "topic_and_bookmarks (recorded)": ("store", lambda call, step: step == "topic_and_bookmarks"),
 }
 
 
@@ -182,6 +201,12 @@ async def test_a_crash_after_any_step_resumes_to_the_same_room(
         assert await w.console.pins(room) == [checklist.id]
         assert len(done.checklist) > 0
         assert await w.scheduler.get(f"nudge:{incident.id}") is not None
+        assert channels[0].topic == "P1 · checkout · IC: Alice Martin · status: investigating"
+        assert [(b.title, b.url) for b in await w.console.bookmarks(room)] == [
+            ("Dashboard", "https://grafana.example.com/d/checkout"),
+            ("Status page", STATUS_PAGE_URL),
+        ]
+        assert done.assembly_steps["topic_and_bookmarks"]["ok"] is True
         assert len(await w.scheduler.schedules(f"sla:{incident.id}:")) == 2
 
         records = await w.records(incident.id)

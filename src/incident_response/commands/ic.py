@@ -1,7 +1,8 @@
 """`ic @person`: hand the incident commander role over; `ic` alone says who holds it.
 
 The new IC must be in the directory (approvals are bound to the IC's identity, so a typo must
-not hand the gate to nobody). The handover is audited and announced in the war room.
+not hand the gate to nobody). The handover is audited, announced in the war room and shown in
+its topic.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from incident_response.domain.audit import AuditEventType
 from incident_response.domain.chat import ChatMessage
 from incident_response.domain.incident import Incident, Responder
 from incident_response.domain.people import Person
+from incident_response.services.war_room_messages import room_topic
 from incident_response.telemetry.logging import get_logger
 
 log = get_logger(__name__)
@@ -136,4 +138,9 @@ class IcCommand:
         except Exception as exc:
             log.warning("ic.announce_failed", incident_id=incident.id, exc_info=True)
             problems.append(f"announcing it in the room failed ({type(exc).__name__})")
+        try:
+            await chat.set_topic(incident.channel.id, room_topic(incident))
+        except Exception as exc:
+            log.warning("ic.topic_failed", incident_id=incident.id, exc_info=True)
+            problems.append(f"updating the room's topic failed ({type(exc).__name__})")
         return problems

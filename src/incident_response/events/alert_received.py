@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from incident_response.domain.alert import Alert
-from incident_response.domain.incident import Incident, IncidentStatus
+from incident_response.domain.incident import Incident
 from incident_response.domain.messages import EventType
+from incident_response.services.war_room import needs_assembly
 
 
 class Opening(Protocol):
@@ -23,9 +24,6 @@ class Assembler(Protocol):
     async def assemble(self, incident_id: str) -> Incident: ...
 
 
-NEEDS_ASSEMBLY = frozenset({IncidentStatus.ALERT_RECEIVED, IncidentStatus.ASSEMBLING})
-
-
 class AlertReceived:
     event_type = EventType.ALERT_RECEIVED.value
 
@@ -37,9 +35,5 @@ class AlertReceived:
         outcome = await self._opener.open_or_attach(Alert.model_validate(payload))
         incident = outcome.incident
         # Also on a redelivered (duplicate) alert: the saga resumes where a crash left it.
-        if (
-            self._assembler is not None
-            and incident is not None
-            and incident.status in NEEDS_ASSEMBLY
-        ):
+        if self._assembler is not None and incident is not None and needs_assembly(incident):
             await self._assembler.assemble(incident.id)

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from incident_response.commands.context import CommandContext, CommandReply
 from incident_response.domain.approval import PublishOutcome
 from incident_response.domain.audit import AuditEvent, AuditEventType
-from incident_response.domain.chat import ButtonStyle, ChatButton, ChatMessage
+from incident_response.domain.chat import ChatMessage
 from incident_response.domain.clock import Clock
 from incident_response.domain.errors import IncidentResponseError
 from incident_response.domain.incident import Incident
@@ -31,13 +31,13 @@ from incident_response.domain.messages import EventType
 from incident_response.domain.people import Person
 from incident_response.domain.status_update import StatusDraft
 from incident_response.ports import AuditLog, Chat, Directory, IncidentStore
+from incident_response.services.draft_card import APPROVE, EDIT, draft_card, parse_draft_value
 from incident_response.services.status_update_gate import ApprovalRefused
 from incident_response.services.war_room_messages import checklist as checklist_message
 from incident_response.telemetry.logging import get_logger
 
 log = get_logger(__name__)
 
-APPROVE, EDIT, REJECT = "draft.approve", "draft.edit", "draft.reject"
 # buttons that are a command typed for the person: action -> command text
 AS_COMMAND: Mapping[str, str] = {
     "checklist.toggle": "checklist toggle",
@@ -99,42 +99,6 @@ class DraftDecisions(Protocol):
     async def reject(
         self, incident_id: str, draft_id: str, *, actor: str, reason: str = ""
     ) -> StatusDraft: ...
-
-
-def draft_value(draft: StatusDraft) -> str:
-    return f"{draft.id}:{draft.version}"
-
-
-def parse_draft_value(value: str) -> tuple[str, int] | None:
-    draft_id, _, version = value.rpartition(":")
-    return (draft_id, int(version)) if draft_id and version.isdigit() else None
-
-
-def draft_card(incident: Incident, draft: StatusDraft) -> ChatMessage:
-    """The draft in the room, with Approve & Publish (confirmed first), Edit and Reject."""
-    value = draft_value(draft)
-    return ChatMessage(
-        text=f"Status update draft {draft.id} (version {draft.version}) waits for the IC's "
-        "approval",
-        sections=(
-            "\n".join(f"> {line}" for line in draft.body.splitlines()),
-            f"Nothing reaches the status page until the IC ({incident.ic or 'none assigned'}) "
-            "or an approver approves this exact text.",
-        ),
-        buttons=(
-            ChatButton(
-                action=APPROVE,
-                label="Approve & Publish",
-                value=value,
-                style=ButtonStyle.PRIMARY,
-                confirm=f"Publish version {draft.version} of this update to the public status "
-                "page, exactly as written?",
-            ),
-            ChatButton(action=EDIT, label="Edit", value=value),
-            ChatButton(action=REJECT, label="Reject", value=value, style=ButtonStyle.DANGER),
-        ),
-        key=f"{incident.id}:draft-card:{draft.id}:v{draft.version}",
-    )
 
 
 class SlackInteraction:
@@ -252,15 +216,21 @@ class SlackInteraction:
             await self._tell(done, f"Draft {draft_id} version {version} was not published: {exc}")
             return
         where = f" ({outcome.status_page.url})" if outcome.status_page else ""
+        # Published: what follows only shows it, and a room that cannot be written to (the
+        # resolved update is approved after the room was archived) must not make the queue
+        # run the approval again.
         if outcome.published_now:
-            await self._chat.post(
-                done.channel_id,
-                ChatMessage(
-                    text=f"<@{done.user_id}> approved and published status update {draft_id} "
-                    f"version {version}{where}.",
-                    key=f"{incident.id}:published:{draft_id}:v{version}",
-                ),
-            )
+            try:
+                await self._chat.post(
+                    done.channel_id,
+                    ChatMessage(
+                        text=f"<@{done.user_id}> approved and published status update "
+                        f"{draft_id} version {version}{where}.",
+                        key=f"{incident.id}:published:{draft_id}:v{version}",
+                    ),
+                )
+            except Exception as exc:
+                log.warning("slack.published_notice_failed", draft_id=draft_id, error=str(exc))
         await self._settle_card(done, incident.id, draft_id, f"{outcome.status.value}{where}")
         await self._tell(done, f"Status update {draft_id} version {version}: {outcome.status}.")
 

@@ -39,6 +39,7 @@ from incident_response.ports import (
     IncidentStore,
     IssueTracker,
 )
+from incident_response.services.draft_card import draft_card
 from incident_response.services.postmortem import PostmortemWriter, postmortem_title, skeleton
 from incident_response.telemetry.logging import get_logger
 
@@ -51,6 +52,7 @@ STARTED = "started"
 PULSE_ACTION = "pulse.rate"
 RESOLVE_ACTION = "incident.resolve"
 MAX_CHANGES = 50
+POSTMORTEM_BOOKMARK = "Postmortem"
 
 
 class Step(StrEnum):
@@ -370,11 +372,29 @@ class Resolver:
             f"Postmortem draft filed: {filed.url}",
             key=f"{incident.id}:postmortem-filed",
         )
+        bookmarked = await self._bookmark_postmortem(incident, filed.url)
         await self._record(
             incident.id,
             Step.POSTMORTEM,
-            {"id": filed.id, "url": filed.url, "resolve_to_postmortem_seconds": seconds},
+            {
+                "id": filed.id,
+                "url": filed.url,
+                "resolve_to_postmortem_seconds": seconds,
+                "bookmark": bookmarked,
+            },
         )
+
+    async def _bookmark_postmortem(self, incident: Incident, url: str) -> dict[str, Any]:
+        """The draft one click away in the room (while it is still open: archiving comes
+        later). Adapters add a URL once, so a resumed step does not bookmark it twice."""
+        if incident.channel is None:
+            return {"ok": False, "error": "no war room"}
+        try:
+            await self._chat.add_bookmark(incident.channel.id, title=POSTMORTEM_BOOKMARK, url=url)
+        except Exception as exc:
+            log.warning("resolution.bookmark_failed", incident_id=incident.id, exc_info=True)
+            return {"ok": False, "error": describe(exc)}
+        return {"ok": True}
 
     async def _stop_reminders(self, incident: Incident, actor: str) -> None:
         await self._nudges.delete(incident.id)
@@ -387,13 +407,7 @@ class Resolver:
         draft = next((d for d in incident.drafts if d.kind is DraftKind.RESOLVED), None)
         if draft is None:
             draft = await self._gate.create_draft(incident.id, actor=actor, kind=DraftKind.RESOLVED)
-        quoted = "\n".join(f"> {line}" for line in draft.body.splitlines())
-        await self._say(
-            incident,
-            f"Customers have not been told yet. The resolved status update {draft.id} "
-            f"(version {draft.version}) waits for the IC's approval:\n{quoted}",
-            key=f"{incident.id}:resolved-draft:{draft.id}",
-        )
+        await self._post(incident, draft_card(incident, draft))
         await self._record(
             incident.id, Step.RESOLVED_DRAFT, {"draft_id": draft.id, "version": draft.version}
         )
@@ -498,11 +512,14 @@ class Resolver:
     # -- plumbing --------------------------------------------------------------------------
 
     async def _say(self, incident: Incident, text: str, *, key: str | None = None) -> None:
+        await self._post(incident, ChatMessage(text=text, key=key))
+
+    async def _post(self, incident: Incident, message: ChatMessage) -> None:
         """Tell the war room; a chat failure is logged and never stops the resolution."""
         if incident.channel is None:
             return
         try:
-            await self._chat.post(incident.channel.id, ChatMessage(text=text, key=key))
+            await self._chat.post(incident.channel.id, message)
         except Exception:
             log.warning("resolution.room_message_failed", incident_id=incident.id, exc_info=True)
 

@@ -8,6 +8,11 @@ channel per incident, posts per key), audit writes per key, and nothing happens 
 Only the channel is critical. People, telemetry, invites, posts and reminders degrade: the room
 is told what failed and assembly goes on. Independent steps run concurrently; the one chain is
 channel -> checklist post -> pin.
+
+The room's topic and bookmarks are set beside all of that once the channel exists, and the room
+counts as assembled without waiting for them: in an alert storm they queue behind Slack's
+tier-2 limits, which must not hold back the rooms. `assemble` returns when they are done too,
+and resumes them (only them) for an incident assembled before a crash cut them short.
 """
 
 from __future__ import annotations
@@ -32,8 +37,11 @@ from incident_response.services import war_room_messages as msgs
 from incident_response.services.nudges import NudgeScheduler, save_change
 from incident_response.services.sla import SlaMonitor
 from incident_response.services.war_room_messages import channel_name
+from incident_response.telemetry.logging import get_logger
 
-__all__ = ["RetryPolicy", "Step", "WarRoomAssembler", "channel_name"]
+__all__ = ["RetryPolicy", "Step", "WarRoomAssembler", "channel_name", "needs_assembly"]
+
+log = get_logger(__name__)
 
 T = TypeVar("T")
 A = AuditEventType
@@ -50,7 +58,25 @@ class Step(StrEnum):
     POST_CHECKLIST = "post_checklist"
     PIN_CHECKLIST = "pin_checklist"
     SCHEDULE_REMINDERS = "schedule_reminders"
+    TOPIC_AND_BOOKMARKS = "topic_and_bookmarks"
     ASSEMBLED = "assembled"
+
+
+BESIDE = frozenset({Step.TOPIC_AND_BOOKMARKS})
+"""Steps the room does not wait for to count as assembled."""
+
+
+def needs_assembly(incident: Incident) -> bool:
+    """Whether `assemble` has work left: the saga itself, or (for an open, assembled room) the
+    topic and bookmarks a crash cut short."""
+    if incident.status in (S.ALERT_RECEIVED, S.ASSEMBLING):
+        return True
+    return (
+        incident.status is not S.RESOLVED
+        and Step.ASSEMBLED in incident.assembly_steps
+        and incident.channel is not None
+        and Step.TOPIC_AND_BOOKMARKS not in incident.assembly_steps
+    )
 
 
 @dataclass(frozen=True)
@@ -99,7 +125,7 @@ class WarRoomAssembler:
     messages in order). `retry` and `sleep` govern the channel retries; `call_timeout_seconds`
     bounds every vendor call so a wedged one degrades its step instead of stalling the room.
     `scheduler` is accepted for symmetry with the other services; timers are put through
-    `nudges` and `sla`."""
+    `nudges` and `sla`. `status_page_url` is bookmarked in every room."""
 
     def __init__(
         self,
@@ -118,6 +144,7 @@ class WarRoomAssembler:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         call_timeout_seconds: float = 10.0,
+        status_page_url: str | None = None,
     ) -> None:
         self._store = store
         self._audit = audit
@@ -133,6 +160,7 @@ class WarRoomAssembler:
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._timeout = call_timeout_seconds
+        self._status_page_url = status_page_url or None
 
     async def assemble(self, incident_id: str) -> Incident:
         """Assemble the incident's war room, or finish a run a crash interrupted.
@@ -145,22 +173,27 @@ class WarRoomAssembler:
             raise NotFound(f"incident {incident_id}")
         done = incident.assembly_steps
         if incident.status in (S.ASSEMBLED, S.RESOLVED) or Step.ASSEMBLED in done:
+            if needs_assembly(incident) and incident.channel is not None:
+                await self._topic_and_bookmarks(incident, incident.channel)
+                return await self._require(incident_id)
             return incident
         incident = await self._start(incident)
-        async with _together() as group:
-            room = group.create_task(self._room(incident))
-            people = group.create_task(self._resolve_responders(incident))
-            facts = group.create_task(self._snapshot(incident))
-        channel = room.result()
-        if not isinstance(channel, ChannelRef):
-            return await self._fail(incident, str(channel), people.result())
-        async with _together() as group:
-            group.create_task(self._invite(incident, channel, people.result()))
-            group.create_task(
-                self._post_context(incident, channel, people.result(), facts.result())
-            )
-        await self._post_notices(incident_id, channel)
-        return await self._finish(incident_id)
+        made: asyncio.Future[ChannelRef | None] = asyncio.get_running_loop().create_future()
+        async with _together() as beside:
+            people = beside.create_task(self._resolve_responders(incident))
+            beside.create_task(self._signs_once_made(incident, made, people))
+            async with _together() as group:
+                room = group.create_task(self._room(incident, made))
+                facts = group.create_task(self._snapshot(incident))
+            channel, staff = room.result(), await people
+            if not isinstance(channel, ChannelRef):
+                return await self._fail(incident, str(channel), staff)
+            async with _together() as group:
+                group.create_task(self._invite(incident, channel, staff))
+                group.create_task(self._post_context(incident, channel, staff, facts.result()))
+            await self._post_notices(incident_id, channel)
+            await self._finish(incident_id)
+        return await self._require(incident_id)
 
     # -- steps -----------------------------------------------------------------------------------
 
@@ -179,9 +212,14 @@ class WarRoomAssembler:
             ),
         )
 
-    async def _room(self, incident: Incident) -> ChannelRef | str:
-        """The channel, then the checklist and the reminders beside each other."""
+    async def _room(
+        self, incident: Incident, made: asyncio.Future[ChannelRef | None]
+    ) -> ChannelRef | str:
+        """The channel (told to `made` at once), then the checklist and the reminders beside
+        each other."""
         channel = await self._create_channel(incident)
+        if not made.done():
+            made.set_result(channel if isinstance(channel, ChannelRef) else None)
         if isinstance(channel, ChannelRef):
             async with _together() as group:
                 group.create_task(self._checklist(incident, channel))
@@ -393,6 +431,57 @@ class WarRoomAssembler:
         }
         await self._complete(incident.id, Step.SCHEDULE_REMINDERS, result)
 
+    async def _signs_once_made(
+        self,
+        incident: Incident,
+        made: asyncio.Future[ChannelRef | None],
+        people: asyncio.Task[dict[str, Any]],
+    ) -> None:
+        channel = await made
+        if channel is None:
+            return
+        await people  # the topic names the IC
+        await self._topic_and_bookmarks(await self._require(incident.id), channel)
+
+    async def _topic_and_bookmarks(self, incident: Incident, channel: ChannelRef) -> None:
+        """The room says what it is about and who leads it, and bookmarks what responders open
+        first. Bookmarks go in order (the bar reads runbook first); the topic beside them."""
+        if Step.TOPIC_AND_BOOKMARKS in incident.assembly_steps:
+            return
+        topic = msgs.room_topic(incident)
+        bookmarks = msgs.room_bookmarks(incident, self._status_page_url)
+
+        async def add_bookmarks() -> dict[str, str]:
+            failed: dict[str, str] = {}
+            for mark in bookmarks:
+                added = await self._try(
+                    self._chat.add_bookmark(channel.id, title=mark.title, url=mark.url)
+                )
+                if added.error is not None:
+                    failed[mark.url] = added.error
+            return failed
+
+        async with _together() as group:
+            topic_task = group.create_task(self._try(self._chat.set_topic(channel.id, topic)))
+            marks_task = group.create_task(add_bookmarks())
+        topic_error, failed = topic_task.result().error, marks_task.result()
+        errors = [f"topic: {topic_error}"] if topic_error else []
+        errors.extend(f"bookmark {url}: {error}" for url, error in failed.items())
+        result: dict[str, Any] = {
+            "ok": not errors,
+            "topic": topic if topic_error is None else None,
+            "bookmarks": [m.url for m in bookmarks if m.url not in failed],
+            "error": "; ".join(errors) or None,
+        }
+        if errors:
+            log.warning(
+                "war_room.topic_or_bookmarks_failed", incident_id=incident.id, errors=errors
+            )
+        await self._complete(incident.id, Step.TOPIC_AND_BOOKMARKS, result)
+        notice = msgs.notice(incident.id, Step.TOPIC_AND_BOOKMARKS, result)
+        if notice is not None:
+            await self._try(self._chat.post(channel.id, notice))
+
     async def _post_notices(self, incident_id: str, channel: ChannelRef) -> None:
         """Tell the room what degraded. Best effort: the notices are keyed, so reposting on a
         resume is harmless, and a room that cannot be posted to cannot be told anyway."""
@@ -409,7 +498,7 @@ class WarRoomAssembler:
         degraded = sorted(
             step
             for step, result in incident.assembly_steps.items()
-            if isinstance(result, Mapping) and result.get("ok") is False
+            if isinstance(result, Mapping) and result.get("ok") is False and step not in BESIDE
         )
         seconds = round((now - first_alert).total_seconds(), 3)
         data = {"alert_to_assembled_seconds": seconds, "degraded": degraded}
@@ -458,6 +547,12 @@ class WarRoomAssembler:
         )
 
     # -- plumbing --------------------------------------------------------------------------------
+
+    async def _require(self, incident_id: str) -> Incident:
+        incident = await self._store.get(incident_id)
+        if incident is None:
+            raise NotFound(f"incident {incident_id}")
+        return incident
 
     async def _try(self, call: Awaitable[T]) -> _Tried:
         """Run a vendor call under the per-call timeout; an Exception becomes an error string.

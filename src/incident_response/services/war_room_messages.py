@@ -1,6 +1,6 @@
 """What the war room is called and what the WarRoomAssembler says in it: the context brief, the
-checklist, notices of what degraded, and the direct message sent when no room could be made.
-Pure functions of the incident.
+checklist, the topic and bookmarks, notices of what degraded, and the direct message sent when no
+room could be made. Pure functions of the incident.
 
 Every message carries a key derived from the incident, so posting it again (a resumed
 assembly) finds the first copy instead of adding a second.
@@ -12,15 +12,31 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
+from incident_response.domain.approval import public_status_for
 from incident_response.domain.chat import ButtonStyle, ChatButton, ChatMessage
 from incident_response.domain.clock import isoformat, utc
 from incident_response.domain.context import ContextSnapshot, Fact
 from incident_response.domain.incident import ChecklistItem, Incident
+from incident_response.domain.status_update import DraftKind
 
 MAX_CHANNEL_NAME = 80  # Slack's limit
 BUTTON_LABEL_MAX = 75  # Slack's limit for a button's text
+TOPIC_MAX = 250  # Slack's limit for a channel topic
+TOPIC_PART_MAX = 60  # service and IC name are cut to this, so the topic always fits
+
+# What responders open first, by the link key or label name the alert gives it (compared
+# lowercased, with '-' and ' ' read as '_'). One bookmark per kind: the first name found wins,
+# the alert's links before its labels.
+BOOKMARK_NAMES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Runbook", ("runbook", "runbook_url")),
+    ("Dashboard", ("dashboard", "dashboard_url", "grafana", "grafana_url")),
+    ("Alert group", ("web", "permalink")),  # Grafana OnCall's web permalink
+    ("Alertmanager", ("alertmanager",)),
+)
+STATUS_PAGE_TITLE = "Status page"
 
 DEGRADED: Mapping[str, str] = {
     "resolve_responders": "Could not look up who to page ({error}). Invite responders by hand.",
@@ -30,7 +46,13 @@ DEGRADED: Mapping[str, str] = {
     "post_checklist": "Could not post the checklist ({error}).",
     "pin_checklist": "Could not pin the checklist ({error}).",
     "schedule_reminders": "Status update reminders and SLA checks are not scheduled ({error}).",
+    "topic_and_bookmarks": "Could not set the room's topic or bookmarks ({error}). The links are in the brief.",
 }
+
+
+class RoomBookmark(NamedTuple):
+    title: str
+    url: str
 
 
 def channel_name(incident: Incident) -> str:
@@ -102,6 +124,62 @@ def context(
     )
 
 
+def room_topic(incident: Incident) -> str:
+    """`P1 · checkout · IC: Bob Okafor · status: investigating`: what the room is about and who
+    leads it, readable from the channel header. Always within Slack's 250 characters."""
+    ic = next(
+        (r.name or r.email for r in incident.responders if _same(r.email, incident.ic)),
+        incident.ic or "nobody yet",
+    )
+    status = public_status_for(incident, DraftKind.UPDATE).value
+    topic = (
+        f"{incident.severity.value} · {_cut(incident.service)} · IC: {_cut(ic)} · status: {status}"
+    )
+    return topic[:TOPIC_MAX]
+
+
+def room_bookmarks(incident: Incident, status_page_url: str | None) -> list[RoomBookmark]:
+    """The runbook, dashboard and alert the alert links to, and the public status page: one
+    bookmark each, web URLs only, no URL twice."""
+    candidates = [
+        (title, source.get(name, ""))
+        for title, names in BOOKMARK_NAMES
+        for source in (_names(incident.links), _names(incident.labels))
+        for name in names
+    ]
+    candidates.append((STATUS_PAGE_TITLE, status_page_url or ""))
+    by_url: dict[str, RoomBookmark] = {}
+    titles: set[str] = set()
+    for title, url in candidates:
+        if title not in titles and url not in by_url and _web_url(url):
+            by_url[url] = RoomBookmark(title, url)
+            titles.add(title)
+    return list(by_url.values())
+
+
+def _names(values: Mapping[str, str]) -> dict[str, str]:
+    return {re.sub(r"[-\s]+", "_", k.strip().lower()): v.strip() for k, v in values.items()}
+
+
+def _web_url(text: str) -> bool:
+    if not text or any(c.isspace() for c in text):
+        return False
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # e.g. a malformed IPv6 host
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _same(email: str, other: str | None) -> bool:
+    return other is not None and email.strip().casefold() == other.strip().casefold()
+
+
+def _cut(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= TOPIC_PART_MAX else text[: TOPIC_PART_MAX - 1] + "…"
+
+
 def checklist(incident: Incident, items: Sequence[ChecklistItem]) -> ChatMessage:
     lines = [f"{'[x]' if item.done else '[ ]'} {item.text}" for item in items]
     return ChatMessage(
@@ -117,18 +195,18 @@ def checklist(incident: Incident, items: Sequence[ChecklistItem]) -> ChatMessage
 
 def notices(incident: Incident) -> list[ChatMessage]:
     """One message per step that degraded, in the order the steps are listed above."""
-    found: list[ChatMessage] = []
-    for step, template in DEGRADED.items():
-        result = incident.assembly_steps.get(step)
-        if not isinstance(result, Mapping) or result.get("ok") is not False:
-            continue
-        found.append(
-            ChatMessage(
-                text=template.format(error=_error(result)),
-                key=f"{incident.id}:degraded:{step}",
-            )
-        )
-    return found
+    found = (notice(incident.id, step, incident.assembly_steps.get(step)) for step in DEGRADED)
+    return [n for n in found if n is not None]
+
+
+def notice(incident_id: str, step: str, result: Any) -> ChatMessage | None:
+    """What the room is told when `step` degraded (its result says ok: false), else None."""
+    template = DEGRADED.get(step)
+    if template is None or not isinstance(result, Mapping) or result.get("ok") is not False:
+        return None
+    return ChatMessage(
+        text=template.format(error=_error(result)), key=f"{incident_id}:degraded:{step}"
+    )
 
 
 def assembly_failed(incident: Incident, error: str, *, key: str) -> ChatMessage:

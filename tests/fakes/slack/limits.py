@@ -24,6 +24,8 @@ METHOD_TIERS: dict[str, int] = {
     "conversations.list": 2,
     "pins.add": 2,
     "bookmarks.add": 2,
+    "bookmarks.edit": 2,
+    "bookmarks.list": 3,
     "conversations.invite": 3,
     "conversations.info": 3,
     "conversations.history": 3,

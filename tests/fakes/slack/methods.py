@@ -150,6 +150,29 @@ def bookmarks_add(ws: Workspace, p: Params, ctx: Context) -> dict[str, Any]:
     return {"bookmark": bookmark.as_json(ws.app_id)}
 
 
+def bookmarks_edit(ws: Workspace, p: Params, ctx: Context) -> dict[str, Any]:
+    channel = member_channel(ws, p.text("channel_id"))
+    bookmark_id = p.text("bookmark_id")
+    bookmark = next((b for b in ws.bookmarks[channel.id] if b.id == bookmark_id), None)
+    if bookmark is None:
+        raise SlackError("not_found")
+    if "link" in p:
+        link = p.text("link")
+        if not link.startswith(("http://", "https://")):
+            raise SlackError("invalid_link")
+        bookmark.link = link
+    if "title" in p:
+        bookmark.title = p.text("title")
+    if "emoji" in p:
+        bookmark.emoji = p.text("emoji") or None
+    return {"bookmark": bookmark.as_json(ws.app_id)}
+
+
+def bookmarks_list(ws: Workspace, p: Params, ctx: Context) -> dict[str, Any]:
+    channel = member_channel(ws, p.text("channel_id"), writable=False)
+    return {"bookmarks": [b.as_json(ws.app_id) for b in ws.bookmarks[channel.id]]}
+
+
 def users_lookup_by_email(ws: Workspace, p: Params, ctx: Context) -> dict[str, Any]:
     email = p.text("email").lower()
     user = next((u for u in ws.users.values() if u.email.lower() == email), None)
@@ -222,6 +245,8 @@ METHODS: dict[str, Method] = {
     "chat.postEphemeral": chat_post_ephemeral,
     "pins.add": pins_add,
     "bookmarks.add": bookmarks_add,
+    "bookmarks.edit": bookmarks_edit,
+    "bookmarks.list": bookmarks_list,
     "users.lookupByEmail": users_lookup_by_email,
     "users.info": users_info,
     "views.open": views_open,

@@ -11,8 +11,10 @@ may be numeric strings, and JSON bodies may carry structured Block Kit values (b
 view, metadata) where the 2021 description says "string".
 
 Written by hand, because the 2021 description lacks them (documented here, checked the same way):
-- `bookmarks.add` is missing: channel_id, title, type (required); link, emoji, entity_id, parent_id,
-  access_level (optional), from Slack's current method reference.
+- The bookmarks methods are missing, from Slack's current method reference: `bookmarks.add`
+  takes channel_id, title, type (required); link, emoji, entity_id, parent_id, access_level
+  (optional). `bookmarks.edit` takes bookmark_id, channel_id (required); title, link, emoji
+  (optional). `bookmarks.list` takes channel_id (required).
 - `apps.connections.open` is missing: it takes no parameter besides the app-level token.
 - Parameters Slack added after 2021 that the adapter may send: `metadata` on chat.postMessage and
   chat.update (2022), `force` on conversations.invite.
@@ -49,6 +51,14 @@ _HAND_WRITTEN: dict[str, dict[str, tuple[str, bool]]] = {
         "parent_id": ("string", False),
         "access_level": ("string", False),
     },
+    "bookmarks.edit": {
+        "bookmark_id": ("string", True),
+        "channel_id": ("string", True),
+        "title": ("string", False),
+        "link": ("string", False),
+        "emoji": ("string", False),
+    },
+    "bookmarks.list": {"channel_id": ("string", True)},
     "apps.connections.open": {},
 }
 

@@ -174,7 +174,28 @@ async def test_lifecycle_draft_approve_publish_resolve(room: Room) -> None:
         )
 
     await eventually(resolved)
-    assert (await room.current()).postmortem is not None
+    resolved_incident = await room.current()
+    assert resolved_incident.postmortem is not None
+    marks = [(b.title, b.link) for b in slack.bookmarks[room.channel]]
+    assert marks.count(("Postmortem", resolved_incident.postmortem.url)) == 1
+    assert ("Status page", world.status_page.url) in marks
+
+    # the resolved update waits in the (now archived) room with the same buttons as any draft
+    [resolved_card] = room.messages_with("draft.approve")
+    assert "resolved status update" in resolved_card.text
+    await slack.send_block_action(
+        user_id=ALICE,
+        channel_id=room.channel,
+        action_id="draft.approve",
+        message_ts=resolved_card.ts,
+    )
+    [resolved_draft] = [d for d in resolved_incident.drafts if d.kind.value == "resolved"]
+    told = f"Status update {resolved_draft.id} version 1: published."
+    await eventually(lambda: _async(told in room.ephemeral_texts(ALICE)))
+    statuses = {d.kind.value: d.status.value for d in (await room.current()).drafts}
+    assert statuses == {"update": "published", "resolved": "published"}
+    page = await world.status_page.incidents()
+    assert [i["status"] for i in page["incidents"]] == ["resolved"]
 
 
 async def test_only_the_ic_may_approve_others_are_told_privately(room: Room) -> None:

@@ -138,6 +138,7 @@ async def build_slack_world(
         nudges=nudges,
         sla=sla,
         call_timeout_seconds=call_timeout_seconds,
+        status_page_url=status_page.url,
     )
     announcements = await chat.create_channel(name=roster.announcements_channel, incident_id="")
     resolver = Resolver(

@@ -6,7 +6,7 @@ import pytest
 
 from incident_response.adapters.console.chat import derived_user_id
 from incident_response.domain.audit import AuditEventType
-from incident_response.domain.incident import IncidentStatus
+from incident_response.domain.incident import ChannelRef, IncidentStatus
 from tests.unit.commands.world import World
 
 A = AuditEventType
@@ -64,6 +64,34 @@ async def test_handover_is_audited_announced_and_brings_the_ic_into_the_room(
         "is now the incident commander, taking over from alice@example.com" in t for t in texts
     )
     assert derived_user_id("carol@example.com") in await world.chat.members(incident.channel.id)
+
+
+async def test_handover_shows_the_new_ic_in_the_room_topic(world: World) -> None:
+    incident = await world.open_incident()
+    assert incident.channel is not None
+
+    await world.command("ic carol")
+    room = await world.chat.channel(incident.channel.id)
+    assert room is not None
+    assert room.topic == "P2 · checkout · IC: Carol Nguyen · status: investigating"
+
+    await world.command("ic Bob Okafor")
+    room = await world.chat.channel(incident.channel.id)
+    assert room is not None
+    assert room.topic == "P2 · checkout · IC: Bob Okafor · status: investigating"
+
+
+async def test_a_room_that_cannot_be_told_still_gets_the_handover(world: World) -> None:
+    incident = await world.open_incident()
+    gone = ChannelRef(id="CGONE", name="inc-gone", url="http://incident-response.test/gone")
+    await world.store.save(incident.update(channel=gone))
+
+    reply = await world.command("ic carol")
+
+    assert reply.ok
+    assert (await world.incident()).ic == "carol@example.com"
+    assert "updating the room's topic failed (NotFound)" in reply.text
+    assert "announcing it in the room failed (NotFound)" in reply.text
 
 
 async def test_handover_to_the_current_ic_changes_nothing(world: World) -> None:

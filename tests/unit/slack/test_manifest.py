@@ -20,6 +20,7 @@ SCOPES_OF = {
     "auth.test": set(),
     "bookmarks.add": {"bookmarks:write"},
     "bookmarks.edit": {"bookmarks:write"},
+    "bookmarks.list": {"bookmarks:read"},
     "chat.postEphemeral": {"chat:write"},
     "chat.postMessage": {"chat:write"},
     "chat.update": {"chat:write"},

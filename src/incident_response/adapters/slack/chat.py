@@ -3,6 +3,7 @@
 Choices that make the port's promises hold on Slack:
 - **One room per incident**, also across restarts: see rooms.py.
 - **Idempotent posts**: the key rides in the first block's `block_id`; see history.py.
+- **Idempotent bookmarks**: one per (channel, url), also across restarts; see bookmarks.py.
 - **Invites** are one `conversations.invite` with every user id and `force`, so one unknown
   person does not stop the others; people already in the room count as invited.
 - **User ids** come from the roster's chat id, else one `users.lookupByEmail` per person per
@@ -19,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from incident_response.adapters.slack.blocks import fallback_text, key_block_id, message_blocks
+from incident_response.adapters.slack.bookmarks import ChannelBookmarks
 from incident_response.adapters.slack.client import SlackCallFailed
 from incident_response.adapters.slack.history import PostedKeys
 from incident_response.adapters.slack.pacing import RateTable, SlackPacer, Timer
@@ -87,7 +89,7 @@ class SlackChat:
         self._user_ids: dict[str, tuple[str | None, datetime]] = {}  # email -> (id, looked up)
         self._emails: dict[str, str | None] = {}
         self._directs: dict[str, str] = {}
-        self._bookmarks: dict[str, dict[str, tuple[str, str]]] = {}  # channel -> url -> (id, title)
+        self._bookmarks = ChannelBookmarks(self.pacer)
 
     async def open(self) -> SlackChat:
         """Learn the bot's user id and the workspace URL (`auth.test`), once."""
@@ -117,6 +119,7 @@ class SlackChat:
         ref, made = await self._rooms.create(name, incident_id)
         if made:
             self._keys.new_channel(ref.id)
+            self._bookmarks.new_channel(ref.id)
         return ref
 
     # -- people ----------------------------------------------------------------------------------
@@ -262,29 +265,12 @@ class SlackChat:
             raise
 
     async def add_bookmark(self, channel_id: str, *, title: str, url: str) -> None:
-        """One bookmark per url (of those this process added): adding it again only updates
-        its title."""
-        async with self._lock("bookmarks", channel_id):
-            known = self._bookmarks.setdefault(channel_id, {})
-            try:
-                if url in known:
-                    bookmark_id, old_title = known[url]
-                    if old_title != title:
-                        await self.pacer.call(
-                            "bookmarks.edit",
-                            channel_id=channel_id,
-                            bookmark_id=bookmark_id,
-                            title=title,
-                        )
-                        known[url] = (bookmark_id, title)
-                    return
-                added = await self.pacer.call(
-                    "bookmarks.add", channel_id=channel_id, title=title, type="link", link=url
-                )
-            except SlackCallFailed as exc:
-                _raise_for(exc, f"channel {channel_id}")
-                raise
-            known[url] = (str(added.get("bookmark", {}).get("id", "")), title)
+        """One bookmark per url: adding it again only updates its title."""
+        try:
+            await self._bookmarks.add(channel_id, title=title, url=url)
+        except SlackCallFailed as exc:
+            _raise_for(exc, f"channel {channel_id}")
+            raise
 
     async def archive(self, channel_id: str) -> None:
         try:

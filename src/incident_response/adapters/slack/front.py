@@ -50,8 +50,9 @@ from incident_response.adapters.slack.blocks import (
 from incident_response.adapters.slack.chat import SlackChat
 from incident_response.adapters.slack.client import socket_mode_handler
 from incident_response.domain.messages import EventType, QueueMessage
-from incident_response.events.slack_interaction import Interaction, parse_draft_value
+from incident_response.events.slack_interaction import Interaction
 from incident_response.ports import EventQueue, IncidentStore
+from incident_response.services.draft_card import parse_draft_value
 from incident_response.telemetry.logging import get_logger
 
 log = get_logger(__name__)
