@@ -14,6 +14,7 @@ from incident_response.domain.audit import AuditEventType, AuditRecord, ChainRep
 from incident_response.domain.incident import Incident
 from incident_response.domain.status_update import DraftStatus
 from incident_response.ports import AuditLog
+from incident_response.services.draft_card import draft_card
 from incident_response.web.app import create_app
 from incident_response.web.console import routers_for_services, services_from
 from tests.contract.incident_samples import sample_incident
@@ -399,3 +400,18 @@ async def test_a_war_room_button_that_asks_first_gets_a_confirmation_step(
     )
     await world.process()
     assert not (await current(world, incident)).is_open
+
+
+async def test_a_draft_card_in_the_war_room_leads_to_the_draft_in_the_status_updates_panel(
+    world: ConsoleWorld,
+) -> None:
+    incident = await world.alert(title="HighErrorRate checkout")
+    assert incident.channel is not None
+    draft = await world.container.gate.create_draft(incident.id, actor=incident.ic or "")
+    await world.container.console_chat.post(incident.channel.id, draft_card(incident, draft))
+    browser = await world.signed_in(incident.ic or "")
+
+    page = (await browser.get(page_of(incident))).text
+
+    assert f'href="#draft-{draft.id}"' in page
+    assert f'id="draft-{draft.id}"' in page
