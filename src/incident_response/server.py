@@ -77,7 +77,11 @@ def banner(container: Container, role: str) -> str:
             ]
         else:
             lines.append("  header: Authorization: Bearer $INCIDENT_RESPONSE_WEBHOOK_SECRET")
-        lines.append("  API token for a person: incident-response token EMAIL")
+        lines += [
+            f"  web console:   {base}/console (sign in with `incident-response token EMAIL`)",
+            f"  status page:   {base}/status",
+            f"  try it:        incident-response demo --url {base}",
+        ]
     return "\n".join(lines)
 
 
