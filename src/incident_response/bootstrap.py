@@ -7,9 +7,12 @@ embedded default's.
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
@@ -39,6 +42,7 @@ from incident_response.adapters.embedded.telemetry import EmbeddedTelemetry
 from incident_response.adapters.slack.chat import SlackChat
 from incident_response.adapters.slack.client import SlackWebApi
 from incident_response.adapters.slack.front import SlackFront, SocketMode, build_app
+from incident_response.adapters.slack.pacing import RateTable
 from incident_response.adapters.statuspage.builtin import BuiltinStatusPage
 from incident_response.commands.context import CommandServices
 from incident_response.commands.registry import CommandRegistry
@@ -54,7 +58,7 @@ from incident_response.events.slack_interaction import SlackInteraction
 from incident_response.events.status_update_nudge import StatusUpdateNudge
 from incident_response.intake.auth import WebhookVerifier
 from incident_response.intake.service import AlertIntake
-from incident_response.ports import Chat
+from incident_response.ports import LLM, Chat, CodeHost, IssueTracker, StatusPage, Telemetry
 from incident_response.processor import Processor
 from incident_response.services.incident_opener import IncidentOpener
 from incident_response.services.nudges import NudgeScheduler
@@ -62,7 +66,7 @@ from incident_response.services.postmortem import PostmortemWriter
 from incident_response.services.resolver import Resolver
 from incident_response.services.sla import SlaMonitor
 from incident_response.services.status_update_gate import StatusUpdateGate
-from incident_response.services.war_room import WarRoomAssembler
+from incident_response.services.war_room import RetryPolicy, WarRoomAssembler
 from incident_response.telemetry.logging import get_logger
 from incident_response.tokens import issue, load_or_create_key
 
@@ -70,6 +74,8 @@ log = get_logger(__name__)
 
 # how often approved-but-unpublished status updates are retried (the gate's grace is 60 s)
 RECOVERY_INTERVAL_SECONDS = 30.0
+
+P = TypeVar("P")
 
 EMBEDDED_ADAPTERS: dict[str, str] = {
     "IncidentStore": "sqlite",
@@ -130,6 +136,30 @@ def refuse_unavailable(settings: Settings) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Overrides:
+    """Explicit seams for callers that need more than settings. Each port wrapper receives the
+    adapter `build` chose and returns what every service gets instead (a test wraps the real
+    adapter to count calls or inject a crash). The rest are knobs that are not settings, with
+    the services' defaults; `slack_rates` are the limits a Slack-compatible server other than
+    Slack enforces (a fake whose minutes are shortened)."""
+
+    chat: Callable[[Chat], Chat] | None = None
+    status_page: Callable[[StatusPage], StatusPage] | None = None
+    issue_tracker: Callable[[IssueTracker], IssueTracker] | None = None
+    code_host: Callable[[CodeHost], CodeHost] | None = None
+    llm: Callable[[LLM], LLM] | None = None
+    telemetry: Callable[[Telemetry], Telemetry] | None = None
+    assembly_retry: RetryPolicy | None = None
+    assembly_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    assembly_call_timeout_seconds: float = 10.0
+    slack_rates: RateTable | None = None
+
+
+def _wrap(wrapper: Callable[[P], P] | None, adapter: P) -> P:
+    return adapter if wrapper is None else wrapper(adapter)
+
+
 @dataclass
 class SlackRuntime:
     """The Slack side of the process: the Web API client, the adapter, the Bolt app, and the
@@ -164,6 +194,9 @@ class Container:
     oncall: RosterOnCall
     status_page: BuiltinStatusPage
     issue_tracker: MarkdownIssueTracker
+    llm: LLM
+    code_host: CodeHost
+    telemetry: Telemetry
     secrets: EnvSecrets
     intake: AlertIntake
     verifier: WebhookVerifier
@@ -222,8 +255,15 @@ def prepare_data_dir(settings: Settings) -> Roster:
         raise ConfigurationError(str(exc)) from None
 
 
-async def build(settings: Settings, *, base_url: str, clock: Clock | None = None) -> Container:
+async def build(
+    settings: Settings,
+    *,
+    base_url: str,
+    clock: Clock | None = None,
+    overrides: Overrides | None = None,
+) -> Container:
     refuse_unavailable(settings)
+    overrides = overrides or Overrides()
     clock = clock or SystemClock()
     roster = prepare_data_dir(settings)
     webhook_secret_file = None
@@ -253,12 +293,22 @@ async def build(settings: Settings, *, base_url: str, clock: Clock | None = None
             incident = await store.find_by_channel(channel_id)
             return incident.id if incident is not None else None
 
-        slack_chat = await SlackChat(api=slack_api, room_owner=room_owner, clock=clock).open()
+        slack_chat = await SlackChat(
+            api=slack_api, room_owner=room_owner, rates=overrides.slack_rates, clock=clock
+        ).open()
         chat = slack_chat
-    telemetry = EmbeddedTelemetry()
+    chat = _wrap(overrides.chat, chat)
     issue_tracker = MarkdownIssueTracker(settings.data_dir, base_url=base_url)
-    llm = BuiltinDrafter(clock=clock)
-    code_host = NoCodeHost()
+    embedded_telemetry: Telemetry = EmbeddedTelemetry()
+    markdown_issues: IssueTracker = issue_tracker
+    builtin_page: StatusPage = status_page
+    drafter: LLM = BuiltinDrafter(clock=clock)
+    no_code_host: CodeHost = NoCodeHost()
+    telemetry = _wrap(overrides.telemetry, embedded_telemetry)
+    issues = _wrap(overrides.issue_tracker, markdown_issues)
+    published = _wrap(overrides.status_page, builtin_page)
+    llm = _wrap(overrides.llm, drafter)
+    code_host = _wrap(overrides.code_host, no_code_host)
     secrets = EnvSecrets(settings.secret_values(), data_dir=settings.data_dir)
 
     intake = AlertIntake(
@@ -279,7 +329,7 @@ async def build(settings: Settings, *, base_url: str, clock: Clock | None = None
     )
     approvers = settings.approvers | {a.lower() for a in roster.approvers}
     gate = StatusUpdateGate(
-        store=store, audit=audit, status_page=status_page, llm=llm, clock=clock, approvers=approvers
+        store=store, audit=audit, status_page=published, llm=llm, clock=clock, approvers=approvers
     )
     nudges = NudgeScheduler(
         store=store,
@@ -304,6 +354,9 @@ async def build(settings: Settings, *, base_url: str, clock: Clock | None = None
         clock=clock,
         nudges=nudges,
         sla=sla,
+        retry=overrides.assembly_retry,
+        sleep=overrides.assembly_sleep,
+        call_timeout_seconds=overrides.assembly_call_timeout_seconds,
         status_page_url=status_page.url,
     )
     announcements_channel = settings.incident_response_announcements_channel
@@ -318,7 +371,7 @@ async def build(settings: Settings, *, base_url: str, clock: Clock | None = None
         queue=queue,
         chat=chat,
         code_host=code_host,
-        issues=issue_tracker,
+        issues=issues,
         writer=PostmortemWriter(llm=llm, audit=audit),
         gate=gate,
         nudges=nudges,
@@ -395,6 +448,9 @@ async def build(settings: Settings, *, base_url: str, clock: Clock | None = None
         oncall=oncall,
         status_page=status_page,
         issue_tracker=issue_tracker,
+        llm=llm,
+        code_host=code_host,
+        telemetry=telemetry,
         secrets=secrets,
         intake=intake,
         verifier=verifier,

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from incident_response.adapters.embedded.db import Database
 from incident_response.domain.audit import AuditEventType
 from incident_response.domain.chat import ChatMessage
 from incident_response.domain.context import Change
@@ -37,11 +36,11 @@ INCIDENT = "inc-0001"
 
 @asynccontextmanager
 async def fresh_world(directory: Path) -> AsyncIterator[World]:
-    db = await Database(directory / "incident-response.sqlite3").open()
+    built = await build_world(directory, ManualClock())
     try:
-        yield await build_world(db, ManualClock(), directory)
+        yield built
     finally:
-        await db.close()
+        await built.aclose()
 
 
 @pytest.fixture

@@ -12,8 +12,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from incident_response.adapters.embedded.db import Database
-from incident_response.adapters.embedded.roster import Roster
 from incident_response.adapters.slack import RateTable, slack_router
 from incident_response.domain.audit import AuditEventType
 from incident_response.domain.chat import ChatButton, ChatMessage
@@ -40,14 +38,12 @@ async def slack() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
-async def world(slack: FakeSlack, db: Database, tmp_path: Path) -> AsyncIterator[SlackWorld]:
+async def world(slack: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackWorld]:
     roster_path = tmp_path / "roster.yaml"
     roster_path.write_text(ROSTER)
     built = await build_slack_world(
         slack=slack,
-        db=db,
         data_dir=tmp_path,
-        roster=Roster.load(roster_path),
         rates=RateTable().scaled(TIME_SCALE),
     )
     yield built

@@ -14,8 +14,6 @@ from typing import Any
 
 import pytest
 
-from incident_response.adapters.embedded.db import Database
-from incident_response.adapters.embedded.roster import Roster
 from incident_response.adapters.slack import RateTable, SocketMode
 from incident_response.domain.audit import AuditEventType
 from incident_response.domain.incident import Incident, IncidentStatus
@@ -95,14 +93,12 @@ async def slack() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
-async def world(slack: FakeSlack, db: Database, tmp_path: Path) -> AsyncIterator[SlackWorld]:
+async def world(slack: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackWorld]:
     roster_path = tmp_path / "roster.yaml"
     roster_path.write_text(ROSTER)
     built = await build_slack_world(
         slack=slack,
-        db=db,
         data_dir=tmp_path,
-        roster=Roster.load(roster_path),
         rates=RateTable().scaled(TIME_SCALE),
     )
     socket = SocketMode(built.app, app_token=slack.app_token)

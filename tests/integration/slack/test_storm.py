@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from incident_response.adapters.embedded.db import Database
-from incident_response.adapters.embedded.roster import Roster
 from incident_response.adapters.slack import RateTable
 from incident_response.domain.alert import Alert, AlertEventKind, AlertSource, Severity, delivery_id
 from incident_response.domain.clock import SystemClock
@@ -65,18 +63,14 @@ async def storm(world: SlackWorld) -> list[str]:
 
 
 @pytest.fixture
-async def storm_world(
-    request: pytest.FixtureRequest, db: Database, tmp_path: Path
-) -> AsyncIterator[SlackWorld]:
+async def storm_world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SlackWorld]:
     time_scale, call_timeout = request.param
     roster_path = tmp_path / "roster.yaml"
     roster_path.write_text(ROSTER)
     async with FakeSlack(users=PEOPLE, time_scale=time_scale, latency=0.01) as slack:
         world = await build_slack_world(
             slack=slack,
-            db=db,
             data_dir=tmp_path,
-            roster=Roster.load(roster_path),
             rates=RateTable().scaled(time_scale),
             call_timeout_seconds=call_timeout,
         )

@@ -1,25 +1,24 @@
-"""The real embedded adapters and services, wired as the composition root wires them, for the
-command and resolver tests. One SQLite file, the manual clock, nothing faked."""
+"""The application as the composition root builds it (`bootstrap.build`) on a temporary data
+dir with the manual clock, and helpers for the command and resolver tests. Nothing faked."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from incident_response.adapters.console.chat import ConsoleChat
 from incident_response.adapters.embedded.audit_log import SqliteAuditLog
-from incident_response.adapters.embedded.codehost import NoCodeHost
 from incident_response.adapters.embedded.db import Database
-from incident_response.adapters.embedded.drafter import BuiltinDrafter
 from incident_response.adapters.embedded.postmortems import MarkdownIssueTracker
 from incident_response.adapters.embedded.queue import SqliteEventQueue
-from incident_response.adapters.embedded.roster import Roster, RosterDirectory, RosterOnCall
+from incident_response.adapters.embedded.roster import RosterDirectory, RosterOnCall
 from incident_response.adapters.embedded.scheduler import SqliteScheduler
 from incident_response.adapters.embedded.store import SqliteIncidentStore
 from incident_response.adapters.statuspage.builtin import BuiltinStatusPage
+from incident_response.bootstrap import Container, Overrides, build
 from incident_response.commands.context import CommandContext, CommandReply, CommandServices
 from incident_response.commands.registry import CommandRegistry
+from incident_response.config import load_settings
 from incident_response.domain.alert import AlertEventKind, AlertSource, Severity
 from incident_response.domain.audit import AuditEvent, AuditEventType, AuditRecord
 from incident_response.domain.checklist import checklist_for
@@ -62,6 +61,7 @@ announcements_channel: incidents
 
 @dataclass
 class World:
+    container: Container
     clock: ManualClock
     db: Database
     data_dir: Path
@@ -74,7 +74,8 @@ class World:
     oncall: RosterOnCall
     status_page: BuiltinStatusPage
     issues: MarkdownIssueTracker
-    llm: BuiltinDrafter
+    llm: LLM
+    code_host: CodeHost
     gate: StatusUpdateGate
     nudges: NudgeScheduler
     sla: SlaMonitor
@@ -101,7 +102,7 @@ class World:
             audit=self.audit,
             queue=self.queue,
             chat=chat or self.chat,
-            code_host=code_host or NoCodeHost(),
+            code_host=code_host or self.code_host,
             issues=issues or self.issues,
             writer=PostmortemWriter(llm=llm or self.llm, audit=self.audit),
             gate=gate or self.gate,
@@ -112,6 +113,9 @@ class World:
                 self.announcements.id if announcements_channel == "" else announcements_channel
             ),
         )
+
+    async def aclose(self) -> None:
+        await self.container.aclose()
 
     async def open_incident(
         self,
@@ -242,74 +246,54 @@ class World:
         return handled
 
 
-async def build_world(db: Database, clock: ManualClock, data_dir: Path, **gate: Any) -> World:
-    roster_path = data_dir / "roster.yaml"
-    roster_path.write_text(ROSTER, encoding="utf-8")
-    roster = Roster.load(roster_path)
-    store = await SqliteIncidentStore(db=db, clock=clock).open()
-    audit = await SqliteAuditLog(db=db, clock=clock).open()
-    queue = await SqliteEventQueue(db=db, clock=clock).open()
-    scheduler = await SqliteScheduler(db=db, clock=clock).open()
-    chat = ConsoleChat(db, base_url=BASE_URL, clock=clock)
-    directory = RosterDirectory(roster)
-    oncall = RosterOnCall(roster)
-    status_page = BuiltinStatusPage(db, base_url=BASE_URL, clock=clock)
-    issues = MarkdownIssueTracker(data_dir, base_url=BASE_URL)
-    llm = BuiltinDrafter(clock=clock)
-    gate_service = StatusUpdateGate(
-        store=store, audit=audit, status_page=status_page, llm=llm, clock=clock, **gate
-    )
-    nudges = NudgeScheduler(
-        store=store, audit=audit, chat=chat, scheduler=scheduler, oncall=oncall, clock=clock
-    )
-    sla = SlaMonitor(
-        store=store, audit=audit, chat=chat, scheduler=scheduler, oncall=oncall, clock=clock
-    )
-    announcements = await chat.create_channel(name="incidents", incident_id="")
-    resolver = Resolver(
-        store=store,
-        audit=audit,
-        queue=queue,
-        chat=chat,
-        code_host=NoCodeHost(),
-        issues=issues,
-        writer=PostmortemWriter(llm=llm, audit=audit),
-        gate=gate_service,
-        nudges=nudges,
-        sla=sla,
-        clock=clock,
-        announcements_channel=announcements.id,
-    )
-    services = CommandServices(
-        store=store,
-        audit=audit,
-        chat=chat,
-        directory=directory,
-        gate=gate_service,
-        reminders=nudges,
-        resolver=resolver,
-        clock=clock,
+def write_roster(data_dir: Path) -> None:
+    """Before build: the composition root keeps a roster.yaml it finds (it writes a sample only
+    when there is none)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "roster.yaml").write_text(ROSTER, encoding="utf-8")
+
+
+async def build_world(
+    data_dir: Path, clock: ManualClock, *, overrides: Overrides | None = None
+) -> World:
+    """`bootstrap.build` on `data_dir` (this module's roster written first); close with aclose."""
+    write_roster(data_dir)
+    settings = load_settings({"INCIDENT_RESPONSE_DATA_DIR": str(data_dir)})
+    app = await build(settings, base_url=BASE_URL, clock=clock, overrides=overrides)
+    announcements = await app.console_chat.create_channel(
+        name=app.roster.announcements_channel, incident_id=""
     )
     return World(
+        container=app,
         clock=clock,
-        db=db,
+        db=app.db,
         data_dir=data_dir,
-        store=store,
-        audit=audit,
-        queue=queue,
-        scheduler=scheduler,
-        chat=chat,
-        directory=directory,
-        oncall=oncall,
-        status_page=status_page,
-        issues=issues,
-        llm=llm,
-        gate=gate_service,
-        nudges=nudges,
-        sla=sla,
+        store=app.store,
+        audit=app.audit,
+        queue=app.queue,
+        scheduler=app.scheduler,
+        chat=app.console_chat,
+        directory=app.directory,
+        oncall=app.oncall,
+        status_page=app.status_page,
+        issues=app.issue_tracker,
+        llm=app.llm,
+        code_host=app.code_host,
+        gate=app.gate,
+        nudges=app.nudges,
+        sla=app.sla,
         announcements=announcements,
-        resolver=resolver,
-        services=services,
-        registry=CommandRegistry(services=services),
-        events=EventRegistry([IncidentResolution(resolver=resolver)]),
+        resolver=app.resolver,
+        services=CommandServices(
+            store=app.store,
+            audit=app.audit,
+            chat=app.chat,
+            directory=app.directory,
+            gate=app.gate,
+            reminders=app.nudges,
+            resolver=app.resolver,
+            clock=clock,
+        ),
+        registry=app.commands,
+        events=app.events,
     )
