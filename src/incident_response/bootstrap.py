@@ -152,7 +152,7 @@ class Overrides:
     telemetry: Callable[[Telemetry], Telemetry] | None = None
     assembly_retry: RetryPolicy | None = None
     assembly_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    assembly_call_timeout_seconds: float = 10.0
+    assembly_call_timeout_seconds: float | None = None  # default: 10 s, 180 s with Slack
     slack_rates: RateTable | None = None
 
 
@@ -356,7 +356,9 @@ async def build(
         sla=sla,
         retry=overrides.assembly_retry,
         sleep=overrides.assembly_sleep,
-        call_timeout_seconds=overrides.assembly_call_timeout_seconds,
+        # paced Slack calls may queue behind rate-limit tokens in a storm: give them room
+        call_timeout_seconds=overrides.assembly_call_timeout_seconds
+        or (180.0 if slack_api is not None else 10.0),
         status_page_url=status_page.url,
     )
     announcements_channel = settings.incident_response_announcements_channel

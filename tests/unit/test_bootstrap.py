@@ -1,0 +1,81 @@
+"""The composition root: one place builds everything, and its overrides reach every service."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from incident_response.bootstrap import Overrides, build
+from incident_response.config import load_settings
+from incident_response.domain.context import PublishedUpdate, PublishRequest
+from incident_response.domain.incident import ChannelRef, IncidentStatus
+from incident_response.ports import Chat, StatusPage
+from tests.support.clock import ManualClock
+from tests.support.payloads import oncall_payload
+
+
+class CountingStatusPage:
+    """Wraps the real status page and counts publishes (what a test of crash recovery needs)."""
+
+    def __init__(self, inner: StatusPage) -> None:
+        self.inner = inner
+        self.published: list[str] = []
+
+    async def publish(self, request: PublishRequest) -> PublishedUpdate:
+        self.published.append(request.key)
+        return await self.inner.publish(request)
+
+    async def find_published(self, key: str) -> PublishedUpdate | None:
+        return await self.inner.find_published(key)
+
+
+class ChannelRecorder:
+    def __init__(self, inner: Chat) -> None:
+        self.inner = inner
+        self.created: list[str] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    async def create_channel(self, *, name: str, incident_id: str) -> ChannelRef:
+        self.created.append(name)
+        return await self.inner.create_channel(name=name, incident_id=incident_id)
+
+
+async def test_wrapped_adapters_are_the_ones_every_service_uses(tmp_path: Path) -> None:
+    pages: list[CountingStatusPage] = []
+    chats: list[ChannelRecorder] = []
+
+    def wrap_page(inner: StatusPage) -> StatusPage:
+        pages.append(CountingStatusPage(inner))
+        return pages[-1]
+
+    def wrap_chat(inner: Chat) -> Chat:
+        chats.append(ChannelRecorder(inner))
+        return chats[-1]  # type: ignore[return-value]
+
+    settings = load_settings(
+        {"INCIDENT_RESPONSE_DATA_DIR": str(tmp_path), "INCIDENT_RESPONSE_WEBHOOK_SECRET": "s" * 32}
+    )
+    container = await build(
+        settings,
+        base_url="http://incident-response.test",
+        clock=ManualClock(),
+        overrides=Overrides(status_page=wrap_page, chat=wrap_chat),
+    )
+    try:
+        await container.intake.accept("grafana-oncall", json.dumps(oncall_payload()).encode())
+        container.processor.start()
+        await container.processor.drain(within_seconds=10)
+        [incident] = await container.store.recent()
+        assert incident.status is IncidentStatus.ASSEMBLED
+        assert chats[0].created == [incident.channel.name if incident.channel else ""]
+
+        draft = await container.gate.create_draft(incident.id, actor=incident.ic or "")
+        await container.gate.approve_and_publish(
+            incident.id, draft.id, version=draft.version, actor=incident.ic or ""
+        )
+        assert pages[0].published == [f"{draft.id}:v{draft.version}"]
+    finally:
+        await container.processor.stop()
+        await container.aclose()
