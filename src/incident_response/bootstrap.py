@@ -8,9 +8,9 @@ embedded default's.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -73,7 +73,7 @@ from incident_response.tokens import issue, load_or_create_key
 log = get_logger(__name__)
 
 # how often approved-but-unpublished status updates are retried (the gate's grace is 60 s)
-RECOVERY_INTERVAL_SECONDS = 30.0
+RECOVERY_INTERVAL = timedelta(seconds=30)
 
 P = TypeVar("P")
 
@@ -161,6 +161,28 @@ def _wrap(wrapper: Callable[[P], P] | None, adapter: P) -> P:
 
 
 @dataclass
+class Upkeep:
+    """The processor's periodic work: fire due timers, and now and then finish approved status
+    updates whose publish was interrupted (a crash, a status-page outage)."""
+
+    scheduler: SqliteScheduler
+    queue: SqliteEventQueue
+    gate: StatusUpdateGate
+    clock: Clock
+    last_recovery: datetime | None = None
+
+    async def tick(self) -> int:
+        fired = await self.scheduler.fire_due(self.queue)
+        now = self.clock.now()
+        if self.last_recovery is None or now - self.last_recovery >= RECOVERY_INTERVAL:
+            self.last_recovery = now
+            report = await self.gate.recover_all()
+            if report.failures:
+                log.warning("gate.recovery_failed", failures=report.failures)
+        return fired
+
+
+@dataclass
 class SlackRuntime:
     """The Slack side of the process: the Web API client, the adapter, the Bolt app, and the
     Socket Mode connection when an app token is configured (HTTP mode otherwise)."""
@@ -209,10 +231,10 @@ class Container:
     commands: CommandRegistry
     events: EventRegistry
     processor: Processor
+    upkeep: Upkeep
     token_key: bytes
     webhook_secret_file: Path | None = None
     slack: SlackRuntime | None = None
-    last_recovery: float = 0.0
 
     async def readiness(self) -> dict[str, str]:
         try:
@@ -220,18 +242,6 @@ class Container:
         except Exception as exc:
             return {"database": f"failed: {exc}"}
         return {"database": "ok"}
-
-    async def tick(self) -> int:
-        """The processor's periodic work: fire due timers, and now and then finish approved
-        status updates whose publish was interrupted (a crash, a status-page outage)."""
-        fired = await self.scheduler.fire_due(self.queue)
-        now = time.monotonic()
-        if now - self.last_recovery >= RECOVERY_INTERVAL_SECONDS:
-            self.last_recovery = now
-            report = await self.gate.recover_all()
-            if report.failures:
-                log.warning("gate.recovery_failed", failures=report.failures)
-        return fired
 
     async def aclose(self) -> None:
         if self.slack is not None:
@@ -434,7 +444,8 @@ async def build(
             else None
         )
         slack = SlackRuntime(api=slack_api, chat=slack_chat, app=app, socket_mode=socket_mode)
-    container = Container(
+    upkeep = Upkeep(scheduler=scheduler, queue=queue, gate=gate, clock=clock)
+    return Container(
         settings=settings,
         clock=clock,
         base_url=base_url,
@@ -464,18 +475,17 @@ async def build(
         resolver=resolver,
         commands=commands,
         events=events,
-        processor=None,  # type: ignore[arg-type]
+        upkeep=upkeep,
+        processor=Processor(
+            queue=queue,
+            registry=events,
+            fire_timers=upkeep.tick,
+            concurrency=settings.incident_response_processor_concurrency,
+        ),
         token_key=load_or_create_key(settings.data_dir / "api-token-key"),
         webhook_secret_file=webhook_secret_file,
         slack=slack,
     )
-    container.processor = Processor(
-        queue=queue,
-        registry=events,
-        fire_timers=container.tick,
-        concurrency=settings.incident_response_processor_concurrency,
-    )
-    return container
 
 
 async def issue_token(settings: Settings, email: str) -> str:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from incident_response.bootstrap import Overrides, build
 from incident_response.config import load_settings
 from incident_response.domain.context import PublishedUpdate, PublishRequest
 from incident_response.domain.incident import ChannelRef, IncidentStatus
 from incident_response.ports import Chat, StatusPage
+from incident_response.services.status_update_gate import PublishFailed
 from tests.support.clock import ManualClock
 from tests.support.payloads import oncall_payload
 
@@ -78,4 +81,65 @@ async def test_wrapped_adapters_are_the_ones_every_service_uses(tmp_path: Path) 
         assert pages[0].published == [f"{draft.id}:v{draft.version}"]
     finally:
         await container.processor.stop()
+        await container.aclose()
+
+
+class FailingOnce:
+    """A status page whose first publish fails after nothing reached it (a vendor outage)."""
+
+    def __init__(self, inner: StatusPage) -> None:
+        self.inner = inner
+        self.failures_left = 1
+        self.published: list[str] = []
+
+    async def publish(self, request: PublishRequest) -> PublishedUpdate:
+        if self.failures_left:
+            self.failures_left -= 1
+            raise ConnectionError("status page unreachable")
+        self.published.append(request.key)
+        return await self.inner.publish(request)
+
+    async def find_published(self, key: str) -> PublishedUpdate | None:
+        return await self.inner.find_published(key)
+
+
+async def test_the_processors_upkeep_finishes_an_approval_whose_publish_failed(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock()
+    pages: list[FailingOnce] = []
+
+    def wrap_page(inner: StatusPage) -> StatusPage:
+        pages.append(FailingOnce(inner))
+        return pages[-1]
+
+    settings = load_settings(
+        {"INCIDENT_RESPONSE_DATA_DIR": str(tmp_path), "INCIDENT_RESPONSE_WEBHOOK_SECRET": "s" * 32}
+    )
+    container = await build(
+        settings, base_url="http://t", clock=clock, overrides=Overrides(status_page=wrap_page)
+    )
+    try:
+        await container.intake.accept("grafana-oncall", json.dumps(oncall_payload()).encode())
+        container.processor.start()
+        await container.processor.drain(within_seconds=10)
+        await container.processor.stop()
+        [incident] = await container.store.recent()
+        ic = incident.ic or ""
+        draft = await container.gate.create_draft(incident.id, actor=ic)
+        with pytest.raises(PublishFailed):
+            await container.gate.approve_and_publish(
+                incident.id, draft.id, version=draft.version, actor=ic
+            )
+        assert pages[0].published == []
+
+        clock.advance(120)  # past the gate's grace for an interrupted publish
+        await container.upkeep.tick()
+        await container.upkeep.tick()  # a second tick soon after changes nothing
+
+        assert pages[0].published == [f"{draft.id}:v{draft.version}"]
+        current = await container.store.get(incident.id)
+        assert current is not None
+        assert current.drafts[-1].status.value == "published"
+    finally:
         await container.aclose()
