@@ -1,0 +1,137 @@
+"""Staffing the war room: who responds (and who is IC), and getting them into the channel.
+
+Both are assembly steps that degrade rather than fail: a room without some people is still a
+room, and each person's outcome is audited so the gap is visible.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from incident_response.domain.audit import AuditEventType
+from incident_response.domain.clock import Clock
+from incident_response.domain.incident import ChannelRef, Incident, Responder
+from incident_response.domain.people import Person
+from incident_response.ports import Chat, Directory, OnCall
+from incident_response.services.war_room_steps import AssemblySteps, Step, person_of, together
+
+__all__ = ["invite_responders", "resolve_responders"]
+
+A = AuditEventType
+
+
+async def resolve_responders(
+    incident: Incident, *, oncall: OnCall, directory: Directory, clock: Clock, steps: AssemblySteps
+) -> dict[str, Any]:
+    """On-call primary and secondary plus the service's team, one entry per e-mail.
+
+    The IC is the primary on call, else the secondary, else (nobody on call) the first of
+    the team: a room without an IC has nobody to approve customer updates.
+    """
+    if Step.RESOLVE_RESPONDERS in incident.assembly_steps:
+        return dict(incident.assembly_steps[Step.RESOLVE_RESPONDERS])
+    now = clock.now()
+    async with together() as group:
+        shift_task = group.create_task(steps.attempt(oncall.shift(incident.service, at=now)))
+        team_task = group.create_task(steps.attempt(_team(directory, incident.service)))
+    shift, team = shift_task.result(), team_task.result()
+    candidates = [
+        (shift.value.primary if shift.value else None, "primary"),
+        (shift.value.secondary if shift.value else None, "secondary"),
+        *((p, "team") for p in team.value or []),
+    ]
+    found: dict[str, Responder] = {}
+    for person, role in candidates:
+        if person is not None and person.email.lower() not in found:
+            found[person.email.lower()] = Responder(
+                email=person.email, name=person.name, chat_id=person.chat_id, role=role
+            )
+    failures = {
+        source: tried.error
+        for source, tried in (("oncall", shift), ("directory", team))
+        if tried.error is not None
+    }
+    for source, error in failures.items():
+        key = f"{Step.RESOLVE_RESPONDERS}:{source}"
+        await steps.record(incident.id, A.DIRECTORY_LOOKUP_FAILED, key, {"error": error})
+    responders = list(found.values())
+    ic = next((r for r in responders if r.role != "team"), responders[0] if responders else None)
+    if ic is not None and incident.ic is None:
+        await steps.record(
+            incident.id,
+            A.IC_ASSIGNED,
+            f"{Step.RESOLVE_RESPONDERS}:ic",
+            {"ic": ic.email, "because": f"{ic.role} for {incident.service}"},
+        )
+    result = {
+        "ok": not failures,
+        "failures": failures,
+        "responders": [r.model_dump(mode="json") for r in responders],
+        "ic": incident.ic or (ic.email if ic else None),
+    }
+
+    def staff(i: Incident) -> Incident:
+        known = {r.email.lower() for r in i.responders}
+        extra = tuple(r for r in responders if r.email.lower() not in known)
+        return i.update(responders=(*i.responders, *extra), ic=i.ic or result["ic"])
+
+    await steps.complete(incident.id, Step.RESOLVE_RESPONDERS, result, change=staff)
+    return result
+
+
+async def _team(directory: Directory, service: str) -> list[Person]:
+    team = await directory.team_for_service(service)
+    return [] if team is None else await directory.team_members(team)
+
+
+async def invite_responders(
+    incident: Incident,
+    channel: ChannelRef,
+    people: dict[str, Any],
+    *,
+    chat: Chat,
+    steps: AssemblySteps,
+) -> None:
+    """Everyone in one batched invite; each person's outcome audited under their e-mail."""
+    if Step.INVITE_RESPONDERS in incident.assembly_steps:
+        return
+    responders = [Responder.model_validate(r) for r in people.get("responders", [])]
+    async with together() as group:
+        lookups = [
+            group.create_task(steps.attempt(chat.user_id_for(person_of(r)))) for r in responders
+        ]
+    failed: dict[str, str] = {}
+    by_user: dict[str, Responder] = {}
+    for responder, lookup in zip(responders, lookups, strict=True):
+        tried = lookup.result()
+        if tried.value:
+            by_user[tried.value] = responder.model_copy(update={"chat_id": tried.value})
+        else:
+            failed[responder.email] = tried.error or "no chat account"
+    if by_user:
+        batch = await steps.attempt(chat.invite(channel.id, list(by_user)))
+        refused = batch.value.failed if batch.error is None else dict.fromkeys(by_user, batch.error)
+        for user_id, reason in refused.items():
+            if user_id in by_user:
+                failed[by_user.pop(user_id).email] = reason
+    for r in by_user.values():
+        data = {"email": r.email, "chat_id": r.chat_id, "role": r.role}
+        key = f"{Step.INVITE_RESPONDERS}:{r.email.lower()}"
+        await steps.record(incident.id, A.RESPONDER_INVITED, key, data)
+    for email, reason in failed.items():
+        key = f"{Step.INVITE_RESPONDERS}:failed:{email.lower()}"
+        await steps.record(
+            incident.id, A.RESPONDER_INVITE_FAILED, key, {"email": email, "error": reason}
+        )
+    invited = {r.email.lower(): r.chat_id for r in by_user.values()}
+
+    def with_chat_ids(i: Incident) -> Incident:
+        return i.update(
+            responders=tuple(
+                r.model_copy(update={"chat_id": invited.get(r.email.lower(), r.chat_id)})
+                for r in i.responders
+            )
+        )
+
+    result = {"ok": not failed, "invited": sorted(invited), "failed": failed}
+    await steps.complete(incident.id, Step.INVITE_RESPONDERS, result, change=with_chat_ids)
