@@ -1,6 +1,6 @@
 """The public status JSON's shape: Statuspage's public API v2 documents (DESIGN.md), with each
-incident, update and component also checked against the vendor's published schemas in
-shared/vendor/statuspage/openapi.yaml (types, enums, date-times).
+incident, update and component also checked against the types, enums and date-times Statuspage
+documents for those objects (tests/vendor/statuspage/public-shapes.yaml).
 
 Returns a list of problems (empty when the document conforms), so a failing test names them all.
 """
@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from tests.support.server import VENDOR
+from tests.vendor import vendor_file
 
 # the keys Statuspage's public v2 documents always carry (null when not applicable)
 PAGE_KEYS = {"id", "name", "url", "time_zone", "updated_at"}
@@ -61,8 +61,9 @@ TYPES: dict[str, tuple[type, ...]] = {
 
 @cache
 def vendor_schemas() -> dict[str, Any]:
-    doc = yaml.safe_load((VENDOR / "statuspage" / "openapi.yaml").read_text())
-    schemas: dict[str, Any] = doc["components"]["schemas"]
+    schemas: dict[str, Any] = yaml.safe_load(
+        vendor_file("statuspage/public-shapes.yaml").read_text()
+    )
     return schemas
 
 
@@ -80,7 +81,7 @@ def utc_time(value: Any) -> bool:
 def against_vendor(obj: dict[str, Any], schema_name: str, where: str) -> list[str]:
     """Each present, non-null property has the vendor schema's type, enum and format."""
     problems: list[str] = []
-    properties = vendor_schemas()[schema_name]["properties"]
+    properties = vendor_schemas()[schema_name]
     for key, value in obj.items():
         spec = properties.get(key)
         if spec is None or value is None:

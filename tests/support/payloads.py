@@ -1,4 +1,4 @@
-"""Alert bodies built from the vendor's published example, so tests speak the real wire format."""
+"""Alert bodies built from the Grafana OnCall fixture (tests/vendor/), so tests speak the wire format."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from tests.support.server import VENDOR
+from tests.vendor import vendor_file
 
 
 @cache
 def _oncall_example() -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads(
-        (VENDOR / "grafana-oncall" / "outgoing-webhook-resolve.example.json").read_text()
-    )
+    doc: dict[str, Any] = json.loads(vendor_file("grafana-oncall/resolve.json").read_text())
     return doc
 
 

@@ -14,10 +14,6 @@ from typing import Any
 
 import httpx
 
-SHARED = Path(
-    os.environ.get("IR_SHARED_DIR", Path(__file__).resolve().parents[2] / ".." / "shared")
-)
-VENDOR = SHARED / "vendor"
 SECRET = "e2e-secret-0123456789abcdef"
 
 

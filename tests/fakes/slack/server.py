@@ -60,7 +60,7 @@ class FakeSlack(Interactions):
         becomes 0.6 s); burst_ratio is the extra share of a window allowed at once.
     users: [{"id", "email", "name"}] seeded into the directory.
     trigger_ttl / ack_timeout: Slack's 3 s for trigger_id expiry and for acknowledging envelopes.
-    spec_path: the Web API description (default ../shared/vendor/slack/..., or $IR_SHARED_DIR).
+    spec_path: the Web API description (default tests/vendor/slack/...).
     """
 
     def __init__(

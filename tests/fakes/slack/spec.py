@@ -1,7 +1,7 @@
 """Checks each request against Slack's published Web API description, loaded at run time.
 
-The description is `../shared/vendor/slack/slack_web_openapi_v2_without_examples.json` (Swagger
-2.0, 2021); it is read from there when a fake starts and never copied into the repository. A request
+The description is `tests/vendor/slack/slack_web_openapi_v2_without_examples.json` (Swagger 2.0,
+2021, MIT; see tests/vendor/README.md), read when a fake starts. A request
 that names a parameter the method does not have, omits a required one, or sends a value of the
 wrong kind is a client bug; the fake answers `invalid_arguments` and records it, so the test fails
 where the real Slack would have refused the call.
@@ -27,7 +27,6 @@ Written by hand, because the 2021 description lacks them (documented here, check
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,7 +34,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-SPEC_RELATIVE = "vendor/slack/slack_web_openapi_v2_without_examples.json"
+from tests.vendor import vendor_file
+
+SPEC_RELATIVE = "slack/slack_web_openapi_v2_without_examples.json"
 
 JSON_VALUED = frozenset({"blocks", "attachments", "view", "metadata"})
 """Parameters whose value is JSON: a string in a form body, structured in a JSON body."""
@@ -71,12 +72,6 @@ _NEWER_PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
 _EVERY_METHOD: dict[str, tuple[str, bool]] = {"team_id": ("string", False)}
 
 _INTEGER = re.compile(r"-?\d+")
-
-
-def shared_dir() -> Path:
-    """`../shared` beside the repository, or $IR_SHARED_DIR when the tests run elsewhere."""
-    override = os.environ.get("IR_SHARED_DIR")
-    return Path(override) if override else Path(__file__).resolve().parents[4] / "shared"
 
 
 @dataclass(frozen=True)
@@ -123,7 +118,7 @@ class WebApiContract:
 
     @classmethod
     def load(cls, path: Path | None = None) -> WebApiContract:
-        return _load(path or shared_dir() / SPEC_RELATIVE)
+        return _load(path or vendor_file(SPEC_RELATIVE))
 
     def contract(self, method: str) -> Contract | None:
         return self._contracts.get(method)

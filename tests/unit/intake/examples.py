@@ -1,14 +1,15 @@
-"""Alert bodies for tests: the vendor's real Grafana OnCall example, and Alertmanager v4 bodies."""
+"""Alert bodies for tests: a Grafana OnCall `resolve` body written from the documented fields
+(tests/vendor/grafana-oncall/resolve.json), and Alertmanager v4 bodies."""
 
 from __future__ import annotations
 
 import copy
 import json
-import os
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
+
+from tests.vendor import vendor_file
 
 ONCALL_EVENT_TYPES = (
     "escalation",
@@ -24,20 +25,14 @@ ONCALL_EVENT_TYPES = (
 )
 
 
-def shared_dir() -> Path:
-    """`../shared` beside the repository, or $IR_SHARED_DIR when the tests run elsewhere."""
-    override = os.environ.get("IR_SHARED_DIR")
-    return Path(override) if override else Path(__file__).resolve().parents[3] / "../shared"
-
-
 @cache
 def _oncall_example_text() -> str:
-    path = shared_dir() / "vendor/grafana-oncall/outgoing-webhook-resolve.example.json"
+    path = vendor_file("grafana-oncall/resolve.json")
     return path.read_text()
 
 
 def oncall_example() -> dict[str, Any]:
-    """The vendor's real `resolve` body, untouched."""
+    """The `resolve` fixture, untouched."""
     loaded: dict[str, Any] = json.loads(_oncall_example_text())
     return loaded
 
@@ -50,7 +45,7 @@ def oncall_body(
     labels: dict[str, str] | None = None,
     title: str | None = None,
 ) -> dict[str, Any]:
-    """The vendor example turned into another event, as OnCall would send it."""
+    """The fixture turned into another event, as OnCall would send it."""
     body = copy.deepcopy(oncall_example())
     body["event"] = {"type": event_type, "time": at if isinstance(at, str) else at.isoformat()}
     body["alert_group_id"] = group

@@ -39,22 +39,22 @@ def parse(
     return alerts[0]
 
 
-def test_the_vendor_example_is_a_resolve_of_its_alert_group() -> None:
+def test_the_resolve_fixture_is_a_resolve_of_its_alert_group() -> None:
     alert = parse(oncall_example())
 
     assert alert.source is AlertSource.GRAFANA_ONCALL
     assert alert.kind is AlertEventKind.RESOLVED
     assert alert.source_event == "resolve"
-    assert alert.alert_group_id == "I6HNZGUFG4K11"
-    assert alert.alert_group_key == "grafana-oncall:I6HNZGUFG4K11"
-    assert alert.title == "Incident"
-    assert alert.fired_at == datetime(2023, 4, 19, 21, 53, 48, 231148, tzinfo=UTC)
+    assert alert.alert_group_id == "IQXR4T8M2PZ51"
+    assert alert.alert_group_key == "grafana-oncall:IQXR4T8M2PZ51"
+    assert alert.title == "Ledger write latency"
+    assert alert.fired_at == datetime(2026, 10, 14, 7, 31, 5, 118402, tzinfo=UTC)
     assert alert.received_at == RECEIVED
     assert alert.links == {
-        "web": "https://**********.grafana.net/a/grafana-oncall-app/alert-groups/I6HNZGUFG4K11"
+        "web": "https://oncall.example.org/a/grafana-oncall-app/alert-groups/IQXR4T8M2PZ51"
     }
-    assert alert.labels == {"urgency": "3", "region": "eu-1", "alertname": "TestAlert"}
-    assert alert.raw["responses"]["WHP936BM1GPVHQ"]["status"] == "new"
+    assert alert.labels == {"priority": "2", "alertname": "LedgerWriteLatency", "cluster": "blue-2"}
+    assert alert.raw["responses"]["WTICKETSYNC01"]["status"] == "new"
 
 
 EXPECTED_KINDS = {
@@ -190,7 +190,7 @@ def test_optional_fields_in_an_odd_shape_are_read_as_absent() -> None:
 
     alert = parse(body)
 
-    assert alert.labels == {"urgency": "3"}
+    assert alert.labels == {"priority": "2"}
     assert alert.links == {"slack": "https://slack/x"}
     assert alert.alerts_count == 1
     assert alert.fired_at == datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -237,7 +237,8 @@ def test_a_wrongly_typed_field_is_named() -> None:
 
 
 def test_a_truncated_body_says_where_the_json_breaks() -> None:
-    raw = encode(oncall_body())[:-40]
+    whole = encode(oncall_body())
+    raw = whole[: whole.rindex(b",") + 1]  # cut off after a member: the JSON ends too soon
 
     with pytest.raises(InvalidAlert) as caught:
         parse(raw)
