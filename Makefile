@@ -23,8 +23,7 @@ test: lint typecheck browser-deps unit  ## everything CI runs
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
-	$(BIN)/python scripts/check_architecture.py
-	$(BIN)/python scripts/check_slack_clients.py
+	$(BIN)/python scripts/check_architecture.py  # runs check_publish_callers and check_slack_clients too
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src

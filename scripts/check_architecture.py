@@ -5,7 +5,11 @@
 - The domain imports nothing outside the domain.
 - An adapter package imports no other adapter package; the embedded database module is the one
   shared piece (the console and built-in status page live in the embedded default's SQLite file).
-- Only the StatusUpdateGate calls a StatusPage's publish (scripts/check_publish_callers.py).
+- Imports are absolute: a relative import (`from . import x`) hides which layer it reaches into,
+  so this check could not see it.
+- The sibling checks run too, and a missing one fails the build rather than passing unseen:
+  only the StatusUpdateGate calls a StatusPage's publish (scripts/check_publish_callers.py), and
+  only the Slack adapter builds Slack clients (scripts/check_slack_clients.py).
 
 Exits 1 naming file:line for every violation.
 """
@@ -28,20 +32,36 @@ VENDOR_SDKS = (
     "botocore",
     "aiobotocore",
     "aiosqlite",
-    "httpx",
+    "sqlite3",
     "fastapi",
+    "starlette",
+    "uvicorn",
+    # every HTTP client library: the core reaches the network only through a port's adapter
+    "httpx",
+    "aiohttp",
+    "requests",
+    "urllib3",
+    "urllib.request",
+    "http.client",
+    "websockets",
 )
+SIBLING_CHECKS = ("check_publish_callers.py", "check_slack_clients.py")
 SHARED_ADAPTER_MODULES = ("incident_response.adapters.embedded.db",)
 
 
 def imports(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, module) for every import; a relative import yields its dots (`.`, `..x`)."""
     tree = ast.parse(path.read_text(), filename=str(path))
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield node.lineno, alias.name
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            yield node.lineno, node.module
+        elif isinstance(node, ast.ImportFrom):
+            yield node.lineno, "." * node.level + (node.module or "")
+
+
+def is_vendor(module: str) -> bool:
+    return any(module == sdk or module.startswith(sdk + ".") for sdk in VENDOR_SDKS)
 
 
 def violations(package: Path) -> Iterator[str]:
@@ -50,10 +70,13 @@ def violations(package: Path) -> Iterator[str]:
         top = rel.parts[0]
         for line, module in imports(path):
             where = f"{path.relative_to(package.parents[1])}:{line}"
+            if module.startswith("."):
+                yield f"{where}: relative import ({module}): import incident_response.… instead"
+                continue
             if top in CORE:
                 if module.startswith("incident_response.adapters"):
                     yield f"{where}: core module imports an adapter ({module})"
-                if module.split(".")[0] in VENDOR_SDKS:
+                if is_vendor(module):
                     yield f"{where}: core module imports a vendor SDK ({module})"
             if (
                 top == "domain"
@@ -71,15 +94,28 @@ def violations(package: Path) -> Iterator[str]:
                     yield f"{where}: adapter {rel.parts[1]} imports another adapter ({module})"
 
 
+def sibling_failures(scripts: Path) -> list[str]:
+    """Run each sibling check; a missing or failing one is a failure of this check too."""
+    failed = []
+    for name in SIBLING_CHECKS:
+        script = scripts / name
+        if not script.exists():
+            failed.append(f"{script}: the sibling check is missing")
+        elif subprocess.call([sys.executable, str(script)]) != 0:
+            failed.append(f"{script}: failed (see above)")
+    return failed
+
+
 def main() -> int:
     found = list(violations(PACKAGE))
     for problem in found:
         print(problem)
-    publish = ROOT / "scripts" / "check_publish_callers.py"
-    rc = subprocess.call([sys.executable, str(publish)]) if publish.exists() else 0
+    siblings = sibling_failures(ROOT / "scripts")
+    for problem in siblings:
+        print(problem)
     if found:
         print(f"architecture check: {len(found)} violation(s)")
-    return 1 if found or rc else 0
+    return 1 if found or siblings else 0
 
 
 if __name__ == "__main__":
