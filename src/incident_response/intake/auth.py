@@ -29,6 +29,7 @@ from incident_response.ports import Secrets, SecretValue
 
 WEBHOOK_SECRET = "INCIDENT_RESPONSE_WEBHOOK_SECRET"
 TIMESTAMP_HEADER = "x-incident-response-timestamp"
+MAX_TIMESTAMP_DIGITS = 12  # unix seconds stay under 12 digits for the next 30,000 years
 SIGNATURE_HEADER = "x-incident-response-signature"
 SIGNATURE_PREFIX = "sha256="
 
@@ -115,9 +116,9 @@ class WebhookVerifier:
     ) -> tuple[int | None, str | None, str]:
         if raw_ts is None or raw_sig is None:
             return None, None, f"signature needs both {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}"
-        if not raw_ts.strip().isdigit():
+        timestamp = unix_seconds(raw_ts)
+        if timestamp is None:
             return None, None, f"{TIMESTAMP_HEADER}: expected unix seconds"
-        timestamp = int(raw_ts.strip())
         now = self._clock.now().timestamp()
         if abs(now - timestamp) > self._window:
             return None, None, f"{TIMESTAMP_HEADER}: outside the {self._window:g} s replay window"
@@ -156,6 +157,15 @@ class WebhookVerifier:
 
     def _fresh(self, now: datetime) -> bool:
         return self._fetched_at is not None and now - self._fetched_at < self._ttl
+
+
+def unix_seconds(text: str) -> int | None:
+    """ASCII digits of a plausible unix time, or None. `str.isdigit` alone would take `²` or
+    Arabic-Indic digits, which `int` then refuses or reads, and thousands of digits."""
+    text = text.strip()
+    if not (0 < len(text) <= MAX_TIMESTAMP_DIGITS and text.isascii() and text.isdigit()):
+        return None
+    return int(text)
 
 
 def _accepted(secret: SecretValue | None) -> list[str]:

@@ -12,6 +12,10 @@ from incident_response.domain.errors import InvalidAlert
 
 M = TypeVar("M", bound=BaseModel)
 
+MAX_DEPTH = 64
+"""Nesting deeper than any alert source sends; deeper documents are refused before anything
+walks them recursively (validation, storage, logging)."""
+
 
 def json_object(body: bytes) -> dict[str, Any]:
     """The body as a JSON object, or InvalidAlert("body", ...) saying where it went wrong."""
@@ -25,9 +29,42 @@ def json_object(body: bytes) -> dict[str, Any]:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidAlert("body", f"invalid JSON at char {exc.pos} ({exc.msg})") from None
+    except RecursionError:
+        raise InvalidAlert("body", f"nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:  # an integer past Python's digit limit for int conversion
+        raise InvalidAlert("body", f"a number is too long ({exc})") from None
     if not isinstance(doc, dict):
         raise InvalidAlert("body", f"expected a JSON object, got {type(doc).__name__}")
+    _check_values(doc)
     return doc
+
+
+def _check_values(doc: Any) -> None:
+    """Refuse what JSON allows but nothing downstream can keep: nesting past MAX_DEPTH and
+    strings with lone surrogates (`\\ud800`), which cannot be stored or sent as UTF-8."""
+    stack: list[tuple[Any, int, str]] = [(doc, 1, "")]
+    while stack:
+        value, depth, where = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InvalidAlert(where or "body", f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                path = f"{where}.{key}" if where else str(key)
+                if not _encodable(key):
+                    raise InvalidAlert(where or "body", "a key is not valid Unicode text")
+                stack.append((item, depth + 1, path))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1, f"{where}.{i}") for i, item in enumerate(value))
+        elif isinstance(value, str) and not _encodable(value):
+            raise InvalidAlert(where, "not valid Unicode text (a lone surrogate)")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def validate(model: type[M], doc: Mapping[str, Any]) -> M:

@@ -44,7 +44,8 @@ def webhook_router(
         async def receive(request: Request) -> JSONResponse:
             declared = request.headers.get("content-length")
             if declared is not None:
-                if not declared.strip().isdigit():
+                declared = declared.strip()
+                if not (declared.isascii() and declared.isdigit() and len(declared) <= 19):
                     return _error(status.HTTP_400_BAD_REQUEST, "Content-Length: not a number")
                 if int(declared) > max_body_bytes:
                     return _too_large(max_body_bytes)
