@@ -6,11 +6,15 @@ sha256=<hex HMAC-SHA256(secret, f"{timestamp}.".encode() + body)>`; a timestamp 
 replay window away from now (either direction) is refused, so a captured request cannot be
 replayed later.
 
-The secret comes from the Secrets port. It is cached for a short TTL; while a rotation is under
-way both the new and the previous value are accepted, and a check that fails against the cache
-forces one refresh before refusing, so a sender that picked up the new secret before our cache
-did is not turned away. Forced refreshes are throttled, so bad requests cannot hammer the
-secret store. With no secret configured everything is refused: intake never runs open.
+The secret comes from the Secrets port. It is cached for a few seconds, so a value removed from
+the store stops working within that; while a rotation is under way both the new and the previous
+value are accepted. A check that fails against the cache forces a refresh before refusing, so a
+sender that picked up the new secret before our cache did is never turned away. Forced
+refreshes are shared (concurrent failures wait for one fetch) and spaced at least
+`min_refresh_interval_seconds` apart in real time, so a flood of bad requests costs the secret
+store a few fetches a second, while a good request behind them waits at most that interval: a
+bad request can delay a freshly rotated secret by milliseconds, never get it refused. With no
+secret configured everything is refused: intake never runs open.
 """
 
 from __future__ import annotations
@@ -70,27 +74,29 @@ class WebhookVerifier:
         secrets: Secrets,
         clock: Clock,
         secret_name: str = WEBHOOK_SECRET,
-        cache_ttl_seconds: float = 300,
+        cache_ttl_seconds: float = 5,
         replay_window_seconds: float = 300,
-        min_refresh_interval_seconds: float = 5,
+        min_refresh_interval_seconds: float = 0.05,
     ) -> None:
         self._secrets = secrets
         self._clock = clock
         self._name = secret_name
         self._ttl = timedelta(seconds=cache_ttl_seconds)
         self._window = replay_window_seconds
-        self._min_refresh = timedelta(seconds=min_refresh_interval_seconds)
+        self._min_refresh = min_refresh_interval_seconds
         self._cached: SecretValue | None = None
         self._fetched_at: datetime | None = None
-        self._forced_at: datetime | None = None
+        self._refreshes = 0  # forced refreshes completed, so a waiter can tell one happened
+        self._refreshed_at = float("-inf")  # loop time of the last forced refresh
         self._lock = asyncio.Lock()
 
     async def verify(self, headers: Mapping[str, str], body: bytes) -> None:
         """Return when the request carries valid credentials; raise Unauthorized otherwise."""
         credentials = self._credentials({k.lower(): v for k, v in headers.items()})
-        if credentials.match(await self._values(refresh=False), body):
+        seen = self._refreshes
+        if credentials.match(await self._values(), body):
             return
-        if credentials.match(await self._values(refresh=True), body):
+        if credentials.match(await self._refreshed(since=seen), body):
             return
         raise Unauthorized("invalid credentials")
 
@@ -127,33 +133,50 @@ class WebhookVerifier:
             return None, None, f"{SIGNATURE_HEADER}: expected {SIGNATURE_PREFIX}<hex>"
         return timestamp, signature, ""
 
-    async def _values(self, *, refresh: bool) -> list[str]:
-        """The accepted secret values (current, then previous); empty when none is configured."""
+    async def _values(self) -> list[str]:
+        """The accepted values (current, then previous) from the cache, fetched when stale."""
         async with self._lock:
-            now = self._clock.now()
-            if refresh:
-                if self._forced_at is not None and now - self._forced_at < self._min_refresh:
-                    return []  # just refreshed: the cached values were already checked
-                self._forced_at = now
-            elif self._fresh(now):
+            if self._fresh(self._clock.now()):
                 return _accepted(self._cached)
+            return await self._fetch(refresh=False)
+
+    async def _refreshed(self, *, since: int) -> list[str]:
+        """The accepted values after a forced refresh that began after this request's first
+        check (`since` refreshes had completed then): one that another request ran meanwhile
+        counts, so a burst of failures shares a fetch."""
+        async with self._lock:
+            if self._refreshes > since:
+                return _accepted(self._cached)
+            loop = asyncio.get_running_loop()
+            wait = self._refreshed_at + self._min_refresh - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
             try:
-                secret = await self._secrets.get(self._name, refresh=refresh)
-            except NotFound:
-                log.error("webhook secret %s is not configured: refusing every webhook", self._name)
-                self._cached, self._fetched_at = None, now
-                return []
-            except Exception:
-                if self._cached is None:
-                    raise
-                # the secret store is down: keep accepting what we knew rather than drop alerts
-                log.warning("webhook secret %s: fetch failed, using cached value", self._name)
-                self._fetched_at = now
-                return _accepted(self._cached)
-            if self._cached is not None and self._cached.version != secret.version:
-                log.info("webhook secret %s rotated to version %s", self._name, secret.version)
-            self._cached, self._fetched_at = secret, now
-            return _accepted(secret)
+                return await self._fetch(refresh=True)
+            finally:
+                self._refreshes += 1
+                self._refreshed_at = loop.time()
+
+    async def _fetch(self, *, refresh: bool) -> list[str]:
+        """Read the secret store (under the lock); keep what we knew if it is down."""
+        now = self._clock.now()
+        try:
+            secret = await self._secrets.get(self._name, refresh=refresh)
+        except NotFound:
+            log.error("webhook secret %s is not configured: refusing every webhook", self._name)
+            self._cached, self._fetched_at = None, now
+            return []
+        except Exception:
+            if self._cached is None:
+                raise
+            # the secret store is down: keep accepting what we knew rather than drop alerts
+            log.warning("webhook secret %s: fetch failed, using cached value", self._name)
+            self._fetched_at = now
+            return _accepted(self._cached)
+        if self._cached is not None and self._cached.version != secret.version:
+            log.info("webhook secret %s rotated to version %s", self._name, secret.version)
+        self._cached, self._fetched_at = secret, now
+        return _accepted(secret)
 
     def _fresh(self, now: datetime) -> bool:
         return self._fetched_at is not None and now - self._fetched_at < self._ttl

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -187,17 +188,57 @@ async def test_the_secret_is_cached_for_the_ttl(
     assert secrets.calls == [False, False]
 
 
-async def test_a_burst_of_bad_requests_forces_one_refresh_not_one_each(
+async def test_a_burst_of_bad_requests_shares_one_refresh(
+    secrets: RecordingSecrets, verifier: WebhookVerifier
+) -> None:
+    await verifier.verify(bearer(SECRET), BODY)  # cached
+
+    results = await asyncio.gather(
+        *(verifier.verify(bearer(f"guess-{i}"), BODY) for i in range(20)), return_exceptions=True
+    )
+
+    assert all(isinstance(r, Unauthorized) for r in results)
+    # requests that failed before a refresh finished share it; a request that began after it
+    # may force one more (the secret may have changed since): never one each
+    assert secrets.forced <= 2
+
+
+async def test_bad_requests_one_after_another_refresh_at_a_bounded_rate(
+    secrets: RecordingSecrets, clock: ManualClock
+) -> None:
+    verifier = WebhookVerifier(secrets=secrets, clock=clock, min_refresh_interval_seconds=0.05)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    for _ in range(5):
+        await refused(verifier, bearer("guess"))
+
+    assert secrets.forced == 5
+    assert loop.time() - started >= 4 * 0.05  # spaced: a flood costs the store a few a second
+
+
+async def test_a_rotation_right_after_bad_requests_is_still_accepted(
+    secrets: RecordingSecrets, verifier: WebhookVerifier
+) -> None:
+    await verifier.verify(bearer(SECRET), BODY)
+    for _ in range(3):
+        await refused(verifier, bearer("attacker-guess"))
+
+    secrets.environ[WEBHOOK_SECRET] = "rotated-secret-abcdef"  # rotated a moment later
+
+    await verifier.verify(bearer("rotated-secret-abcdef"), BODY)
+
+
+async def test_a_secret_removed_from_the_store_stops_working_within_seconds(
     secrets: RecordingSecrets, verifier: WebhookVerifier, clock: ManualClock
 ) -> None:
-    for _ in range(20):
-        await refused(verifier, bearer("guess"))
-    assert secrets.forced == 1
+    secrets.environ[WEBHOOK_SECRET + "_PREVIOUS"] = OLD
+    await verifier.verify(bearer(OLD), BODY)
 
+    del secrets.environ[WEBHOOK_SECRET + "_PREVIOUS"]  # the rotation is over
     clock.advance(seconds=6)
-    await refused(verifier, bearer("guess"))
 
-    assert secrets.forced == 2
+    assert await refused(verifier, bearer(OLD)) == "invalid credentials"
 
 
 async def test_with_no_secret_configured_everything_is_refused(clock: ManualClock) -> None:
