@@ -69,11 +69,12 @@ def banner(container: Container, role: str) -> str:
             f"  Alertmanager webhook:   POST {base}/webhooks/alertmanager",
         ]
         if container.webhook_secret_file is not None:
-            secret = container.webhook_secret_file.read_text().splitlines()[0].strip()
+            # never the secret itself: start-up output ends up in log collectors
+            where = container.webhook_secret_file
             lines += [
-                f"  header: Authorization: Bearer {secret}",
-                f"  (generated into {container.webhook_secret_file}; set "
-                "INCIDENT_RESPONSE_WEBHOOK_SECRET to choose your own)",
+                "  header: Authorization: Bearer <the first line of the webhook secret file>",
+                f"  (generated into {where}, readable by you only; read it with "
+                f"`head -1 {where}`, or set INCIDENT_RESPONSE_WEBHOOK_SECRET to choose your own)",
             ]
         else:
             lines.append("  header: Authorization: Bearer $INCIDENT_RESPONSE_WEBHOOK_SECRET")

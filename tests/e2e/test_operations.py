@@ -18,7 +18,9 @@ from tests.support.server import SECRET, ServeProcess, clean_env
 pytestmark = pytest.mark.slow
 
 
-def test_without_a_configured_secret_one_is_generated_and_printed_at_start(tmp_path: Path) -> None:
+def test_without_a_configured_secret_one_is_generated_and_its_file_named_at_start(
+    tmp_path: Path,
+) -> None:
     env = clean_env(tmp_path)
     del env["INCIDENT_RESPONSE_WEBHOOK_SECRET"]
     with ServeProcess(tmp_path, env=env) as server:
@@ -31,7 +33,9 @@ def test_without_a_configured_secret_one_is_generated_and_printed_at_start(tmp_p
         log = server.log()
         assert f"{server.base}/webhooks/grafana-oncall" in log
         assert f"{server.base}/webhooks/alertmanager" in log
-        assert f"Authorization: Bearer {secret}" in log
+        assert secret not in log  # start-up output lands in log collectors
+        assert f"head -1 {secret_file}" in log
+        assert secret_file.stat().st_mode & 0o077 == 0
         body = json.dumps(oncall_payload(group="IGEN0001"))
         ok = httpx.post(
             server.base + "/webhooks/grafana-oncall",

@@ -38,11 +38,15 @@ def create_app(
                 except Exception:
                     log.exception("shutdown.hook_failed")
 
+    # No /docs or /redoc: FastAPI's pages load their scripts from a CDN, which a production
+    # service must not pull into an operator's browser. /openapi.json describes the API.
     app = FastAPI(
         title="incident-response",
         version=__version__,
         description="Incident commander's assistant: alert intake, war rooms, approved status updates.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     for router in routers:
         app.include_router(router)
@@ -63,6 +67,8 @@ def create_app(
     ) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
+        # a JSON (or any) answer is never to be sniffed into something a browser would run
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
         if request.url.path not in ("/healthz", "/readyz"):
             log.info(
                 "http.request",
