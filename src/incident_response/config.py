@@ -149,6 +149,15 @@ class Settings(BaseSettings):
         default="pushpin",
         description="Reacting with this emoji in a war room adds a timeline note.",
     )
+    incident_response_http_header_timeout_seconds: float = Field(
+        default=10, gt=0, description="A request's head must arrive within this; else closed."
+    )
+    incident_response_http_body_timeout_seconds: float = Field(
+        default=30, gt=0, description="A request's body must arrive within this after its head."
+    )
+    incident_response_http_max_connections: int = Field(
+        default=1000, ge=1, description="Open connections beyond this are answered 503."
+    )
     incident_response_announcements_channel: str | None = Field(
         default=None,
         description="Chat channel id for resolution announcements (Slack: C...); the embedded "

@@ -22,6 +22,7 @@ from incident_response.web.app import create_app
 from incident_response.web.auth import person_dependency
 from incident_response.web.console import console_routers
 from incident_response.web.health import health_router
+from incident_response.web.http_limits import HttpLimits, guard
 from incident_response.web.postmortems import postmortems_router
 from incident_response.web.public import status_page_router
 from incident_response.web.webhooks import webhook_router
@@ -106,13 +107,23 @@ async def run(settings: Settings, *, host: str, port: int, role: str) -> None:
         await container.aclose()
 
     app = create_app(routers=routers_for(container, role), on_startup=[start], on_shutdown=[stop])
+    limits = HttpLimits(
+        header_timeout=settings.incident_response_http_header_timeout_seconds,
+        body_timeout=settings.incident_response_http_body_timeout_seconds,
+        max_connections=settings.incident_response_http_max_connections,
+    )
     config = uvicorn.Config(
         app,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=25,
+        **guard(
+            {
+                "host": host,
+                "port": port,
+                "log_config": None,
+                "access_log": False,
+                "lifespan": "on",
+                "timeout_graceful_shutdown": 25,
+            },
+            limits,
+        ),
     )
     await uvicorn.Server(config).serve()

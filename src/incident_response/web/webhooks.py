@@ -1,7 +1,8 @@
 """The alert webhooks: authenticate, bound the body, parse, record, enqueue, answer 202.
 
 Checks run cheapest first and none of the refusals stores or enqueues anything:
-413 (Content-Length, then the bytes actually read) -> 401 -> 422 -> 202.
+413 (Content-Length) -> 401 (a bearer secret, before the body is read) -> 413 (the bytes
+actually read) -> 401 (a signature, which covers the body) -> 422 -> 202.
 OnCall gives a receiver 4 s and retries only time-outs, so nothing here waits on a vendor.
 """
 
@@ -12,10 +13,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
 
 from incident_response.domain.alert import AlertSource
 from incident_response.domain.errors import InvalidAlert
-from incident_response.intake.auth import Unauthorized, WebhookVerifier
+from incident_response.intake.auth import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    Unauthorized,
+    WebhookVerifier,
+)
 from incident_response.intake.service import AlertIntake
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -49,16 +56,23 @@ def webhook_router(
                     return _error(status.HTTP_400_BAD_REQUEST, "Content-Length: not a number")
                 if int(declared) > max_body_bytes:
                     return _too_large(max_body_bytes)
+            signed = any(h in request.headers for h in (TIMESTAMP_HEADER, SIGNATURE_HEADER))
+            if not signed:
+                # a bearer secret is all in the headers: refuse a stranger before reading a
+                # byte of what may be a large (or never-ending) body
+                refused = await _unauthorized(verifier, request, b"")
+                if refused is not None:
+                    return refused
             try:
                 body = await _read(request, max_body_bytes)
             except _TooLarge:
                 return _too_large(max_body_bytes)
-            try:
-                await verifier.verify(request.headers, body)
-            except Unauthorized as exc:
-                return _error(
-                    status.HTTP_401_UNAUTHORIZED, str(exc), headers={"WWW-Authenticate": "Bearer"}
-                )
+            except ClientDisconnect:
+                return _error(status.HTTP_400_BAD_REQUEST, "body: the client went away")
+            if signed:
+                refused = await _unauthorized(verifier, request, body)
+                if refused is not None:
+                    return refused
             try:
                 result = await intake.accept(source.value, body, request.headers)
             except InvalidAlert as exc:
@@ -100,6 +114,18 @@ async def _read(request: Request, limit: int) -> bytes:
             raise _TooLarge
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _unauthorized(
+    verifier: WebhookVerifier, request: Request, body: bytes
+) -> JSONResponse | None:
+    try:
+        await verifier.verify(request.headers, body)
+    except Unauthorized as exc:
+        return _error(
+            status.HTTP_401_UNAUTHORIZED, str(exc), headers={"WWW-Authenticate": "Bearer"}
+        )
+    return None
 
 
 def _too_large(limit: int) -> JSONResponse:
