@@ -8,7 +8,8 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-OUTSIDE = ("../shared", "IR_SHARED_DIR")
+# spelled in pieces so that this file does not match itself (or the project's own hooks)
+OUTSIDE = ("../" + "shared", "IR_" + "SHARED_DIR")
 
 
 def tracked_text_files() -> list[Path]:
@@ -23,8 +24,7 @@ def test_no_tracked_file_reaches_outside_the_checkout() -> None:
     offenders = [
         str(path.relative_to(ROOT))
         for path in tracked_text_files()
-        if path != Path(__file__).resolve()
-        and any(marker in path.read_text(errors="replace") for marker in OUTSIDE)
+        if any(marker in path.read_text(errors="replace") for marker in OUTSIDE)
     ]
 
     assert offenders == []
