@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 
 from incident_response.adapters.console.chat import ConsoleChat
+from incident_response.adapters.embedded import data_dir
 from incident_response.adapters.embedded.audit_log import SqliteAuditLog
 from incident_response.adapters.embedded.codehost import NoCodeHost
 from incident_response.adapters.embedded.db import Database
@@ -237,11 +238,16 @@ class Container:
     slack: SlackRuntime | None = None
 
     async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
         try:
             await self.db.fetchone("SELECT 1")
+            checks["database"] = "ok"
         except Exception as exc:
-            return {"database": f"failed: {exc}"}
-        return {"database": "ok"}
+            checks["database"] = f"failed: {exc}"
+        # a full or read-only volume still answers reads: writing is what intake needs
+        problem = await asyncio.to_thread(data_dir.unwritable, self.settings.data_dir)
+        checks["data_dir"] = "ok" if problem is None else f"failed: {problem}"
+        return checks
 
     async def aclose(self) -> None:
         if self.slack is not None:
@@ -255,9 +261,34 @@ def _secret(value: SecretStr | None) -> SecretStr:
     return value
 
 
+def check_startup(settings: Settings) -> list[str]:
+    """What would stop `serve` from starting with these settings, without creating anything:
+    `config check` reports exactly these."""
+    problems: list[str] = []
+    try:
+        refuse_unavailable(settings)
+    except ConfigurationError as exc:
+        problems.append(str(exc))
+    folder = settings.data_dir
+    if folder.exists() and not folder.is_dir():
+        problems.append(f"data dir {folder} is a file, not a directory")
+    elif folder.is_dir() and (problem := data_dir.unwritable(folder)) is not None:
+        problems.append(problem)
+    if settings.roster_path.exists():
+        try:
+            Roster.load(settings.roster_path)
+        except RosterError as exc:
+            problems.append(str(exc))
+    return problems
+
+
 def prepare_data_dir(settings: Settings) -> Roster:
-    """First start: create the data dir and a sample roster; then load (and validate) the roster."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    """First start: create the data dir (private) and a sample roster; then load (and validate)
+    the roster. A data dir that cannot be used stops here, saying why."""
+    try:
+        data_dir.prepare(settings.data_dir, settings.database_path)
+    except data_dir.DataDirError as exc:
+        raise ConfigurationError(str(exc)) from None
     write_sample_roster(settings.roster_path)
     try:
         return Roster.load(settings.roster_path)

@@ -25,7 +25,8 @@ config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True
 app.add_typer(audit_app, name="audit")
 app.add_typer(config_app, name="config")
 
-err = Console(stderr=True)
+# soft_wrap: an error is one line however long its paths are, never broken mid-phrase
+err = Console(stderr=True, soft_wrap=True)
 out = Console()
 
 
@@ -115,7 +116,7 @@ def audit_verify(
 @config_app.command("check")
 def config_check() -> None:
     """Validate the configuration and show which adapter each port will use."""
-    from incident_response.bootstrap import adapter_plan
+    from incident_response.bootstrap import adapter_plan, check_startup
 
     settings = _settings()
     table = Table("port", "adapter", "because")
@@ -123,6 +124,12 @@ def config_check() -> None:
         table.add_row(row.port, row.adapter, row.reason)
     out.print(table)
     out.print(f"data dir: {settings.data_dir.resolve()}")
+    problems = check_startup(settings)
+    for problem in problems:
+        err.print(f"[red]error:[/red] {problem}", highlight=False)
+    if problems:
+        err.print("`serve` would refuse to start with this configuration.")
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -159,3 +166,6 @@ def main() -> None:
         app()
     except BrokenPipeError:  # `incident-response token x | head` closing early
         sys.exit(0)
+    except ConfigurationError as exc:  # any command: a bad roster, data dir or setting
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        sys.exit(2)

@@ -7,6 +7,7 @@ the API and pages; `processor` drains the queue and fires timers (and answers he
 
 from __future__ import annotations
 
+import socket
 import sys
 
 import uvicorn
@@ -14,7 +15,7 @@ from fastapi import APIRouter
 
 from incident_response.adapters.slack.front import slack_router
 from incident_response.bootstrap import Container, build
-from incident_response.config import Settings
+from incident_response.config import ConfigurationError, Settings
 from incident_response.telemetry.logging import configure_logging, get_logger
 from incident_response.web.actions import actions_router
 from incident_response.web.api import incidents_router
@@ -87,9 +88,27 @@ def banner(container: Container, role: str) -> str:
     return "\n".join(lines)
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """Bind the port before anything else starts, so a busy port is one clear error instead of
+    a started service that dies (uvicorn serves on this socket)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigurationError(
+            f"cannot listen on {host}:{port}: {reason.lower()} (choose another --port)"
+        ) from None
+
+
 async def run(settings: Settings, *, host: str, port: int, role: str) -> None:
     configure_logging(settings.incident_response_log_level)
-    container = await build(settings, base_url=f"http://{host}:{port}")
+    sock = listen(host, port)
+    try:
+        container = await build(settings, base_url=f"http://{host}:{port}")
+    except BaseException:
+        sock.close()
+        raise
 
     socket_mode = container.slack.socket_mode if container.slack is not None else None
 
@@ -126,4 +145,4 @@ async def run(settings: Settings, *, host: str, port: int, role: str) -> None:
             limits,
         ),
     )
-    await uvicorn.Server(config).serve()
+    await uvicorn.Server(config).serve(sockets=[sock])
