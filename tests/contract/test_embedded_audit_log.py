@@ -10,19 +10,20 @@ from incident_response.adapters.embedded.audit_log import SqliteAuditLog
 from incident_response.adapters.embedded.db import Database
 from incident_response.domain.audit import ChainReport
 from tests.contract.audit_log_suite import AuditLogContract, event
+from tests.support.audit import AUDIT_KEY
 from tests.support.clock import ManualClock
 
 
 class TestSqliteAuditLog(AuditLogContract):
     @pytest.fixture
     async def audit_log(self, db: Database, clock: ManualClock) -> SqliteAuditLog:
-        return await SqliteAuditLog(db=db, clock=clock).open()
+        return await SqliteAuditLog(db=db, clock=clock, key=AUDIT_KEY).open()
 
 
 @pytest.fixture
 async def chain(db: Database, clock: ManualClock) -> SqliteAuditLog:
     """Five records for inc-1 and two for inc-2, verified clean."""
-    log = await SqliteAuditLog(db=db, clock=clock).open()
+    log = await SqliteAuditLog(db=db, clock=clock, key=AUDIT_KEY).open()
     for n in range(1, 6):
         await log.append(event(clock, f"k{n}", data={"n": n}))
         clock.advance(1)
@@ -147,7 +148,7 @@ async def test_the_log_and_its_heads_survive_a_reopen(
 
     reopened = await Database(db.path).open()
     try:
-        log = await SqliteAuditLog(db=reopened, clock=clock).open()
+        log = await SqliteAuditLog(db=reopened, clock=clock, key=AUDIT_KEY).open()
         assert await log.records("inc-1") == before
         assert (await log.verify()).ok
         assert (await log.append(event(clock, "k6"))).prev_hash == before[-1].hash

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from incident_response.adapters.embedded.audit_log import SqliteAuditLog
 from incident_response.adapters.embedded.db import Database
 from incident_response.domain.audit import AuditEvent, AuditEventType, ChainReport
+from tests.support.audit import AUDIT_KEY
 from tests.support.clock import ManualClock
 
 R = TypeVar("R")
@@ -53,7 +54,7 @@ def with_log(scenario: Callable[[Database, SqliteAuditLog, ManualClock], Awaitab
             db = await Database(Path(tmp) / "audit.sqlite3").open()
             try:
                 clock = ManualClock()
-                log = await SqliteAuditLog(db=db, clock=clock).open()
+                log = await SqliteAuditLog(db=db, clock=clock, key=AUDIT_KEY).open()
                 return await scenario(db, log, clock)
             finally:
                 await db.close()
