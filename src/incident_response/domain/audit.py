@@ -260,8 +260,9 @@ def verify_chain(
         ):
             forged.append(ChainBreak(incident_id, record.seq, "content does not match its hash"))
         prev = record.hash
-    if records and len(forged) == len(records):
-        # not one record verifies: far likelier a different key than a chain forged throughout
+    head_authentic = head is not None and head.authentic(key)
+    if records and len(forged) == len(records) and not head_authentic:
+        # not one MAC verifies, the head's included: far likelier another key than a forgery
         forged = [
             ChainBreak(
                 incident_id,
@@ -279,7 +280,7 @@ def verify_chain(
         report.breaks.append(
             ChainBreak(incident_id, last_seq, f"head says seq {head.seq}: records deleted or added")
         )
-    elif not head.authentic(key):
+    elif not head_authentic:
         report.breaks.append(
             ChainBreak(
                 incident_id,
