@@ -277,7 +277,7 @@ async def test_a_log_sealed_with_plain_sha256_opens_and_fails_verification(
     db: Database, clock: ManualClock
 ) -> None:
     """A database from before the key: its head table has no MAC column and its hashes are bare
-    SHA-256. It still opens and takes appends, but nothing in it verifies."""
+    SHA-256. It still opens and takes appends, but its old records and its head never verify."""
     await tamper(
         db,
         "CREATE TABLE audit_chain_heads"
@@ -305,5 +305,69 @@ async def test_a_log_sealed_with_plain_sha256_opens_and_fails_verification(
     added = await log.append(event(clock, "k2"))
 
     assert (added.seq, added.prev_hash) == (2, old_hash)
-    problems = [b.problem for b in (await log.verify("inc-1")).breaks]
-    assert problems == ["content does not match its hash"]
+    breaks = (await log.verify("inc-1")).breaks
+    assert [(b.seq, b.problem.split(":")[0]) for b in breaks] == [
+        (1, "content does not match its hash"),
+        (2, "chain head unsealed"),
+    ]
+
+
+async def test_appends_after_a_cut_tail_and_a_moved_head_do_not_re_seal_it(
+    db: Database, chain: SqliteAuditLog, clock: ManualClock
+) -> None:
+    """The service goes on appending to the tampered chain; the head it writes stays unsealed."""
+    await tamper(db, "DELETE FROM audit_records WHERE incident_id = 'inc-1' AND seq > 3")
+    await tamper(
+        db,
+        "UPDATE audit_chain_heads SET seq = 3, hash = (SELECT hash FROM audit_records"
+        " WHERE incident_id = 'inc-1' AND seq = 3) WHERE incident_id = 'inc-1'",
+    )
+
+    for n in range(6, 8):
+        await chain.append(event(clock, f"k{n}"))
+
+    problems = [b.problem for b in (await chain.verify("inc-1")).breaks]
+    assert len(problems) == 1
+    assert problems[0].startswith("chain head unsealed")
+
+
+async def test_appends_after_the_head_and_tail_were_deleted_do_not_re_seal_it(
+    db: Database, chain: SqliteAuditLog, clock: ManualClock
+) -> None:
+    await tamper(db, "DELETE FROM audit_records WHERE incident_id = 'inc-1' AND seq > 3")
+    await tamper(db, "DELETE FROM audit_chain_heads WHERE incident_id = 'inc-1'")
+
+    added = await chain.append(event(clock, "k6"))
+
+    assert added.seq == 4
+    assert [b.seq for b in (await chain.verify("inc-1")).breaks] == [4]
+
+
+async def test_chains_started_after_the_count_was_forged_do_not_re_seal_it(
+    db: Database, chain: SqliteAuditLog, clock: ManualClock
+) -> None:
+    """inc-2 is deleted whole and the count lowered to match; a new chain then starts."""
+    await tamper(db, "DELETE FROM audit_records WHERE incident_id = 'inc-2'")
+    await tamper(db, "DELETE FROM audit_chain_heads WHERE incident_id = 'inc-2'")
+    await tamper(db, "UPDATE audit_chain_count SET chains = 1")
+
+    await chain.append(event(clock, "k1", incident_id="inc-3"))
+
+    problems = [b.problem for b in (await chain.verify()).breaks]
+    assert len(problems) == 1
+    assert problems[0].startswith("the chain count is unsealed")
+
+
+async def test_chains_started_after_the_count_was_deleted_do_not_re_seal_it(
+    db: Database, chain: SqliteAuditLog, clock: ManualClock
+) -> None:
+    await tamper(db, "DELETE FROM audit_records WHERE incident_id = 'inc-2'")
+    await tamper(db, "DELETE FROM audit_chain_heads WHERE incident_id = 'inc-2'")
+    await tamper(db, "DELETE FROM audit_chain_count")
+
+    await chain.append(event(clock, "k1", incident_id="inc-3"))
+
+    assert [b.problem for b in (await chain.verify()).breaks] == [
+        "the chain count is unsealed: it was already forged or missing when a later chain was "
+        "started, or the audit key may be wrong or missing"
+    ]

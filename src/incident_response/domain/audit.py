@@ -31,6 +31,11 @@ CHAINS_PURPOSE = "audit-chains"
 
 WRONG_KEY_HINT = "the audit key may be wrong or missing"
 
+# The MAC of a head or count written over one that was already forged or missing: the log goes on
+# appending (an incident never waits on its audit trail), but never re-seals what it cannot trust,
+# so a tampered head or count stays visible however many records follow.
+UNSEALED = ""
+
 
 @dataclass(frozen=True)
 class AuditKey:
@@ -189,6 +194,15 @@ class ChainHead:
         mac = key.mac(HEAD_PURPOSE, _head_payload(incident_id, seq, last_hash))
         return cls(incident_id, seq, last_hash, mac)
 
+    @classmethod
+    def following(cls, previous: ChainHead | None, record: AuditRecord, key: AuditKey) -> ChainHead:
+        """The head after appending `record` to a chain whose head was `previous` (None: a new
+        chain, or a head that had gone missing from a chain with records)."""
+        trusted = record.seq == 1 if previous is None else previous.authentic(key)
+        if trusted:
+            return cls.sealed(record.incident_id, record.seq, record.hash, key)
+        return cls(record.incident_id, record.seq, record.hash, UNSEALED)
+
     def authentic(self, key: AuditKey) -> bool:
         return key.matches(
             HEAD_PURPOSE, _head_payload(self.incident_id, self.seq, self.hash), self.mac
@@ -206,6 +220,16 @@ class ChainCount:
     @classmethod
     def sealed(cls, chains: int, key: AuditKey) -> ChainCount:
         return cls(chains, key.mac(CHAINS_PURPOSE, str(chains).encode()))
+
+    @classmethod
+    def following(
+        cls, previous: ChainCount | None, key: AuditKey, *, other_chains: bool
+    ) -> ChainCount:
+        """The count after starting one more chain; `other_chains` says whether any other chain
+        is stored (a missing count is then a deleted one, not the first chain's)."""
+        trusted = not other_chains if previous is None else previous.authentic(key)
+        chains = (previous.chains if previous is not None else 0) + 1
+        return cls.sealed(chains, key) if trusted else cls(chains, UNSEALED)
 
     def authentic(self, key: AuditKey) -> bool:
         return key.matches(CHAINS_PURPOSE, str(self.chains).encode(), self.mac)
@@ -280,6 +304,15 @@ def verify_chain(
         report.breaks.append(
             ChainBreak(incident_id, last_seq, f"head says seq {head.seq}: records deleted or added")
         )
+    elif head.mac == UNSEALED:
+        report.breaks.append(
+            ChainBreak(
+                incident_id,
+                last_seq,
+                "chain head unsealed: it was already moved, forged or missing when a later "
+                f"record was appended, or {WRONG_KEY_HINT}",
+            )
+        )
     elif not head_authentic:
         report.breaks.append(
             ChainBreak(
@@ -297,6 +330,15 @@ def verify_count(count: ChainCount | None, chains: int, key: AuditKey) -> list[C
         if not chains:
             return []
         return [ChainBreak(ALL_CHAINS, 0, "the chain count is missing: it was deleted")]
+    if count.mac == UNSEALED:
+        return [
+            ChainBreak(
+                ALL_CHAINS,
+                0,
+                "the chain count is unsealed: it was already forged or missing when a later "
+                f"chain was started, or {WRONG_KEY_HINT}",
+            )
+        ]
     if not count.authentic(key):
         return [
             ChainBreak(

@@ -92,13 +92,14 @@ class SqliteAuditLog:
             )
             if existing is not None:
                 return _record(existing)
-            seq, prev_hash = await self._chain_end(event.incident_id)
+            previous = await self._head(event.incident_id)
+            seq, prev_hash = await self._chain_end(event.incident_id, previous)
             record = seal(event, seq + 1, prev_hash, self._key)
             await conn.execute(
                 f"INSERT INTO audit_records ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 _row(record),
             )
-            head = ChainHead.sealed(record.incident_id, record.seq, record.hash, self._key)
+            head = ChainHead.following(previous, record, self._key)
             await conn.execute(
                 "INSERT INTO audit_chain_heads (incident_id, seq, hash, mac) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (incident_id) DO UPDATE"
@@ -106,7 +107,7 @@ class SqliteAuditLog:
                 (head.incident_id, head.seq, head.hash, head.mac),
             )
             if record.seq == 1:
-                await self._count_new_chain(conn)
+                await self._count_new_chain(conn, record.incident_id)
         return record
 
     async def records(self, incident_id: str) -> list[AuditRecord]:
@@ -150,12 +151,20 @@ class SqliteAuditLog:
             rows = await self._db.fetchall(sql, params)
         return [_record(row) for row in rows]
 
-    async def _chain_end(self, incident_id: str) -> tuple[int, str]:
+    async def _head(self, incident_id: str) -> ChainHead | None:
+        row = await self._db.fetchone(
+            "SELECT seq, hash, mac FROM audit_chain_heads WHERE incident_id = ?", (incident_id,)
+        )
+        if row is None:
+            return None
+        return ChainHead(incident_id, int(row["seq"]), str(row["hash"]), str(row["mac"]))
+
+    async def _chain_end(self, incident_id: str, head: ChainHead | None) -> tuple[int, str]:
         """The seq and hash to link the next record to. The head is the authority; the last
         record stands in only if the head row has gone missing."""
+        if head is not None:
+            return head.seq, head.hash
         row = await self._db.fetchone(
-            "SELECT seq, hash FROM audit_chain_heads WHERE incident_id = ?", (incident_id,)
-        ) or await self._db.fetchone(
             "SELECT seq, hash FROM audit_records WHERE incident_id = ? ORDER BY seq DESC LIMIT 1",
             (incident_id,),
         )
@@ -165,11 +174,13 @@ class SqliteAuditLog:
         row = await self._db.fetchone("SELECT chains, mac FROM audit_chain_count WHERE id = 1")
         return ChainCount(int(row["chains"]), str(row["mac"])) if row is not None else None
 
-    async def _count_new_chain(self, conn: aiosqlite.Connection) -> None:
-        """Inside the append's transaction. A missing or forged count is not repaired: it keeps
-        counting from what is stored, so `verify` goes on reporting the break."""
-        current = await self._count()
-        count = ChainCount.sealed((current.chains if current else 0) + 1, self._key)
+    async def _count_new_chain(self, conn: aiosqlite.Connection, incident_id: str) -> None:
+        """Inside the append's transaction. A forged or missing count is never re-sealed, so
+        `verify` goes on reporting it however many chains follow."""
+        other = await self._db.fetchone(
+            "SELECT 1 FROM audit_records WHERE incident_id != ? LIMIT 1", (incident_id,)
+        )
+        count = ChainCount.following(await self._count(), self._key, other_chains=other is not None)
         await conn.execute(
             "INSERT INTO audit_chain_count (id, chains, mac) VALUES (1, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET chains = excluded.chains, mac = excluded.mac",
@@ -183,10 +194,7 @@ class SqliteAuditLog:
                 f"SELECT {_COLUMNS} FROM audit_records WHERE incident_id = ? ORDER BY seq",
                 (incident_id,),
             )
-            head_row = await self._db.fetchone(
-                "SELECT seq, hash, mac FROM audit_chain_heads WHERE incident_id = ?",
-                (incident_id,),
-            )
+            head = await self._head(incident_id)
         unreadable: list[ChainBreak] = []
         records: list[AuditRecord] = []
         for row in rows:
@@ -194,13 +202,6 @@ class SqliteAuditLog:
                 records.append(_record(row))
             except (ValueError, ValidationError) as exc:
                 unreadable.append(ChainBreak(incident_id, int(row["seq"]), f"unreadable: {exc}"))
-        head = (
-            ChainHead(
-                incident_id, int(head_row["seq"]), str(head_row["hash"]), str(head_row["mac"])
-            )
-            if head_row is not None
-            else None
-        )
         report = verify_chain(incident_id, records, head, self._key)
         report.records_checked = len(rows)
         report.breaks[:0] = unreadable
