@@ -290,6 +290,13 @@ async def build(
     store = await SqliteIncidentStore(db=db, clock=clock).open()
     audit_key = load_audit_key(settings.data_dir, _configured_audit_key(settings))
     audit = await SqliteAuditLog(db=db, clock=clock, key=audit_key).open()
+    if not await audit.key_matches():
+        log.warning(
+            "audit.key_mismatch",
+            hint="the audit log was sealed with another key (or its chain count was tampered "
+            "with); records written now will not verify together with the older ones. Check "
+            "INCIDENT_RESPONSE_AUDIT_KEY and run `incident-response audit verify`.",
+        )
     queue = await SqliteEventQueue(
         db=db, clock=clock, max_receives=settings.incident_response_queue_max_receives
     ).open()

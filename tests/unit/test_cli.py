@@ -174,6 +174,7 @@ def test_audit_verify_with_another_key_breaks_every_chain_and_blames_the_key(
     assert result.exit_code == 1
     assert {"inc-1", "inc-2"} <= set(result.stdout.split())
     assert "the audit key may be wrong or missing" in result.stdout
+    assert "check that this command sees the audit key `serve` uses" in result.stdout
     assert wrong not in result.output
     real = (tmp_path / "data" / "audit-key").read_text().strip()
     assert real not in result.output

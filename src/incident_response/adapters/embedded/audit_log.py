@@ -135,6 +135,12 @@ class SqliteAuditLog:
             report.merge(await self._verify_one(one))
         return report
 
+    async def key_matches(self) -> bool:
+        """Whether the log was sealed with this key so far, as far as the chain count can tell
+        (a new log: yes). Not a verification: `verify` is; this is the cheap start-up check."""
+        count = await self._count()
+        return count is None or count.authentic(self._key)
+
     async def incident_ids(self) -> list[str]:
         """Every incident with records or a chain head: a head whose records were all deleted
         still names its incident, so `verify()` reports it."""
