@@ -12,6 +12,7 @@ from incident_response.adapters.embedded.db import Database
 from incident_response.domain.audit import (
     ALL_CHAINS,
     GENESIS_HASH,
+    AuditKey,
     ChainHead,
     ChainReport,
     canonical_bytes,
@@ -371,3 +372,10 @@ async def test_chains_started_after_the_count_was_deleted_do_not_re_seal_it(
         "the chain count is unsealed: it was already forged or missing when a later chain was "
         "started, or the audit key may be wrong or missing"
     ]
+
+
+def test_an_audit_key_is_never_empty_and_never_shown() -> None:
+    with pytest.raises(ValueError, match="cannot be empty"):
+        AuditKey(b"")
+
+    assert repr(AuditKey(b"s3cret-s3cret-s3cret")) == "AuditKey()"
