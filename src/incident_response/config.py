@@ -131,8 +131,8 @@ class Settings(BaseSettings):
     )
     incident_response_audit_key: SecretStr | None = Field(
         default=None,
-        description="Key of the audit log's MACs; kept outside the data dir, whoever can edit "
-        "the database cannot re-seal it (default: the data dir's audit-key file).",
+        description="Key of the audit log's MACs; set from outside the data dir, so that whoever "
+        "can edit the database cannot re-seal it (default: the data dir's audit-key file).",
     )
     incident_response_base_url: str | None = Field(
         default=None, description="Public URL of this service, for links in chat and postmortems."
