@@ -8,6 +8,7 @@ embedded default's.
 from __future__ import annotations
 
 import asyncio
+import secrets as random_secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,9 +35,12 @@ from incident_response.adapters.embedded.roster import (
 )
 from incident_response.adapters.embedded.scheduler import SqliteScheduler
 from incident_response.adapters.embedded.secrets import (
+    AUDIT_KEY_FILE,
     WEBHOOK_SECRET,
     EnvSecrets,
     ensure_webhook_secret,
+    find_audit_key,
+    load_audit_key,
 )
 from incident_response.adapters.embedded.store import SqliteIncidentStore
 from incident_response.adapters.embedded.telemetry import EmbeddedTelemetry
@@ -46,9 +50,9 @@ from incident_response.adapters.slack.front import SlackFront, SocketMode, build
 from incident_response.adapters.slack.pacing import RateTable
 from incident_response.adapters.statuspage.builtin import BuiltinStatusPage
 from incident_response.commands.context import CommandServices
-from incident_response.commands.registry import CommandRegistry
+from incident_response.commands.registry import OUTSIDE_INCIDENTS, CommandRegistry
 from incident_response.config import INTEGRATIONS, PORTS, ConfigurationError, Settings
-from incident_response.domain.audit import ChainReport
+from incident_response.domain.audit import ALL_CHAINS, AuditKey, ChainBreak, ChainReport
 from incident_response.domain.clock import Clock, SystemClock
 from incident_response.events.alert_received import AlertReceived
 from incident_response.events.alert_resolved import AlertResolved
@@ -61,6 +65,7 @@ from incident_response.intake.auth import WebhookVerifier
 from incident_response.intake.service import AlertIntake
 from incident_response.ports import LLM, Chat, CodeHost, IssueTracker, StatusPage, Telemetry
 from incident_response.processor import Processor
+from incident_response.services.audit_verification import verify_audit_trail
 from incident_response.services.incident_opener import IncidentOpener
 from incident_response.services.nudges import NudgeScheduler
 from incident_response.services.postmortem import PostmortemWriter
@@ -314,7 +319,15 @@ async def build(
 
     db = await Database(settings.database_path).open()
     store = await SqliteIncidentStore(db=db, clock=clock).open()
-    audit = await SqliteAuditLog(db=db, clock=clock).open()
+    audit_key = load_audit_key(settings.data_dir, _configured_audit_key(settings))
+    audit = await SqliteAuditLog(db=db, clock=clock, key=audit_key).open()
+    if not await audit.key_matches():
+        log.warning(
+            "audit.key_mismatch",
+            hint="the audit log was sealed with another key (or its chain count was tampered "
+            "with); records written now will not verify together with the older ones. Check "
+            "INCIDENT_RESPONSE_AUDIT_KEY and run `incident-response audit verify`.",
+        )
     queue = await SqliteEventQueue(
         db=db, clock=clock, max_receives=settings.incident_response_queue_max_receives
     ).open()
@@ -528,12 +541,35 @@ async def issue_token(settings: Settings, email: str) -> str:
     return issue(person.email, load_or_create_key(settings.data_dir / "api-token-key"))
 
 
+def _configured_audit_key(settings: Settings) -> str | None:
+    configured = settings.incident_response_audit_key
+    return configured.get_secret_value() if configured is not None else None
+
+
 async def verify_audit(settings: Settings, incident_id: str | None = None) -> ChainReport:
+    """Verify the audit log with the key `serve` uses, cross-checked with the stored incidents.
+    Without any key nothing verifies: every chain is reported, and so is the missing key."""
     if not settings.database_path.exists():
         return ChainReport()
+    key = find_audit_key(settings.data_dir, _configured_audit_key(settings))
     db = await Database(settings.database_path).open()
     try:
-        audit = await SqliteAuditLog(db=db, clock=SystemClock()).open()
-        return await audit.verify(incident_id)
+        clock = SystemClock()
+        audit = await SqliteAuditLog(
+            db=db, clock=clock, key=key or AuditKey(random_secrets.token_bytes(32))
+        ).open()
+        store = await SqliteIncidentStore(db=db, clock=clock).open()
+        report = await verify_audit_trail(
+            store=store, audit=audit, not_incidents={OUTSIDE_INCIDENTS}, incident_id=incident_id
+        )
     finally:
         await db.close()
+    if key is None and not report.ok:
+        missing = ChainBreak(
+            ALL_CHAINS,
+            0,
+            "no audit key: INCIDENT_RESPONSE_AUDIT_KEY is unset and "
+            f"{settings.data_dir / AUDIT_KEY_FILE} does not exist",
+        )
+        report.breaks.insert(0, missing)
+    return report

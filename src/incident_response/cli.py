@@ -25,6 +25,9 @@ config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True
 app.add_typer(audit_app, name="audit")
 app.add_typer(config_app, name="config")
 
+# breaks whose likeliest cause is this command using another key than `serve` (see audit.md)
+KEY_SUSPECTS = ("no audit key", "no record matches its hash")
+
 # soft_wrap: an error is one line however long its paths are, never broken mid-phrase
 err = Console(stderr=True, soft_wrap=True)
 out = Console()
@@ -94,7 +97,8 @@ def token(email: Annotated[str, typer.Argument(help="E-mail of a person in the r
 def audit_verify(
     incident: Annotated[str | None, typer.Option(help="Check one incident's chain only.")] = None,
 ) -> None:
-    """Check the audit log's hash chains; exit 1 on any break (edited, deleted or reordered rows)."""
+    """Check the audit log's keyed hash chains and that every incident has its chain; exit 1 on
+    any break (edited, deleted, reordered or re-sealed records, a cut tail, a missing chain)."""
     from incident_response.bootstrap import verify_audit
 
     settings = _settings()
@@ -110,6 +114,11 @@ def audit_verify(
         table.add_row(brk.incident_id, str(brk.seq), brk.problem)
     out.print(table)
     out.print(f"[red]audit log tampered:[/red] {len(report.breaks)} break(s)")
+    if any(brk.problem.startswith(KEY_SUSPECTS) for brk in report.breaks):
+        out.print(
+            "If every chain is broken, check that this command sees the audit key `serve` uses: "
+            "INCIDENT_RESPONSE_AUDIT_KEY, or else the audit-key file in the data dir."
+        )
     raise typer.Exit(1)
 
 

@@ -59,6 +59,9 @@ INTEGRATIONS: tuple[Integration, ...] = (
     Integration("secrets-manager", ("Secrets",), ("GRAFANA_ONCALL_HMAC_SECRET_ID", "AWS_REGION")),
 )
 
+# A shorter INCIDENT_RESPONSE_AUDIT_KEY is refused: the MACs are only as strong as the key.
+MIN_AUDIT_KEY_CHARS = 16
+
 # Variables that, when set, mean the operator meant to enable that integration.
 _SHARED = {"AWS_REGION"}
 
@@ -126,6 +129,11 @@ class Settings(BaseSettings):
     incident_response_webhook_secret_previous: SecretStr | None = Field(
         default=None, description="The old secret, still accepted while a rotation is under way."
     )
+    incident_response_audit_key: SecretStr | None = Field(
+        default=None,
+        description="Key of the audit log's MACs; set from outside the data dir, so that whoever "
+        "can edit the database cannot re-seal it (default: the data dir's audit-key file).",
+    )
     incident_response_base_url: str | None = Field(
         default=None, description="Public URL of this service, for links in chat and postmortems."
     )
@@ -171,6 +179,18 @@ class Settings(BaseSettings):
         if level not in {"debug", "info", "warning", "error"}:
             raise ValueError("must be one of debug, info, warning, error")
         return level
+
+    @field_validator("incident_response_audit_key")
+    @classmethod
+    def _long_enough_audit_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if len(value.get_secret_value().strip()) < MIN_AUDIT_KEY_CHARS:
+            raise ValueError(
+                f"must be at least {MIN_AUDIT_KEY_CHARS} characters "
+                "(for example the output of `openssl rand -base64 32`)"
+            )
+        return value
 
     @field_validator("incident_response_severity_map")
     @classmethod

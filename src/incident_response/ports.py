@@ -77,6 +77,11 @@ class IncidentStore(Protocol):
         """Raises NotFound for a delivery that `record_alert` never kept."""
         ...
 
+    async def incident_ids(self) -> list[str]:
+        """Every stored incident's id, sorted, without loading the incidents (audit verify
+        checks each one has its audit chain)."""
+        ...
+
 
 @runtime_checkable
 class AuditLog(Protocol):

@@ -1,6 +1,7 @@
 """What every AuditLog must do. An adapter's test module subclasses `AuditLogContract` and
-provides an `audit_log` fixture built on the `clock` fixture (see test_embedded_audit_log.py).
-Tampering needs raw access to the storage, so those tests live with each adapter."""
+provides an `audit_log` fixture built on the `clock` fixture and keyed with AUDIT_KEY (see
+test_embedded_audit_log.py). Tampering needs raw access to the storage, so those tests live with
+each adapter."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from incident_response.domain.audit import (
     chain_hash,
 )
 from incident_response.ports import AuditLog
+from tests.support.audit import AUDIT_KEY
 from tests.support.clock import ManualClock
 
 T = AuditEventType
@@ -57,7 +59,7 @@ class AuditLogContract:
 
         assert (first.seq, first.prev_hash) == (1, GENESIS_HASH)
         assert (second.seq, second.prev_hash) == (2, first.hash)
-        assert second.hash == chain_hash(second.event, 2, first.hash)
+        assert second.hash == chain_hash(second.event, 2, first.hash, AUDIT_KEY)
         assert first.type is T.INCIDENT_OPENED
 
     async def test_records_read_back_exactly_as_appended_in_chain_order(

@@ -265,3 +265,16 @@ class IncidentStoreContract:
             await store.mark_alert_processed("d-never", "inc-1")
 
         assert await store.alert_processed("d-never") is False
+
+    async def test_incident_ids_lists_every_stored_incident_sorted(
+        self, store: IncidentStore, clock: ManualClock
+    ) -> None:
+        assert await store.incident_ids() == []
+        for incident_id in ("inc-b", "inc-c", "inc-a"):
+            await store.create(incident(incident_id, at=clock.now()))
+            clock.advance(1)
+        resolved = await store.get("inc-c")
+        assert resolved is not None
+        await store.save(resolved.update(status=S.RESOLVED))
+
+        assert await store.incident_ids() == ["inc-a", "inc-b", "inc-c"]

@@ -14,6 +14,7 @@ from incident_response.domain.audit import AuditEvent, AuditEventType, seal
 from incident_response.domain.context import PublicStatus
 from incident_response.ports import LLM, PostmortemContext, StatusContext
 from tests.contract.incident_samples import LABELS, STARTED, sample_incident
+from tests.support.audit import AUDIT_KEY
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
@@ -33,6 +34,7 @@ def postmortem_context() -> PostmortemContext:
         ),
         1,
         "0" * 64,
+        AUDIT_KEY,
     )
     resolved = seal(
         AuditEvent(
@@ -44,6 +46,7 @@ def postmortem_context() -> PostmortemContext:
         ),
         2,
         opened.hash,
+        AUDIT_KEY,
     )
     return PostmortemContext(incident=incident, timeline=(opened, resolved))
 

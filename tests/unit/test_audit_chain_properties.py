@@ -1,5 +1,6 @@
 """Properties of the SQLite audit log's hash chain: whatever is appended verifies, and any single
-change to the stored rows (data, deletion, reordering) is caught by `verify`."""
+change to the stored rows (data, deletion, reordering, a tail cut off with the head moved back) is
+caught by `verify`."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from incident_response.adapters.embedded.audit_log import SqliteAuditLog
 from incident_response.adapters.embedded.db import Database
 from incident_response.domain.audit import AuditEvent, AuditEventType, ChainReport
+from tests.support.audit import AUDIT_KEY
 from tests.support.clock import ManualClock
 
 R = TypeVar("R")
@@ -53,7 +55,7 @@ def with_log(scenario: Callable[[Database, SqliteAuditLog, ManualClock], Awaitab
             db = await Database(Path(tmp) / "audit.sqlite3").open()
             try:
                 clock = ManualClock()
-                log = await SqliteAuditLog(db=db, clock=clock).open()
+                log = await SqliteAuditLog(db=db, clock=clock, key=AUDIT_KEY).open()
                 return await scenario(db, log, clock)
             finally:
                 await db.close()
@@ -101,7 +103,11 @@ def test_any_sequence_of_appends_verifies(specs: list[tuple[Any, ...]]) -> None:
 
 
 @PROPERTY_SETTINGS
-@given(specs=appends, mutation=st.sampled_from(["data", "actor", "delete", "swap"]), data=st.data())
+@given(
+    specs=appends,
+    mutation=st.sampled_from(["data", "actor", "delete", "swap", "truncate"]),
+    data=st.data(),
+)
 def test_any_single_change_to_the_stored_rows_is_detected(
     specs: list[tuple[Any, ...]], mutation: str, data: st.DataObject
 ) -> None:
@@ -109,10 +115,28 @@ def test_any_single_change_to_the_stored_rows_is_detected(
         await append_all(log, clock, specs)
         rows = await db.fetchall("SELECT incident_id, seq, data FROM audit_records")
         where = "WHERE incident_id = ? AND seq = ?"
-        if mutation != "swap":
+        if mutation not in ("swap", "truncate"):
             target = data.draw(st.sampled_from(rows), label="target")
             at = (target["incident_id"], target["seq"])
-        if mutation == "data":
+        if mutation == "truncate":
+            # cut the chain after a genuine record, and make that record the head
+            earlier = [
+                r
+                for r in rows
+                if r["seq"] < max(o["seq"] for o in rows if o["incident_id"] == r["incident_id"])
+            ]
+            assume(earlier)
+            cut = data.draw(st.sampled_from(earlier), label="new last record")
+            incident, seq = cut["incident_id"], cut["seq"]
+            await db.conn.execute(
+                "DELETE FROM audit_records WHERE incident_id = ? AND seq > ?", (incident, seq)
+            )
+            await db.conn.execute(
+                "UPDATE audit_chain_heads SET seq = ?, hash = (SELECT hash FROM audit_records"
+                f" {where}) WHERE incident_id = ?",
+                (seq, incident, seq, incident),
+            )
+        elif mutation == "data":
             new = data.draw(
                 st.dictionaries(st.text(max_size=6), json_values, max_size=4).filter(
                     lambda d: canonical(d) != canonical(json.loads(target["data"]))

@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+import structlog
 
 from incident_response.bootstrap import Overrides, build
 from incident_response.config import load_settings
+from incident_response.domain.audit import AuditEvent, AuditEventType
 from incident_response.domain.context import PublishedUpdate, PublishRequest
 from incident_response.domain.incident import ChannelRef, IncidentStatus
 from incident_response.ports import Chat, StatusPage
@@ -143,3 +145,41 @@ async def test_the_processors_upkeep_finishes_an_approval_whose_publish_failed(
         assert current.drafts[-1].status.value == "published"
     finally:
         await container.aclose()
+
+
+async def test_serve_keeps_its_audit_key_and_warns_when_the_log_was_sealed_with_another(
+    tmp_path: Path,
+) -> None:
+    env = {
+        "INCIDENT_RESPONSE_DATA_DIR": str(tmp_path),
+        "INCIDENT_RESPONSE_WEBHOOK_SECRET": "s" * 20,
+    }
+    first = await build(load_settings(env), base_url="http://test")
+    try:
+        await first.audit.append(
+            AuditEvent(
+                incident_id="inc-1",
+                type=AuditEventType.INCIDENT_OPENED,
+                key="opened",
+                at=first.clock.now(),
+            )
+        )
+    finally:
+        await first.aclose()
+    key_file = (tmp_path / "audit-key").read_text()
+
+    with structlog.testing.capture_logs() as same_key:
+        again = await build(load_settings(env), base_url="http://test")
+        await again.aclose()
+    with structlog.testing.capture_logs() as other_key:
+        other = await build(
+            load_settings({**env, "INCIDENT_RESPONSE_AUDIT_KEY": "x" * 32}), base_url="http://test"
+        )
+        await other.aclose()
+
+    assert (tmp_path / "audit-key").read_text() == key_file
+    assert "audit.key_mismatch" not in [e["event"] for e in same_key]
+    warned = [e for e in other_key if e["event"] == "audit.key_mismatch"]
+    assert len(warned) == 1
+    assert "x" * 32 not in str(warned)
+    assert key_file.strip() not in str(warned)

@@ -21,6 +21,7 @@ from incident_response.domain.incident import ChecklistItem, IncidentStatus
 from incident_response.domain.public import public_service_name
 from incident_response.ports import PostmortemContext, StatusContext
 from tests.contract.incident_samples import LABELS, LINKS, STARTED, sample_incident
+from tests.support.audit import AUDIT_KEY
 from tests.support.clock import ManualClock
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -211,6 +212,7 @@ def timeline() -> tuple:
             ),
             seq,
             prev,
+            AUDIT_KEY,
         )
         records.append(record)
         prev = record.hash

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from incident_response import __version__, tokens
+from incident_response.adapters.embedded.audit_log import SqliteAuditLog
+from incident_response.adapters.embedded.db import Database
+from incident_response.adapters.embedded.secrets import load_audit_key
+from incident_response.adapters.embedded.store import SqliteIncidentStore
 from incident_response.cli import app
+from incident_response.domain.audit import AuditEvent, AuditEventType
+from tests.contract.incident_samples import sample_incident
+from tests.support.clock import ManualClock
+
+T = AuditEventType
 
 runner = CliRunner()
 
@@ -68,3 +80,131 @@ def test_serve_refuses_an_unknown_role(env: dict[str, str]) -> None:
     result = runner.invoke(app, ["serve", "--role", "everything"], env=env)
     assert result.exit_code == 2
     assert "--role" in result.output
+
+
+def seed_data_dir(data_dir: Path, *, configured_key: str | None = None) -> None:
+    """What `serve` leaves behind: two incidents, each with its keyed audit chain."""
+
+    async def seed() -> None:
+        db = await Database(data_dir / "incident-response.sqlite3").open()
+        try:
+            clock = ManualClock()
+            store = await SqliteIncidentStore(db=db, clock=clock).open()
+            key = load_audit_key(data_dir, configured_key)
+            audit = await SqliteAuditLog(db=db, clock=clock, key=key).open()
+            for incident_id in ("inc-1", "inc-2"):
+                await store.create(sample_incident(id=incident_id))
+                for n, type_ in enumerate((T.INCIDENT_OPENED, T.WAR_ROOM_CREATED, T.IC_ASSIGNED)):
+                    await audit.append(
+                        AuditEvent(incident_id=incident_id, type=type_, key=f"k{n}", at=clock.now())
+                    )
+        finally:
+            await db.close()
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(seed())
+
+
+def tamper(data_dir: Path, *statements: str) -> None:
+    with sqlite3.connect(data_dir / "incident-response.sqlite3") as db:
+        for sql in statements:
+            db.execute(sql)
+
+
+def verify(env: dict[str, str], **extra: str) -> Result:
+    return runner.invoke(app, ["audit", "verify"], env={**env, "COLUMNS": "250", **extra})
+
+
+def test_audit_verify_passes_an_untouched_log_with_the_key_serve_created(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    seed_data_dir(tmp_path / "data")
+
+    result = verify(env)
+
+    assert result.exit_code == 0, result.output
+    assert "6 records in 2 incident chains verified" in result.stdout
+    assert (tmp_path / "data" / "audit-key").stat().st_mode & 0o777 == 0o600
+
+
+def test_audit_verify_fails_on_a_cut_tail_whose_head_was_moved_back(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    seed_data_dir(tmp_path / "data")
+    tamper(
+        tmp_path / "data",
+        "DELETE FROM audit_records WHERE incident_id = 'inc-2' AND seq = 3",
+        "UPDATE audit_chain_heads SET seq = 2, hash = (SELECT hash FROM audit_records"
+        " WHERE incident_id = 'inc-2' AND seq = 2) WHERE incident_id = 'inc-2'",
+    )
+
+    result = verify(env)
+
+    assert result.exit_code == 1
+    assert "inc-2" in result.stdout
+    assert "inc-1" not in result.stdout
+    assert "chain head does not match its MAC" in result.stdout
+
+
+def test_audit_verify_fails_when_an_incidents_whole_chain_is_deleted(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    seed_data_dir(tmp_path / "data")
+    tamper(
+        tmp_path / "data",
+        "DELETE FROM audit_records WHERE incident_id = 'inc-1'",
+        "DELETE FROM audit_chain_heads WHERE incident_id = 'inc-1'",
+    )
+
+    result = verify(env)
+
+    assert result.exit_code == 1
+    assert "the incident has no audit chain" in result.stdout
+    assert verify(env, INCIDENT_RESPONSE_AUDIT_KEY="").exit_code == 1
+
+
+def test_audit_verify_with_another_key_breaks_every_chain_and_blames_the_key(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    seed_data_dir(tmp_path / "data")
+    wrong = "not-the-key-serve-used-0123456789"
+
+    result = verify(env, INCIDENT_RESPONSE_AUDIT_KEY=wrong)
+
+    assert result.exit_code == 1
+    assert {"inc-1", "inc-2"} <= set(result.stdout.split())
+    assert "the audit key may be wrong or missing" in result.stdout
+    assert "check that this command sees the audit key `serve` uses" in result.stdout
+    assert wrong not in result.output
+    real = (tmp_path / "data" / "audit-key").read_text().strip()
+    assert real not in result.output
+
+
+def test_audit_verify_without_any_key_says_so(env: dict[str, str], tmp_path: Path) -> None:
+    seed_data_dir(tmp_path / "data")
+    (tmp_path / "data" / "audit-key").unlink()
+
+    result = verify(env)
+
+    assert result.exit_code == 1
+    assert "no audit key: INCIDENT_RESPONSE_AUDIT_KEY is unset" in result.stdout
+    assert not (tmp_path / "data" / "audit-key").exists()  # verify never makes up a key
+
+
+def test_a_key_from_the_environment_is_used_instead_of_a_file(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    key = "kept-in-secrets-manager-0123456789"
+    seed_data_dir(tmp_path / "data", configured_key=key)
+
+    assert verify(env, INCIDENT_RESPONSE_AUDIT_KEY=key).exit_code == 0
+    assert not (tmp_path / "data" / "audit-key").exists()
+    assert verify(env).exit_code == 1
+
+
+def test_a_short_audit_key_is_refused_without_echoing_it(env: dict[str, str]) -> None:
+    result = verify(env, INCIDENT_RESPONSE_AUDIT_KEY="hunter2")
+
+    assert result.exit_code == 2
+    assert "INCIDENT_RESPONSE_AUDIT_KEY: must be at least 16 characters" in result.output
+    assert "hunter2" not in result.output

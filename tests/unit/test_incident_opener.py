@@ -15,6 +15,7 @@ from incident_response.domain.audit import AuditEventType
 from incident_response.domain.incident import ChannelRef, Incident, IncidentStatus
 from incident_response.intake import grafana_oncall
 from incident_response.services.incident_opener import IncidentOpener, OpenOutcome
+from tests.support.audit import AUDIT_KEY
 from tests.support.clock import ManualClock
 from tests.unit.intake.examples import encode, oncall_body
 
@@ -28,7 +29,7 @@ async def store(db: Database, clock: ManualClock) -> SqliteIncidentStore:
 
 @pytest.fixture
 async def audit(db: Database, clock: ManualClock) -> SqliteAuditLog:
-    return await SqliteAuditLog(db=db, clock=clock).open()
+    return await SqliteAuditLog(db=db, clock=clock, key=AUDIT_KEY).open()
 
 
 @pytest.fixture

@@ -43,6 +43,7 @@ from incident_response.services.status_update_gate import (
     StaleDraftVersion,
     StatusUpdateGate,
 )
+from tests.support.audit import AUDIT_KEY
 from tests.support.clock import ManualClock
 
 IC = "ic@example.com"
@@ -200,7 +201,7 @@ def an_incident(clock: ManualClock, incident_id: str = INCIDENT_ID, **changes: A
 
 async def build_world(db: Database, clock: ManualClock) -> World:
     store = await SqliteIncidentStore(db=db, clock=clock).open()
-    audit = await SqliteAuditLog(db=db, clock=clock).open()
+    audit = await SqliteAuditLog(db=db, clock=clock, key=AUDIT_KEY).open()
     page = FlakyStatusPage(BuiltinStatusPage(db, base_url="http://status.test", clock=clock))
     drafter = RecordingDrafter(BuiltinDrafter(clock=clock))
     world = World(db, clock, store, audit, page, drafter, gate=None)  # type: ignore[arg-type]

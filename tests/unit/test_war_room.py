@@ -41,6 +41,7 @@ from incident_response.domain.incident import ChannelRef, Incident, IncidentStat
 from incident_response.services.nudges import NudgeScheduler
 from incident_response.services.sla import SlaMonitor
 from incident_response.services.war_room import RetryPolicy, WarRoomAssembler, channel_name
+from tests.support.audit import AUDIT_KEY
 from tests.support.clock import ManualClock
 
 A = AuditEventType
@@ -172,7 +173,7 @@ async def build_world(
     """The embedded adapters on `db`, optionally wrapped by a test double."""
     roster = load_roster(roster_path)
     real_store = await SqliteIncidentStore(db=db, clock=clock).open()
-    real_audit = await SqliteAuditLog(db=db, clock=clock).open()
+    real_audit = await SqliteAuditLog(db=db, clock=clock, key=AUDIT_KEY).open()
     real_scheduler = await SqliteScheduler(db=db, clock=clock).open()
     console = ConsoleChat(db, base_url="http://localhost:8080", clock=clock)
     parts: dict[str, Any] = {

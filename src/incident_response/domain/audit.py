@@ -1,13 +1,16 @@
-"""The audit event catalogue and the hash chain that makes the log tamper-evident.
+"""The audit event catalogue and the keyed hash chain that makes the log tamper-evident.
 
-Each incident has its own chain: record n stores the hash of record n-1, and its own hash covers
-its content and that link. Editing, deleting or reordering any record breaks the chain, and the
-chain head (last seq and hash, kept beside the log) catches a deleted tail.
+Each incident has its own chain: record n stores the hash of record n-1, and its own hash is an
+HMAC, under the audit key, of its content and that link. Editing, deleting or reordering any record
+breaks the chain; the chain head (last seq and hash, with its own MAC, kept beside the log) catches
+a deleted tail and a head moved back. Because every hash needs the key, which lives outside the
+database, whoever can edit the database cannot re-seal a chain after changing it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +23,35 @@ from pydantic import BaseModel, ConfigDict, Field
 from incident_response.domain.clock import isoformat
 
 GENESIS_HASH = "0" * 64
+
+# what each MAC covers, so one can never stand in for another (a record hash is not a head)
+RECORD_PURPOSE = "audit-record"
+HEAD_PURPOSE = "audit-head"
+CHAINS_PURPOSE = "audit-chains"
+
+WRONG_KEY_HINT = "the audit key may be wrong or missing"
+
+# The MAC of a head or count written over one that was already forged or missing: the log goes on
+# appending (an incident never waits on its audit trail), but never re-seals what it cannot trust,
+# so a tampered head or count stays visible however many records follow.
+UNSEALED = ""
+
+
+@dataclass(frozen=True)
+class AuditKey:
+    """The secret every audit MAC is computed with. It never appears in a repr or a log line."""
+
+    secret: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.secret:
+            raise ValueError("an audit key cannot be empty")
+
+    def mac(self, purpose: str, payload: bytes) -> str:
+        return hmac.new(self.secret, purpose.encode() + b"\0" + payload, hashlib.sha256).hexdigest()
+
+    def matches(self, purpose: str, payload: bytes, mac: str) -> bool:
+        return hmac.compare_digest(self.mac(purpose, payload), mac)
 
 
 class AuditEventType(StrEnum):
@@ -124,11 +156,11 @@ def canonical_bytes(event: AuditEvent, seq: int, prev_hash: str) -> bytes:
     ).encode()
 
 
-def chain_hash(event: AuditEvent, seq: int, prev_hash: str) -> str:
-    return hashlib.sha256(canonical_bytes(event, seq, prev_hash)).hexdigest()
+def chain_hash(event: AuditEvent, seq: int, prev_hash: str, key: AuditKey) -> str:
+    return key.mac(RECORD_PURPOSE, canonical_bytes(event, seq, prev_hash))
 
 
-def seal(event: AuditEvent, seq: int, prev_hash: str) -> AuditRecord:
+def seal(event: AuditEvent, seq: int, prev_hash: str, key: AuditKey) -> AuditRecord:
     """The record to store for `event` placed after a record whose hash is `prev_hash`."""
     return AuditRecord(
         incident_id=event.incident_id,
@@ -139,15 +171,68 @@ def seal(event: AuditEvent, seq: int, prev_hash: str) -> AuditRecord:
         actor=event.actor,
         data=event.data,
         prev_hash=prev_hash,
-        hash=chain_hash(event, seq, prev_hash),
+        hash=chain_hash(event, seq, prev_hash, key),
     )
+
+
+def _head_payload(incident_id: str, seq: int, last_hash: str) -> bytes:
+    return json.dumps([incident_id, seq, last_hash], separators=(",", ":")).encode()
 
 
 @dataclass(frozen=True)
 class ChainHead:
+    """Where an incident's chain ends. The MAC binds the incident, seq and hash together, so a
+    head moved back to an earlier record, or copied from another incident, does not verify."""
+
     incident_id: str
     seq: int
     hash: str
+    mac: str
+
+    @classmethod
+    def sealed(cls, incident_id: str, seq: int, last_hash: str, key: AuditKey) -> ChainHead:
+        mac = key.mac(HEAD_PURPOSE, _head_payload(incident_id, seq, last_hash))
+        return cls(incident_id, seq, last_hash, mac)
+
+    @classmethod
+    def following(cls, previous: ChainHead | None, record: AuditRecord, key: AuditKey) -> ChainHead:
+        """The head after appending `record` to a chain whose head was `previous` (None: a new
+        chain, or a head that had gone missing from a chain with records)."""
+        trusted = record.seq == 1 if previous is None else previous.authentic(key)
+        if trusted:
+            return cls.sealed(record.incident_id, record.seq, record.hash, key)
+        return cls(record.incident_id, record.seq, record.hash, UNSEALED)
+
+    def authentic(self, key: AuditKey) -> bool:
+        return key.matches(
+            HEAD_PURPOSE, _head_payload(self.incident_id, self.seq, self.hash), self.mac
+        )
+
+
+@dataclass(frozen=True)
+class ChainCount:
+    """How many chains the log has started, MAC'd: deleting an incident's whole chain, head and
+    all, leaves fewer chains than it counts."""
+
+    chains: int
+    mac: str
+
+    @classmethod
+    def sealed(cls, chains: int, key: AuditKey) -> ChainCount:
+        return cls(chains, key.mac(CHAINS_PURPOSE, str(chains).encode()))
+
+    @classmethod
+    def following(
+        cls, previous: ChainCount | None, key: AuditKey, *, other_chains: bool
+    ) -> ChainCount:
+        """The count after starting one more chain; `other_chains` says whether any other chain
+        is stored (a missing count is then a deleted one, not the first chain's)."""
+        trusted = not other_chains if previous is None else previous.authentic(key)
+        chains = (previous.chains if previous is not None else 0) + 1
+        return cls.sealed(chains, key) if trusted else cls(chains, UNSEALED)
+
+    def authentic(self, key: AuditKey) -> bool:
+        return key.matches(CHAINS_PURPOSE, str(self.chains).encode(), self.mac)
 
 
 @dataclass(frozen=True)
@@ -173,12 +258,16 @@ class ChainReport:
         self.breaks.extend(other.breaks)
 
 
+ALL_CHAINS = "*"  # the incident id of a break that concerns the log as a whole
+
+
 def verify_chain(
-    incident_id: str, records: Sequence[AuditRecord], head: ChainHead | None
+    incident_id: str, records: Sequence[AuditRecord], head: ChainHead | None, key: AuditKey
 ) -> ChainReport:
     """Check one incident's records, given in storage order, against each other and the head."""
     report = ChainReport(incidents_checked=1, records_checked=len(records))
     prev = GENESIS_HASH
+    forged: list[ChainBreak] = []
     for expected_seq, record in enumerate(records, start=1):
         if record.seq != expected_seq:
             report.breaks.append(
@@ -190,26 +279,90 @@ def verify_chain(
             report.breaks.append(
                 ChainBreak(incident_id, record.seq, "link to previous record broken")
             )
-        if chain_hash(record.event, record.seq, record.prev_hash) != record.hash:
-            report.breaks.append(
-                ChainBreak(incident_id, record.seq, "content does not match its hash")
-            )
+        if not key.matches(
+            RECORD_PURPOSE, canonical_bytes(record.event, record.seq, record.prev_hash), record.hash
+        ):
+            forged.append(ChainBreak(incident_id, record.seq, "content does not match its hash"))
         prev = record.hash
+    head_authentic = head is not None and head.authentic(key)
+    if records and len(forged) == len(records) and not head_authentic:
+        # not one MAC verifies, the head's included: far likelier another key than a forgery
+        forged = [
+            ChainBreak(
+                incident_id,
+                records[0].seq,
+                f"no record matches its hash: {WRONG_KEY_HINT}, or the chain was re-sealed "
+                "without it",
+            )
+        ]
+    report.breaks.extend(forged)
     last_seq, last_hash = (records[-1].seq, records[-1].hash) if records else (0, GENESIS_HASH)
     if head is None:
         if records:
             report.breaks.append(ChainBreak(incident_id, last_seq, "chain head missing"))
-    elif head.seq != last_seq or head.hash != last_hash:
+    elif head.incident_id != incident_id or head.seq != last_seq or head.hash != last_hash:
         report.breaks.append(
             ChainBreak(incident_id, last_seq, f"head says seq {head.seq}: records deleted or added")
+        )
+    elif head.mac == UNSEALED:
+        report.breaks.append(
+            ChainBreak(
+                incident_id,
+                last_seq,
+                "chain head unsealed: it was already moved, forged or missing when a later "
+                f"record was appended, or {WRONG_KEY_HINT}",
+            )
+        )
+    elif not head_authentic:
+        report.breaks.append(
+            ChainBreak(
+                incident_id,
+                last_seq,
+                f"chain head does not match its MAC: moved or forged, or {WRONG_KEY_HINT}",
+            )
         )
     return report
 
 
+def verify_count(count: ChainCount | None, chains: int, key: AuditKey) -> list[ChainBreak]:
+    """Whether the log still holds as many chains as it has started."""
+    if count is None:
+        if not chains:
+            return []
+        return [ChainBreak(ALL_CHAINS, 0, "the chain count is missing: it was deleted")]
+    if count.mac == UNSEALED:
+        return [
+            ChainBreak(
+                ALL_CHAINS,
+                0,
+                "the chain count is unsealed: it was already forged or missing when a later "
+                f"chain was started, or {WRONG_KEY_HINT}",
+            )
+        ]
+    if not count.authentic(key):
+        return [
+            ChainBreak(
+                ALL_CHAINS,
+                0,
+                f"the chain count does not match its MAC: forged, or {WRONG_KEY_HINT}",
+            )
+        ]
+    if count.chains != chains:
+        return [
+            ChainBreak(
+                ALL_CHAINS,
+                0,
+                f"the log started {count.chains} chains but holds {chains}: "
+                "whole chains were deleted or added",
+            )
+        ]
+    return []
+
+
 def verify_all(
-    chains: Iterable[tuple[str, Sequence[AuditRecord], ChainHead | None]],
+    chains: Iterable[tuple[str, Sequence[AuditRecord], ChainHead | None]], key: AuditKey
 ) -> ChainReport:
     report = ChainReport()
     for incident_id, records, head in chains:
-        report.merge(verify_chain(incident_id, records, head))
+        report.merge(verify_chain(incident_id, records, head, key))
     return report

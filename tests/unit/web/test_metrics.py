@@ -29,6 +29,7 @@ from incident_response.services.metrics import (
     report,
 )
 from tests.contract.incident_samples import sample_incident
+from tests.support.audit import AUDIT_KEY
 
 A = AuditEventType
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -46,6 +47,7 @@ def chain(
             ),
             seq,
             prev,
+            AUDIT_KEY,
         )
         records.append(record)
         prev = record.hash

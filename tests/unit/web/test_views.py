@@ -17,6 +17,7 @@ from incident_response.web.console.views import (
     timeline_entries,
 )
 from tests.contract.incident_samples import STARTED, sample_incident
+from tests.support.audit import AUDIT_KEY
 
 
 def test_chat_text_escapes_everything_but_its_own_markup() -> None:
@@ -100,6 +101,7 @@ def test_the_timeline_tells_the_story_in_words_and_names() -> None:
             ),
             n,
             GENESIS_HASH,
+            AUDIT_KEY,
         )
         for n, (kind, actor, data) in enumerate(events, start=1)
     ]

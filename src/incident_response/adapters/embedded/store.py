@@ -194,6 +194,10 @@ class SqliteIncidentStore:
         if not updated:
             raise NotFound(f"alert delivery {delivery_id} was never recorded")
 
+    async def incident_ids(self) -> list[str]:
+        rows = await self._db.fetchall("SELECT id FROM incidents ORDER BY id")
+        return [str(row["id"]) for row in rows]
+
 
 def _columns(incident: Incident) -> tuple[Any, ...]:
     """The indexed columns and the document, in the order the statements above list them."""
