@@ -76,6 +76,7 @@ PORTS: tuple[str, ...] = (
     "CodeHost",
     "LLM",
     "Secrets",
+    "Credentials",
 )
 
 
