@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import sys
 from typing import Annotated, NoReturn
 
@@ -121,6 +122,14 @@ def token(
         print(asyncio.run(issue_token(settings, email, rotate=rotate, lifetime=lifetime)))
     except LookupError as exc:
         err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    except ConfigurationError as exc:  # the roster cannot be read
+        _usage(str(exc))
+    except sqlite3.Error as exc:
+        err.print(
+            f"[red]error:[/red] cannot use the database {settings.database_path}: {exc}",
+            soft_wrap=True,
+        )
         raise typer.Exit(1) from None
 
 

@@ -183,3 +183,19 @@ async def test_revoking_someone_not_in_the_roster_fails_clearly(
     assert result.exit_code == 1
     assert result.stdout == ""
     assert "mallory@example.com is not in the roster" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["alice@example.com"], ["revoke", "alice@example.com"]])
+def test_token_with_a_broken_roster_fails_in_one_line(
+    env: dict[str, str], tmp_path: Path, args: list[str]
+) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "roster.yaml").write_text("people: [ {name: x\n")
+
+    result = runner.invoke(app, ["token", *args], env=env)
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "not valid YAML" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
