@@ -113,6 +113,19 @@ async def test_the_database_holds_no_session_id_a_browser_could_present(
     assert all(session_id not in str(value) for value in tuple(rows[0]))
 
 
+async def test_signing_in_again_ends_the_session_it_replaces(world: ConsoleWorld) -> None:
+    browser = await world.signed_in(ALICE)
+    before = session_cookie(browser)
+
+    again = await browser.submit(
+        "/console", "/console/sign-in", {"token": world.token(BOB), "next": "/console"}
+    )
+    assert again.status_code == 303
+
+    assert (await replaying(world, before).get("/console")).status_code == 303
+    assert "Bob" in (await browser.get("/console")).text
+
+
 async def test_signing_out_ends_only_that_session(world: ConsoleWorld) -> None:
     laptop = await world.signed_in(ALICE)
     phone = await world.signed_in(ALICE)

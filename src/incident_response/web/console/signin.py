@@ -177,6 +177,7 @@ def signin_router(*, auth: ConsoleAuth, pages: Pages) -> APIRouter:
                 "`incident-response token YOUR-EMAIL`, run against this server's data dir; "
                 "your e-mail must be in the roster.",
             )
+        await auth.sign_out(current)  # signing in again replaces this browser's session
         response = RedirectResponse(next_url, status_code=303)
         sessions.write(response, await auth.sign_in(person))
         sessions.flash(response, Flash(f"Signed in as {person.name or person.email}."))
