@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets as random_secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from incident_response.adapters.console.chat import ConsoleChat
 from incident_response.adapters.embedded import data_dir
 from incident_response.adapters.embedded.audit_log import SqliteAuditLog
 from incident_response.adapters.embedded.codehost import NoCodeHost
+from incident_response.adapters.embedded.credentials import SqliteCredentials
 from incident_response.adapters.embedded.db import Database
 from incident_response.adapters.embedded.drafter import BuiltinDrafter
 from incident_response.adapters.embedded.postmortems import MarkdownIssueTracker
@@ -97,6 +99,7 @@ EMBEDDED_ADAPTERS: dict[str, str] = {
     "CodeHost": "none (no recent changes)",
     "LLM": "built-in drafter (no network)",
     "Secrets": "environment / data dir",
+    "Credentials": "sqlite (token generations, console sessions)",
 }
 
 # Integrations whose production adapters ship in this build; each adds a factory here when it lands.
@@ -239,6 +242,7 @@ class Container:
     processor: Processor
     upkeep: Upkeep
     token_key: bytes
+    credentials: SqliteCredentials
     webhook_secret_file: Path | None = None
     slack: SlackRuntime | None = None
 
@@ -489,6 +493,8 @@ async def build(
         )
         slack = SlackRuntime(api=slack_api, chat=slack_chat, app=app, socket_mode=socket_mode)
     upkeep = Upkeep(scheduler=scheduler, queue=queue, gate=gate, clock=clock)
+    # personal tokens and console sessions: revocation state the CLI's process writes too
+    credentials = await SqliteCredentials(db=db, clock=clock).open()
     return Container(
         settings=settings,
         clock=clock,
@@ -527,18 +533,63 @@ async def build(
             concurrency=settings.incident_response_processor_concurrency,
         ),
         token_key=load_or_create_key(settings.data_dir / "api-token-key"),
+        credentials=credentials,
         webhook_secret_file=webhook_secret_file,
         slack=slack,
     )
 
 
-async def issue_token(settings: Settings, email: str) -> str:
-    """A personal API token for someone in the roster (LookupError if they are not in it)."""
+async def issue_token(
+    settings: Settings,
+    email: str,
+    *,
+    rotate: bool = False,
+    lifetime: timedelta | None = None,
+    clock: Clock | None = None,
+) -> str:
+    """A personal API token for someone in the roster (LookupError if they are not in it),
+    at their current token generation; `rotate` first ends every token issued before."""
+    clock = clock or SystemClock()
+    person_email = await _roster_email(settings, email)
+    async with _credentials(settings, clock) as credentials:
+        if rotate:
+            generations = await credentials.rotate_tokens(person_email)
+        else:
+            generations = await credentials.generations(person_email)
+    return issue(
+        person_email,
+        load_or_create_key(settings.data_dir / "api-token-key"),
+        generation=generations.tokens,
+        issued_at=clock.now(),
+        lifetime=lifetime,
+    )
+
+
+async def revoke_tokens(settings: Settings, email: str) -> str:
+    """End every token and console session of someone in the roster (LookupError if not);
+    returns their e-mail as the roster spells it."""
+    person_email = await _roster_email(settings, email)
+    async with _credentials(settings, SystemClock()) as credentials:
+        await credentials.revoke(person_email)
+    return person_email
+
+
+async def _roster_email(settings: Settings, email: str) -> str:
     roster = prepare_data_dir(settings)
     person = await RosterDirectory(roster).person(email)
     if person is None:
         raise LookupError(f"{email} is not in the roster {settings.roster_path}")
-    return issue(person.email, load_or_create_key(settings.data_dir / "api-token-key"))
+    return person.email
+
+
+@asynccontextmanager
+async def _credentials(settings: Settings, clock: Clock) -> AsyncIterator[SqliteCredentials]:
+    """The Credentials `serve` uses on the same data dir, from this (CLI) process."""
+    db = await Database(settings.database_path).open()
+    try:
+        yield await SqliteCredentials(db=db, clock=clock).open()
+    finally:
+        await db.close()
 
 
 def _configured_audit_key(settings: Settings) -> str | None:

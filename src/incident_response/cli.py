@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import sys
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -81,16 +82,64 @@ def serve(
 
 
 @app.command()
-def token(email: Annotated[str, typer.Argument(help="E-mail of a person in the roster.")]) -> None:
-    """Print a personal API token (alone on stdout) for a person in the roster."""
-    from incident_response.bootstrap import issue_token
+def token(
+    email: Annotated[
+        str, typer.Argument(help="E-mail of a person in the roster, or `revoke` then the e-mail.")
+    ],
+    revoke_email: Annotated[
+        str | None, typer.Argument(metavar="[EMAIL]", help="With `revoke`: whose tokens.")
+    ] = None,
+    rotate: Annotated[
+        bool, typer.Option("--rotate", help="End every earlier token of this person first.")
+    ] = False,
+    ttl: Annotated[
+        str | None, typer.Option(help="Lifetime of the token: 30m, 12h, 7d (default: no expiry).")
+    ] = None,
+) -> None:
+    """Print a personal API token (alone on stdout) for a person in the roster.
 
+    `token EMAIL --rotate` ends every earlier token of that person; `token revoke EMAIL` ends all
+    of them and their console sessions, and prints no token.
+    """
+    from incident_response.bootstrap import issue_token, revoke_tokens
+    from incident_response.tokens import parse_lifetime
+
+    if email == "revoke":
+        if revoke_email is None or rotate or ttl is not None:
+            _usage("usage: incident-response token revoke EMAIL (no --rotate or --ttl)")
+    elif revoke_email is not None:
+        _usage(f"usage: incident-response token EMAIL [--rotate] [--ttl 12h], got {revoke_email!r}")
+    try:
+        lifetime = parse_lifetime(ttl) if ttl is not None else None
+    except ValueError as exc:
+        _usage(str(exc))
     settings = _settings()
     try:
-        print(asyncio.run(issue_token(settings, email)))
+        if revoke_email is not None:
+            revoked = asyncio.run(revoke_tokens(settings, revoke_email))
+            err.print(
+                f"revoked every token and console session of {revoked}; "
+                f"`incident-response token {revoked}` issues a new token",
+                soft_wrap=True,
+            )
+            return
+        print(asyncio.run(issue_token(settings, email, rotate=rotate, lifetime=lifetime)))
     except LookupError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(1) from None
+    except ConfigurationError as exc:  # the roster cannot be read
+        _usage(str(exc))
+    except sqlite3.Error as exc:
+        err.print(
+            f"[red]error:[/red] cannot use the database {settings.database_path}: {exc}",
+            soft_wrap=True,
+        )
+        raise typer.Exit(1) from None
+
+
+def _usage(message: str) -> NoReturn:
+    err.print(f"[red]error:[/red] {message}", soft_wrap=True)
+    raise typer.Exit(2)
 
 
 @audit_app.command("verify")

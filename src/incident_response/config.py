@@ -79,6 +79,7 @@ PORTS: tuple[str, ...] = (
     "CodeHost",
     "LLM",
     "Secrets",
+    "Credentials",
 )
 
 

@@ -296,3 +296,60 @@ class Secrets(Protocol):
     async def get(self, name: str, *, refresh: bool = False) -> SecretValue:
         """The secret's current value; `refresh` bypasses any cache (after a failed check)."""
         ...
+
+
+class Generations(BaseModel):
+    """A person's credential generations: a token or console session carries the generation it
+    was issued at and stops being valid once the stored one moves on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    email: str
+    tokens: int = 0
+    sessions: int = 0
+
+
+class ConsoleSessionRecord(BaseModel):
+    """A signed-in console session as stored: keyed by a hash of its id, never the id itself."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    email: str
+    generation: int
+    issued_at: datetime
+    expires_at: datetime
+
+
+@runtime_checkable
+class Credentials(Protocol):
+    """Who may still use which personal token or console session.
+
+    Shared by every process on the same data (the CLI writes, `serve` reads), so each call is one
+    strongly consistent single-key read or one conditional write: DynamoDB can keep it.
+    """
+
+    async def generations(self, email: str) -> Generations:
+        """The person's current generations; someone never rotated or revoked is at 0 and 0."""
+        ...
+
+    async def rotate_tokens(self, email: str) -> Generations:
+        """Add one to the token generation, atomically: every earlier token stops working."""
+        ...
+
+    async def revoke(self, email: str) -> Generations:
+        """Add one to both generations, atomically: every token and console session ends."""
+        ...
+
+    async def open_session(self, session: ConsoleSessionRecord) -> None:
+        """Store a new session; raises AlreadyExists if its key is taken. Sessions past their
+        `expires_at` may be deleted by any write."""
+        ...
+
+    async def session(self, key: str) -> ConsoleSessionRecord | None:
+        """The session stored under `key`; None once ended or past its `expires_at`."""
+        ...
+
+    async def end_session(self, key: str) -> None:
+        """Delete the session; ending one that is not there is fine (signing out twice)."""
+        ...

@@ -34,7 +34,12 @@ log = get_logger(__name__)
 def routers_for(container: Container, role: str) -> list[APIRouter]:
     routers = [health_router(container.readiness)]
     if role in ("all", "webhook"):
-        person = person_dependency(key=container.token_key, directory=container.directory)
+        person = person_dependency(
+            key=container.token_key,
+            directory=container.directory,
+            credentials=container.credentials,
+            clock=container.clock,
+        )
         routers += [
             webhook_router(
                 container.intake,

@@ -89,7 +89,9 @@ async def test_a_bad_token_is_refused_and_signs_nobody_in(world: ConsoleWorld, t
 async def test_a_valid_token_for_someone_not_in_the_roster_is_refused(world: ConsoleWorld) -> None:
     browser = world.browser()
     form = await browser.get("/console/sign-in")
-    stranger = tokens.issue("mallory@example.com", world.container.token_key)
+    stranger = tokens.issue(
+        "mallory@example.com", world.container.token_key, issued_at=world.clock.now()
+    )
     response = await browser.client.post(
         "/console/sign-in", data={"csrf": csrf_of(form.text), "token": stranger}
     )

@@ -73,7 +73,7 @@ class ConsoleWorld:
         self._alerts = 0
 
     def token(self, email: str) -> str:
-        return tokens.issue(email, self.container.token_key)
+        return tokens.issue(email, self.container.token_key, issued_at=self.clock.now())
 
     def browser(self, app: FastAPI | None = None) -> Browser:
         """A new cookie jar, on the app `serve` mounts unless another is given."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,11 +14,14 @@ from typer.testing import CliRunner
 
 from incident_response import __version__, tokens
 from incident_response.adapters.embedded.audit_log import SqliteAuditLog
+from incident_response.adapters.embedded.credentials import SqliteCredentials
 from incident_response.adapters.embedded.db import Database
 from incident_response.adapters.embedded.secrets import load_audit_key
 from incident_response.adapters.embedded.store import SqliteIncidentStore
 from incident_response.cli import app
 from incident_response.domain.audit import AuditEvent, AuditEventType
+from incident_response.domain.clock import SystemClock
+from incident_response.tokens import TokenProblem, TokenRefused, TokenVerifier
 from tests.contract.incident_samples import sample_incident
 from tests.support.clock import ManualClock
 
@@ -44,7 +49,8 @@ def test_token_prints_only_a_token_valid_for_that_person(
     token = result.stdout.strip()
     assert "\n" not in token
     key = (tmp_path / "data" / "api-token-key").read_text().strip().encode()
-    assert tokens.verify(token, key) == "alice@example.com"
+    claims = tokens.read(token, key)
+    assert (claims.email, claims.generation, claims.expires_at) == ("alice@example.com", 0, None)
     assert (tmp_path / "data" / "roster.yaml").exists()  # the sample roster, written on first use
 
 
@@ -208,3 +214,125 @@ def test_a_short_audit_key_is_refused_without_echoing_it(env: dict[str, str]) ->
     assert result.exit_code == 2
     assert "INCIDENT_RESPONSE_AUDIT_KEY: must be at least 16 characters" in result.output
     assert "hunter2" not in result.output
+
+
+@pytest.fixture
+async def running(tmp_path: Path, env: dict[str, str]) -> AsyncIterator[TokenVerifier]:
+    """What a running `serve` on the same data dir checks tokens with: its own connection to the
+    database, open before the CLI runs and kept open while it writes."""
+    await cli(env, "alice@example.com")  # creates the data dir
+    db = await Database(tmp_path / "data" / "incident-response.sqlite3").open()
+    try:
+        credentials = await SqliteCredentials(db=db, clock=SystemClock()).open()
+        key = (tmp_path / "data" / "api-token-key").read_text().strip().encode()
+        yield TokenVerifier(key=key, credentials=credentials, clock=SystemClock())
+    finally:
+        await db.close()
+
+
+async def cli(env: dict[str, str], *args: str) -> Result:
+    """`incident-response token ARGS` as its own run (a thread with its own event loop)."""
+    return await asyncio.to_thread(runner.invoke, app, ["token", *args], env=env)
+
+
+async def issue(env: dict[str, str], *args: str) -> str:
+    result = await cli(env, *args)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    return result.stdout.strip()
+
+
+async def refusal(verifier: TokenVerifier, token: str) -> TokenProblem | None:
+    try:
+        await verifier.email(token)
+    except TokenRefused as refused:
+        return refused.problem
+    return None
+
+
+async def test_rotating_ends_earlier_tokens_for_a_server_already_running(
+    env: dict[str, str], running: TokenVerifier
+) -> None:
+    before = await issue(env, "alice@example.com")
+    bobs = await issue(env, "bob@example.com")
+    assert await refusal(running, before) is None
+
+    rotated = await issue(env, "alice@example.com", "--rotate")
+
+    assert await refusal(running, before) is TokenProblem.REVOKED
+    assert await refusal(running, rotated) is None
+    assert await refusal(running, await issue(env, "alice@example.com")) is None
+    assert await refusal(running, bobs) is None
+
+
+async def test_revoke_ends_every_token_prints_none_and_says_so(
+    env: dict[str, str], running: TokenVerifier
+) -> None:
+    before = await issue(env, "Alice@Example.com")
+
+    result = await cli(env, "revoke", "alice@example.com")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert "revoked every token and console session of alice@example.com" in result.stderr
+    assert await refusal(running, before) is TokenProblem.REVOKED
+    assert await refusal(running, await issue(env, "alice@example.com")) is None
+
+
+async def test_a_token_with_a_lifetime_expires(env: dict[str, str], tmp_path: Path) -> None:
+    token = await issue(env, "alice@example.com", "--ttl", "12h")
+
+    key = (tmp_path / "data" / "api-token-key").read_text().strip().encode()
+    claims = tokens.read(token, key)
+    assert claims.expires_at == claims.issued_at + timedelta(hours=12)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["alice@example.com", "--rotate", "--ttl", "12x"], "--ttl must be"),
+        (["alice@example.com", "--ttl", "0m"], "--ttl must be"),
+        (["revoke"], "usage: incident-response token revoke EMAIL"),
+        (["revoke", "alice@example.com", "--rotate"], "no --rotate or --ttl"),
+        (["alice@example.com", "bob@example.com"], "usage: incident-response token EMAIL"),
+    ],
+)
+async def test_bad_token_arguments_fail_in_one_line_and_change_nothing(
+    env: dict[str, str], running: TokenVerifier, args: list[str], message: str
+) -> None:
+    before = await issue(env, "alice@example.com")
+
+    result = await cli(env, *args)
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+    assert await refusal(running, before) is None
+
+
+async def test_revoking_someone_not_in_the_roster_fails_clearly(
+    env: dict[str, str], running: TokenVerifier
+) -> None:
+    result = await cli(env, "revoke", "mallory@example.com")
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "mallory@example.com is not in the roster" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["alice@example.com"], ["revoke", "alice@example.com"]])
+def test_token_with_a_broken_roster_fails_in_one_line(
+    env: dict[str, str], tmp_path: Path, args: list[str]
+) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "roster.yaml").write_text("people: [ {name: x\n")
+
+    result = runner.invoke(app, ["token", *args], env=env)
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "not valid YAML" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -83,6 +83,28 @@ def test_sessions_expire() -> None:
     assert sessions.read(request_with(cookies)) is None
 
 
+def test_a_session_issued_in_the_future_is_refused_beyond_a_minute() -> None:
+    issuer, reader = ManualClock(), ManualClock()
+    cookies = issued(Sessions(key=KEY, clock=issuer, secure=False), "alice@example.com")
+    sessions = Sessions(key=KEY, clock=reader, secure=False)
+    reader.advance(seconds=-60)
+    assert sessions.read(request_with(cookies)) is not None
+    reader.advance(seconds=-1)
+    assert sessions.read(request_with(cookies)) is None
+
+
+def test_a_signed_in_session_has_an_id_and_an_anonymous_one_has_none() -> None:
+    sessions = Sessions(key=KEY, clock=ManualClock(), secure=False)
+    signed_in = sessions.read(request_with(issued(sessions, "alice@example.com")))
+    anonymous = sessions.read(request_with(issued(sessions, None)))
+    assert signed_in is not None
+    assert signed_in.id
+    assert anonymous is not None
+    assert anonymous.id is None
+    assert sessions.key_of(signed_in.id) != signed_in.id
+    assert sessions.new("alice@example.com").id != sessions.new("alice@example.com").id
+
+
 def test_csrf_must_match_the_session() -> None:
     sessions = Sessions(key=KEY, clock=ManualClock(), secure=False)
     session = sessions.new("alice@example.com")

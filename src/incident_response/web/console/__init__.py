@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from incident_response.tokens import TokenVerifier
 from incident_response.web.console.actions import actions_router
 from incident_response.web.console.incidents import incidents_router
 from incident_response.web.console.live import ChangeFeed, live_router
@@ -44,6 +45,7 @@ def services_from(container: Container) -> ConsoleServices:
         clock=container.clock,
         base_url=container.base_url,
         token_key=container.token_key,
+        credentials=container.credentials,
         # the same set the gate was built with; the gate still decides every approval
         approvers=lambda: settings.approvers | {a.lower() for a in roster.approvers},
         announcements_channel=lambda: roster.announcements_channel,
@@ -94,7 +96,14 @@ def routers_for_services(
     sessions = Sessions(
         key=services.token_key, clock=services.clock, secure=services.secure_cookies
     )
-    auth = ConsoleAuth(sessions=sessions, directory=services.directory, key=services.token_key)
+    auth = ConsoleAuth(
+        sessions=sessions,
+        directory=services.directory,
+        tokens=TokenVerifier(
+            key=services.token_key, credentials=services.credentials, clock=services.clock
+        ),
+        credentials=services.credentials,
+    )
     feed = ChangeFeed(store=services.store, chat=services.chat, poll_seconds=live_poll_seconds)
     return [
         assets_router(pages),

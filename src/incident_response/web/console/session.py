@@ -1,9 +1,14 @@
 """Console sessions: a signed cookie, a per-session CSRF token, and one-shot flash messages.
 
+A signed-in session's cookie also names a random session id; the session is only good while the
+Credentials port holds it (under a hash of the id, so the database holds nothing a browser could
+present), which is how signing out, and `incident-response token revoke`, end it on the server
+(see ConsoleAuth). A visitor's anonymous session before signing in stays stateless.
+
 Signed with HMAC-SHA256 under a key derived from the API token key (so rotating that key signs
 everyone out too), using the standard library rather than itsdangerous: the whole format is a
 base64 JSON payload and a MAC, which needs no dependency. The cookie holds no secret beyond the
-CSRF token, which is only useful to the browser that already holds the cookie.
+CSRF token and the session id, which are only useful to the browser that already holds the cookie.
 
 CSRF uses the synchroniser pattern: every form carries the session's token and a POST is only
 honoured when it matches. A visitor who is not signed in still gets an anonymous session, so the
@@ -30,16 +35,19 @@ SESSION_COOKIE = "ir_session"
 FLASH_COOKIE = "ir_flash"
 COOKIE_PATH = "/console"
 SESSION_TTL = timedelta(hours=12)
+# a cookie issued further in the future than this is refused (the same allowance as tokens)
+CLOCK_SKEW = timedelta(seconds=60)
 FLASH_MAX_BYTES = 2000
 
 
 @dataclass(frozen=True)
 class Session:
-    """`email` is None for a visitor who has not signed in yet."""
+    """`email` and `id` are None for a visitor who has not signed in yet."""
 
     email: str | None
     csrf: str
     issued_at: datetime
+    id: str | None = None
 
     @property
     def signed_in(self) -> bool:
@@ -95,29 +103,47 @@ class Sessions:
     # -- sessions ------------------------------------------------------------------------------
 
     def new(self, email: str | None) -> Session:
-        """A fresh session with a fresh CSRF token (signing in never keeps the old token)."""
-        return Session(email=email, csrf=secrets.token_urlsafe(24), issued_at=self._clock.now())
+        """A fresh session with a fresh CSRF token (signing in never keeps the old token) and,
+        when signed in, a fresh id for the server to keep."""
+        return Session(
+            email=email,
+            csrf=secrets.token_urlsafe(24),
+            issued_at=self._clock.now(),
+            id=secrets.token_urlsafe(32) if email is not None else None,
+        )
+
+    def expires_at(self, session: Session) -> datetime:
+        return session.issued_at + self._ttl
 
     def read(self, request: Request) -> Session | None:
-        """The request's session, or None when it is missing, forged or expired."""
+        """The request's session as its cookie says, or None when it is missing, forged, expired
+        or issued in the future. A signed-in one still has to be checked with the server."""
         doc = self._open("session", request.cookies.get(SESSION_COOKIE))
         if doc is None:
             return None
         try:
             issued = datetime.fromisoformat(str(doc["t"]))
-            email, csrf = doc["e"], str(doc["c"])
+            email, csrf, session_id = doc["e"], str(doc["c"]), doc.get("s")
         except (KeyError, ValueError):
             return None
         if issued.tzinfo is None or not csrf or (email is not None and not isinstance(email, str)):
             return None
-        if self._clock.now() - issued > self._ttl:
+        if (email is None) != (session_id is None) or not isinstance(session_id, str | None):
+            return None  # a signed-in cookie without a server-side session (or the reverse)
+        now = self._clock.now()
+        if now - issued > self._ttl or issued - now > CLOCK_SKEW:
             return None
-        return Session(email=email, csrf=csrf, issued_at=issued)
+        return Session(email=email, csrf=csrf, issued_at=issued, id=session_id)
 
     def write(self, response: Response, session: Session) -> None:
         value = self._seal(
             "session",
-            {"e": session.email, "c": session.csrf, "t": session.issued_at.isoformat()},
+            {
+                "e": session.email,
+                "c": session.csrf,
+                "t": session.issued_at.isoformat(),
+                "s": session.id,
+            },
         )
         self._set(response, SESSION_COOKIE, value, max_age=int(self._ttl.total_seconds()))
 
@@ -127,6 +153,11 @@ class Sessions:
     def anonymous(self, session: Session | None) -> Session:
         """The session to keep for a visitor: theirs if any, else a new anonymous one."""
         return session if session is not None else self.new(None)
+
+    @staticmethod
+    def key_of(session_id: str) -> str:
+        """What the server stores a session under: a hash, so the table holds no usable id."""
+        return hashlib.sha256(f"console-session:{session_id}".encode()).hexdigest()
 
     @staticmethod
     def csrf_ok(session: Session | None, submitted: object) -> bool:
