@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import sys
 from typing import Annotated, NoReturn
@@ -182,6 +183,8 @@ def config_check() -> None:
         table.add_row(row.port, row.adapter, row.reason)
     out.print(table)
     out.print(f"data dir: {settings.data_dir.resolve()}")
+    for warning in settings.warnings(os.environ):
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     problems = check_startup(settings)
     for problem in problems:
         err.print(f"[red]error:[/red] {problem}", highlight=False)

@@ -8,11 +8,14 @@ incident's war room to the wrong place.
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +64,12 @@ INTEGRATIONS: tuple[Integration, ...] = (
 
 # A shorter INCIDENT_RESPONSE_AUDIT_KEY is refused: the MACs are only as strong as the key.
 MIN_AUDIT_KEY_CHARS = 16
+# A webhook secret under 16 characters is refused; under 32 it is accepted with a warning.
+MIN_WEBHOOK_SECRET_CHARS = 16
+GOOD_WEBHOOK_SECRET_CHARS = 32
+OWN_PREFIX = "INCIDENT_RESPONSE_"
+EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
+UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 # Variables that, when set, mean the operator meant to enable that integration.
 _SHARED = {"AWS_REGION"}
@@ -200,6 +209,64 @@ class Settings(BaseSettings):
             _parse_severity_map(value)
         return value
 
+    @field_validator("incident_response_base_url", "slack_api_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not _is_http_url(value):
+            raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        return value
+
+    @field_validator(
+        "incident_response_webhook_secret", "incident_response_webhook_secret_previous"
+    )
+    @classmethod
+    def _long_enough_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < MIN_WEBHOOK_SECRET_CHARS:
+            raise ValueError(
+                f"shorter than {MIN_WEBHOOK_SECRET_CHARS} characters: a guessable secret lets "
+                f"anyone open incidents (make one with `openssl rand -base64 32`)"
+            )
+        return value
+
+    @field_validator("incident_response_approvers")
+    @classmethod
+    def _approver_emails(cls, value: str) -> str:
+        wrong = [e.strip() for e in value.split(",") if e.strip() and not EMAIL.match(e.strip())]
+        if wrong:
+            raise ValueError(f"not e-mail addresses: {', '.join(repr(w) for w in wrong)}")
+        return value
+
+    @field_validator("linear_team_id")
+    @classmethod
+    def _team_uuid(cls, value: str | None) -> str | None:
+        if value is not None and not UUID.match(value.strip()):
+            raise ValueError(
+                f"{value!r} is not a UUID: Linear's issueCreate takes the team's id, not its key"
+            )
+        return value
+
+    def warnings(self, environ: Mapping[str, str]) -> list[str]:
+        """What start-up should point out without refusing: unknown INCIDENT_RESPONSE_*
+        variables (most likely typos, silently ignored otherwise) and a short webhook secret."""
+        found = []
+        known = {name.upper() for name in type(self).model_fields}
+        for name in sorted(environ):
+            upper = name.upper()
+            if upper.startswith(OWN_PREFIX) and upper not in known:
+                close = difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                found.append(f"{name} is not a setting of incident-response and is ignored{hint}")
+        secret = self.incident_response_webhook_secret
+        if (
+            secret is not None
+            and len(secret.get_secret_value().strip()) < GOOD_WEBHOOK_SECRET_CHARS
+        ):
+            found.append(
+                f"INCIDENT_RESPONSE_WEBHOOK_SECRET has fewer than {GOOD_WEBHOOK_SECRET_CHARS} "
+                "characters; use a longer random one (`openssl rand -base64 32`)"
+            )
+        return found
+
     @model_validator(mode="after")
     def _no_half_configured_integration(self) -> Settings:
         problems = [problem for i in INTEGRATIONS if (problem := self._half_configured(i))]
@@ -271,6 +338,11 @@ class Settings(BaseSettings):
         return frozenset(
             e.strip().lower() for e in self.incident_response_approvers.split(",") if e.strip()
         )
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value.strip())
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def _parse_severity_map(raw: str) -> dict[str, Severity]:

@@ -7,6 +7,7 @@ the API and pages; `processor` drains the queue and fires timers (and answers he
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 
@@ -108,6 +109,8 @@ def listen(host: str, port: int) -> socket.socket:
 
 async def run(settings: Settings, *, host: str, port: int, role: str) -> None:
     configure_logging(settings.incident_response_log_level)
+    for problem in settings.warnings(os.environ):
+        log.warning("config.warning", problem=problem)
     sock = listen(host, port)
     try:
         container = await build(settings, base_url=f"http://{host}:{port}")

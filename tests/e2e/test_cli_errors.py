@@ -130,3 +130,22 @@ def test_config_check_refuses_what_serve_refuses(tmp_path: Path) -> None:
 
     assert done.returncode == 2
     assert "not in this build" in done.stderr or "has no adapter" in done.stderr
+
+
+def test_config_check_points_out_a_misspelt_variable(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, INCIDENT_RESPONSE_NUDGE_INTERVAL_SECOND="60")
+
+    done = run(env, "config", "check")
+
+    assert done.returncode == 0, done.stderr
+    assert (
+        "warning: INCIDENT_RESPONSE_NUDGE_INTERVAL_SECOND is not a setting of incident-response "
+        "and is ignored; did you mean INCIDENT_RESPONSE_NUDGE_INTERVAL_SECONDS?"
+    ) in done.stderr
+
+
+def test_a_bad_setting_is_one_line_naming_the_variable(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, INCIDENT_RESPONSE_BASE_URL="incidents.example.com")
+
+    for command in (["config", "check"], ["serve", "--port", "0"]):
+        one_clear_line(run(env, *command), "INCIDENT_RESPONSE_BASE_URL", "not an http")

@@ -88,14 +88,75 @@ def test_lists_are_parsed_and_normalised() -> None:
 def test_secret_values_carry_every_configured_secret_and_the_rotations_old_value() -> None:
     settings = load_settings(
         {
-            "INCIDENT_RESPONSE_WEBHOOK_SECRET": "new",
-            "INCIDENT_RESPONSE_WEBHOOK_SECRET_PREVIOUS": "old",
+            "INCIDENT_RESPONSE_WEBHOOK_SECRET": "new-secret-0123456789abcdef-0123",
+            "INCIDENT_RESPONSE_WEBHOOK_SECRET_PREVIOUS": "old-secret-0123456789abcdef-0123",
             "SLACK_BOT_TOKEN": "xoxb-1",
             "SLACK_SIGNING_SECRET": "sig",
         }
     )
     values = settings.secret_values()
-    assert values["INCIDENT_RESPONSE_WEBHOOK_SECRET"] == "new"
-    assert values["INCIDENT_RESPONSE_WEBHOOK_SECRET_PREVIOUS"] == "old"
+    assert values["INCIDENT_RESPONSE_WEBHOOK_SECRET"] == "new-secret-0123456789abcdef-0123"
+    assert values["INCIDENT_RESPONSE_WEBHOOK_SECRET_PREVIOUS"] == "old-secret-0123456789abcdef-0123"
     assert values["SLACK_BOT_TOKEN"] == "xoxb-1"
     assert "STATUSPAGE_API_KEY" not in values
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "complaint"),
+    [
+        ("INCIDENT_RESPONSE_BASE_URL", "incidents.example.com", "not an http:// or https:// URL"),
+        ("INCIDENT_RESPONSE_BASE_URL", "ftp://incidents.example.com", "not an http"),
+        ("SLACK_API_URL", "javascript:alert(1)", "not an http"),
+        ("INCIDENT_RESPONSE_WEBHOOK_SECRET", "hunter2", "shorter than 16 characters"),
+        ("INCIDENT_RESPONSE_APPROVERS", "alice@example.com, bob", "not e-mail addresses: 'bob'"),
+        ("LINEAR_TEAM_ID", "ENG", "is not a UUID"),
+    ],
+)
+def test_a_bad_value_stops_start_up_naming_its_variable(
+    variable: str, value: str, complaint: str
+) -> None:
+    with pytest.raises(ConfigurationError) as error:
+        load_settings({variable: value})
+
+    assert variable in str(error.value)
+    assert complaint in str(error.value)
+    if "SECRET" in variable:
+        assert value not in str(error.value)  # a secret is never echoed
+
+
+def test_good_values_pass() -> None:
+    settings = load_settings(
+        {
+            "INCIDENT_RESPONSE_BASE_URL": "https://incidents.example.com",
+            "INCIDENT_RESPONSE_APPROVERS": "alice@example.com, Bob@Example.com",
+            "LINEAR_TEAM_ID": "9cfb482a-81e3-4154-b5b9-2c805e70a02d",
+            "LINEAR_API_KEY": "lin_api_x",
+        }
+    )
+
+    assert settings.approvers == {"alice@example.com", "bob@example.com"}
+
+
+def test_unknown_own_variables_are_pointed_out_with_the_closest_known_name() -> None:
+    environ = {
+        "INCIDENT_RESPONSE_APROVERS": "alice@example.com",
+        "INCIDENT_RESPONSE_DATA_DIR": "/tmp/x",
+        "UNRELATED_VARIABLE": "1",
+    }
+
+    warnings = load_settings(environ).warnings(environ)
+
+    assert warnings == [
+        "INCIDENT_RESPONSE_APROVERS is not a setting of incident-response and is ignored; "
+        "did you mean INCIDENT_RESPONSE_APPROVERS?"
+    ]
+
+
+def test_a_webhook_secret_under_32_characters_is_accepted_with_a_warning() -> None:
+    environ = {"INCIDENT_RESPONSE_WEBHOOK_SECRET": "twenty-characters-xx"}
+
+    warnings = load_settings(environ).warnings(environ)
+
+    assert len(warnings) == 1
+    assert "fewer than 32 characters" in warnings[0]
+    assert "twenty-characters-xx" not in warnings[0]
