@@ -45,3 +45,39 @@ async def test_cancelling_a_writer_mid_transaction_leaves_the_connection_usable(
     rows = [r[0] for r in await db.fetchall("SELECT x FROM t")]
     assert 1 in rows
     assert not db.conn.in_transaction
+
+
+async def test_two_connections_on_one_file_wait_for_each_other_instead_of_failing(
+    db: Database,
+) -> None:
+    """Another process on the same file (the other role) writing while this one reads and writes:
+    every write waits for the lock, none fails with 'database is locked'."""
+    await db.migrate("t", "CREATE TABLE IF NOT EXISTS t (x INTEGER)")
+    other = await Database(db.path).open()
+    errors: list[BaseException] = []
+
+    async def writes(on: Database) -> None:
+        for n in range(100):
+            try:
+                async with on.transaction() as conn:
+                    await conn.execute("INSERT INTO t VALUES (?)", (n,))
+            except Exception as exc:
+                errors.append(exc)
+
+    async def reads(on: Database) -> None:
+        for _ in range(100):
+            try:
+                await on.fetchone("SELECT x FROM t ORDER BY rowid DESC")
+            except Exception as exc:
+                errors.append(exc)
+
+    try:
+        await asyncio.gather(
+            *(job(on) for job in (writes, reads) for on in (db, other) for _ in range(4))
+        )
+    finally:
+        await other.close()
+
+    assert errors == []
+    [(count,)] = await db.fetchall("SELECT COUNT(*) FROM t")
+    assert count == 2 * 4 * 100
