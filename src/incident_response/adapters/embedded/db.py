@@ -121,9 +121,8 @@ def _busy_as_storage_busy() -> Iterator[None]:
     try:
         yield
     except sqlite3.OperationalError as exc:
-        if getattr(exc, "sqlite_errorcode", None) is None or (
-            exc.sqlite_errorcode & 0xFF not in _BUSY_CODES
-        ):
+        primary_code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # BUSY_SNAPSHOT is BUSY too
+        if primary_code not in _BUSY_CODES:
             raise
         raise StorageBusy(f"the database is busy: {exc.sqlite_errorname}") from exc
 
