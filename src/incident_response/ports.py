@@ -131,6 +131,14 @@ class EventQueue(Protocol):
         received the configured maximum number of times."""
         ...
 
+    async def extend_visibility(self, delivery: Delivery, *, seconds: float) -> bool:
+        """Keep an in-flight message hidden for `seconds` from now (0 to 43200, SQS's 12 hours),
+        the heartbeat of a handler that outlives its visibility timeout (SQS
+        ChangeMessageVisibility). False, changing nothing, when the receipt is stale or the
+        message is no longer in flight (acked, retried, or its visibility already ran out).
+        SQS also caps the total at 12 hours from the receive: do not count on more."""
+        ...
+
     async def dead_letters(self) -> list[DeadLetter]: ...
 
     async def depth(self) -> int:

@@ -3,6 +3,12 @@
 Messages are acked only after their handler returns, so a crash (even SIGKILL) mid-handler leaves
 the message to reappear after its visibility timeout: at-least-once, with idempotent handlers.
 A failed handler's message is retried with backoff and dead-lettered after the queue's maximum.
+
+A handler may outlive the visibility timeout (a paced Slack call in a storm can take minutes), so
+while it runs a heartbeat extends its message's visibility every third of the timeout: it is
+neither handed to a second worker nor counted towards the dead-letter maximum while still being
+worked on. The heartbeat is part of the handler's task, so it dies with the process and a crashed
+handler's message still comes back after one timeout.
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ log = get_logger(__name__)
 
 TimerTick = Callable[[], Awaitable[int]]
 
+MAX_VISIBILITY_SECONDS = 43_200  # what SQS allows
+HEARTBEATS_PER_TIMEOUT = 3
+
 
 class Processor:
     def __init__(
@@ -36,6 +45,11 @@ class Processor:
         retry_base_delay: float = 1.0,
         timer_interval: float = 1.0,
     ) -> None:
+        if not (0 < visibility_timeout <= MAX_VISIBILITY_SECONDS):
+            raise ValueError(
+                f"visibility_timeout must be above 0 and at most {MAX_VISIBILITY_SECONDS} s,"
+                f" got {visibility_timeout!r}"
+            )
         self._queue = queue
         self._registry = registry
         self._fire_timers = fire_timers
@@ -112,14 +126,42 @@ class Processor:
 
     async def _handle(self, delivery: Delivery) -> None:
         started = time.perf_counter()
+        heartbeat = asyncio.create_task(
+            self._keep_invisible(delivery), name=f"heartbeat:{delivery.message_id}"
+        )
+        try:
+            error = await self._run(delivery)
+        finally:
+            heartbeat.cancel()  # also when cancelled: a dead handler's message must come back
+        try:
+            if error is None:
+                await self._queue.ack(delivery)
+            else:
+                await self._queue.retry(
+                    delivery, error=error, delay_seconds=self._backoff(delivery)
+                )
+        except Exception:
+            # not settled: the message comes back after its visibility timeout
+            log.exception("event.settle_failed", message_id=delivery.message_id)
+            return
+        if error is None:
+            self.processed += 1
+            log.info(
+                "event.processed",
+                event_type=delivery.body.type,
+                group_id=delivery.group_id,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+
+    async def _run(self, delivery: Delivery) -> str | None:
+        """Dispatch to the handler; the error to retry with, or None when it succeeded."""
         event_type = delivery.body.type
         try:
             await self._registry.dispatch(delivery.body)
         except UnknownEvent as exc:
             self.failed += 1
             log.error("event.unknown", event_type=event_type, message_id=delivery.message_id)
-            await self._queue.retry(delivery, error=str(exc), delay_seconds=self._backoff(delivery))
-            return
+            return str(exc)
         except Exception as exc:
             self.failed += 1
             log.exception(
@@ -128,20 +170,34 @@ class Processor:
                 message_id=delivery.message_id,
                 receive_count=delivery.receive_count,
             )
-            await self._queue.retry(
-                delivery,
-                error=f"{type(exc).__name__}: {exc}",
-                delay_seconds=self._backoff(delivery),
-            )
-            return
-        await self._queue.ack(delivery)
-        self.processed += 1
-        log.info(
-            "event.processed",
-            event_type=event_type,
-            group_id=delivery.group_id,
-            duration_ms=round((time.perf_counter() - started) * 1000, 1),
-        )
+            return f"{type(exc).__name__}: {exc}"
+        return None
+
+    async def _keep_invisible(self, delivery: Delivery) -> None:
+        """Extend the message's visibility while its handler runs (cancelled when it ends)."""
+        every = self._visibility_timeout / HEARTBEATS_PER_TIMEOUT
+        while True:
+            await asyncio.sleep(every)
+            try:
+                kept = await self._queue.extend_visibility(
+                    delivery, seconds=self._visibility_timeout
+                )
+            except Exception as exc:
+                # transient (storage busy): the next beat, a third of a timeout on, tries again
+                log.warning(
+                    "event.heartbeat_failed",
+                    message_id=delivery.message_id,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+                continue
+            if not kept:
+                # another worker may receive it now; our ack or retry will be a stale no-op
+                log.warning(
+                    "event.visibility_lost",
+                    event_type=delivery.body.type,
+                    message_id=delivery.message_id,
+                )
+                return
 
     def _backoff(self, delivery: Delivery) -> float:
         return float(self._retry_base_delay * 2 ** max(delivery.receive_count - 1, 0))

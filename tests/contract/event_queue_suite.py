@@ -203,6 +203,99 @@ class EventQueueContract:
         await queue.ack(current)
         assert await queue.depth() == 0
 
+    async def test_extending_the_visibility_keeps_an_in_flight_message_hidden(
+        self, queue: EventQueue, clock: ManualClock
+    ) -> None:
+        await self.send(queue, 1)
+        [delivery] = await self.receive(queue)
+        clock.advance(VISIBILITY - 10)
+
+        assert await queue.extend_visibility(delivery, seconds=VISIBILITY) is True
+
+        clock.advance(20)  # past the first timeout
+        assert await self.receive(queue) == []
+        clock.advance(VISIBILITY)
+        [again] = await self.receive(queue)
+        assert (again.message_id, again.receive_count) == (delivery.message_id, 2)
+
+    async def test_a_heartbeat_keeps_a_long_handler_s_message_from_redelivery_and_dead_letters(
+        self, queue: EventQueue, clock: ManualClock
+    ) -> None:
+        await self.send(queue, "slow")
+        [delivery] = await self.receive(queue)
+        for _ in range(self.MAX_RECEIVES * 3):  # far longer than MAX_RECEIVES timeouts
+            clock.advance(VISIBILITY * 2 / 3)
+            assert await queue.extend_visibility(delivery, seconds=VISIBILITY) is True
+            assert await self.receive(queue) == []
+
+        await queue.ack(delivery)
+
+        assert await queue.dead_letters() == []
+        assert await queue.depth() == 0
+
+    async def test_extending_with_a_stale_receipt_is_refused_and_changes_nothing(
+        self, queue: EventQueue, clock: ManualClock
+    ) -> None:
+        await self.send(queue, 1)
+        [stale] = await self.receive(queue)
+        clock.advance(VISIBILITY + 1)
+        [current] = await self.receive(queue)
+
+        assert await queue.extend_visibility(stale, seconds=VISIBILITY * 10) is False
+
+        clock.advance(VISIBILITY + 1)
+        [third] = await self.receive(queue)
+        assert (third.message_id, third.receive_count) == (current.message_id, 3)
+
+    async def test_a_message_whose_visibility_ran_out_cannot_be_extended(
+        self, queue: EventQueue, clock: ManualClock
+    ) -> None:
+        await self.send(queue, 1)
+        [delivery] = await self.receive(queue)
+        clock.advance(VISIBILITY + 1)
+
+        assert await queue.extend_visibility(delivery, seconds=VISIBILITY) is False
+        assert numbers(await self.receive(queue)) == [1]
+
+    async def test_an_acked_or_retried_message_cannot_be_extended(
+        self, queue: EventQueue, clock: ManualClock
+    ) -> None:
+        await self.send(queue, "acked", group="a")
+        await self.send(queue, "retried", group="b")
+        batch = {d.body.payload["n"]: d for d in await self.receive(queue)}
+        await queue.ack(batch["acked"])
+        await queue.retry(batch["retried"], error="boom", delay_seconds=60)
+
+        assert await queue.extend_visibility(batch["acked"], seconds=VISIBILITY) is False
+        assert await queue.extend_visibility(batch["retried"], seconds=3600) is False
+
+        clock.advance(61)
+        assert numbers(await self.receive(queue)) == ["retried"]
+
+    async def test_extending_by_zero_makes_the_message_visible_at_once(
+        self, queue: EventQueue
+    ) -> None:
+        await self.send(queue, 1)
+        [delivery] = await self.receive(queue)
+
+        assert await queue.extend_visibility(delivery, seconds=0) is True
+
+        [again] = await self.receive(queue)
+        assert again.receive_count == 2
+
+    @pytest.mark.parametrize("seconds", [-1.0, float("inf"), float("nan"), 43_200.5])
+    async def test_an_extension_sqs_would_refuse_is_refused(
+        self, queue: EventQueue, clock: ManualClock, seconds: float
+    ) -> None:
+        await self.send(queue, 1)
+        [delivery] = await self.receive(queue)
+
+        with pytest.raises(ValueError, match="seconds"):
+            await queue.extend_visibility(delivery, seconds=seconds)
+
+        clock.advance(VISIBILITY + 1)
+        assert numbers(await self.receive(queue)) == [1]
+
     async def test_a_message_failing_max_receives_times_is_dead_lettered(
         self, queue: EventQueue, clock: ManualClock
     ) -> None:

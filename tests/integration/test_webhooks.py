@@ -63,11 +63,14 @@ class Service:
         return await self.store.record_alert(alert)
 
 
+BUSY_BUDGET = 0.3
+
+
 @pytest.fixture
 async def service(db: Database, clock: ManualClock) -> AsyncIterator[Service]:
     store = await SqliteIncidentStore(db=db, clock=clock).open()
     queue = await SqliteEventQueue(db=db, clock=clock).open()
-    intake = AlertIntake(store=store, queue=queue, clock=clock)
+    intake = AlertIntake(store=store, queue=queue, clock=clock, busy_budget_seconds=BUSY_BUDGET)
     verifier = WebhookVerifier(secrets=EnvSecrets({WEBHOOK_SECRET: SECRET}), clock=clock)
     app = FastAPI()
     app.include_router(webhook_router(intake, verifier, max_body_bytes=LIMIT))
@@ -284,3 +287,24 @@ async def test_the_routes_are_in_the_openapi_document(db: Database, clock: Manua
 
     assert set(paths) >= {ONCALL, ALERTMANAGER}
     assert {"202", "401", "413", "422"} <= set(paths[ONCALL]["post"]["responses"])
+
+
+async def test_storage_locked_by_another_process_past_the_budget_gets_503_and_stores_nothing(
+    service: Service, db: Database
+) -> None:
+    body = encode(oncall_body("alert group created", group="IBUSY001"))
+    other_process = await Database(db.path).open()
+    try:
+        await other_process.conn.execute("BEGIN IMMEDIATE")  # holds the write lock
+        busy = await service.post(ONCALL, body)
+        await other_process.conn.execute("ROLLBACK")
+    finally:
+        await other_process.close()
+
+    assert busy.status_code == 503
+    assert busy.headers["Retry-After"].isdigit()
+    assert "again" in busy.json()["error"]
+    again = await service.post(ONCALL, body)
+    assert again.status_code == 202
+    assert again.json() == {"accepted": 1, "duplicates": 0}  # the 503 stored nothing
+    assert await service.queue.depth() == 1

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from incident_response.adapters.embedded.db import Database
+from incident_response.domain.errors import StorageBusy
 
 
 async def test_a_failed_transaction_rolls_back_and_the_next_one_works(db: Database) -> None:
@@ -45,3 +46,59 @@ async def test_cancelling_a_writer_mid_transaction_leaves_the_connection_usable(
     rows = [r[0] for r in await db.fetchall("SELECT x FROM t")]
     assert 1 in rows
     assert not db.conn.in_transaction
+
+
+async def test_two_connections_on_one_file_wait_for_each_other_instead_of_failing(
+    db: Database,
+) -> None:
+    """Another process on the same file (the other role) writing while this one reads and writes:
+    every write waits for the lock, none fails with 'database is locked'."""
+    await db.migrate("t", "CREATE TABLE IF NOT EXISTS t (x INTEGER)")
+    other = await Database(db.path).open()
+    errors: list[BaseException] = []
+
+    async def writes(on: Database) -> None:
+        for n in range(100):
+            try:
+                async with on.transaction() as conn:
+                    await conn.execute("INSERT INTO t VALUES (?)", (n,))
+            except Exception as exc:
+                errors.append(exc)
+
+    async def reads(on: Database) -> None:
+        for _ in range(100):
+            try:
+                await on.fetchone("SELECT x FROM t ORDER BY rowid DESC")
+            except Exception as exc:
+                errors.append(exc)
+
+    try:
+        await asyncio.gather(
+            *(job(on) for job in (writes, reads) for on in (db, other) for _ in range(4))
+        )
+    finally:
+        await other.close()
+
+    assert errors == []
+    [(count,)] = await db.fetchall("SELECT COUNT(*) FROM t")
+    assert count == 2 * 4 * 100
+
+
+async def test_a_write_lock_held_past_the_busy_timeout_is_storage_busy_and_writes_nothing(
+    db: Database,
+) -> None:
+    await db.migrate("t", "CREATE TABLE IF NOT EXISTS t (x INTEGER)")
+    await db.conn.execute("PRAGMA busy_timeout=50")  # rather than wait the full 10 s
+    other_process = await Database(db.path).open()
+    try:
+        await other_process.conn.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StorageBusy):
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO t VALUES (1)")
+        await other_process.conn.execute("ROLLBACK")
+    finally:
+        await other_process.close()
+
+    async with db.transaction() as conn:  # usable again once the lock is free
+        await conn.execute("INSERT INTO t VALUES (2)")
+    assert [tuple(r) for r in await db.fetchall("SELECT x FROM t")] == [(2,)]

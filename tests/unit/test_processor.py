@@ -11,6 +11,7 @@ import pytest
 
 from incident_response.adapters.embedded.db import Database
 from incident_response.adapters.embedded.queue import SqliteEventQueue
+from incident_response.domain.clock import SystemClock
 from incident_response.domain.messages import QueueMessage
 from incident_response.events.registry import EventRegistry
 from incident_response.processor import Processor
@@ -128,3 +129,87 @@ async def test_work_past_the_grace_period_is_left_for_redelivery(
     clock.advance(120)
     [again] = await queue.receive()
     assert again.receive_count == 2
+
+
+SHORT_VISIBILITY = 0.9  # seconds, real time: the heartbeat beats every 0.3 s
+
+
+class Slow:
+    """A handler that outlives the visibility timeout (a paced Slack call in a storm)."""
+
+    event_type = "SLOW"
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.finished = 0
+        self.release = asyncio.Event()
+        self.started = asyncio.Event()
+
+    async def handle(self, payload: Mapping[str, Any]) -> None:
+        self.calls += 1
+        self.started.set()
+        await self.release.wait()
+        self.finished += 1
+
+
+def real_time_processor(queue: SqliteEventQueue, handler: Slow) -> Processor:
+    return Processor(
+        queue=queue,
+        registry=EventRegistry([handler]),
+        visibility_timeout=SHORT_VISIBILITY,
+        retry_base_delay=0,
+        poll_seconds=0.01,
+        idle_wait=0.01,
+    )
+
+
+@pytest.mark.parametrize("max_receives", [1, 3])
+async def test_a_handler_slower_than_the_visibility_timeout_runs_once_and_is_never_dead_lettered(
+    db: Database, max_receives: int
+) -> None:
+    queue = await SqliteEventQueue(db=db, clock=SystemClock(), max_receives=max_receives).open()
+    handler = Slow()
+    await send(queue, "SLOW", 1)
+    first, second = real_time_processor(queue, handler), real_time_processor(queue, handler)
+    first.start()
+    await asyncio.wait_for(handler.started.wait(), 5)
+    second.start()  # a second processor polling the same queue all along
+
+    await asyncio.sleep(SHORT_VISIBILITY * 3)  # three timeouts: it would have come back by now
+    handler.release.set()
+    await first.drain(within_seconds=5)
+    await first.stop()
+    await second.stop()
+
+    assert (handler.calls, handler.finished) == (1, 1)
+    assert await queue.dead_letters() == []
+    assert await queue.depth() == 0
+    assert (first.processed, second.processed) == (1, 0)
+
+
+async def test_a_handler_that_dies_is_still_redelivered_after_the_timeout(db: Database) -> None:
+    queue = await SqliteEventQueue(db=db, clock=SystemClock(), max_receives=3).open()
+    handler = Slow()
+    await send(queue, "SLOW", 1)
+    crashing = real_time_processor(queue, handler)
+    crashing.start()
+    await asyncio.wait_for(handler.started.wait(), 5)
+    await crashing.stop(grace_seconds=0)  # the handler is killed mid-call, like its process
+
+    handler.release.set()
+    survivor = real_time_processor(queue, handler)
+    survivor.start()
+    await survivor.drain(within_seconds=10)
+    await survivor.stop()
+
+    assert (handler.calls, handler.finished) == (2, 1)
+    assert survivor.processed == 1
+    assert await queue.dead_letters() == []
+
+
+@pytest.mark.parametrize("seconds", [0, -1, 43_201])
+def test_a_visibility_timeout_the_queue_cannot_keep_is_refused(
+    queue: SqliteEventQueue, seconds: float
+) -> None:
+    with pytest.raises(ValueError, match="visibility_timeout"):
+        Processor(queue=queue, registry=EventRegistry([]), visibility_timeout=seconds)

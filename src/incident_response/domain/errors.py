@@ -21,6 +21,11 @@ class NotFound(IncidentResponseError):
     """The thing asked for does not exist."""
 
 
+class StorageBusy(IncidentResponseError):
+    """Storage could not take a lock in time because another process holds it; nothing was
+    written, and the same call can be tried again."""
+
+
 class InvalidAlert(IncidentResponseError):
     """An alert body could not be understood; the message names the bad field."""
 

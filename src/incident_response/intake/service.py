@@ -5,6 +5,11 @@ Recording comes first and is insert-if-absent by delivery id, so the same delive
 was recorded but never processed: a crash between record and send must not lose it, and the
 queue's dedup id (the delivery id) keeps a resend from becoming a second message.
 
+Storage shared with another process (the processor role on the same data dir) can be busy for a
+moment: each step is tried again until `busy_budget_seconds` is spent, well inside the 4 s a
+sender waits, and then `StorageBusy` tells the webhook to answer 503 so the sender sends again.
+Every step is idempotent, so a resend completes whatever the first attempt got through.
+
 The FIFO group is the storm-grouping key when the alert has those labels: alerts of one storm are
 then handled one after another, so the IncidentOpener attaches them to the first incident
 instead of racing to open several.
@@ -18,10 +23,14 @@ instead of racing to open several.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import random
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
 
 from incident_response.domain.alert import (
     DEFAULT_SEVERITY_MAP,
@@ -31,7 +40,7 @@ from incident_response.domain.alert import (
     grouping_key,
 )
 from incident_response.domain.clock import Clock
-from incident_response.domain.errors import InvalidAlert
+from incident_response.domain.errors import InvalidAlert, StorageBusy
 from incident_response.domain.messages import EventType, QueueMessage
 from incident_response.intake.registry import PARSERS, AlertParser
 from incident_response.ports import EventQueue, IncidentStore
@@ -42,6 +51,12 @@ MESSAGE_TYPES: Mapping[AlertEventKind, EventType] = {
 }
 
 TRACE_HEADERS = ("traceparent", "tracestate")
+
+T = TypeVar("T")
+
+BUSY_BUDGET_SECONDS = 3.0
+_FIRST_PAUSE_SECONDS = 0.02
+_LONGEST_PAUSE_SECONDS = 0.4
 
 # SQS FIFO group ids: at most 128 characters, letters, digits and punctuation.
 _GROUP_ID = re.compile(r"^[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}$")
@@ -63,8 +78,10 @@ class AlertIntake:
         parsers: Mapping[str, AlertParser] = PARSERS,
         severity_map: Mapping[str, Severity] = DEFAULT_SEVERITY_MAP,
         grouping_labels: Sequence[str] = ("service", "alertname"),
+        busy_budget_seconds: float = BUSY_BUDGET_SECONDS,
     ) -> None:
         self._store = store
+        self._busy_budget = busy_budget_seconds
         self._queue = queue
         self._clock = clock
         self._parsers = parsers
@@ -78,22 +95,24 @@ class AlertIntake:
     async def accept(
         self, source: str, body: bytes, headers: Mapping[str, str] | None = None
     ) -> IntakeResult:
-        """Parse, record and enqueue one webhook body; InvalidAlert (nothing stored) if it is bad."""
+        """Parse, record and enqueue one webhook body; InvalidAlert (nothing stored) if it is bad,
+        StorageBusy if storage stayed busy for the whole budget (send the body again)."""
         parser = self._parsers.get(source)
         if parser is None:
             raise InvalidAlert("source", f"unknown alert source {source!r}")
         alerts = parser(body, received_at=self._clock.now(), severity_map=self._severity_map)
         trace = _trace_context(headers or {})
+        patiently = _Patience(self._busy_budget)
         accepted = duplicates = 0
         for alert in alerts:
-            new = await self._store.record_alert(alert)
+            new = await patiently(partial(self._store.record_alert, alert))
             if new:
                 accepted += 1
             else:
                 duplicates += 1
-                if await self._store.alert_processed(alert.delivery_id):
+                if await patiently(partial(self._store.alert_processed, alert.delivery_id)):
                     continue
-            await self._enqueue(alert, trace)
+            await patiently(partial(self._enqueue, alert, trace))
         return IntakeResult(accepted=accepted, duplicates=duplicates)
 
     def group_for(self, alert: Alert) -> str:
@@ -114,6 +133,37 @@ class AlertIntake:
             trace=trace,
         )
         await self._queue.send(message, group_id=self.group_for(alert), dedup_id=alert.delivery_id)
+
+
+class _Patience:
+    """Runs storage steps against one shared deadline, pausing after each StorageBusy (with
+    jitter, so two processes do not retry in step). A step still running at the deadline is
+    cancelled; a write transaction is all or nothing, so the step is then done or not done."""
+
+    def __init__(self, budget_seconds: float) -> None:
+        self._budget = budget_seconds
+        self._deadline = asyncio.get_running_loop().time() + budget_seconds
+
+    async def __call__(self, step: Callable[[], Awaitable[T]]) -> T:
+        loop = asyncio.get_running_loop()
+        pause = _FIRST_PAUSE_SECONDS
+        while True:
+            timeout = asyncio.timeout_at(self._deadline)
+            try:
+                async with timeout:
+                    return await step()
+            except TimeoutError:
+                if not timeout.expired():
+                    raise
+                raise StorageBusy(
+                    f"storage stayed busy for {self._budget:g} s; nothing more was stored"
+                ) from None
+            except StorageBusy:
+                wait = pause * random.uniform(0.5, 1.0)
+                if loop.time() + wait >= self._deadline:
+                    raise
+                await asyncio.sleep(wait)
+                pause = min(pause * 2, _LONGEST_PAUSE_SECONDS)
 
 
 def _trace_context(headers: Mapping[str, str]) -> dict[str, str]:

@@ -3,7 +3,8 @@
 Checks run cheapest first and none of the refusals stores or enqueues anything:
 413 (Content-Length) -> 401 (a bearer secret, before the body is read) -> 413 (the bytes
 actually read) -> 401 (a signature, which covers the body) -> 422 -> 202.
-OnCall gives a receiver 4 s and retries only time-outs, so nothing here waits on a vendor.
+OnCall gives a receiver 4 s and retries only time-outs, so nothing here waits on a vendor; storage
+that stays busy past the intake's budget (about 3 s) is a 503 with Retry-After, never a 500.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
 from incident_response.domain.alert import AlertSource
-from incident_response.domain.errors import InvalidAlert
+from incident_response.domain.errors import InvalidAlert, StorageBusy
 from incident_response.intake.auth import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -24,14 +25,19 @@ from incident_response.intake.auth import (
     WebhookVerifier,
 )
 from incident_response.intake.service import AlertIntake
+from incident_response.telemetry.logging import get_logger
+
+log = get_logger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+RETRY_AFTER_SECONDS = 2
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     202: {"description": "Accepted: `{accepted, duplicates}`"},
     401: {"description": "Missing or wrong credentials"},
     413: {"description": "Body larger than the limit"},
     422: {"description": "Invalid body: `{error: '<field>: <problem>'}`"},
+    503: {"description": "Storage busy for too long: send the same body again after Retry-After"},
 }
 
 
@@ -77,6 +83,13 @@ def webhook_router(
                 result = await intake.accept(source.value, body, request.headers)
             except InvalidAlert as exc:
                 return _error(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
+            except StorageBusy as exc:
+                log.warning("intake.busy", source=source.value, error=str(exc))
+                return _error(
+                    status.HTTP_503_SERVICE_UNAVAILABLE,
+                    f"{exc}: send the same body again",
+                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                )
             return JSONResponse(
                 {"accepted": result.accepted, "duplicates": result.duplicates},
                 status_code=status.HTTP_202_ACCEPTED,

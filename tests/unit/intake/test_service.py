@@ -9,7 +9,7 @@ import pytest
 from incident_response.adapters.embedded.queue import SqliteEventQueue
 from incident_response.adapters.embedded.store import SqliteIncidentStore
 from incident_response.domain.alert import Alert, AlertEventKind
-from incident_response.domain.errors import InvalidAlert
+from incident_response.domain.errors import InvalidAlert, StorageBusy
 from incident_response.domain.messages import Delivery
 from incident_response.intake import grafana_oncall
 from incident_response.intake.service import AlertIntake, IntakeResult
@@ -191,3 +191,69 @@ async def test_an_invalid_body_changes_nothing(
 async def test_an_unknown_source_is_refused(intake: AlertIntake) -> None:
     with pytest.raises(InvalidAlert, match="source: unknown alert source 'pagerduty'"):
         await intake.accept("pagerduty", encode(oncall_body()))
+
+
+class BusyFirst:
+    """The store, busy (another process holds the lock) for the first `times` recordings."""
+
+    def __init__(self, store: SqliteIncidentStore, times: int) -> None:
+        self._store = store
+        self.busy_left = times
+
+    async def record_alert(self, alert: Alert) -> bool:
+        if self.busy_left:
+            self.busy_left -= 1
+            raise StorageBusy("the database is busy: SQLITE_BUSY")
+        return await self._store.record_alert(alert)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+
+async def test_storage_busy_for_a_moment_is_waited_out(
+    store: SqliteIncidentStore, queue: SqliteEventQueue, clock: ManualClock
+) -> None:
+    busy = BusyFirst(store, times=3)
+    intake = AlertIntake(store=busy, queue=queue, clock=clock)  # type: ignore[arg-type]
+
+    result = await intake.accept("grafana-oncall", encode(oncall_body(labels=STORM)))
+
+    assert result == IntakeResult(accepted=1, duplicates=0)
+    assert busy.busy_left == 0
+    assert len(await drain(queue)) == 1
+
+
+async def test_storage_busy_past_the_budget_is_reported_and_a_resend_completes_it(
+    store: SqliteIncidentStore, queue: SqliteEventQueue, clock: ManualClock
+) -> None:
+    body = encode(oncall_body(labels=STORM))
+    busy = BusyFirst(store, times=10_000)
+    impatient = AlertIntake(store=busy, queue=queue, clock=clock, busy_budget_seconds=0.2)  # type: ignore[arg-type]
+
+    with pytest.raises(StorageBusy):
+        await impatient.accept("grafana-oncall", body)
+    assert await queue.depth() == 0
+
+    result = await AlertIntake(store=store, queue=queue, clock=clock).accept("grafana-oncall", body)
+    assert result == IntakeResult(accepted=1, duplicates=0)
+    assert len(await drain(queue)) == 1
+
+
+async def test_a_step_still_waiting_for_storage_at_the_end_of_the_budget_is_given_up(
+    store: SqliteIncidentStore, queue: SqliteEventQueue, clock: ManualClock
+) -> None:
+    class Stuck(BusyFirst):
+        async def record_alert(self, alert: Alert) -> bool:
+            await asyncio.Event().wait()  # a lock that is never released
+            raise AssertionError("unreachable")
+
+    intake = AlertIntake(
+        store=Stuck(store, 0),  # type: ignore[arg-type]
+        queue=queue,
+        clock=clock,
+        busy_budget_seconds=0.1,
+    )
+
+    with pytest.raises(StorageBusy, match="busy"):
+        await intake.accept("grafana-oncall", encode(oncall_body(labels=STORM)))
+    assert await queue.depth() == 0

@@ -4,7 +4,14 @@ aiosqlite runs the connection on its own thread, so queries never block the even
 connection serves the whole process: SQLite allows a single writer anyway, and serialising our
 own write transactions behind an asyncio lock is cheaper and more predictable than letting
 several connections fight over the file lock. Other processes (the CLI's `audit verify`,
-`token`) open their own connection and wait on the busy timeout.
+`token`, the other role of a two-role layout) open their own connection and wait on the busy
+timeout.
+
+That wait only works if this connection holds no read snapshot when it asks for the write lock:
+upgrading a WAL snapshot that another process has since written past fails at once with
+SQLITE_BUSY, without the busy handler. So every read runs to its end in one call on the
+connection's thread (no cursor left open between awaits, where another coroutine's BEGIN could
+slip in), and a lock that still cannot be had surfaces as the domain's `StorageBusy`.
 """
 
 from __future__ import annotations
@@ -12,14 +19,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
+from incident_response.domain.errors import StorageBusy
+
 BUSY_TIMEOUT_MS = 10_000
+_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 
 class Database:
@@ -44,10 +54,12 @@ class Database:
         self._conn = await aiosqlite.connect(str(self.path), isolation_level=None)
         self._conn.row_factory = aiosqlite.Row
         for pragma in (
+            # first: switching a fresh file to WAL takes a lock that another process opening the
+            # same file at the same moment may hold
+            f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
             "PRAGMA journal_mode=WAL",
             "PRAGMA synchronous=NORMAL",  # durable across process crashes in WAL mode
             "PRAGMA foreign_keys=ON",
-            f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
         ):
             await self._conn.execute(pragma)
         return self
@@ -69,11 +81,15 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction: BEGIN IMMEDIATE takes the file's write lock up front, so a
-        read-then-write inside it (compare-and-set, next sequence number) cannot interleave."""
+        read-then-write inside it (compare-and-set, next sequence number) cannot interleave.
+
+        Raises StorageBusy, with nothing written, when the lock stays with another process for
+        longer than the busy timeout."""
         async with self._write_lock:
             conn = self.conn
             try:
-                await conn.execute("BEGIN IMMEDIATE")
+                with _busy_as_storage_busy():
+                    await conn.execute("BEGIN IMMEDIATE")
                 yield conn
             except BaseException:
                 # Also when cancelled while BEGIN was in flight: aiosqlite runs statements in
@@ -89,12 +105,26 @@ class Database:
             await conn.execute("ROLLBACK")
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        """The first row of a one-row query (a key lookup, LIMIT 1, an aggregate)."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        """Execute and fetch in one call on the connection's thread, so the statement (and its
+        read snapshot) is finished before any other coroutine's statement runs."""
+        with _busy_as_storage_busy():
+            return list(await self.conn.execute_fetchall(sql, params))
+
+
+@contextlib.contextmanager
+def _busy_as_storage_busy() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        primary_code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # BUSY_SNAPSHOT is BUSY too
+        if primary_code not in _BUSY_CODES:
+            raise
+        raise StorageBusy(f"the database is busy: {exc.sqlite_errorname}") from exc
 
 
 def _statements(script: str) -> Iterable[str]:

@@ -55,6 +55,8 @@ CREATE TABLE IF NOT EXISTS queue_dead_letters (
 """
 
 POLL_SECONDS = 0.05
+MAX_VISIBILITY_SECONDS = 43_200  # SQS: a message is invisible for at most 12 hours
+MAX_VISIBILITY = timedelta(seconds=MAX_VISIBILITY_SECONDS)
 _MESSAGE = "id, message_id, group_id, body, sent_at, receive_count, last_error"
 
 
@@ -172,6 +174,22 @@ class SqliteEventQueue:
                     " WHERE id = ?",
                     (_ts(now + delay), error, row["id"]),
                 )
+
+    async def extend_visibility(self, delivery: Delivery, *, seconds: float) -> bool:
+        hidden_for = _seconds("seconds", seconds)
+        if hidden_for > MAX_VISIBILITY:
+            raise ValueError(f"seconds must be at most {MAX_VISIBILITY_SECONDS} (12 hours)")
+        now = self._clock.now()
+        # only while in flight under this receipt: not acked, retried, or visible again
+        async with (
+            self._db.transaction() as conn,
+            conn.execute(
+                "UPDATE queue_messages SET visible_at = ?"
+                " WHERE message_id = ? AND receipt = ? AND visible_at > ?",
+                (_ts(now + hidden_for), delivery.message_id, delivery.receipt, _ts(now)),
+            ) as cursor,
+        ):
+            return cursor.rowcount > 0
 
     async def dead_letters(self) -> list[DeadLetter]:
         rows = await self._db.fetchall(
