@@ -41,6 +41,7 @@ DETAILS: Mapping[AuditEventType, Callable[[Mapping[str, Any]], str]] = {
     A.STATUSPAGE_DRAFT_APPROVED: _draft,
     A.STATUSPAGE_PUBLISHED: _draft,
     A.STATUSPAGE_APPROVAL_REJECTED: _draft,
+    A.STATUSPAGE_DRAFT_SUPERSEDED: _draft,
 }
 
 
