@@ -28,8 +28,8 @@ from hypothesis.stateful import (
 
 from incident_response.adapters.embedded.db import Database
 from incident_response.domain.audit import AuditEventType
-from incident_response.domain.incident import IncidentStatus
 from incident_response.domain.context import PublishRequest
+from incident_response.domain.incident import IncidentStatus
 from incident_response.domain.status_update import DraftKind, DraftStatus, content_hash
 from incident_response.services.status_update_gate import (
     ApprovalRefused,
