@@ -32,7 +32,7 @@ from incident_response.domain.people import Person
 from incident_response.domain.status_update import StatusDraft
 from incident_response.ports import AuditLog, Chat, Directory, IncidentStore
 from incident_response.services.draft_card import APPROVE, EDIT, draft_card, parse_draft_value
-from incident_response.services.status_update_gate import ApprovalRefused
+from incident_response.services.status_update_gate import ApprovalRefused, DraftSuperseded
 from incident_response.services.war_room_messages import checklist as checklist_message
 from incident_response.telemetry.logging import get_logger
 
@@ -223,6 +223,10 @@ class SlackInteraction:
             )
         except ApprovalRefused as exc:
             await self._tell(done, "You cannot approve this update: " + "; ".join(exc.reasons))
+            return
+        except DraftSuperseded as exc:
+            await self._settle_card(done, incident.id, draft_id, f"superseded by {exc.newer}")
+            await self._tell(done, f"Draft {draft_id} version {version} was not published: {exc}")
             return
         except IncidentResponseError as exc:
             await self._tell(done, f"Draft {draft_id} version {version} was not published: {exc}")

@@ -398,3 +398,33 @@ async def test_the_approve_dialog_shows_every_public_field_and_the_edit_modal_ch
         "Affects: Checkout, Payments",
     ):
         assert shown in dialog
+
+
+async def test_approving_a_draft_older_than_a_published_one_is_refused_and_its_card_settled(
+    room: Room,
+) -> None:
+    slack, world = room.slack, room.world
+    await slack.send_slash_command(text="draft", user_id=ALICE, channel_id=room.channel)
+    [older_card] = await eventually(lambda: _async(room.messages_with("draft.approve")))
+    [older] = (await room.current()).drafts
+    # the older draft is edited (so asking again makes a newer one), then the newer published
+    ic, iid = "alice@example.com", room.incident.id
+    await world.gate.edit(iid, older.id, body="Older text.", actor=ic, expected_version=1)
+    newer = await world.gate.create_draft(iid, actor=ic)
+    assert newer.id != older.id
+    await world.gate.approve_and_publish(iid, newer.id, version=1, actor=ic)
+
+    await slack.send_block_action(
+        user_id=ALICE,
+        channel_id=room.channel,
+        action_id="draft.approve",
+        message_ts=older_card.ts,
+        value=f"{older.id}:2",
+    )
+    [told] = await eventually(
+        lambda: _async([t for t in room.ephemeral_texts(ALICE) if "superseded" in t])
+    )
+    assert f"superseded by draft {newer.id}" in told
+    await eventually(lambda: _async(not room.messages_with("draft.approve")))
+    page = await world.status_page.incidents()
+    assert [u["body"] for u in page["incidents"][0]["incident_updates"]] == [newer.body]
