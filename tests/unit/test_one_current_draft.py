@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 
 from incident_response.adapters.embedded.db import Database
+from incident_response.commands.timeline import describe
 from incident_response.domain.approval import approval_decision, missing_draft_events
 from incident_response.domain.audit import AuditEventType
 from incident_response.domain.clock import Clock
@@ -57,6 +58,7 @@ async def test_publishing_a_newer_draft_supersedes_the_older_one_which_can_never
     [record] = await world.records(SUPERSEDED)
     assert record.data["draft_id"] == older
     assert record.data["superseded_by"] == newer
+    assert f"superseded by draft {newer}" in describe(record)  # as `timeline` shows it
     assert (await world.audit.verify(INCIDENT_ID)).ok
 
 
