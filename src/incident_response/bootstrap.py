@@ -387,7 +387,13 @@ async def build(
     )
     approvers = settings.approvers | {a.lower() for a in roster.approvers}
     gate = StatusUpdateGate(
-        store=store, audit=audit, status_page=published, llm=llm, clock=clock, approvers=approvers
+        store=store,
+        audit=audit,
+        status_page=published,
+        llm=llm,
+        clock=clock,
+        approvers=approvers,
+        components=settings.status_page_components,
     )
     nudges = NudgeScheduler(
         store=store,

@@ -21,6 +21,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from incident_response.domain.alert import DEFAULT_SEVERITY_MAP, Severity
+from incident_response.domain.public import DEFAULT_COMPONENT, ComponentMap, component_problems
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,15 @@ class Settings(BaseSettings):
     incident_response_http_max_connections: int = Field(
         default=1000, ge=1, description="Open connections beyond this are answered 503."
     )
+    incident_response_status_page_components: str = Field(
+        default="",
+        description="Service to public status-page component, e.g. "
+        '"checkout=Checkout,payments-api=Payments".',
+    )
+    incident_response_status_page_default_component: str = Field(
+        default=DEFAULT_COMPONENT,
+        description="The public component for services the map does not name.",
+    )
     incident_response_announcements_channel: str | None = Field(
         default=None,
         description="Chat channel id for resolution announcements (Slack: C...); the embedded "
@@ -267,6 +277,20 @@ class Settings(BaseSettings):
             )
         return found
 
+    @field_validator("incident_response_status_page_components")
+    @classmethod
+    def _valid_component_map(cls, value: str) -> str:
+        _parse_component_map(value)
+        return value
+
+    @field_validator("incident_response_status_page_default_component")
+    @classmethod
+    def _valid_default_component(cls, value: str) -> str:
+        problems = component_problems([value.strip()])
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value.strip()
+
     @model_validator(mode="after")
     def _no_half_configured_integration(self) -> Settings:
         problems = [problem for i in INTEGRATIONS if (problem := self._half_configured(i))]
@@ -338,6 +362,29 @@ class Settings(BaseSettings):
         return frozenset(
             e.strip().lower() for e in self.incident_response_approvers.split(",") if e.strip()
         )
+
+    @property
+    def status_page_components(self) -> ComponentMap:
+        return ComponentMap(
+            by_service=_parse_component_map(self.incident_response_status_page_components),
+            default=self.incident_response_status_page_default_component,
+        )
+
+
+def _parse_component_map(raw: str) -> dict[str, str]:
+    """`service=Component,...`: services are internal names, components what customers see."""
+    mapping: dict[str, str] = {}
+    for pair in (p.strip() for p in raw.split(",")):
+        if not pair:
+            continue
+        service, sep, component = (x.strip() for x in pair.partition("="))
+        if not sep or not service or not component:
+            raise ValueError(f"{pair!r} is not service=Component (e.g. checkout=Checkout)")
+        problems = component_problems([component])
+        if problems:
+            raise ValueError("; ".join(problems))
+        mapping[service] = component
+    return mapping
 
 
 def _is_http_url(value: str) -> bool:

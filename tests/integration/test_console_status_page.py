@@ -22,7 +22,7 @@ INTERNAL_LABELS = {"pod": "checkout-7f9c6d8b5-x2kqp", "instance": "ip-10-4-2-17.
 
 @pytest.fixture
 async def world(tmp_path: Path, clock: ManualClock) -> AsyncIterator[ConsoleWorld]:
-    async with console_world(tmp_path, clock) as world:
+    async with console_world(tmp_path, clock, components="checkout=Checkout") as world:
         yield world
 
 

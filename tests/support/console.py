@@ -147,12 +147,18 @@ class ConsoleWorld:
 
 @asynccontextmanager
 async def console_world(
-    data_dir: Path, clock: ManualClock, *, approvers: str = "", base_url: str = BASE
+    data_dir: Path,
+    clock: ManualClock,
+    *,
+    approvers: str = "",
+    base_url: str = BASE,
+    components: str = "",
 ) -> AsyncIterator[ConsoleWorld]:
     settings = Settings(
         incident_response_data_dir=data_dir,
         incident_response_approvers=approvers,
         incident_response_base_url=base_url,
+        incident_response_status_page_components=components,
     )
     container = await build(settings, base_url=base_url, clock=clock)
     world = ConsoleWorld(container, clock, routers_for(container, "all"))

@@ -1,8 +1,9 @@
 """A state machine over the gate: drafting, editing, approvals by the right and wrong people,
 concurrent approvals, rejections, status page crashes and recovery, in any order.
 
-Whatever happens, the status page only ever holds text whose exact version the IC or an
-approver approved, and no key is posted twice.
+Whatever happens, the status page only ever holds content (text, name, stage, impact,
+components) whose exact version the IC or an approver approved, no key is posted twice, and no
+draft publishes after a newer one.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from hypothesis.stateful import (
 
 from incident_response.adapters.embedded.db import Database
 from incident_response.domain.audit import AuditEventType
+from incident_response.domain.context import PublishRequest
 from incident_response.domain.incident import IncidentStatus
 from incident_response.domain.status_update import DraftKind, DraftStatus, content_hash
 from incident_response.services.status_update_gate import (
     ApprovalRefused,
+    DraftSuperseded,
     InvalidDraft,
     PublishFailed,
     StaleDraftVersion,
@@ -55,7 +58,18 @@ BODIES = st.one_of(
     st.sampled_from(["", "  ", "We are investigating.", "A fix is rolling out."]),
     st.text(max_size=30),
 )
-EXPECTED = (ApprovalRefused, StaleDraftVersion, PublishFailed)
+EXPECTED = (ApprovalRefused, StaleDraftVersion, PublishFailed, DraftSuperseded)
+
+
+def published_content(request: PublishRequest) -> dict[str, Any]:
+    """What the page was asked to show, in the shape a draft's content hash covers."""
+    return {
+        "body": request.body,
+        "title": request.incident_name,
+        "stage": request.status.value,
+        "impact": request.impact.value,
+        "components": [{"name": name} for name in request.components],
+    }
 
 
 class GateMachine(RuleBasedStateMachine):
@@ -100,7 +114,7 @@ class GateMachine(RuleBasedStateMachine):
                     INCIDENT_ID, draft_id, body=body, actor=actor, expected_version=expected
                 )
             )
-        except (InvalidDraft, StaleDraftVersion):
+        except (InvalidDraft, StaleDraftVersion, DraftSuperseded):
             assert self.run(self.world.draft(draft_id)) == before
             return
         assert not stale
@@ -156,7 +170,7 @@ class GateMachine(RuleBasedStateMachine):
     def reject(self, draft_id: str, actor: str) -> None:
         try:
             self.run(self.world.gate.reject(INCIDENT_ID, draft_id, actor=actor, reason="no"))
-        except (ApprovalRefused, InvalidDraft):
+        except (ApprovalRefused, InvalidDraft, DraftSuperseded):
             return
         assert actor in ALLOWED
 
@@ -206,10 +220,17 @@ class GateMachine(RuleBasedStateMachine):
         assert all(r.data["approved_by"] in ALLOWED for r in approvals)
         for request in self.world.page.requests:
             draft_id, version = request.key.split(":v")
-            assert (draft_id, int(version), content_hash(request.body)) in approved
-        approved_hashes = {h for _, _, h in approved}
+            assert (draft_id, int(version), content_hash(published_content(request))) in approved
+        approved_bodies = {r.data["body"] for r in approvals}
         for body in self.run(self.world.page.public_bodies()):
-            assert content_hash(body) in approved_hashes
+            assert body in approved_bodies
+
+    @invariant()
+    def no_draft_publishes_after_a_newer_one(self) -> None:
+        order = [d.id for d in self.run(self.world.incident()).drafts]
+        published = [r.key.split(":v")[0] for r in self.world.page.requests]
+        positions = [order.index(d) for d in dict.fromkeys(published)]
+        assert positions == sorted(positions), (published, order)
 
     @invariant()
     def a_published_draft_is_what_the_page_shows(self) -> None:

@@ -21,18 +21,19 @@ from incident_response.domain.approval import (
     MAX_BODY_CHARS,
     approval_decision,
     impact_for,
+    proposed_public_fields,
     public_status_for,
 )
 from incident_response.domain.audit import AuditEventType, AuditRecord
 from incident_response.domain.context import Impact, PublicStatus, PublishedUpdate, PublishRequest
 from incident_response.domain.errors import ConcurrentUpdate, NotFound
 from incident_response.domain.incident import Incident, IncidentStatus
-from incident_response.domain.public import public_components, public_incident_name
+from incident_response.domain.public import ComponentMap
 from incident_response.domain.status_update import (
     DraftKind,
     DraftStatus,
+    PublicComponent,
     StatusDraft,
-    content_hash,
 )
 from incident_response.ports import IncidentStore, PostmortemContext, StatusContext, StatusPage
 from incident_response.services.status_update_gate import (
@@ -52,6 +53,7 @@ OUTSIDER = "eve@example.com"
 RESPONDER = "bob@example.com"
 INCIDENT_ID = "inc-gate"
 GRACE = timedelta(seconds=60)
+COMPONENTS = ComponentMap(by_service={"checkout": "Checkout", "payments-api": "Payments"})
 
 
 # -- test doubles: real adapters underneath, with counting and crashes on demand ---------------
@@ -151,7 +153,11 @@ class World:
 
     def new_gate(self, *, store: IncidentStore | None = None, **options: Any) -> StatusUpdateGate:
         """Another gate on the same adapters: a second worker, or the process after a restart."""
-        settings: dict[str, Any] = {"approvers": frozenset({APPROVER}), "recovery_grace": GRACE}
+        settings: dict[str, Any] = {
+            "approvers": frozenset({APPROVER}),
+            "recovery_grace": GRACE,
+            "components": COMPONENTS,
+        }
         settings.update(options)
         return StatusUpdateGate(
             store=store or self.store,
@@ -220,15 +226,24 @@ async def world(db: Database, clock: ManualClock) -> World:
 
 def a_draft(clock: ManualClock, **changes: Any) -> StatusDraft:
     body = changes.pop("body", "We are investigating errors at checkout.")
-    return StatusDraft(
+    tampered = changes.pop("content_hash", None)
+    fields: dict[str, Any] = {
+        "title": "Partial outage: Checkout",
+        "stage": PublicStatus.INVESTIGATING,
+        "impact": Impact.MAJOR,
+        "components": (PublicComponent(name="Checkout"),),
+    }
+    fields.update(changes)
+    draft = StatusDraft(
         id="d1",
         body=body,
-        content_hash=changes.pop("content_hash", content_hash(body)),
+        content_hash="",
         created_by=RESPONDER,
         created_at=clock.now(),
         updated_at=clock.now(),
-        **changes,
-    )
+        **fields,
+    ).sealed()
+    return draft if tampered is None else draft.model_copy(update={"content_hash": tampered})
 
 
 APPROVERS = frozenset({APPROVER})
@@ -277,7 +292,7 @@ def test_a_stale_version_alone_is_a_conflict_not_a_refusal(clock: ManualClock) -
     [
         ({"status": DraftStatus.PUBLISHED}, "draft d1 is published: only a draft can be approved"),
         ({"status": DraftStatus.REJECTED}, "draft d1 is rejected: only a draft can be approved"),
-        ({"content_hash": "0" * 64}, "the text of draft d1 does not match its content hash"),
+        ({"content_hash": "0" * 64}, "the content of draft d1 does not match its content hash"),
         ({"body": " \n "}, "the text is empty"),
         ({"body": "x" * (MAX_BODY_CHARS + 1)}, f"the limit is {MAX_BODY_CHARS}"),
     ],
@@ -312,13 +327,17 @@ def test_public_status_impact_and_components_follow_the_incident(clock: ManualCl
     assert public_status_for(resolved, DraftKind.UPDATE) is PublicStatus.RESOLVED
     impacts = [impact_for(incident.update(severity=s)) for s in Severity]
     assert impacts == [Impact.CRITICAL, Impact.MAJOR, Impact.MINOR, Impact.NONE]
-    assert public_components(incident) == ("Checkout",)
-    assert public_components(incident.update(service="unknown")) == ()
-    assert public_components(incident.update(service="ip-10-4-2-17.internal")) == ()
-    assert public_incident_name(incident.update(title="disk full on db-7.internal")).endswith(
-        ": Checkout"
+    mapped = ComponentMap(by_service={"checkout": "Checkout"}, default="Our services")
+    fields = proposed_public_fields(
+        incident.update(title="disk full on db-7.internal"), DraftKind.UPDATE, mapped
     )
-    assert "internal" not in public_incident_name(incident.update(service="db-7.internal"))
+    assert fields["components"] == (PublicComponent(name="Checkout"),)
+    assert fields["title"] == "Partial outage: Checkout"
+    internal = proposed_public_fields(
+        incident.update(service="db-7.internal"), DraftKind.UPDATE, mapped
+    )
+    assert internal["components"] == (PublicComponent(name="Our services"),)
+    assert "internal" not in internal["title"]
 
 
 # -- drafting ------------------------------------------------------------------------------------
@@ -365,6 +384,7 @@ async def test_drafts_get_distinct_ids_even_when_the_generator_repeats(
     ids = iter(["dsame", "dsame", "dother"])
     gate = world.new_gate(new_id=lambda: next(ids))
     first = await gate.create_draft(INCIDENT_ID, actor=IC)
+    world.drafter.text = "A different update."
     second = await gate.create_draft(INCIDENT_ID, actor=IC)
     assert (first.id, second.id) == ("dsame", "dother")
 
@@ -572,8 +592,9 @@ async def test_the_first_publish_creates_the_public_incident_and_later_ones_upda
     assert await world.page.public_bodies() == [first.body, second.body]
 
 
-async def test_other_drafts_stay_drafts_when_one_publishes(world: World) -> None:
+async def test_newer_drafts_stay_drafts_when_an_older_one_publishes(world: World) -> None:
     first = await world.gate.create_draft(INCIDENT_ID, actor=RESPONDER)
+    world.drafter.text = "A newer update."
     second = await world.gate.create_draft(INCIDENT_ID, actor=RESPONDER)
     await world.gate.approve_and_publish(INCIDENT_ID, first.id, version=1, actor=IC)
     assert await world.draft(second.id) == second
@@ -662,6 +683,7 @@ async def test_an_incident_that_never_stops_changing_gives_up_with_a_clear_error
 
 async def test_a_second_draft_waits_while_the_first_is_stuck_publishing(world: World) -> None:
     first = await world.gate.create_draft(INCIDENT_ID, actor=RESPONDER)
+    world.drafter.text = "A newer update."
     second = await world.gate.create_draft(INCIDENT_ID, actor=RESPONDER)
     world.page.fail_before = 1
     with pytest.raises(PublishFailed):

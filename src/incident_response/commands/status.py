@@ -18,6 +18,7 @@ from incident_response.commands.context import (
 from incident_response.domain.errors import IncidentResponseError
 from incident_response.domain.incident import Incident
 from incident_response.domain.status_update import DraftStatus, StatusDraft
+from incident_response.services.draft_card import public_lines
 
 
 def last_published(incident: Incident) -> StatusDraft | None:
@@ -32,6 +33,10 @@ def draft_json(draft: StatusDraft) -> dict[str, Any]:
         "kind": draft.kind.value,
         "status": draft.status.value,
         "body": draft.body,
+        "title": draft.title,
+        "stage": draft.stage.value,
+        "impact": draft.impact.value,
+        "components": list(draft.component_names),
     }
 
 
@@ -39,6 +44,7 @@ def draft_text(draft: StatusDraft) -> str:
     quoted = "\n".join(f"> {line}" for line in draft.body.splitlines())
     return (
         f"Draft {draft.id} (version {draft.version}), waiting for the IC's approval:\n{quoted}\n"
+        f"{public_lines(draft)}\n"
         f"Nothing is published until the IC approves version {draft.version} of {draft.id}."
     )
 

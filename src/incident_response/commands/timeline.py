@@ -32,6 +32,10 @@ def _draft(data: Mapping[str, Any]) -> str:
     return f"draft {data.get('draft_id')} v{data.get('version')}"
 
 
+def _superseded(data: Mapping[str, Any]) -> str:
+    return f"{_draft(data)}, superseded by draft {data.get('superseded_by')}"
+
+
 DETAILS: Mapping[AuditEventType, Callable[[Mapping[str, Any]], str]] = {
     A.SLASH_COMMAND_RECEIVED: _command,
     A.CHECKLIST_ITEM_UPDATED: _checklist,
@@ -41,6 +45,7 @@ DETAILS: Mapping[AuditEventType, Callable[[Mapping[str, Any]], str]] = {
     A.STATUSPAGE_DRAFT_APPROVED: _draft,
     A.STATUSPAGE_PUBLISHED: _draft,
     A.STATUSPAGE_APPROVAL_REJECTED: _draft,
+    A.STATUSPAGE_DRAFT_SUPERSEDED: _superseded,
 }
 
 

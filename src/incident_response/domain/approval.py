@@ -7,7 +7,7 @@ act on (firefighter's `can_be_closed()` shape).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,12 +16,23 @@ from incident_response.domain.alert import Severity
 from incident_response.domain.audit import AuditEvent, AuditEventType, AuditRecord
 from incident_response.domain.context import Impact, PublicStatus, PublishRequest
 from incident_response.domain.incident import Incident, IncidentStatus, StatusPageRef
-from incident_response.domain.public import public_components, public_incident_name
+from incident_response.domain.public import (
+    ComponentMap,
+    component_problems,
+    components_of,
+    impact_problem,
+    parse_impact,
+    parse_stage,
+    proposed_title,
+    stage_problem,
+    title_problems,
+)
 from incident_response.domain.status_update import (
     DraftKind,
     DraftStatus,
+    PublicComponent,
     StatusDraft,
-    content_hash,
+    draft_hash,
 )
 
 MAX_BODY_CHARS = 5000
@@ -40,16 +51,23 @@ class ApprovalDecision:
     """Whether an approval may go ahead, and every reason it may not.
 
     `stale` marks that the approver looked at an older version than the stored one: on its own
-    that is a conflict to reload (HTTP 409), not a refusal (403).
+    that is a conflict to reload (HTTP 409), not a refusal (403). So is `superseded_by`, the
+    newer draft published after this one was written: this one can never publish.
     """
 
     allowed: bool
     reasons: tuple[str, ...] = ()
     stale: bool = False
+    superseded_by: str | None = None
 
     @property
     def only_stale(self) -> bool:
         return self.stale and len(self.reasons) == 1
+
+    @property
+    def only_superseded(self) -> bool:
+        conflicts = 1 + int(self.stale)
+        return self.superseded_by is not None and len(self.reasons) == conflicts
 
 
 def _normalised(email: str) -> str:
@@ -109,7 +127,13 @@ def approval_decision(
             f"{actor.strip() or 'an anonymous caller'} may not approve: only the incident commander "
             f"({incident.ic or 'none assigned'}) or a configured approver can"
         )
-    if draft.status is not DraftStatus.DRAFT:
+    newer = superseded_by(incident, draft)
+    if newer is not None:
+        reasons.append(
+            f"draft {draft.id} was superseded by draft {newer}, published after it was written: "
+            "a draft never publishes after a newer one"
+        )
+    elif draft.status is not DraftStatus.DRAFT:
         reasons.append(f"draft {draft.id} is {draft.status.value}: only a draft can be approved")
     stale = version != draft.version
     if stale:
@@ -117,15 +141,133 @@ def approval_decision(
             f"version {version} of draft {draft.id} is stale: the draft is at version "
             f"{draft.version}; review the current text and approve that"
         )
-    if content_hash(draft.body) != draft.content_hash:
-        reasons.append(f"the text of draft {draft.id} does not match its content hash")
+    if draft_hash(draft) != draft.content_hash:
+        reasons.append(f"the content of draft {draft.id} does not match its content hash")
     reasons.extend(body_problems(draft.body))
+    reasons.extend(title_problems(draft.title))
+    if not draft.components:
+        reasons.append(f"draft {draft.id} names no status-page component")
+    reasons.extend(component_problems(draft.component_names))
     reasons.extend(
         f"draft {other.id} is approved and still being published: it must finish first"
         for other in incident.drafts
         if other.status is DraftStatus.APPROVED and other.id != draft.id
     )
-    return ApprovalDecision(allowed=not reasons, reasons=tuple(reasons), stale=stale)
+    return ApprovalDecision(
+        allowed=not reasons, reasons=tuple(reasons), stale=stale, superseded_by=newer
+    )
+
+
+def superseded_by(incident: Incident, draft: StatusDraft) -> str | None:
+    """The newer draft published after `draft` was written, if any: `draft` may never publish.
+
+    Drafts are kept in the order they were written, so "newer" is "later in the incident".
+    """
+    if draft.status is DraftStatus.SUPERSEDED:
+        return draft.superseded_by or "a newer draft"
+    if draft.status is not DraftStatus.DRAFT:
+        return None
+    ids = [d.id for d in incident.drafts]
+    if draft.id not in ids:
+        return None
+    later = incident.drafts[ids.index(draft.id) + 1 :]
+    newest = [d for d in later if d.status is DraftStatus.PUBLISHED]
+    return newest[-1].id if newest else None
+
+
+def superseding(
+    incident: Incident, published_draft: StatusDraft, now: datetime
+) -> tuple[Incident, tuple[StatusDraft, ...]]:
+    """Every pending draft written before `published_draft`, now superseded by it."""
+    ids = [d.id for d in incident.drafts]
+    older = incident.drafts[: ids.index(published_draft.id)] if published_draft.id in ids else ()
+    gone = tuple(
+        d.model_copy(
+            update={
+                "status": DraftStatus.SUPERSEDED,
+                "superseded_by": published_draft.id,
+                "updated_at": now,
+            }
+        )
+        for d in older
+        if d.status is DraftStatus.DRAFT
+    )
+    for draft in gone:
+        incident = with_draft(incident, draft, now)
+    return incident, gone
+
+
+def proposed_public_fields(
+    incident: Incident, kind: DraftKind, components: ComponentMap
+) -> dict[str, Any]:
+    """A new draft's public fields, for the IC to keep or change before approving.
+
+    The name already public for this incident stays (customers follow one incident); otherwise
+    the impact and the configured component. Never the alert title or the internal service name.
+    """
+    impact = impact_for(incident)
+    affected = (components.component_for(incident.service),)
+    public = [d for d in incident.drafts if d.status is DraftStatus.PUBLISHED and d.title]
+    title = public[-1].title if public else proposed_title(impact, affected)
+    return {
+        "title": title,
+        "stage": public_status_for(incident, kind),
+        "impact": impact,
+        "components": affected,
+    }
+
+
+def same_public_content(draft: StatusDraft, body: str, fields: Mapping[str, Any]) -> bool:
+    return draft.body == body and all(getattr(draft, k) == v for k, v in fields.items())
+
+
+def reusable_draft(
+    incident: Incident, kind: DraftKind, body: str, fields: Mapping[str, Any]
+) -> StatusDraft | None:
+    """The newest pending draft of `kind`, if nobody edited it and it says exactly this."""
+    pending = [d for d in incident.drafts if d.kind is kind and d.status is DraftStatus.DRAFT]
+    if not pending or superseded_by(incident, pending[-1]) is not None:
+        return None
+    newest = pending[-1]
+    if newest.version == 1 and same_public_content(newest, body, fields):
+        return newest
+    return None
+
+
+def edited_fields(
+    *,
+    body: str | None = None,
+    title: str | None = None,
+    stage: str | None = None,
+    impact: str | None = None,
+    components: Sequence[str] | None = None,
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The draft fields an edit sets (those given), and every problem with them."""
+    changes: dict[str, Any] = {}
+    problems: list[str] = []
+    if body is not None:
+        problems.extend(body_problems(body))
+        changes["body"] = body
+    if title is not None:
+        problems.extend(title_problems(title.strip()))
+        changes["title"] = title.strip()
+    if stage is not None:
+        parsed_stage = parse_stage(stage)
+        if parsed_stage is None:
+            problems.append(stage_problem(stage))
+        changes["stage"] = parsed_stage
+    if impact is not None:
+        parsed_impact = parse_impact(impact)
+        if parsed_impact is None:
+            problems.append(impact_problem(impact))
+        changes["impact"] = parsed_impact
+    if components is not None:
+        named: tuple[PublicComponent, ...] = components_of(components)
+        if not named:
+            problems.append("name at least one status-page component")
+        problems.extend(component_problems(list(components)))
+        changes["components"] = named
+    return changes, tuple(problems)
 
 
 def public_status_for(incident: Incident, kind: DraftKind) -> PublicStatus:
@@ -154,14 +296,14 @@ EVENT_KEYS: Mapping[AuditEventType, str] = {
     AuditEventType.STATUSPAGE_DRAFT_APPROVED: "statuspage-draft-approved:{id}:v{version}:{hash}",
     AuditEventType.STATUSPAGE_PUBLISHED: "statuspage-published:{id}:v{version}",
     AuditEventType.STATUS_UPDATE_SENT: "status-update-sent:{id}:v{version}",
+    # a draft is superseded once, by the first newer draft published
+    AuditEventType.STATUSPAGE_DRAFT_SUPERSEDED: "statuspage-draft-superseded:{id}",
 }
 
 
 def event_key(type_: AuditEventType, draft: StatusDraft) -> str:
     """The idempotency key of a draft's audit event: writing it twice records it once."""
-    return EVENT_KEYS[type_].format(
-        id=draft.id, version=draft.version, hash=content_hash(draft.body)
-    )
+    return EVENT_KEYS[type_].format(id=draft.id, version=draft.version, hash=draft_hash(draft))
 
 
 # -- what the gate writes: draft transitions and their audit events ------------------------------
@@ -175,15 +317,11 @@ def with_draft(incident: Incident, draft: StatusDraft, now: datetime) -> Inciden
     return incident.update(drafts=drafts, updated_at=now)
 
 
-def revised(draft: StatusDraft, body: str, now: datetime) -> StatusDraft:
+def revised(draft: StatusDraft, changes: Mapping[str, Any], now: datetime) -> StatusDraft:
+    """The next version with `changes` (any of body, title, stage, impact, components)."""
     return draft.model_copy(
-        update={
-            "version": draft.version + 1,
-            "body": body,
-            "content_hash": content_hash(body),
-            "updated_at": now,
-        }
-    )
+        update={**changes, "version": draft.version + 1, "updated_at": now}
+    ).sealed()
 
 
 def approved(draft: StatusDraft, actor: str, now: datetime) -> StatusDraft:
@@ -216,7 +354,7 @@ def draft_event(
     at: datetime,
     **extra: Any,
 ) -> AuditEvent:
-    """An audit event about one draft version; `content_hash` is recomputed from the text."""
+    """An audit event about one draft version; `content_hash` is recomputed from its content."""
     return AuditEvent(
         incident_id=incident_id,
         type=type_,
@@ -227,7 +365,7 @@ def draft_event(
             "draft_id": draft.id,
             "version": draft.version,
             "kind": draft.kind.value,
-            "content_hash": content_hash(draft.body),
+            "content_hash": draft_hash(draft),
             **extra,
         },
     )
@@ -244,13 +382,24 @@ def approval_event(
         at=at,
         approved_by=actor,
         ic=incident.ic,
-        body=draft.body,
+        **public_record(draft),
     )
 
 
+def public_record(draft: StatusDraft) -> dict[str, Any]:
+    """The public content as an audit record keeps it: what was approved or published."""
+    return {
+        "body": draft.body,
+        "title": draft.title,
+        "stage": draft.stage.value,
+        "impact": draft.impact.value,
+        "components": list(draft.component_names),
+    }
+
+
 def approval_binds(records: Iterable[AuditRecord], draft: StatusDraft) -> bool:
-    """Whether an approval record binds this draft id, version and (recomputed) text hash."""
-    body_hash = content_hash(draft.body)
+    """Whether an approval record binds this draft id, version and (recomputed) content hash."""
+    body_hash = draft_hash(draft)
     return any(
         r.type is AuditEventType.STATUSPAGE_DRAFT_APPROVED
         and r.data.get("draft_id") == draft.id
@@ -261,14 +410,17 @@ def approval_binds(records: Iterable[AuditRecord], draft: StatusDraft) -> bool:
 
 
 def publish_request(incident: Incident, draft: StatusDraft) -> PublishRequest:
-    """The first update creates the public incident; later ones add to the same one."""
+    """The first update creates the public incident; later ones add to the same one.
+
+    Everything public comes from the approved draft; the incident gives only the page's id.
+    """
     return PublishRequest(
         key=publish_key(draft.id, draft.version),
-        incident_name=public_incident_name(incident),
+        incident_name=draft.title,
         body=draft.body,
-        status=public_status_for(incident, draft.kind),
-        impact=impact_for(incident),
-        components=public_components(incident),
+        status=draft.stage,
+        impact=draft.impact,
+        components=draft.component_names,
         status_page_incident_id=incident.status_page.incident_id if incident.status_page else None,
     )
 
@@ -280,14 +432,24 @@ def missing_draft_events(incident: Incident, have: set[str]) -> list[AuditEvent]
     """
     missing: list[AuditEvent] = []
     for draft in incident.drafts:
-        wanted = [(AuditEventType.STATUSPAGE_DRAFT_CREATED, draft.created_at)]
+        wanted: list[tuple[AuditEventType, datetime, dict[str, Any]]] = [
+            (AuditEventType.STATUSPAGE_DRAFT_CREATED, draft.created_at, {})
+        ]
         if draft.version > 1:
-            wanted.append((AuditEventType.STATUSPAGE_DRAFT_REVISED, draft.updated_at))
+            wanted.append((AuditEventType.STATUSPAGE_DRAFT_REVISED, draft.updated_at, {}))
         if draft.status is DraftStatus.REJECTED:
-            wanted.append((AuditEventType.STATUSPAGE_APPROVAL_REJECTED, draft.updated_at))
+            wanted.append((AuditEventType.STATUSPAGE_APPROVAL_REJECTED, draft.updated_at, {}))
+        if draft.status is DraftStatus.SUPERSEDED:
+            wanted.append(
+                (
+                    AuditEventType.STATUSPAGE_DRAFT_SUPERSEDED,
+                    draft.updated_at,
+                    {"superseded_by": draft.superseded_by},
+                )
+            )
         missing.extend(
-            draft_event(type_, incident.id, draft, actor="system", at=at, restored=True)
-            for type_, at in wanted
+            draft_event(type_, incident.id, draft, actor="system", at=at, restored=True, **extra)
+            for type_, at, extra in wanted
             if event_key(type_, draft) not in have
         )
     return missing

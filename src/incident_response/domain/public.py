@@ -1,24 +1,48 @@
 """What the public may read about an incident: names fit for a status page.
 
 Alert titles and service labels are written for engineers and can carry hostnames, pods or
-addresses; anything customers see is derived here, conservatively, or comes from approved text.
+addresses. What customers see comes from the approved draft: its text, name, stage, impact and
+components. This module proposes a draft's public fields (the IC can change any of them before
+approving) and checks edits to them; components come from the configured `ComponentMap`, never
+from an internal service name.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
-from incident_response.domain.alert import Severity
-from incident_response.domain.incident import Incident
+from incident_response.domain.context import Impact, PublicStatus
+from incident_response.domain.status_update import PublicComponent, StatusDraft
 
 ACRONYMS = frozenset({"api", "ui", "sso", "cdn", "dns", "sms", "ci", "id", "vpn"})
 PLAIN_WORD = re.compile(r"^(?:[a-z]+|v\d+)$", re.IGNORECASE)
 
-DISRUPTION = {
-    Severity.P1: "Major outage",
-    Severity.P2: "Partial outage",
-    Severity.P3: "Degraded performance",
-    Severity.P4: "Minor issue",
+MAX_TITLE_CHARS = 120
+MAX_COMPONENT_CHARS = 60
+MAX_COMPONENTS = 10
+DEFAULT_COMPONENT = "Platform"
+
+# the words the public page shows for a stage and an impact
+STAGE_LABELS: Mapping[PublicStatus, str] = {
+    PublicStatus.INVESTIGATING: "Investigating",
+    PublicStatus.IDENTIFIED: "Identified",
+    PublicStatus.MONITORING: "Monitoring",
+    PublicStatus.RESOLVED: "Resolved",
+}
+IMPACT_LABELS: Mapping[Impact, str] = {
+    Impact.NONE: "No impact",
+    Impact.MINOR: "Minor impact",
+    Impact.MAJOR: "Major impact",
+    Impact.CRITICAL: "Critical impact",
+}
+# the impact as the first words of a proposed incident name
+DISRUPTION: Mapping[Impact, str] = {
+    Impact.CRITICAL: "Major outage",
+    Impact.MAJOR: "Partial outage",
+    Impact.MINOR: "Degraded performance",
+    Impact.NONE: "Minor issue",
 }
 
 
@@ -36,14 +60,106 @@ def public_service_name(service: str) -> str | None:
     return " ".join(w.upper() if w.lower() in ACRONYMS else w.capitalize() for w in words)
 
 
-def public_incident_name(incident: Incident) -> str:
-    """The public incident's name: the impact and the service, never the alert's title."""
-    service = public_service_name(incident.service)
-    impact = DISRUPTION[incident.severity]
-    return f"{impact}: {service}" if service else impact
+@dataclass(frozen=True)
+class ComponentMap:
+    """Internal service -> public status-page component, with one component for the rest."""
+
+    by_service: Mapping[str, str] = field(default_factory=dict)
+    default: str = DEFAULT_COMPONENT
+
+    def component_for(self, service: str) -> PublicComponent:
+        """The configured component of `service` (case-insensitive), else the default one."""
+        wanted = service.strip().casefold()
+        for name, component in self.by_service.items():
+            if name.strip().casefold() == wanted:
+                return PublicComponent(name=component)
+        return PublicComponent(name=self.default)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every public component name, in order, once (for seeding a status page)."""
+        return tuple(dict.fromkeys((*self.by_service.values(), self.default)))
 
 
-def public_components(incident: Incident) -> tuple[str, ...]:
-    """The status-page components affected: the service under its public name, if it has one."""
-    service = public_service_name(incident.service)
-    return (service,) if service else ()
+def proposed_title(impact: Impact, components: Sequence[PublicComponent]) -> str:
+    """`<impact wording>: <components>`, cut to the name limit."""
+    title = f"{DISRUPTION[impact]}: {', '.join(c.name for c in components)}".rstrip(": ")
+    return title if len(title) <= MAX_TITLE_CHARS else title[: MAX_TITLE_CHARS - 1] + "\u2026"
+
+
+def _unencodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def title_problems(title: str) -> tuple[str, ...]:
+    if not title.strip():
+        return ("the public incident name is empty",)
+    if len(title) > MAX_TITLE_CHARS:
+        return (
+            f"the public incident name has {len(title)} characters; the limit is {MAX_TITLE_CHARS}",
+        )
+    if "\n" in title or "\r" in title:
+        return ("the public incident name must be one line",)
+    if _unencodable(title):
+        return ("the public incident name contains characters that are not valid Unicode",)
+    return ()
+
+
+def parse_stage(raw: str) -> PublicStatus | None:
+    try:
+        return PublicStatus(raw.strip().lower())
+    except ValueError:
+        return None
+
+
+def parse_impact(raw: str) -> Impact | None:
+    try:
+        return Impact(raw.strip().lower())
+    except ValueError:
+        return None
+
+
+def stage_problem(raw: str) -> str:
+    return f"unknown stage {raw!r}: use one of {', '.join(s.value for s in PublicStatus)}"
+
+
+def impact_problem(raw: str) -> str:
+    return f"unknown impact {raw!r}: use one of {', '.join(i.value for i in Impact)}"
+
+
+def component_problems(names: Sequence[str]) -> tuple[str, ...]:
+    problems: list[str] = []
+    if len(names) > MAX_COMPONENTS:
+        problems.append(f"{len(names)} components are named; the limit is {MAX_COMPONENTS}")
+    for name in names:
+        if not name.strip():
+            problems.append("a component name is empty")
+        elif len(name) > MAX_COMPONENT_CHARS:
+            problems.append(
+                f"component name {name[:20]!r}... has {len(name)} characters; the limit is "
+                f"{MAX_COMPONENT_CHARS}"
+            )
+        elif "\n" in name or "\r" in name or "," in name:
+            problems.append(f"component name {name!r} must be one line without commas")
+        elif _unencodable(name):
+            problems.append("a component name contains characters that are not valid Unicode")
+    return tuple(problems)
+
+
+def components_of(names: Sequence[str]) -> tuple[PublicComponent, ...]:
+    """Trimmed, each once, in the order given."""
+    return tuple(PublicComponent(name=n) for n in dict.fromkeys(n.strip() for n in names))
+
+
+def shown_as(draft: StatusDraft) -> dict[str, str]:
+    """The draft's public fields in the words the public page will show them."""
+    return {
+        "name": draft.title,
+        "stage": STAGE_LABELS[draft.stage],
+        "impact": IMPACT_LABELS[draft.impact],
+        "components": ", ".join(draft.component_names),
+    }

@@ -1,12 +1,22 @@
-"""Customer-facing status drafts: versions, content hashes and their statuses."""
+"""Customer-facing status drafts: versions, content hashes and their statuses.
+
+A draft holds everything the public page will show for it: the text, the public incident name
+(`title`), the stage, the impact and the affected components. The content hash covers all of
+them, so the approval (which binds the hash) covers all of them: changing any one is a new
+version that must be approved again.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+from incident_response.domain.context import Impact, PublicStatus
 
 
 class DraftStatus(StrEnum):
@@ -14,7 +24,7 @@ class DraftStatus(StrEnum):
     REJECTED = "rejected"
     APPROVED = "approved"  # approval recorded, publish under way or to be recovered
     PUBLISHED = "published"
-    SUPERSEDED = "superseded"
+    SUPERSEDED = "superseded"  # a newer draft of the incident was published first
 
 
 class DraftKind(StrEnum):
@@ -22,9 +32,12 @@ class DraftKind(StrEnum):
     RESOLVED = "resolved"
 
 
-def content_hash(body: str) -> str:
-    """What an approval binds to: the exact text, byte for byte."""
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+class PublicComponent(BaseModel):
+    """One status-page component an update names (its public name; a status may join it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
 
 
 class StatusDraft(BaseModel):
@@ -35,6 +48,11 @@ class StatusDraft(BaseModel):
     kind: DraftKind = DraftKind.UPDATE
     status: DraftStatus = DraftStatus.DRAFT
     body: str
+    # the public fields: drafts stored before they existed load empty and cannot be approved
+    title: str = ""
+    stage: PublicStatus = PublicStatus.INVESTIGATING
+    impact: Impact = Impact.NONE
+    components: tuple[PublicComponent, ...] = ()
     content_hash: str
     created_by: str
     created_at: datetime
@@ -43,3 +61,32 @@ class StatusDraft(BaseModel):
     approved_at: datetime | None = None
     published_at: datetime | None = None
     rejected_reason: str | None = None
+    superseded_by: str | None = None
+
+    @property
+    def component_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.components)
+
+    def public_content(self) -> dict[str, Any]:
+        """Everything the public page will show for this draft: what an approval covers."""
+        return {
+            "body": self.body,
+            "title": self.title,
+            "stage": self.stage.value,
+            "impact": self.impact.value,
+            "components": [c.model_dump(mode="json") for c in self.components],
+        }
+
+    def sealed(self) -> StatusDraft:
+        """This draft with its content hash recomputed from its public content."""
+        return self.model_copy(update={"content_hash": draft_hash(self)})
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    """What an approval binds to: the exact public content, byte for byte (canonical JSON)."""
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def draft_hash(draft: StatusDraft) -> str:
+    return content_hash(draft.public_content())

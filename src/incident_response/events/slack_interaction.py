@@ -14,7 +14,7 @@ The Slack user is mapped to the roster by chat id, else by e-mail (`users.info`)
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
@@ -32,7 +32,7 @@ from incident_response.domain.people import Person
 from incident_response.domain.status_update import StatusDraft
 from incident_response.ports import AuditLog, Chat, Directory, IncidentStore
 from incident_response.services.draft_card import APPROVE, EDIT, draft_card, parse_draft_value
-from incident_response.services.status_update_gate import ApprovalRefused
+from incident_response.services.status_update_gate import ApprovalRefused, DraftSuperseded
 from incident_response.services.war_room_messages import checklist as checklist_message
 from incident_response.telemetry.logging import get_logger
 
@@ -67,6 +67,8 @@ class Interaction(BaseModel):
     value: str = ""
     message_ts: str = ""
     event: dict[str, Any] = Field(default_factory=dict)
+    # a submitted Edit modal's public fields (title, stage, impact, components), as typed
+    fields: dict[str, str] = Field(default_factory=dict)
 
 
 class SlackSurface(Protocol):
@@ -93,7 +95,17 @@ class DraftDecisions(Protocol):
     ) -> PublishOutcome: ...
 
     async def edit(
-        self, incident_id: str, draft_id: str, *, body: str, actor: str, expected_version: int
+        self,
+        incident_id: str,
+        draft_id: str,
+        *,
+        actor: str,
+        expected_version: int,
+        body: str | None = None,
+        title: str | None = None,
+        stage: str | None = None,
+        impact: str | None = None,
+        components: Sequence[str] | None = None,
     ) -> StatusDraft: ...
 
     async def reject(
@@ -212,6 +224,10 @@ class SlackInteraction:
         except ApprovalRefused as exc:
             await self._tell(done, "You cannot approve this update: " + "; ".join(exc.reasons))
             return
+        except DraftSuperseded as exc:
+            await self._settle_card(done, incident.id, draft_id, f"superseded by {exc.newer}")
+            await self._tell(done, f"Draft {draft_id} version {version} was not published: {exc}")
+            return
         except IncidentResponseError as exc:
             await self._tell(done, f"Draft {draft_id} version {version} was not published: {exc}")
             return
@@ -250,10 +266,17 @@ class SlackInteraction:
             return
         try:
             if done.action == EDIT:
+                named = done.fields.get("components")
                 draft = await self._gate.edit(
                     incident.id,
                     draft_id,
                     body=done.text,
+                    title=done.fields.get("title"),
+                    stage=done.fields.get("stage"),
+                    impact=done.fields.get("impact"),
+                    components=[n.strip() for n in named.split(",") if n.strip()]
+                    if named is not None
+                    else None,
                     actor=actor.email,
                     expected_version=version,
                 )

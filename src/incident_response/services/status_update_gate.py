@@ -13,9 +13,13 @@ exact text, and each approved version is posted at most once. Approval is two-ph
    is already out, so a crash between publish and record never posts twice;
 5. record STATUSPAGE_PUBLISHED and STATUS_UPDATE_SENT, then mark the draft PUBLISHED.
 
-A draft left APPROVED (crash, vendor outage) is finished by `recover()`. Other drafts of the
-incident stay DRAFT when one publishes: they may carry text the IC still wants, and an older
-draft can only go out through the same approval anyway.
+A draft left APPROVED (crash, vendor outage) is finished by `recover()`. Publishing a draft
+supersedes every older pending draft of the incident (recorded as STATUSPAGE_DRAFT_SUPERSEDED):
+a draft never publishes after a newer one, so approving a superseded draft is a conflict (409)
+naming the newer one. Newer pending drafts stay DRAFT.
+
+The approval covers everything the page will show (text, public name, stage, impact,
+components): all are fields of the draft and of its content hash, and publishing reads only them.
 """
 
 from __future__ import annotations
@@ -37,31 +41,34 @@ from incident_response.domain.approval import (
     approved,
     body_problems,
     draft_event,
+    edited_fields,
     may_approve,
     missing_draft_events,
+    proposed_public_fields,
+    public_record,
     public_status_for,
     publish_request,
     published,
     reason_problems,
+    reusable_draft,
     revised,
+    superseded_by,
+    superseding,
     with_draft,
 )
 from incident_response.domain.audit import AuditEventType
 from incident_response.domain.clock import Clock, isoformat
 from incident_response.domain.errors import ConcurrentUpdate, IncidentResponseError, NotFound
 from incident_response.domain.incident import Incident, StatusPageRef
-from incident_response.domain.status_update import (
-    DraftKind,
-    DraftStatus,
-    StatusDraft,
-    content_hash,
-)
+from incident_response.domain.public import ComponentMap
+from incident_response.domain.status_update import DraftKind, DraftStatus, StatusDraft
 from incident_response.ports import LLM, AuditLog, IncidentStore, StatusContext, StatusPage
 
 __all__ = [
     "ApprovalDecision",
     "ApprovalRefused",
     "DraftNotFound",
+    "DraftSuperseded",
     "InvalidDraft",
     "PublishFailed",
     "PublishNotPermitted",
@@ -92,6 +99,17 @@ class StaleDraftVersion(IncidentResponseError):
         super().__init__(
             f"draft {draft_id} is at version {current}, not {given}: "
             "it changed since you read it; review the current text"
+        )
+
+
+class DraftSuperseded(IncidentResponseError):
+    """A newer draft was published after this one (HTTP 409): this one can never publish."""
+
+    def __init__(self, draft_id: str, *, newer: str, verb: str = "approved") -> None:
+        self.draft_id, self.newer = draft_id, newer
+        super().__init__(
+            f"draft {draft_id} was superseded by draft {newer}, published after it was written; "
+            f"it can no longer be {verb}: review the newer update instead"
         )
 
 
@@ -137,6 +155,7 @@ class StatusUpdateGate:
         llm: LLM,
         clock: Clock,
         approvers: frozenset[str] = frozenset(),
+        components: ComponentMap | None = None,
         recovery_grace: timedelta = timedelta(seconds=60),
         max_attempts: int = 20,
         new_id: Callable[[], str] = new_draft_id,
@@ -147,6 +166,7 @@ class StatusUpdateGate:
         self._llm = llm
         self._clock = clock
         self._approvers = approvers
+        self._components = components or ComponentMap()
         self._grace = recovery_grace
         self._max_attempts = max_attempts
         self._new_id = new_id
@@ -157,6 +177,8 @@ class StatusUpdateGate:
     async def create_draft(
         self, incident_id: str, *, actor: str, kind: DraftKind = DraftKind.UPDATE
     ) -> StatusDraft:
+        """A new draft with proposed public fields, or the newest pending draft of this kind when
+        nobody edited it and it already says exactly what the drafter wrote now."""
         _require_actor(actor)
         incident = await self._incident(incident_id)
         published_bodies = tuple(
@@ -174,8 +196,12 @@ class StatusUpdateGate:
             raise InvalidDraft("the drafter's text cannot be used: " + "; ".join(problems))
         draft_id = self._new_id()
 
-        async def add(current: Incident) -> tuple[Incident | None, StatusDraft]:
+        async def add(current: Incident) -> tuple[Incident | None, tuple[StatusDraft, bool]]:
             nonlocal draft_id
+            fields = proposed_public_fields(current, kind, self._components)
+            same = reusable_draft(current, kind, body, fields)
+            if same is not None:
+                return None, (same, False)
             while current.draft(draft_id) is not None:
                 draft_id = self._new_id()
             now = self._clock.now()
@@ -183,29 +209,44 @@ class StatusUpdateGate:
                 id=draft_id,
                 kind=kind,
                 body=body,
-                content_hash=content_hash(body),
+                **fields,
+                content_hash="",
                 created_by=actor,
                 created_at=now,
                 updated_at=now,
-            )
-            return with_draft(current, draft, now), draft
+            ).sealed()
+            return with_draft(current, draft, now), (draft, True)
 
-        _, draft = await self._mutate(incident_id, add)
-        await self._record(
-            AuditEventType.STATUSPAGE_DRAFT_CREATED,
-            incident_id,
-            draft,
-            actor=actor,
-            body=draft.body,
-        )
+        _, (draft, created) = await self._mutate(incident_id, add)
+        if created:
+            await self._record(
+                AuditEventType.STATUSPAGE_DRAFT_CREATED,
+                incident_id,
+                draft,
+                actor=actor,
+                **public_record(draft),
+            )
         return draft
 
     async def edit(
-        self, incident_id: str, draft_id: str, *, body: str, actor: str, expected_version: int
+        self,
+        incident_id: str,
+        draft_id: str,
+        *,
+        actor: str,
+        expected_version: int,
+        body: str | None = None,
+        title: str | None = None,
+        stage: str | None = None,
+        impact: str | None = None,
+        components: Sequence[str] | None = None,
     ) -> StatusDraft:
-        """A new version with `body`; the same text as now changes nothing."""
+        """A new version with the fields given (the rest kept); the same content as now changes
+        nothing. Any invalid field refuses the whole edit."""
         _require_actor(actor)
-        problems = body_problems(body)
+        changes, problems = edited_fields(
+            body=body, title=title, stage=stage, impact=impact, components=components
+        )
         if problems:
             raise InvalidDraft("; ".join(problems))
 
@@ -213,10 +254,10 @@ class StatusUpdateGate:
             draft = _open_draft(current, draft_id, "edited")
             if draft.version != expected_version:
                 raise StaleDraftVersion(draft_id, given=expected_version, current=draft.version)
-            if draft.body == body:
+            if all(getattr(draft, k) == v for k, v in changes.items()):
                 return None, draft
             now = self._clock.now()
-            new = revised(draft, body, now)
+            new = revised(draft, changes, now)
             return with_draft(current, new, now), new
 
         _, draft = await self._mutate(incident_id, revise)
@@ -226,7 +267,7 @@ class StatusUpdateGate:
                 incident_id,
                 draft,
                 actor=actor,
-                body=draft.body,
+                **public_record(draft),
             )
         return draft
 
@@ -289,6 +330,8 @@ class StatusUpdateGate:
             decision = approval_decision(
                 current, draft, actor=actor, version=version, approvers=self._approvers
             )
+            if decision.only_superseded and decision.superseded_by is not None:
+                raise DraftSuperseded(draft_id, newer=decision.superseded_by)
             if decision.only_stale:
                 raise StaleDraftVersion(draft_id, given=version, current=draft.version)
             if not decision.allowed:
@@ -376,22 +419,34 @@ class StatusUpdateGate:
             incident.id,
             draft,
             actor=actor,
-            body=draft.body,
+            **public_record(draft),
             **facts,
         )
         await self._record(
             AuditEventType.STATUS_UPDATE_SENT, incident.id, draft, actor=actor, **facts
         )
 
-        async def mark(current: Incident) -> tuple[Incident | None, StatusDraft]:
+        async def mark(
+            current: Incident,
+        ) -> tuple[Incident | None, tuple[StatusDraft, tuple[StatusDraft, ...]]]:
             now = self._clock.now()
             new = published(_draft(current, draft.id), update.published_at, now)
             page = current.status_page or StatusPageRef(
                 incident_id=update.status_page_incident_id, url=update.url
             )
-            return with_draft(current, new, now).update(status_page=page), new
+            marked, older = superseding(with_draft(current, new, now), new, now)
+            return marked.update(status_page=page), (new, older)
 
-        incident, done = await self._mutate(incident.id, mark)
+        incident, (done, older) = await self._mutate(incident.id, mark)
+        for gone in older:  # a crash before these is repaired by recover()
+            await self._record(
+                AuditEventType.STATUSPAGE_DRAFT_SUPERSEDED,
+                incident.id,
+                gone,
+                actor="system",
+                superseded_by=done.id,
+                superseded_by_version=done.version,
+            )
         return incident, PublishOutcome.of(incident, done, published_now=published_now)
 
     async def _record(
@@ -455,6 +510,9 @@ def _draft(incident: Incident, draft_id: str) -> StatusDraft:
 
 def _open_draft(incident: Incident, draft_id: str, verb: str) -> StatusDraft:
     draft = _draft(incident, draft_id)
+    newer = superseded_by(incident, draft)
+    if newer is not None:
+        raise DraftSuperseded(draft_id, newer=newer, verb=verb)
     if draft.status is not DraftStatus.DRAFT:
         raise InvalidDraft(f"draft {draft_id} is {draft.status.value}: only a draft can be {verb}")
     return draft

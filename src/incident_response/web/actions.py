@@ -2,7 +2,7 @@
 
 The approval endpoint is the HTTP face of the StatusUpdateGate; the gate decides, this module only
 translates its refusals into status codes: 403 not allowed, 409 stale version, 404 unknown draft,
-422 invalid text, 502 the status page failed (the approval is kept and recovered).
+422 invalid text or public field, 409 also for a draft superseded by a newer published one, 502 the status page failed (the approval is kept and recovered).
 """
 
 # No `from __future__ import annotations`: FastAPI must see the dependency types defined
@@ -19,6 +19,7 @@ from incident_response.domain.errors import ConcurrentUpdate, IncidentResponseEr
 from incident_response.domain.people import Person
 from incident_response.services.status_update_gate import (
     ApprovalRefused,
+    DraftSuperseded,
     InvalidDraft,
     PublishFailed,
     PublishNotPermitted,
@@ -30,6 +31,7 @@ from incident_response.web.auth import PersonLookup
 ERROR_STATUS: tuple[tuple[type[Exception], int], ...] = (
     (ApprovalRefused, 403),
     (StaleDraftVersion, 409),
+    (DraftSuperseded, 409),
     (PublishNotPermitted, 409),
     (ConcurrentUpdate, 409),
     (NotFound, 404),
@@ -52,8 +54,16 @@ class ApproveRequest(BaseModel):
 
 
 class EditRequest(BaseModel):
-    body: str
+    body: str = Field(description="What customers will read.")
     version: int = Field(ge=1, description="The version the edit is based on.")
+    title: str | None = Field(default=None, description="The public incident name.")
+    stage: str | None = Field(
+        default=None, description="investigating, identified, monitoring or resolved."
+    )
+    impact: str | None = Field(default=None, description="none, minor, major or critical.")
+    components: list[str] | None = Field(
+        default=None, description="The public status-page component names the update affects."
+    )
 
 
 class RejectRequest(BaseModel):
@@ -79,6 +89,7 @@ def actions_router(
 
     @router.post("/drafts")
     async def create_draft(incident_id: str, caller: Caller) -> dict[str, Any]:
+        """A new draft, or the newest pending one when it was never edited and says the same."""
         try:
             draft = await gate.create_draft(incident_id, actor=caller.email)
         except IncidentResponseError as exc:
@@ -94,6 +105,10 @@ def actions_router(
                 incident_id,
                 draft_id,
                 body=request.body,
+                title=request.title,
+                stage=request.stage,
+                impact=request.impact,
+                components=request.components,
                 actor=caller.email,
                 expected_version=request.version,
             )

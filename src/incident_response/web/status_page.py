@@ -18,6 +18,8 @@ from starlette.responses import Response
 
 from incident_response.adapters.statuspage.builtin import BuiltinStatusPage
 from incident_response.domain.clock import isoformat, utc
+from incident_response.domain.public import IMPACT_LABELS as PUBLIC_IMPACT_LABELS
+from incident_response.domain.public import STAGE_LABELS
 from incident_response.web.console.rendering import (
     SECURITY_HEADERS,
     PageError,
@@ -37,18 +39,13 @@ COMPONENT_LABELS: Mapping[str, str] = {
     "major_outage": "Major outage",
     "under_maintenance": "Under maintenance",
 }
+# the same words the console and Slack show the IC before approving
 STATUS_LABELS: Mapping[str, str] = {
-    "investigating": "Investigating",
-    "identified": "Identified",
-    "monitoring": "Monitoring",
-    "resolved": "Resolved",
+    **{stage.value: label for stage, label in STAGE_LABELS.items()},
     "postmortem": "Postmortem",
 }
 IMPACT_LABELS: Mapping[str, str] = {
-    "none": "No impact",
-    "minor": "Minor impact",
-    "major": "Major impact",
-    "critical": "Critical impact",
+    impact.value: label for impact, label in PUBLIC_IMPACT_LABELS.items()
 }
 
 

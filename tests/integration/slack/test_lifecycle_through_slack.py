@@ -325,3 +325,106 @@ async def _async(value: Any) -> Any:
 async def _len_at_least(records: Awaitable[list[Any]], n: int) -> list[Any] | None:
     found = await records
     return found if len(found) >= n else None
+
+
+async def test_the_approve_dialog_shows_every_public_field_and_the_edit_modal_changes_them(
+    room: Room,
+) -> None:
+    slack = room.slack
+    await slack.send_slash_command(text="draft", user_id=ALICE, channel_id=room.channel)
+    [card] = await eventually(lambda: _async(room.messages_with("draft.approve")))
+    [draft] = (await room.current()).drafts
+    assert draft.title == "Major outage: Platform"  # never the alert title or service label
+
+    def dialog_of(message: Any) -> str:
+        [button] = [
+            e
+            for b in message.blocks
+            for e in b.get("elements", [])
+            if e["action_id"] == "draft.approve"
+        ]
+        return str(button["confirm"]["text"]["text"])
+
+    dialog = dialog_of(card)
+    for shown in (
+        "Name: Major outage: Platform",
+        "Stage: Investigating",
+        "Impact: Critical impact",
+        "Affects: Platform",
+    ):
+        assert shown in dialog
+
+    await slack.send_block_action(user_id=ALICE, channel_id=room.channel, action_id="draft.edit")
+    [opened] = slack.views
+    inputs = {b["block_id"]: b["element"] for b in opened.view["blocks"] if b["type"] == "input"}
+    assert inputs["title"]["initial_value"] == "Major outage: Platform"
+    assert inputs["stage"]["initial_option"]["value"] == "investigating"
+    assert inputs["impact"]["initial_option"]["value"] == "critical"
+    assert inputs["components"]["initial_value"] == "Platform"
+    await slack.send_view_submission(
+        user_id=ALICE,
+        callback_id="draft.edit",
+        values={
+            "body": {"body_input": draft.body},
+            "title": {"title_input": "Checkout errors"},
+            "stage": {"stage_input": "identified"},
+            "impact": {"impact_input": "major"},
+            "components": {"components_input": "Checkout, Payments"},
+        },
+    )
+
+    async def second_version() -> Any:
+        current = (await room.current()).drafts[0]
+        return current.version == 2 and current
+
+    edited = await eventually(second_version)
+    assert (edited.title, edited.stage.value, edited.impact.value) == (
+        "Checkout errors",
+        "identified",
+        "major",
+    )
+    assert edited.component_names == ("Checkout", "Payments")
+    [card_v2] = await eventually(
+        lambda: _async(
+            [m for m in room.messages_with("draft.approve") if f"{draft.id}:2" in str(m.blocks)]
+        )
+    )
+    dialog = dialog_of(card_v2)
+    for shown in (
+        "version 2",
+        "Name: Checkout errors",
+        "Stage: Identified",
+        "Impact: Major impact",
+        "Affects: Checkout, Payments",
+    ):
+        assert shown in dialog
+
+
+async def test_approving_a_draft_older_than_a_published_one_is_refused_and_its_card_settled(
+    room: Room,
+) -> None:
+    slack, world = room.slack, room.world
+    await slack.send_slash_command(text="draft", user_id=ALICE, channel_id=room.channel)
+    [older_card] = await eventually(lambda: _async(room.messages_with("draft.approve")))
+    [older] = (await room.current()).drafts
+    # the older draft is edited (so asking again makes a newer one), then the newer published
+    ic, iid = "alice@example.com", room.incident.id
+    await world.gate.edit(iid, older.id, body="Older text.", actor=ic, expected_version=1)
+    newer = await world.gate.create_draft(iid, actor=ic)
+    assert newer.id != older.id
+    await world.gate.approve_and_publish(iid, newer.id, version=1, actor=ic)
+
+    await slack.send_block_action(
+        user_id=ALICE,
+        channel_id=room.channel,
+        action_id="draft.approve",
+        message_ts=older_card.ts,
+        value=f"{older.id}:2",
+    )
+    [told] = await eventually(
+        lambda: _async([t for t in room.ephemeral_texts(ALICE) if "superseded" in t])
+    )
+    assert f"superseded by draft {newer.id}" in told
+    await eventually(lambda: _async(not room.messages_with("draft.approve")))
+    page = await world.status_page.incidents()
+    assert [u["body"] for u in page["incidents"][0]["incident_updates"]] == [newer.body]

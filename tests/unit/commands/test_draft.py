@@ -24,8 +24,13 @@ async def test_draft_replies_with_the_draft_id_version_and_body(world: World) ->
         "kind": "update",
         "status": "draft",
         "body": draft.body,
+        "title": draft.title,
+        "stage": "investigating",
+        "impact": draft.impact.value,
+        "components": list(draft.component_names),
     }
     assert f"Draft {draft.id} (version 1)" in reply.text
+    assert f"Public name: {draft.title}" in reply.text
     for line in draft.body.splitlines():
         assert f"> {line}" in reply.text
     created = await world.records(AuditEventType.STATUSPAGE_DRAFT_CREATED)

@@ -36,6 +36,19 @@ async def test_status_summarises_the_incident_and_asks_for_a_draft(world: World)
     assert (await world.status_page.incidents())["incidents"] == []
 
 
+async def test_asking_for_the_status_again_reuses_the_unchanged_waiting_draft(
+    world: World,
+) -> None:
+    await world.open_incident()
+    first = await world.command("status", actor="bob@example.com")
+    again = await world.command("status", actor="carol@example.com")
+
+    [draft] = (await world.incident()).drafts
+    assert first.data["draft"]["id"] == again.data["draft"]["id"] == draft.id
+    assert f"Draft {draft.id} (version 1)" in again.text
+    assert len(await world.records(A.STATUSPAGE_DRAFT_CREATED)) == 1
+
+
 async def test_status_shows_the_last_published_update(world: World) -> None:
     await world.open_incident()
     first = await world.command("draft")

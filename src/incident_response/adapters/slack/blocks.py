@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from incident_response.domain.chat import ButtonStyle, ChatButton, ChatMessage
+from incident_response.domain.public import IMPACT_LABELS, MAX_TITLE_CHARS, STAGE_LABELS
+from incident_response.domain.status_update import StatusDraft
 
 SECTION_MAX = 3000
 BLOCKS_MAX = 50
@@ -155,9 +157,54 @@ BODY_INPUT = "body_input"
 REASON_BLOCK = "reason"
 REASON_INPUT = "reason_input"
 DRAFT_MAX = 3000
+# the public fields of a draft: (block id, action id) of each input in the Edit modal
+PUBLIC_INPUTS: Mapping[str, tuple[str, str]] = {
+    "title": ("title", "title_input"),
+    "stage": ("stage", "stage_input"),
+    "impact": ("impact", "impact_input"),
+    "components": ("components", "components_input"),
+}
 
 
-def edit_modal(*, body: str, metadata: Mapping[str, Any]) -> dict[str, Any]:
+def _option(value: str, label: str) -> dict[str, Any]:
+    return {"text": _plain(label, 75), "value": value}
+
+
+def _text_input(field: str, label: str, value: str, max_length: int) -> dict[str, Any]:
+    block, action = PUBLIC_INPUTS[field]
+    return {
+        "type": "input",
+        "block_id": block,
+        "label": _plain(label),
+        "element": {
+            "type": "plain_text_input",
+            "action_id": action,
+            "max_length": max_length,
+            "initial_value": value[:max_length],
+        },
+    }
+
+
+def _choice(field: str, label: str, options: Mapping[str, str], chosen: str) -> dict[str, Any]:
+    block, action = PUBLIC_INPUTS[field]
+    choices = [_option(value, text) for value, text in options.items()]
+    return {
+        "type": "input",
+        "block_id": block,
+        "label": _plain(label),
+        "element": {
+            "type": "static_select",
+            "action_id": action,
+            "options": choices,
+            "initial_option": next(c for c in choices if c["value"] == chosen),
+        },
+    }
+
+
+def edit_modal(*, draft: StatusDraft, metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """The IC edits everything the public page will show: text, name, stage, impact,
+    components; saving makes a new version to approve."""
+    body = draft.body
     return {
         "type": "modal",
         "callback_id": EDIT_VIEW,
@@ -177,7 +224,26 @@ def edit_modal(*, body: str, metadata: Mapping[str, Any]) -> dict[str, Any]:
                     "max_length": DRAFT_MAX,
                     "initial_value": body[:DRAFT_MAX],
                 },
-            }
+            },
+            _text_input("title", "Public incident name", draft.title, MAX_TITLE_CHARS),
+            _choice(
+                "stage",
+                "Stage",
+                {stage.value: label for stage, label in STAGE_LABELS.items()},
+                draft.stage.value,
+            ),
+            _choice(
+                "impact",
+                "Impact",
+                {impact.value: label for impact, label in IMPACT_LABELS.items()},
+                draft.impact.value,
+            ),
+            _text_input(
+                "components",
+                "Affected components (comma-separated)",
+                ", ".join(draft.component_names),
+                DRAFT_MAX,
+            ),
         ],
     }
 
@@ -211,3 +277,18 @@ def submitted_text(view: Mapping[str, Any], block: str, action: str) -> str:
     values = view.get("state", {}).get("values", {})
     value = values.get(block, {}).get(action, {}).get("value")
     return value if isinstance(value, str) else ""
+
+
+def submitted_public_fields(view: Mapping[str, Any]) -> dict[str, str]:
+    """The public fields of a submitted Edit modal, by field name (only those present)."""
+    values = view.get("state", {}).get("values", {})
+    found: dict[str, str] = {}
+    for field, (block, action) in PUBLIC_INPUTS.items():
+        state = values.get(block, {}).get(action)
+        if not isinstance(state, Mapping):
+            continue
+        chosen = state.get("selected_option")
+        value = chosen.get("value") if isinstance(chosen, Mapping) else state.get("value")
+        if isinstance(value, str):
+            found[field] = value
+    return found

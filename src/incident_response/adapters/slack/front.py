@@ -45,6 +45,7 @@ from incident_response.adapters.slack.blocks import (
     action_of,
     edit_modal,
     reject_modal,
+    submitted_public_fields,
     submitted_text,
 )
 from incident_response.adapters.slack.chat import SlackChat
@@ -190,7 +191,7 @@ class SlackFront:
         }
         kind = action_of(str(action.get("action_id", "")))
         view = (
-            edit_modal(body=draft.body, metadata=metadata)
+            edit_modal(draft=draft, metadata=metadata)
             if kind == EDIT_VIEW
             else reject_modal(metadata=metadata)
         )
@@ -215,6 +216,7 @@ class SlackFront:
             action=callback,
             value=metadata,
             text=text,
+            fields=submitted_public_fields(view) if callback == EDIT_VIEW else {},
         )
         await self._enqueue(interaction, f"view:{view.get('id', '')}")
         await ack()

@@ -16,9 +16,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from incident_response.commands.context import CommandContext
+from incident_response.domain.approval import superseded_by
 from incident_response.domain.chat import ChatButton
 from incident_response.domain.errors import IncidentResponseError
 from incident_response.domain.incident import Incident
+from incident_response.domain.public import shown_as
+from incident_response.domain.status_update import StatusDraft
 from incident_response.services.status_update_gate import PublishFailed
 from incident_response.web.console.incidents import ConsolePages, incident_url
 from incident_response.web.console.rendering import PageError, Pages, html_route_class
@@ -34,6 +37,17 @@ CONFIRMED = "yes"
 def _field(form: FormData, name: str, limit: int = 10_000) -> str:
     value = form.get(name)
     return value[:limit] if isinstance(value, str) else ""
+
+
+def _optional(form: FormData, name: str, limit: int = 2000) -> str | None:
+    """A field the form may leave out (None: keep the draft's value)."""
+    value = form.get(name)
+    return value[:limit] if isinstance(value, str) else None
+
+
+def _components(form: FormData) -> list[str] | None:
+    raw = _optional(form, "components")
+    return None if raw is None else [n.strip() for n in raw.split(",") if n.strip()]
 
 
 def _version(form: FormData) -> int:
@@ -86,6 +100,7 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
         fields: dict[str, str],
         body: str = "",
         note: str = "",
+        draft: StatusDraft | None = None,
     ) -> Response:
         return console.show(
             request,
@@ -100,6 +115,7 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
             fields=fields,
             body=body,
             note=note,
+            public=shown_as(draft) if draft is not None else None,
         )
 
     @router.post("/commands")
@@ -207,6 +223,10 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
                 incident_id,
                 draft_id,
                 body=_field(form, "body").replace("\r\n", "\n"),
+                title=_optional(form, "title"),
+                stage=_optional(form, "stage", 40),
+                impact=_optional(form, "impact", 40),
+                components=_components(form),
                 actor=visitor.person.email,
                 expected_version=_version(form),
             )
@@ -244,6 +264,16 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
         draft = incident.draft(draft_id)
         if draft is None:
             raise PageError(404, f"Incident {incident_id} has no draft {draft_id}.")
+        newer = superseded_by(incident, draft)
+        if newer is not None:
+            return answer(
+                request,
+                incident_id,
+                f"Not published: draft {draft_id} was superseded by update {newer}, published "
+                "after it was written. Review the newer update instead.",
+                ok=False,
+                anchor=f"draft-{draft_id}",
+            )
         if _field(form, "confirmed", 3) != CONFIRMED:
             if draft.version != version:
                 return answer(
@@ -263,8 +293,9 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
                 confirm_label="Publish to status page",
                 fields={"version": str(version)},
                 body=draft.body,
+                draft=draft,
                 note=f"Draft {draft_id}, version {version}. Customers will see exactly this "
-                "text; it cannot be unpublished.",
+                "name, stage, impact, components and text; it cannot be unpublished.",
             )
         try:
             outcome = await services.gate.approve_and_publish(

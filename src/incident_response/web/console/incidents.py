@@ -12,9 +12,15 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from incident_response.domain.approval import may_approve
+from incident_response.domain.approval import may_approve, superseded_by
 from incident_response.domain.incident import Incident, IncidentStatus
 from incident_response.domain.people import Person
+from incident_response.domain.public import (
+    IMPACT_LABELS,
+    MAX_TITLE_CHARS,
+    STAGE_LABELS,
+    shown_as,
+)
 from incident_response.domain.status_update import DraftStatus
 from incident_response.web.console.rendering import PageError, Pages, html_route_class
 from incident_response.web.console.services import ConsoleServices
@@ -120,6 +126,11 @@ async def incident_context(
             incident, actor=visitor.person.email, approvers=services.approvers()
         ),
         "drafts": drafts,
+        "superseded_of": lambda d: superseded_by(incident, d),
+        "shown_as": shown_as,
+        "stages": [(stage.value, label) for stage, label in STAGE_LABELS.items()],
+        "impacts": [(impact.value, label) for impact, label in IMPACT_LABELS.items()],
+        "max_title": MAX_TITLE_CHARS,
         "name_of": lambda email: display_name(email, people),
         "reminder": await services.reminders.reminder(incident_id),
         "timeline": timeline_entries(records, people),
