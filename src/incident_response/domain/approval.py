@@ -14,6 +14,7 @@ from typing import Any
 
 from incident_response.domain.alert import Severity
 from incident_response.domain.audit import AuditEvent, AuditEventType, AuditRecord
+from incident_response.domain.authority import Action, Actor, decide
 from incident_response.domain.context import Impact, PublicStatus, PublishRequest
 from incident_response.domain.incident import Incident, IncidentStatus, StatusPageRef
 from incident_response.domain.public import public_components, public_incident_name
@@ -52,18 +53,9 @@ class ApprovalDecision:
         return self.stale and len(self.reasons) == 1
 
 
-def _normalised(email: str) -> str:
-    return email.strip().casefold()
-
-
-def may_approve(incident: Incident, *, actor: str, approvers: frozenset[str]) -> bool:
-    """The IC, or a person the configuration names, may approve or reject; nobody else."""
-    who = _normalised(actor)
-    if not who:
-        return False
-    if incident.ic is not None and who == _normalised(incident.ic):
-        return True
-    return who in {_normalised(a) for a in approvers}
+def may_approve(incident: Incident, *, actor: Actor) -> bool:
+    """The IC, or an approver the roster (or the settings) names; nobody else (the policy)."""
+    return decide(Action.APPROVE, incident, actor).allowed
 
 
 def _unencodable(text: str) -> bool:
@@ -98,17 +90,11 @@ def approval_decision(
     incident: Incident,
     draft: StatusDraft,
     *,
-    actor: str,
+    actor: Actor,
     version: int,
-    approvers: frozenset[str],
 ) -> ApprovalDecision:
     """May `actor` approve version `version` of `draft` for publication, and if not, why not."""
-    reasons: list[str] = []
-    if not may_approve(incident, actor=actor, approvers=approvers):
-        reasons.append(
-            f"{actor.strip() or 'an anonymous caller'} may not approve: only the incident commander "
-            f"({incident.ic or 'none assigned'}) or a configured approver can"
-        )
+    reasons: list[str] = list(decide(Action.APPROVE, incident, actor).reasons)
     if draft.status is not DraftStatus.DRAFT:
         reasons.append(f"draft {draft.id} is {draft.status.value}: only a draft can be approved")
     stale = version != draft.version
