@@ -798,7 +798,7 @@ async def test_only_the_incidents_people_and_approvers_may_draft_or_edit(world: 
         await world.gate.edit(
             INCIDENT_ID, draft.id, body="Everything is fine.", actor=OUTSIDER, expected_version=1
         )
-    with pytest.raises(NotPermitted, match="mallory@example.com is not in the roster"):
+    with pytest.raises(NotPermitted, match=r"mallory@example\.com is not in the roster"):
         await world.gate.create_draft(INCIDENT_ID, actor="mallory@example.com")
     after = await world.incident()
     assert [d.id for d in after.drafts] == [draft.id]
