@@ -20,6 +20,7 @@ from incident_response.web.console.rendering import PageError, Pages, html_route
 from incident_response.web.console.services import ConsoleServices
 from incident_response.web.console.signin import ConsoleAuth, Visitor
 from incident_response.web.console.views import (
+    BUTTON_ACTIONS,
     STATUS_LABELS,
     chat_names,
     display_name,
@@ -121,6 +122,7 @@ async def incident_context(
         "may": may,
         "can_approve": may["approve"],
         "who_may_work": who_may(Action.RESOLVE, incident),
+        "offers": lambda action: may.get(BUTTON_ACTIONS.get(action, ""), False),
         "drafts": drafts,
         "name_of": lambda email: display_name(email, people),
         "reminder": await services.reminders.reminder(incident_id),
