@@ -469,12 +469,18 @@ async def test_an_outsider_posting_the_forms_anyway_changes_nothing(world: Conso
         json={"text": f"ic {outsider}"},
         headers={"Authorization": f"Bearer {world.token(outsider)}"},
     )
+    api_draft = await world.browser().client.post(
+        f"/api/incidents/{incident.id}/drafts",
+        headers={"Authorization": f"Bearer {world.token(outsider)}"},
+    )
 
     for answer in (resolved, ticked, drafted):
         assert answer.json()["ok"] is False
         assert f"{outsider} may not" in answer.json()["text"]
         assert "only the incident's responders, its incident commander" in answer.json()["text"]
     assert api.status_code == 403
+    assert api_draft.status_code == 403
+    assert f"{outsider} may not draft or edit a status update" in api_draft.text
     assert f"{outsider} may not hand over the incident commander role" in api.text
     await world.process()
     after = await current(world, incident)
