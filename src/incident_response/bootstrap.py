@@ -68,6 +68,7 @@ from incident_response.intake.service import AlertIntake
 from incident_response.ports import LLM, Chat, CodeHost, IssueTracker, StatusPage, Telemetry
 from incident_response.processor import Processor
 from incident_response.services.audit_verification import verify_audit_trail
+from incident_response.services.authority import Authority
 from incident_response.services.incident_opener import IncidentOpener
 from incident_response.services.nudges import NudgeScheduler
 from incident_response.services.postmortem import PostmortemWriter
@@ -222,6 +223,7 @@ class Container:
     chat: Chat
     console_chat: ConsoleChat
     directory: RosterDirectory
+    authority: Authority
     oncall: RosterOnCall
     status_page: BuiltinStatusPage
     issue_tracker: MarkdownIssueTracker
@@ -338,7 +340,9 @@ async def build(
     scheduler = await SqliteScheduler(db=db, clock=clock).open()
     console_chat = ConsoleChat(db, base_url=base_url, clock=clock)
     status_page = BuiltinStatusPage(db, base_url=base_url, clock=clock)
-    directory = RosterDirectory(roster)
+    # approvers are read live from the roster on every decision; the settings' are added
+    directory = RosterDirectory(roster, approvers=settings.approvers)
+    authority = Authority(directory=directory)
     oncall = RosterOnCall(roster)
     slack_api: SlackWebApi | None = None
     chat: Chat = console_chat
@@ -385,14 +389,13 @@ async def build(
         storm_window_seconds=settings.incident_response_storm_window_seconds,
         max_new_incidents_per_minute=settings.incident_response_max_new_incidents_per_minute,
     )
-    approvers = settings.approvers | {a.lower() for a in roster.approvers}
     gate = StatusUpdateGate(
         store=store,
         audit=audit,
         status_page=published,
         llm=llm,
         clock=clock,
-        approvers=approvers,
+        authority=authority,
         components=settings.status_page_components,
     )
     nudges = NudgeScheduler(
@@ -451,6 +454,7 @@ async def build(
             audit=audit,
             chat=chat,
             directory=directory,
+            authority=authority,
             gate=gate,
             reminders=nudges,
             resolver=resolver,
@@ -514,6 +518,7 @@ async def build(
         chat=chat,
         console_chat=console_chat,
         directory=directory,
+        authority=authority,
         oncall=oncall,
         status_page=status_page,
         issue_tracker=issue_tracker,

@@ -215,6 +215,11 @@ class Directory(Protocol):
 
     async def people(self) -> list[Person]: ...
 
+    async def approvers(self) -> frozenset[str]:
+        """Lower-cased e-mails of the people who may approve any incident's status updates
+        (besides its IC). Read live on every call: removing someone takes effect at once."""
+        ...
+
 
 @runtime_checkable
 class OnCall(Protocol):

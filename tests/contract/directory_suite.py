@@ -17,6 +17,7 @@ class DirectorySeed:
     people: tuple[Person, ...]
     teams: dict[str, tuple[str, ...]] = field(default_factory=dict)
     services: dict[str, str] = field(default_factory=dict)
+    approvers: tuple[str, ...] = ()
 
 
 ALICE = Person(
@@ -30,6 +31,7 @@ SEED = DirectorySeed(
     people=(ALICE, BOB, CAROL, DAN),
     teams={"payments": (ALICE.email, BOB.email), "platform": (CAROL.email, DAN.email, ALICE.email)},
     services={"checkout": "payments", "api": "platform"},
+    approvers=(DAN.email,),
 )
 
 
@@ -75,3 +77,6 @@ class DirectoryContract:
     async def test_people_lists_everyone_once(self, directory: Directory) -> None:
         emails = [p.email for p in await directory.people()]
         assert sorted(emails) == sorted(p.email for p in SEED.people)
+
+    async def test_approvers_are_the_named_approvers(self, directory: Directory) -> None:
+        assert await directory.approvers() == frozenset(SEED.approvers)

@@ -24,6 +24,7 @@ def directory_yaml(seed: directory_suite.DirectorySeed) -> dict[str, Any]:
         ],
         "teams": {team: list(members) for team, members in seed.teams.items()},
         "services": dict(seed.services),
+        "approvers": list(seed.approvers),
     }
 
 

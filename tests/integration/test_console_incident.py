@@ -415,3 +415,73 @@ async def test_a_draft_card_in_the_war_room_leads_to_the_draft_in_the_status_upd
 
     assert f'href="#draft-{draft.id}"' in page
     assert f'id="draft-{draft.id}"' in page
+
+
+async def outsider_of(world: ConsoleWorld, incident: Incident) -> str:
+    inside = {r.email for r in incident.responders} | {incident.ic}
+    people = await world.container.directory.people()
+    return next(p.email for p in people if p.email not in inside)
+
+
+async def test_an_outsider_reads_the_incident_but_is_offered_no_changes(
+    world: ConsoleWorld,
+) -> None:
+    incident = await world.alert()
+    outsider = await outsider_of(world, incident)
+    browser = await world.signed_in(outsider)
+
+    page = await browser.get(page_of(incident))
+
+    assert page.status_code == 200
+    assert incident.title in page.text
+    assert 'data-testid="read-only-note"' in page.text
+    assert 'data-testid="resolve-button"' not in page.text
+    assert "Draft a status update" not in page.text
+    assert 'class="check-toggle"' in page.text
+    assert all(
+        " disabled>" in button
+        for button in re.findall(r'<button[^>]*class="check-toggle"[^>]*>', page.text)
+    )
+    responder = await world.signed_in(await someone_else(world, incident))
+    offered = await responder.get(page_of(incident))
+    assert 'data-testid="resolve-button"' in offered.text
+    assert 'data-testid="read-only-note"' not in offered.text
+
+
+async def test_an_outsider_posting_the_forms_anyway_changes_nothing(world: ConsoleWorld) -> None:
+    incident = await world.alert()
+    outsider = await outsider_of(world, incident)
+    browser = await world.signed_in(outsider)
+    before = await current(world, incident)
+
+    resolved = await browser.submit(
+        page_of(incident), f"{page_of(incident)}/resolve", {"confirmed": "yes"}, fetch=True
+    )
+    ticked = await browser.submit(
+        page_of(incident),
+        f"{page_of(incident)}/checklist",
+        {"number": "1", "done": "1"},
+        fetch=True,
+    )
+    drafted = await browser.submit(page_of(incident), f"{page_of(incident)}/drafts", {}, fetch=True)
+    api = await world.browser().client.post(
+        f"/api/incidents/{incident.id}/commands",
+        json={"text": f"ic {outsider}"},
+        headers={"Authorization": f"Bearer {world.token(outsider)}"},
+    )
+    api_draft = await world.browser().client.post(
+        f"/api/incidents/{incident.id}/drafts",
+        headers={"Authorization": f"Bearer {world.token(outsider)}"},
+    )
+
+    for answer in (resolved, ticked, drafted):
+        assert answer.json()["ok"] is False
+        assert f"{outsider} may not" in answer.json()["text"]
+        assert "only the incident's responders, its incident commander" in answer.json()["text"]
+    assert api.status_code == 403
+    assert api_draft.status_code == 403
+    assert f"{outsider} may not draft or edit a status update" in api_draft.text
+    assert f"{outsider} may not hand over the incident commander role" in api.text
+    await world.process()
+    after = await current(world, incident)
+    assert after.model_dump() == before.model_dump()

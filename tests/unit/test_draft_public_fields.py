@@ -19,12 +19,12 @@ from incident_response.domain.status_update import PublicComponent, draft_hash
 from incident_response.services.status_update_gate import InvalidDraft, StaleDraftVersion
 from tests.support.clock import ManualClock
 from tests.unit.test_status_update_gate import (
-    APPROVERS,
     IC,
     INCIDENT_ID,
     RESPONDER,
     World,
     a_draft,
+    actor,
     an_incident,
     build_world,
 )
@@ -50,9 +50,7 @@ def test_the_content_hash_covers_every_public_field(clock: Clock, change: dict[s
     changed = draft.model_copy(update=change)
     assert draft_hash(changed) != draft.content_hash
     # a field changed behind the approval's back is refused, not published
-    decision = approval_decision(
-        an_incident(clock), changed, actor=IC, version=1, approvers=APPROVERS
-    )
+    decision = approval_decision(an_incident(clock), changed, actor=actor(IC), version=1)
     assert "the content of draft d1 does not match its content hash" in decision.reasons
 
 

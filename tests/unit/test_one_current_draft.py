@@ -17,12 +17,12 @@ from incident_response.domain.status_update import DraftKind, DraftStatus
 from incident_response.services.status_update_gate import DraftSuperseded
 from tests.support.clock import ManualClock
 from tests.unit.test_status_update_gate import (
-    APPROVERS,
     IC,
     INCIDENT_ID,
     RESPONDER,
     World,
     a_draft,
+    actor,
     an_incident,
     build_world,
 )
@@ -96,7 +96,7 @@ def test_an_older_pending_draft_behind_a_published_newer_one_is_a_conflict_to_ap
     older = a_draft(clock)
     newer = a_draft(clock, status=DraftStatus.PUBLISHED).model_copy(update={"id": "d2"})
     incident = an_incident(clock, drafts=(older, newer))
-    decision = approval_decision(incident, older, actor=IC, version=1, approvers=APPROVERS)
+    decision = approval_decision(incident, older, actor=actor(IC), version=1)
     assert not decision.allowed
     assert decision.superseded_by == "d2"
     assert decision.only_superseded

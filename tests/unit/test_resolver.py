@@ -524,3 +524,18 @@ async def test_the_resolution_event_for_an_unknown_incident_is_dropped(world: Wo
 
     assert await world.store.get("inc-unknown") is None
     assert await world.audit.records("inc-unknown") == []
+
+
+async def test_a_resolution_queued_without_a_person_still_drafts_the_resolved_update(
+    world: World,
+) -> None:
+    """The saga runs after the policy allowed the resolve; its own steps are not a person's
+    request, so a requester who left the roster meanwhile (or none at all) blocks nothing."""
+    await world.open_incident()
+
+    await world.resolver.resolve(INCIDENT, "system")
+
+    incident = await world.incident()
+    assert incident.status is IncidentStatus.RESOLVED
+    [resolved] = [d for d in incident.drafts if d.kind is DraftKind.RESOLVED]
+    assert resolved.status is DraftStatus.DRAFT

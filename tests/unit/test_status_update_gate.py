@@ -7,6 +7,7 @@ import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from incident_response.adapters.embedded.audit_log import SqliteAuditLog
 from incident_response.adapters.embedded.db import Database
 from incident_response.adapters.embedded.drafter import BuiltinDrafter
+from incident_response.adapters.embedded.roster import Roster, RosterDirectory
 from incident_response.adapters.embedded.store import SqliteIncidentStore
 from incident_response.adapters.statuspage.builtin import BuiltinStatusPage
 from incident_response.domain.alert import AlertSource, Severity
@@ -25,9 +27,10 @@ from incident_response.domain.approval import (
     public_status_for,
 )
 from incident_response.domain.audit import AuditEventType, AuditRecord
+from incident_response.domain.authority import Actor
 from incident_response.domain.context import Impact, PublicStatus, PublishedUpdate, PublishRequest
 from incident_response.domain.errors import ConcurrentUpdate, NotFound
-from incident_response.domain.incident import Incident, IncidentStatus
+from incident_response.domain.incident import Incident, IncidentStatus, Responder
 from incident_response.domain.public import ComponentMap
 from incident_response.domain.status_update import (
     DraftKind,
@@ -36,6 +39,7 @@ from incident_response.domain.status_update import (
     StatusDraft,
 )
 from incident_response.ports import IncidentStore, PostmortemContext, StatusContext, StatusPage
+from incident_response.services.authority import Authority, NotPermitted
 from incident_response.services.status_update_gate import (
     ApprovalRefused,
     DraftNotFound,
@@ -54,6 +58,15 @@ RESPONDER = "bob@example.com"
 INCIDENT_ID = "inc-gate"
 GRACE = timedelta(seconds=60)
 COMPONENTS = ComponentMap(by_service={"checkout": "Checkout", "payments-api": "Payments"})
+# the directory the gate asks: everyone above is in it; the approver is named by the roster
+ROSTER = f"""\
+people:
+  - {{name: Ivy IC, email: {IC}}}
+  - {{name: Cora Comms, email: {APPROVER}}}
+  - {{name: Eve Outsider, email: {OUTSIDER}}}
+  - {{name: Bob Responder, email: {RESPONDER}}}
+approvers: [{APPROVER}]
+"""
 
 
 # -- test doubles: real adapters underneath, with counting and crashes on demand ---------------
@@ -149,12 +162,13 @@ class World:
     page: FlakyStatusPage
     drafter: RecordingDrafter
     gate: StatusUpdateGate
+    authority: Authority
     gates: list[StatusUpdateGate] = field(default_factory=list)
 
     def new_gate(self, *, store: IncidentStore | None = None, **options: Any) -> StatusUpdateGate:
         """Another gate on the same adapters: a second worker, or the process after a restart."""
         settings: dict[str, Any] = {
-            "approvers": frozenset({APPROVER}),
+            "authority": self.authority,
             "recovery_grace": GRACE,
             "components": COMPONENTS,
         }
@@ -200,6 +214,10 @@ def an_incident(clock: ManualClock, incident_id: str = INCIDENT_ID, **changes: A
         "created_at": clock.now(),
         "updated_at": clock.now(),
         "ic": IC,
+        "responders": (
+            Responder(email=IC, name="Ivy IC", role="primary"),
+            Responder(email=RESPONDER, name="Bob Responder", role="secondary"),
+        ),
     }
     fields.update(changes)
     return Incident(**fields)
@@ -210,7 +228,11 @@ async def build_world(db: Database, clock: ManualClock) -> World:
     audit = await SqliteAuditLog(db=db, clock=clock, key=AUDIT_KEY).open()
     page = FlakyStatusPage(BuiltinStatusPage(db, base_url="http://status.test", clock=clock))
     drafter = RecordingDrafter(BuiltinDrafter(clock=clock))
-    world = World(db, clock, store, audit, page, drafter, gate=None)  # type: ignore[arg-type]
+    assert isinstance(db.path, Path)
+    roster = db.path.parent / "roster.yaml"
+    roster.write_text(ROSTER, encoding="utf-8")
+    authority = Authority(directory=RosterDirectory(Roster.load(roster)))
+    world = World(db, clock, store, audit, page, drafter, gate=None, authority=authority)  # type: ignore[arg-type]
     world.gate = world.new_gate()
     await world.open_incident()
     return world
@@ -249,40 +271,42 @@ def a_draft(clock: ManualClock, **changes: Any) -> StatusDraft:
 APPROVERS = frozenset({APPROVER})
 
 
+def actor(email: str) -> Actor:
+    """Everyone here is in the roster; the approvers are APPROVERS."""
+    return Actor(email=email, in_roster=bool(email.strip()), approver=email.strip() in APPROVERS)
+
+
 def test_the_ic_and_configured_approvers_may_approve_anyone_else_may_not(
     clock: ManualClock,
 ) -> None:
     incident, draft = an_incident(clock), a_draft(clock)
     for who in (IC, APPROVER, " IC@Example.com "):
-        decision = approval_decision(incident, draft, actor=who, version=1, approvers=APPROVERS)
+        decision = approval_decision(incident, draft, actor=actor(who), version=1)
         assert decision.allowed, who
         assert decision.reasons == ()
-    refused = approval_decision(incident, draft, actor=OUTSIDER, version=1, approvers=APPROVERS)
+    refused = approval_decision(incident, draft, actor=actor(OUTSIDER), version=1)
     assert not refused.allowed
     assert refused.reasons == (
-        f"{OUTSIDER} may not approve: only the incident commander ({IC}) or a configured "
-        "approver can",
+        f"{OUTSIDER} may not approve: only the incident commander ({IC}) or an approver can",
     )
     assert not refused.only_stale
-    nobody = approval_decision(incident, draft, actor="  ", version=1, approvers=APPROVERS)
+    nobody = approval_decision(incident, draft, actor=actor("  "), version=1)
     assert "an anonymous caller" in nobody.reasons[0]
 
 
 def test_without_an_ic_only_configured_approvers_may_approve(clock: ManualClock) -> None:
     incident, draft = an_incident(clock, ic=None), a_draft(clock)
-    assert approval_decision(
-        incident, draft, actor=APPROVER, version=1, approvers=APPROVERS
-    ).allowed
-    refused = approval_decision(incident, draft, actor=IC, version=1, approvers=APPROVERS)
+    assert approval_decision(incident, draft, actor=actor(APPROVER), version=1).allowed
+    refused = approval_decision(incident, draft, actor=actor(IC), version=1)
     assert "(none assigned)" in refused.reasons[0]
 
 
 def test_a_stale_version_alone_is_a_conflict_not_a_refusal(clock: ManualClock) -> None:
     incident, draft = an_incident(clock), a_draft(clock, version=3)
-    decision = approval_decision(incident, draft, actor=IC, version=2, approvers=APPROVERS)
+    decision = approval_decision(incident, draft, actor=actor(IC), version=2)
     assert decision.only_stale
     assert "version 2 of draft d1 is stale: the draft is at version 3" in decision.reasons[0]
-    both = approval_decision(incident, draft, actor=OUTSIDER, version=2, approvers=APPROVERS)
+    both = approval_decision(incident, draft, actor=actor(OUTSIDER), version=2)
     assert both.stale
     assert not both.only_stale
 
@@ -301,7 +325,7 @@ def test_a_draft_that_is_not_publishable_text_is_refused(
     clock: ManualClock, changes: dict[str, Any], reason: str
 ) -> None:
     decision = approval_decision(
-        an_incident(clock), a_draft(clock, **changes), actor=IC, version=1, approvers=APPROVERS
+        an_incident(clock), a_draft(clock, **changes), actor=actor(IC), version=1
     )
     assert not decision.allowed
     assert any(reason in r for r in decision.reasons), decision.reasons
@@ -311,7 +335,7 @@ def test_a_draft_waits_while_another_is_still_being_published(clock: ManualClock
     pending = a_draft(clock, status=DraftStatus.APPROVED).model_copy(update={"id": "d0"})
     draft = a_draft(clock)
     incident = an_incident(clock, drafts=(pending, draft))
-    decision = approval_decision(incident, draft, actor=IC, version=1, approvers=APPROVERS)
+    decision = approval_decision(incident, draft, actor=actor(IC), version=1)
     assert decision.reasons == (
         "draft d0 is approved and still being published: it must finish first",
     )
@@ -747,3 +771,59 @@ async def test_approving_an_unknown_draft_or_incident_is_not_found(world: World)
 
 async def test_the_double_implements_the_port(world: World) -> None:
     assert isinstance(world.page, StatusPage)
+
+
+# -- who may act: the policy, with approvers read live from the roster -----------------------------
+
+
+def rewrite_roster(world: World, *, approvers: str) -> None:
+    """Edit the roster file as an operator would while `serve` runs (a new size and mtime)."""
+    assert isinstance(world.db.path, Path)
+    path = world.db.path.parent / "roster.yaml"
+    text = ROSTER.replace(f"approvers: [{APPROVER}]", f"approvers: [{approvers}]")
+    path.write_text(text + f"# edited {world.clock.now().isoformat()}\n", encoding="utf-8")
+
+
+async def test_an_approver_added_to_the_roster_may_approve_at_once(world: World) -> None:
+    draft = await world.gate.create_draft(INCIDENT_ID, actor=RESPONDER)
+    with pytest.raises(ApprovalRefused, match=f"{OUTSIDER} may not approve"):
+        await world.gate.approve_and_publish(INCIDENT_ID, draft.id, version=1, actor=OUTSIDER)
+
+    rewrite_roster(world, approvers=f"{APPROVER}, {OUTSIDER}")
+
+    outcome = await world.gate.approve_and_publish(INCIDENT_ID, draft.id, version=1, actor=OUTSIDER)
+    assert outcome.published_now
+    assert (await world.draft(draft.id)).approved_by == OUTSIDER
+
+
+async def test_an_approver_removed_from_the_roster_may_not_approve_any_more(world: World) -> None:
+    first = await world.gate.create_draft(INCIDENT_ID, actor=RESPONDER)
+    await world.gate.approve_and_publish(INCIDENT_ID, first.id, version=1, actor=APPROVER)
+    second = await world.gate.create_draft(INCIDENT_ID, actor=RESPONDER)
+
+    rewrite_roster(world, approvers="")
+
+    with pytest.raises(ApprovalRefused, match=f"{APPROVER} may not approve"):
+        await world.gate.approve_and_publish(INCIDENT_ID, second.id, version=1, actor=APPROVER)
+    with pytest.raises(ApprovalRefused, match=f"{APPROVER} may not reject"):
+        await world.gate.reject(INCIDENT_ID, second.id, actor=APPROVER)
+    assert (await world.draft(second.id)).status is DraftStatus.DRAFT
+    assert world.page.calls[f"{second.id}:v1"] == 0
+
+
+async def test_only_the_incidents_people_and_approvers_may_draft_or_edit(world: World) -> None:
+    before = await world.incident()
+    with pytest.raises(NotPermitted, match=f"{OUTSIDER} may not draft or edit") as caught:
+        await world.gate.create_draft(INCIDENT_ID, actor=OUTSIDER)
+    assert "only the incident's responders, its incident commander" in caught.value.reasons[0]
+    draft = await world.gate.create_draft(INCIDENT_ID, actor=APPROVER)
+    with pytest.raises(NotPermitted, match=f"{OUTSIDER} may not draft or edit"):
+        await world.gate.edit(
+            INCIDENT_ID, draft.id, body="Everything is fine.", actor=OUTSIDER, expected_version=1
+        )
+    with pytest.raises(NotPermitted, match=r"mallory@example\.com is not in the roster"):
+        await world.gate.create_draft(INCIDENT_ID, actor="mallory@example.com")
+    after = await world.incident()
+    assert [d.id for d in after.drafts] == [draft.id]
+    assert (await world.draft(draft.id)).version == 1
+    assert after.version == before.version + 1

@@ -19,6 +19,7 @@ from incident_response.commands.context import (
     utc_text,
 )
 from incident_response.domain.audit import AuditEventType
+from incident_response.domain.authority import Action
 from incident_response.domain.incident import ChecklistItem, Incident
 
 USAGE = "checklist | checklist done N | checklist undo N | checklist toggle N"
@@ -68,6 +69,9 @@ class ChecklistCommand:
 
     def __init__(self, services: CommandServices) -> None:
         self._services = services
+
+    def action(self, call: CommandCall) -> Action:
+        return Action.CHECKLIST if call.words else Action.READ
 
     async def run(self, call: CommandCall) -> CommandReply:
         incident = call.require_incident()

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from incident_response.domain.audit import AuditEvent, AuditEventType
+from incident_response.domain.authority import Action, AuthorityDecision
 from incident_response.domain.clock import Clock, utc
 from incident_response.domain.errors import ConcurrentUpdate, NotFound
 from incident_response.domain.incident import Incident
@@ -67,6 +68,14 @@ class Reminders(Protocol):
     async def unsilence(self, incident_id: str, *, actor: str) -> bool: ...
 
 
+class Permissions(Protocol):
+    """The one policy with the live facts about the person (services.authority.Authority)."""
+
+    async def decide(
+        self, action: Action, incident: Incident | None, email: str, *, target: str | None = None
+    ) -> AuthorityDecision: ...
+
+
 class ResolutionOutcome(Protocol):
     @property
     def accepted(self) -> bool: ...
@@ -90,6 +99,7 @@ class CommandServices:
     audit: AuditLog
     chat: Chat
     directory: Directory
+    authority: Permissions
     gate: DraftGate
     reminders: Reminders
     resolver: Resolution
@@ -122,18 +132,26 @@ class CommandCall:
 
 class Command(Protocol):
     """One `/incident-response <name>` command. `needs_incident` commands only run where an
-    incident is known; the registry answers with help elsewhere."""
+    incident is known; the registry answers with help elsewhere. `action` is what the call asks
+    to do: the registry asks the policy before `run`, so no command can forget to."""
 
     name: str
     usage: str
     summary: str
     needs_incident: bool
 
+    def action(self, call: CommandCall) -> Action: ...
+
     async def run(self, call: CommandCall) -> CommandReply: ...
 
 
 def refused(text: str, **data: Any) -> CommandReply:
     return CommandReply(text=text, ok=False, data=dict(data))
+
+
+def not_permitted(name: str, decision: AuthorityDecision, **data: Any) -> CommandReply:
+    """The policy said no: nothing was done, and the reply says who may do it."""
+    return refused(f"`{name}` was not run: {decision.text}.", not_permitted=True, **data)
 
 
 def closed_reply(incident: Incident, what: str) -> CommandReply:

@@ -9,6 +9,7 @@ from incident_response.commands.context import (
     closed_reply,
 )
 from incident_response.commands.status import draft_json, draft_text
+from incident_response.domain.authority import Action
 
 
 class DraftCommand:
@@ -19,6 +20,9 @@ class DraftCommand:
 
     def __init__(self, services: CommandServices) -> None:
         self._services = services
+
+    def action(self, call: CommandCall) -> Action:
+        return Action.DRAFT
 
     async def run(self, call: CommandCall) -> CommandReply:
         incident = call.require_incident()

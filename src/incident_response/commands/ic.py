@@ -14,10 +14,12 @@ from incident_response.commands.context import (
     audit,
     closed_reply,
     find_person,
+    not_permitted,
     refused,
     save_change,
 )
 from incident_response.domain.audit import AuditEventType
+from incident_response.domain.authority import Action
 from incident_response.domain.chat import ChatMessage
 from incident_response.domain.incident import Incident, Responder
 from incident_response.domain.people import Person
@@ -40,6 +42,9 @@ class IcCommand:
     def __init__(self, services: CommandServices) -> None:
         self._services = services
 
+    def action(self, call: CommandCall) -> Action:
+        return Action.HAND_OVER_IC if call.args else Action.READ
+
     async def run(self, call: CommandCall) -> CommandReply:
         incident = call.require_incident()
         if not call.args:
@@ -53,6 +58,12 @@ class IcCommand:
         if found.person is None:
             return refused(f"Nobody was made IC: {found.problem}.", ic=incident.ic)
         person = found.person
+        # the target-specific rule: with no IC, a responder may take the role for themselves
+        permission = await self._services.authority.decide(
+            Action.HAND_OVER_IC, incident, call.actor, target=person.email
+        )
+        if not permission.allowed:
+            return not_permitted(self.name, permission, ic=incident.ic)
         if same_email(incident.ic, person.email):
             return CommandReply(
                 text=f"{person.name} ({person.email}) is already the incident commander.",

@@ -16,6 +16,7 @@ from incident_response.commands.context import (
 )
 from incident_response.commands.ic import same_email
 from incident_response.domain.audit import AuditEventType
+from incident_response.domain.authority import Action
 from incident_response.domain.incident import Incident, Responder
 from incident_response.domain.people import Person
 
@@ -28,6 +29,9 @@ class InviteCommand:
 
     def __init__(self, services: CommandServices) -> None:
         self._services = services
+
+    def action(self, call: CommandCall) -> Action:
+        return Action.INVITE
 
     async def run(self, call: CommandCall) -> CommandReply:
         incident = call.require_incident()

@@ -11,6 +11,7 @@ from incident_response.commands.context import (
     refused,
 )
 from incident_response.domain.audit import AuditEvent, AuditEventType
+from incident_response.domain.authority import Action
 
 RATINGS = range(1, 6)
 
@@ -23,6 +24,9 @@ class RateCommand:
 
     def __init__(self, services: CommandServices) -> None:
         self._services = services
+
+    def action(self, call: CommandCall) -> Action:
+        return Action.RATE
 
     async def run(self, call: CommandCall) -> CommandReply:
         incident = call.require_incident()

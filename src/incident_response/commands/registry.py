@@ -2,7 +2,9 @@
 
 Adding a command is one module in this package plus one line in COMMANDS. Every invocation is
 audited (SLASH_COMMAND_RECEIVED) before it runs, on the incident's chain, or on the
-OUTSIDE_INCIDENTS chain when it was typed where no incident is known.
+OUTSIDE_INCIDENTS chain when it was typed where no incident is known. Then the policy is asked
+whether the person may take the action the command declares for the call (`Command.action`);
+a refusal runs nothing and says who may.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from incident_response.commands.context import (
     CommandReply,
     CommandServices,
     audit,
+    not_permitted,
 )
 from incident_response.commands.draft import DraftCommand
 from incident_response.commands.help import HelpCommand
@@ -143,7 +146,12 @@ class CommandRegistry:
             context=context, name=name, args=args, incident=incident, help_text=self.help_text()
         )
         try:
-            reply = await command.run(call)
+            permission = await self._services.authority.decide(
+                command.action(call), incident, context.actor.email
+            )
+            reply = (
+                await command.run(call) if permission.allowed else not_permitted(name, permission)
+            )
         except IncidentResponseError as exc:
             reply = CommandReply(text=f"`{name}` failed: {exc}", ok=False)
         except Exception as exc:

@@ -4,6 +4,7 @@ however concurrently it is asked, and the war room hears when each step is done.
 from __future__ import annotations
 
 from incident_response.commands.context import CommandCall, CommandReply, CommandServices
+from incident_response.domain.authority import Action
 
 
 class ResolveCommand:
@@ -14,6 +15,9 @@ class ResolveCommand:
 
     def __init__(self, services: CommandServices) -> None:
         self._services = services
+
+    def action(self, call: CommandCall) -> Action:
+        return Action.RESOLVE
 
     async def run(self, call: CommandCall) -> CommandReply:
         incident = call.require_incident()

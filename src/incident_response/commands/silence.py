@@ -8,6 +8,7 @@ from incident_response.commands.context import (
     CommandServices,
     closed_reply,
 )
+from incident_response.domain.authority import Action
 
 
 class SilenceCommand:
@@ -18,6 +19,9 @@ class SilenceCommand:
 
     def __init__(self, services: CommandServices) -> None:
         self._services = services
+
+    def action(self, call: CommandCall) -> Action:
+        return Action.SILENCE
 
     async def run(self, call: CommandCall) -> CommandReply:
         incident = call.require_incident()

@@ -1,7 +1,8 @@
 """`status`: where the incident stands, and a fresh status update draft for the IC to approve.
 
 Asking for the status is the moment the room thinks about customers, so the summary comes with
-a draft from the StatusUpdateGate; nothing is published until the IC approves it.
+a draft from the StatusUpdateGate; nothing is published until the IC approves it. Anyone in the
+roster may read the summary; only those who may draft (the policy) get the draft.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from incident_response.commands.context import (
     duration_text,
     utc_text,
 )
+from incident_response.domain.authority import Action
 from incident_response.domain.errors import IncidentResponseError
 from incident_response.domain.incident import Incident
 from incident_response.domain.status_update import DraftStatus, StatusDraft
@@ -57,6 +59,9 @@ class StatusCommand:
 
     def __init__(self, services: CommandServices) -> None:
         self._services = services
+
+    def action(self, call: CommandCall) -> Action:
+        return Action.READ
 
     async def run(self, call: CommandCall) -> CommandReply:
         incident = call.require_incident()
@@ -101,6 +106,11 @@ class StatusCommand:
             "open_checklist": [n for n, _ in open_items],
         }
         if not incident.is_open:
+            return CommandReply(text="\n".join(lines), data=data)
+        permission = await self._services.authority.decide(Action.DRAFT, incident, call.actor)
+        if not permission.allowed:
+            lines.append(f"No status update draft: {permission.text}.")
+            data["draft"] = None
             return CommandReply(text="\n".join(lines), data=data)
         try:
             draft = await self._services.gate.create_draft(incident.id, actor=call.actor)

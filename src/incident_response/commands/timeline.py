@@ -7,6 +7,7 @@ from typing import Any
 
 from incident_response.commands.context import CommandCall, CommandReply, CommandServices, refused
 from incident_response.domain.audit import AuditEventType, AuditRecord
+from incident_response.domain.authority import Action
 from incident_response.domain.clock import isoformat, utc
 
 A = AuditEventType
@@ -76,6 +77,9 @@ class TimelineCommand:
 
     def __init__(self, services: CommandServices) -> None:
         self._services = services
+
+    def action(self, call: CommandCall) -> Action:
+        return Action.READ
 
     async def run(self, call: CommandCall) -> CommandReply:
         incident = call.require_incident()

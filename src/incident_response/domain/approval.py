@@ -14,6 +14,7 @@ from typing import Any
 
 from incident_response.domain.alert import Severity
 from incident_response.domain.audit import AuditEvent, AuditEventType, AuditRecord
+from incident_response.domain.authority import Action, Actor, decide
 from incident_response.domain.context import Impact, PublicStatus, PublishRequest
 from incident_response.domain.incident import Incident, IncidentStatus, StatusPageRef
 from incident_response.domain.public import (
@@ -70,18 +71,9 @@ class ApprovalDecision:
         return self.superseded_by is not None and len(self.reasons) == conflicts
 
 
-def _normalised(email: str) -> str:
-    return email.strip().casefold()
-
-
-def may_approve(incident: Incident, *, actor: str, approvers: frozenset[str]) -> bool:
-    """The IC, or a person the configuration names, may approve or reject; nobody else."""
-    who = _normalised(actor)
-    if not who:
-        return False
-    if incident.ic is not None and who == _normalised(incident.ic):
-        return True
-    return who in {_normalised(a) for a in approvers}
+def may_approve(incident: Incident, *, actor: Actor) -> bool:
+    """The IC, or an approver the roster (or the settings) names; nobody else (the policy)."""
+    return decide(Action.APPROVE, incident, actor).allowed
 
 
 def _unencodable(text: str) -> bool:
@@ -116,17 +108,11 @@ def approval_decision(
     incident: Incident,
     draft: StatusDraft,
     *,
-    actor: str,
+    actor: Actor,
     version: int,
-    approvers: frozenset[str],
 ) -> ApprovalDecision:
     """May `actor` approve version `version` of `draft` for publication, and if not, why not."""
-    reasons: list[str] = []
-    if not may_approve(incident, actor=actor, approvers=approvers):
-        reasons.append(
-            f"{actor.strip() or 'an anonymous caller'} may not approve: only the incident commander "
-            f"({incident.ic or 'none assigned'}) or a configured approver can"
-        )
+    reasons: list[str] = list(decide(Action.APPROVE, incident, actor).reasons)
     newer = superseded_by(incident, draft)
     if newer is not None:
         reasons.append(

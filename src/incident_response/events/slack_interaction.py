@@ -31,6 +31,7 @@ from incident_response.domain.messages import EventType
 from incident_response.domain.people import Person
 from incident_response.domain.status_update import StatusDraft
 from incident_response.ports import AuditLog, Chat, Directory, IncidentStore
+from incident_response.services.authority import NotPermitted
 from incident_response.services.draft_card import APPROVE, EDIT, draft_card, parse_draft_value
 from incident_response.services.status_update_gate import ApprovalRefused, DraftSuperseded
 from incident_response.services.war_room_messages import checklist as checklist_message
@@ -291,7 +292,7 @@ class SlackInteraction:
                 await self._gate.reject(incident.id, draft_id, actor=actor.email, reason=done.text)
                 await self._settle_card(where, incident.id, draft_id, f"rejected: {done.text}")
                 text = f"Draft {draft_id} rejected."
-        except ApprovalRefused as exc:
+        except NotPermitted as exc:
             text = "You cannot do that: " + "; ".join(exc.reasons)
         except IncidentResponseError as exc:
             text = f"Draft {draft_id} was not changed: {exc}"

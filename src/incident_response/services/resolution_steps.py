@@ -55,7 +55,12 @@ class Step(StrEnum):
 
 class DraftMaker(Protocol):
     async def create_draft(
-        self, incident_id: str, *, actor: str, kind: DraftKind = DraftKind.UPDATE
+        self,
+        incident_id: str,
+        *,
+        actor: str,
+        kind: DraftKind = DraftKind.UPDATE,
+        by_resolution: bool = False,
     ) -> StatusDraft: ...
 
 

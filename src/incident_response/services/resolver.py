@@ -284,7 +284,9 @@ class Resolver:
         and nothing here publishes it."""
         draft = next((d for d in incident.drafts if d.kind is DraftKind.RESOLVED), None)
         if draft is None:
-            draft = await self._gate.create_draft(incident.id, actor=actor, kind=DraftKind.RESOLVED)
+            draft = await self._gate.create_draft(
+                incident.id, actor=actor, kind=DraftKind.RESOLVED, by_resolution=True
+            )
         await self._post(incident, draft_card(incident, draft))
         await self._steps.record(
             incident.id, Step.RESOLVED_DRAFT, {"draft_id": draft.id, "version": draft.version}

@@ -1,7 +1,9 @@
 """The StatusUpdateGate: the only path from a draft to the public status page.
 
-Nothing reaches customers unless the incident commander (or a configured approver) approved that
-exact text, and each approved version is posted at most once. Approval is two-phase:
+Nothing reaches customers unless the incident commander (or an approver, read live from the
+Directory) approved that exact text, and each approved version is posted at most once. Who may
+draft, edit, reject or approve is the one policy (`domain.authority`), asked through Authority.
+Approval is two-phase:
 
 1. decide (pure, `domain.approval.approval_decision`), refusing with reasons;
 2. record the approval durably in the audit log (keyed by draft id, version and content hash) and
@@ -57,12 +59,14 @@ from incident_response.domain.approval import (
     with_draft,
 )
 from incident_response.domain.audit import AuditEventType
+from incident_response.domain.authority import Action, decide
 from incident_response.domain.clock import Clock, isoformat
 from incident_response.domain.errors import ConcurrentUpdate, IncidentResponseError, NotFound
 from incident_response.domain.incident import Incident, StatusPageRef
 from incident_response.domain.public import ComponentMap
 from incident_response.domain.status_update import DraftKind, DraftStatus, StatusDraft
 from incident_response.ports import LLM, AuditLog, IncidentStore, StatusContext, StatusPage
+from incident_response.services.authority import Authority, NotPermitted
 
 __all__ = [
     "ApprovalDecision",
@@ -83,12 +87,11 @@ T = TypeVar("T")
 Change = Callable[[Incident], Awaitable[tuple[Incident | None, T]]]
 
 
-class ApprovalRefused(IncidentResponseError):
+class ApprovalRefused(NotPermitted):
     """The actor may not approve (or reject) this draft now; `reasons` says why (HTTP 403)."""
 
     def __init__(self, reasons: Sequence[str]) -> None:
-        self.reasons = tuple(reasons)
-        super().__init__("approval refused: " + "; ".join(self.reasons))
+        super().__init__(reasons, prefix="approval refused")
 
 
 class StaleDraftVersion(IncidentResponseError):
@@ -154,7 +157,7 @@ class StatusUpdateGate:
         status_page: StatusPage,
         llm: LLM,
         clock: Clock,
-        approvers: frozenset[str] = frozenset(),
+        authority: Authority,
         components: ComponentMap | None = None,
         recovery_grace: timedelta = timedelta(seconds=60),
         max_attempts: int = 20,
@@ -165,7 +168,7 @@ class StatusUpdateGate:
         self._status_page = status_page
         self._llm = llm
         self._clock = clock
-        self._approvers = approvers
+        self._authority = authority
         self._components = components or ComponentMap()
         self._grace = recovery_grace
         self._max_attempts = max_attempts
@@ -175,12 +178,22 @@ class StatusUpdateGate:
     # -- drafting --------------------------------------------------------------------------
 
     async def create_draft(
-        self, incident_id: str, *, actor: str, kind: DraftKind = DraftKind.UPDATE
+        self,
+        incident_id: str,
+        *,
+        actor: str,
+        kind: DraftKind = DraftKind.UPDATE,
+        by_resolution: bool = False,
     ) -> StatusDraft:
         """A new draft with proposed public fields, or the newest pending draft of this kind when
-        nobody edited it and it already says exactly what the drafter wrote now."""
+        nobody edited it and it already says exactly what the drafter wrote now; if the policy
+        lets `actor` draft. `by_resolution` is the resolution saga's own "resolved" draft: the
+        policy allowed the resolve when it was asked, and a step of it must not fail later
+        because its requester left (or was "system")."""
         _require_actor(actor)
         incident = await self._incident(incident_id)
+        if not by_resolution:
+            await self._authority.require(Action.DRAFT, incident, actor)
         published_bodies = tuple(
             d.body for d in incident.drafts if d.status is DraftStatus.PUBLISHED
         )
@@ -249,8 +262,12 @@ class StatusUpdateGate:
         )
         if problems:
             raise InvalidDraft("; ".join(problems))
+        who = await self._authority.actor(actor)
 
         async def revise(current: Incident) -> tuple[Incident | None, StatusDraft]:
+            permission = decide(Action.DRAFT, current, who)
+            if not permission.allowed:
+                raise NotPermitted(permission.reasons)
             draft = _open_draft(current, draft_id, "edited")
             if draft.version != expected_version:
                 raise StaleDraftVersion(draft_id, given=expected_version, current=draft.version)
@@ -278,15 +295,12 @@ class StatusUpdateGate:
         problems = reason_problems(reason)
         if problems:
             raise InvalidDraft("; ".join(problems))
+        who = await self._authority.actor(actor)
 
         async def refuse(current: Incident) -> tuple[Incident | None, StatusDraft]:
-            if not may_approve(current, actor=actor, approvers=self._approvers):
-                raise ApprovalRefused(
-                    (
-                        f"{actor.strip() or 'an anonymous caller'} may not reject: only the incident "
-                        f"commander ({current.ic or 'none assigned'}) or a configured approver can",
-                    )
-                )
+            permission = decide(Action.REJECT, current, who)
+            if not permission.allowed:
+                raise ApprovalRefused(permission.reasons)
             draft = _open_draft(current, draft_id, "rejected")
             now = self._clock.now()
             new = draft.model_copy(
@@ -318,18 +332,17 @@ class StatusUpdateGate:
         Approving a version already approved or published reports where it stands (the loser
         of a double click); it publishes only when it is overdue (a crashed earlier attempt).
         """
+        who = await self._authority.actor(actor)
 
         async def approve(current: Incident) -> tuple[Incident | None, tuple[StatusDraft, bool]]:
             draft = _draft(current, draft_id)
             if (
                 draft.status in {DraftStatus.APPROVED, DraftStatus.PUBLISHED}
                 and draft.version == version
-                and may_approve(current, actor=actor, approvers=self._approvers)
+                and may_approve(current, actor=who)
             ):
                 return None, (draft, False)
-            decision = approval_decision(
-                current, draft, actor=actor, version=version, approvers=self._approvers
-            )
+            decision = approval_decision(current, draft, actor=who, version=version)
             if decision.only_superseded and decision.superseded_by is not None:
                 raise DraftSuperseded(draft_id, newer=decision.superseded_by)
             if decision.only_stale:

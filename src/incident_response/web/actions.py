@@ -17,8 +17,8 @@ from incident_response.commands.registry import CommandRegistry
 from incident_response.domain.clock import isoformat
 from incident_response.domain.errors import ConcurrentUpdate, IncidentResponseError, NotFound
 from incident_response.domain.people import Person
+from incident_response.services.authority import NotPermitted
 from incident_response.services.status_update_gate import (
-    ApprovalRefused,
     DraftSuperseded,
     InvalidDraft,
     PublishFailed,
@@ -29,7 +29,7 @@ from incident_response.services.status_update_gate import (
 from incident_response.web.auth import PersonLookup
 
 ERROR_STATUS: tuple[tuple[type[Exception], int], ...] = (
-    (ApprovalRefused, 403),
+    (NotPermitted, 403),  # ApprovalRefused among them
     (StaleDraftVersion, 409),
     (DraftSuperseded, 409),
     (PublishNotPermitted, 409),
@@ -78,13 +78,14 @@ def actions_router(
 
     @router.post("/commands")
     async def run_command(incident_id: str, request: CommandRequest, caller: Caller) -> Any:
-        """Run a command as the token's owner; 200 when it did its job, 400 with the reason if not."""
+        """Run a command as the token's owner; 200 when it did its job, 403 when the caller may
+        not do it (the text says who may), 400 with the reason otherwise."""
         reply = await commands.handle(
             request.text, CommandContext(actor=caller, surface="api", incident_id=incident_id)
         )
         body = {"ok": reply.ok, "text": reply.text, "data": reply.data}
         if not reply.ok:
-            raise HTTPException(400, body)
+            raise HTTPException(403 if reply.data.get("not_permitted") else 400, body)
         return body
 
     @router.post("/drafts")

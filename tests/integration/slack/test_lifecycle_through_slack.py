@@ -428,3 +428,20 @@ async def test_approving_a_draft_older_than_a_published_one_is_refused_and_its_c
     await eventually(lambda: _async(not room.messages_with("draft.approve")))
     page = await world.status_page.incidents()
     assert [u["body"] for u in page["incidents"][0]["incident_updates"]] == [newer.body]
+
+
+async def test_someone_in_slack_but_not_in_the_roster_changes_nothing(room: Room) -> None:
+    slack, dan = room.slack, "U0DAN"  # in the Slack workspace, not in the roster
+    before = await room.current()
+    await slack.send_slash_command(text="resolve", user_id=dan, channel_id=room.channel)
+    await slack.send_slash_command(text="ic <@U0DAN>", user_id=dan, channel_id=room.channel)
+    await slack.send_block_action(
+        user_id=dan, channel_id=room.channel, action_id="checklist.toggle"
+    )
+
+    await eventually(lambda: _async(len(room.ephemeral_texts(dan)) >= 3))
+    refusals = [t for t in room.ephemeral_texts(dan) if "is not in the roster" in t]
+    assert len(refusals) == 3, room.ephemeral_texts(dan)
+    assert any(t.startswith("`resolve` was not run: dan@example.com is not") for t in refusals)
+    after = await room.current()
+    assert after.model_dump() == before.model_dump()

@@ -11,13 +11,13 @@ from tests.unit.commands.world import World
 async def test_draft_replies_with_the_draft_id_version_and_body(world: World) -> None:
     await world.open_incident()
 
-    reply = await world.command("draft", actor="carol@example.com")
+    reply = await world.command("draft", actor="bob@example.com")
 
     assert reply.ok
     [draft] = (await world.incident()).drafts
     assert draft.kind is DraftKind.UPDATE
     assert draft.status is DraftStatus.DRAFT
-    assert draft.created_by == "carol@example.com"
+    assert draft.created_by == "bob@example.com"
     assert reply.data["draft"] == {
         "id": draft.id,
         "version": 1,

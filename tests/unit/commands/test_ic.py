@@ -48,7 +48,7 @@ async def test_handover_is_audited_announced_and_brings_the_ic_into_the_room(
     incident = await world.open_incident()
     assert incident.channel is not None
 
-    reply = await world.command("ic carol@example.com", actor="bob@example.com")
+    reply = await world.command("ic carol@example.com", actor="alice@example.com")
 
     assert reply.text == "Carol Nguyen (carol@example.com) is now the incident commander."
     saved = await world.incident()
@@ -56,7 +56,7 @@ async def test_handover_is_audited_announced_and_brings_the_ic_into_the_room(
     carol = next(r for r in saved.responders if r.email == "carol@example.com")
     assert carol.role == "ic"
     [record] = await world.records(A.IC_ASSIGNED)
-    assert record.actor == "bob@example.com"
+    assert record.actor == "alice@example.com"
     assert record.data["ic"] == "carol@example.com"
     assert record.data["previous"] == "alice@example.com"
     texts = await world.room_texts()
@@ -75,7 +75,7 @@ async def test_handover_shows_the_new_ic_in_the_room_topic(world: World) -> None
     assert room is not None
     assert room.topic == "P2 · checkout · IC: Carol Nguyen · status: investigating"
 
-    await world.command("ic Bob Okafor")
+    await world.command("ic Bob Okafor", actor="carol@example.com")
     room = await world.chat.channel(incident.channel.id)
     assert room is not None
     assert room.topic == "P2 · checkout · IC: Bob Okafor · status: investigating"
@@ -155,3 +155,58 @@ async def test_handover_without_a_room_says_it_could_not_announce(world: World) 
 
     assert (await world.incident()).ic == "bob@example.com"
     assert "no war room to announce it in" in reply.text
+
+
+# -- who may hand the role over -----------------------------------------------------------------
+
+
+async def test_someone_not_on_the_incident_cannot_make_themselves_ic(world: World) -> None:
+    incident = await world.open_incident()
+
+    reply = await world.command("ic carol@example.com", actor="carol@example.com")
+
+    assert not reply.ok
+    assert reply.data["not_permitted"]
+    assert reply.text == (
+        "`ic` was not run: carol@example.com may not hand over the incident commander role: "
+        "only the incident commander (alice@example.com) or an approver can."
+    )
+    assert (await world.incident()).version == incident.version
+    assert await world.records(A.IC_ASSIGNED) == []
+
+
+async def test_a_responder_cannot_hand_the_role_over_while_there_is_an_ic(world: World) -> None:
+    await world.open_incident()
+
+    reply = await world.command("ic bob@example.com", actor="bob@example.com")
+
+    assert not reply.ok
+    assert (await world.incident()).ic == "alice@example.com"
+
+
+async def test_with_no_ic_a_responder_may_take_the_role_for_themselves(world: World) -> None:
+    await world.open_incident(ic=None, responders=("bob@example.com", "dan@example.com"))
+
+    handed = await world.command("ic carol@example.com", actor="bob@example.com")
+    stranger = await world.command("ic carol@example.com", actor="carol@example.com")
+    taken = await world.command("ic bob@example.com", actor="bob@example.com")
+
+    assert not handed.ok
+    assert "a responder may take the role only for themselves" in handed.text
+    assert not stranger.ok
+    assert "while there is none, a responder may take the role themselves" in stranger.text
+    assert taken.ok, taken.text
+    assert (await world.incident()).ic == "bob@example.com"
+    [record] = await world.records(A.IC_ASSIGNED)
+    assert (record.actor, record.data["ic"]) == ("bob@example.com", "bob@example.com")
+
+
+async def test_an_approver_may_hand_the_role_to_anyone(world: World) -> None:
+    await world.open_incident()
+    roster = world.data_dir / "roster.yaml"
+    roster.write_text(roster.read_text() + "approvers: [erin@example.com]\n")
+
+    reply = await world.command("ic Carol Nguyen", actor="erin@example.com")
+
+    assert reply.ok, reply.text
+    assert (await world.incident()).ic == "carol@example.com"

@@ -21,7 +21,7 @@ async def resolved(world: World) -> World:
 async def test_rating_is_recorded_once_per_person(resolved: World) -> None:
     first = await resolved.command("rate 4", actor="bob@example.com")
     second = await resolved.command("rate 1", actor="bob@example.com")
-    other = await resolved.command("rate 5", actor="carol@example.com")
+    other = await resolved.command("rate 5", actor="alice@example.com")
 
     assert first.ok
     assert "4/5 is recorded" in first.text
@@ -31,7 +31,7 @@ async def test_rating_is_recorded_once_per_person(resolved: World) -> None:
     records = await resolved.records(A.IC_RATED)
     assert [(r.actor, r.data["rating"], r.data["ic"]) for r in records] == [
         ("bob@example.com", 4, "alice@example.com"),
-        ("carol@example.com", 5, "alice@example.com"),
+        ("alice@example.com", 5, "alice@example.com"),
     ]
 
 

@@ -12,6 +12,7 @@ from incident_response.commands.registry import (
     parse,
 )
 from incident_response.domain.audit import AuditEventType
+from incident_response.domain.authority import Action
 from tests.unit.commands.world import World
 
 A = AuditEventType
@@ -119,6 +120,9 @@ class Broken:
 
     def __init__(self, services: CommandServices) -> None:
         self._services = services
+
+    def action(self, call: CommandCall) -> Action:
+        return Action.READ
 
     async def run(self, call: CommandCall) -> CommandReply:
         raise RuntimeError("boom")

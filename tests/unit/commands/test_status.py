@@ -41,7 +41,7 @@ async def test_asking_for_the_status_again_reuses_the_unchanged_waiting_draft(
 ) -> None:
     await world.open_incident()
     first = await world.command("status", actor="bob@example.com")
-    again = await world.command("status", actor="carol@example.com")
+    again = await world.command("status", actor="alice@example.com")
 
     [draft] = (await world.incident()).drafts
     assert first.data["draft"]["id"] == again.data["draft"]["id"] == draft.id

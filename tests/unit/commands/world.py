@@ -124,8 +124,12 @@ class World:
         ic: str | None = "alice@example.com",
         severity: Severity = Severity.P2,
         room: bool = True,
+        responders: tuple[str, ...] = ("bob@example.com",),
     ) -> Incident:
-        """An assembled incident with a war room, a checklist and reminders, opened now."""
+        """An assembled incident with a war room, a checklist and reminders, opened now.
+
+        Its responders are the IC (primary, alice by default) and `responders` (bob, the
+        secondary on call); everyone else in the roster is an outsider to it."""
         now = self.clock.now()
         incident = await self.store.create(
             Incident(
@@ -156,19 +160,20 @@ class World:
                 name=f"inc-{incident_id.removeprefix('inc-')}", incident_id=incident_id
             )
             await self.record(incident_id, AuditEventType.WAR_ROOM_CREATED, "room")
-        responders = ()
-        if ic is not None:
-            person = await self.directory.person(ic)
+        people: list[Responder] = []
+        roles = [(ic, "primary")] if ic is not None else []
+        for email, role in [*roles, *((r, "secondary") for r in responders if r != ic)]:
+            person = await self.directory.person(email)
             assert person is not None
             chat_id = await self.chat.user_id_for(person) or ""
-            responders = (Responder(email=ic, name=person.name, chat_id=chat_id, role="primary"),)
+            people.append(Responder(email=email, name=person.name, chat_id=chat_id, role=role))
             if channel is not None:
                 await self.chat.invite(channel.id, [chat_id])
         incident = await self.store.save(
             incident.update(
                 channel=channel,
                 ic=ic,
-                responders=responders,
+                responders=tuple(people),
                 checklist=checklist_for(severity),
             )
             .transition(IncidentStatus.ASSEMBLING, at=now)
@@ -289,6 +294,7 @@ async def build_world(
             audit=app.audit,
             chat=app.chat,
             directory=app.directory,
+            authority=app.authority,
             gate=app.gate,
             reminders=app.nudges,
             resolver=app.resolver,

@@ -363,10 +363,12 @@ class Roster:
 
 
 class RosterDirectory:
-    """Directory over the roster file."""
+    """Directory over the roster file. `approvers` adds the settings' approvers
+    (INCIDENT_RESPONSE_APPROVERS) to the roster's own, which are re-read with the file."""
 
-    def __init__(self, roster: Roster) -> None:
+    def __init__(self, roster: Roster, *, approvers: frozenset[str] = frozenset()) -> None:
         self._roster = roster
+        self._configured = frozenset(a.strip().lower() for a in approvers if a.strip())
 
     async def person(self, email: str) -> Person | None:
         return self._roster.data().person(email)
@@ -382,6 +384,9 @@ class RosterDirectory:
 
     async def people(self) -> list[Person]:
         return [p.person() for p in self._roster.data().people]
+
+    async def approvers(self) -> frozenset[str]:
+        return self._configured | frozenset(self._roster.data().approvers)
 
 
 class RosterOnCall:

@@ -32,7 +32,7 @@ __all__ = ["ConsoleServices", "console_routers", "routers_for_services", "servic
 
 
 def services_from(container: Container) -> ConsoleServices:
-    settings, roster = container.settings, container.roster
+    roster = container.roster
     return ConsoleServices(
         store=container.store,
         audit=container.audit,
@@ -46,8 +46,7 @@ def services_from(container: Container) -> ConsoleServices:
         base_url=container.base_url,
         token_key=container.token_key,
         credentials=container.credentials,
-        # the same set the gate was built with; the gate still decides every approval
-        approvers=lambda: settings.approvers | {a.lower() for a in roster.approvers},
+        authority=container.authority,
         announcements_channel=lambda: roster.announcements_channel,
         postmortems=container.issue_tracker,
     )

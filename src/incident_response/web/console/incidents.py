@@ -12,7 +12,8 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from incident_response.domain.approval import may_approve, superseded_by
+from incident_response.domain.approval import superseded_by
+from incident_response.domain.authority import Action, who_may
 from incident_response.domain.incident import Incident, IncidentStatus
 from incident_response.domain.people import Person
 from incident_response.domain.public import (
@@ -26,6 +27,7 @@ from incident_response.web.console.rendering import PageError, Pages, html_route
 from incident_response.web.console.services import ConsoleServices
 from incident_response.web.console.signin import ConsoleAuth, Visitor
 from incident_response.web.console.views import (
+    BUTTON_ACTIONS,
     STATUS_LABELS,
     chat_names,
     display_name,
@@ -105,6 +107,7 @@ async def incident_context(
     incident = await services.store.get(incident_id)
     if incident is None:
         raise PageError(404, f"There is no incident {incident_id}. It may have been mistyped.")
+    may = await services.authority.allowed(incident, visitor.person.email)
     people = people_index(await services.directory.people())
     records = await services.audit.records(incident_id)
     chain = await services.audit.verify(incident_id)
@@ -122,9 +125,11 @@ async def incident_context(
         "status_label": STATUS_LABELS[incident.status],
         "ic_name": display_name(incident.ic, people),
         "assembled_seconds": alert_to_assembled(incident),
-        "can_approve": may_approve(
-            incident, actor=visitor.person.email, approvers=services.approvers()
-        ),
+        # what the page offers follows the same policy the services enforce
+        "may": may,
+        "can_approve": may["approve"],
+        "who_may_work": who_may(Action.RESOLVE, incident),
+        "offers": lambda action: may.get(BUTTON_ACTIONS.get(action, ""), False),
         "drafts": drafts,
         "superseded_of": lambda d: superseded_by(incident, d),
         "shown_as": shown_as,

@@ -16,6 +16,7 @@ from incident_response.commands.registry import CommandRegistry
 from incident_response.domain.clock import Clock
 from incident_response.domain.messages import Schedule
 from incident_response.ports import AuditLog, Credentials, Directory, IncidentStore
+from incident_response.services.authority import Authority
 from incident_response.services.status_update_gate import StatusUpdateGate
 from incident_response.web.postmortems import PostmortemFiles
 
@@ -38,7 +39,7 @@ class ConsoleServices:
     base_url: str
     token_key: bytes
     credentials: Credentials
-    approvers: Callable[[], frozenset[str]]
+    authority: Authority
     announcements_channel: Callable[[], str]
     postmortems: PostmortemFiles
 

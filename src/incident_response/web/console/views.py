@@ -37,6 +37,18 @@ BUTTON_COMMANDS: Mapping[str, str] = {
     "incident.resolve": "resolve",
 }
 
+# Which action (the policy's, lower-cased) a war-room button asks for: the console shows a button
+# only to someone the policy lets take it. A button not listed is offered to nobody.
+BUTTON_ACTIONS: Mapping[str, str] = {
+    "checklist.toggle": "checklist",
+    "draft.create": "draft",
+    "draft.edit": "draft",
+    "draft.approve": "approve",
+    "draft.reject": "reject",
+    "pulse.rate": "rate",
+    "incident.resolve": "resolve",
+}
+
 TOKENS = re.compile(
     r"(?P<url>https?://[^\s<>\"']+)"
     r"|<@(?P<mention>[A-Z0-9][A-Z0-9._-]*)(?:\|(?P<label>[^>]*))?>"
