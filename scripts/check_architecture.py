@@ -5,6 +5,9 @@
 - The domain imports nothing outside the domain.
 - An adapter package imports no other adapter package; the embedded database module is the one
   shared piece (the console and built-in status page live in the embedded default's SQLite file).
+- The core speaks no vendor: Slack's markup (`<@U123>`, `<!here>`, `<!channel>`) and the words of
+  Slack's requests (`response_url`, `trigger_id`, `message_ts`) appear nowhere in a core module,
+  comments included; the chat adapter spells mentions (`Chat.mention`) and handles interactions.
 - Imports are absolute: a relative import (`from . import x`) hides which layer it reaches into,
   so this check could not see it.
 - The sibling checks run too, and a missing one fails the build rather than passing unseen:
@@ -45,6 +48,15 @@ VENDOR_SDKS = (
     "http.client",
     "websockets",
 )
+SLACK_WORDS = (
+    "<@",
+    "<!here",
+    "<!channel",
+    "<!everyone",
+    "response_url",
+    "trigger_id",
+    "message_ts",
+)
 SIBLING_CHECKS = ("check_publish_callers.py", "check_slack_clients.py")
 SHARED_ADAPTER_MODULES = ("incident_response.adapters.embedded.db",)
 
@@ -64,10 +76,20 @@ def is_vendor(module: str) -> bool:
     return any(module == sdk or module.startswith(sdk + ".") for sdk in VENDOR_SDKS)
 
 
+def slack_words(path: Path, where: str) -> Iterator[str]:
+    """file:line for every line of a core module that uses Slack's markup or request words."""
+    for line, text in enumerate(path.read_text().splitlines(), start=1):
+        for word in SLACK_WORDS:
+            if word in text:
+                yield f"{where}:{line}: core module speaks Slack ({word!r}): leave it to the adapter"
+
+
 def violations(package: Path) -> Iterator[str]:
     for path in sorted(package.rglob("*.py")):
         rel = path.relative_to(package)
         top = rel.parts[0]
+        if top in CORE:
+            yield from slack_words(path, str(path.relative_to(package.parents[1])))
         for line, module in imports(path):
             where = f"{path.relative_to(package.parents[1])}:{line}"
             if module.startswith("."):

@@ -49,6 +49,7 @@ from incident_response.adapters.embedded.telemetry import EmbeddedTelemetry
 from incident_response.adapters.slack.chat import SlackChat
 from incident_response.adapters.slack.client import SlackWebApi
 from incident_response.adapters.slack.front import SlackFront, SocketMode, build_app
+from incident_response.adapters.slack.interactions import SlackInteraction
 from incident_response.adapters.slack.pacing import RateTable
 from incident_response.adapters.statuspage.builtin import BuiltinStatusPage
 from incident_response.commands.context import CommandServices
@@ -61,7 +62,6 @@ from incident_response.events.alert_resolved import AlertResolved
 from incident_response.events.incident_resolution import IncidentResolution
 from incident_response.events.registry import EventHandler, EventRegistry
 from incident_response.events.sla_check import SlaCheck
-from incident_response.events.slack_interaction import SlackInteraction
 from incident_response.events.status_update_nudge import StatusUpdateNudge
 from incident_response.intake.auth import WebhookVerifier
 from incident_response.intake.service import AlertIntake

@@ -200,6 +200,12 @@ class Chat(Protocol):
         """The person's chat id, from the roster or a cached lookup by e-mail."""
         ...
 
+    def mention(self, person: Person) -> str:
+        """`person` as a message names them, so that the chat can notify them: a mention of
+        their chat account (`person.chat_id`) where the chat has mentions, else their name.
+        The core writes no chat markup of its own; this is where a mention is spelt."""
+        ...
+
 
 @runtime_checkable
 class Directory(Protocol):

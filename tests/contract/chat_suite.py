@@ -204,6 +204,19 @@ class ChatContract:
         person = Person(email="dan@example.com", name="Dan", chat_id="U0DAN")
         assert await chat.user_id_for(person) == await chat.user_id_for(person)
 
+    async def test_someone_without_a_chat_account_is_mentioned_by_name(self, chat: Chat) -> None:
+        erin = Person(email="erin@example.com", name="Erin Silva")
+        assert chat.mention(erin) == "Erin Silva"
+
+    async def test_a_mention_in_a_message_reaches_the_room(
+        self, chat: Chat, chat_probe: ChatProbe
+    ) -> None:
+        ref = await chat.create_channel(name="inc-140", incident_id="inc-140")
+        carol = Person(email="carol@example.com", name="Carol Nguyen", chat_id="U0CAROL")
+        text = f"{chat.mention(carol)}, please publish an update."
+        await chat.post(ref.id, ChatMessage(text=text))
+        assert text in await chat_probe.texts(ref.id)
+
     async def test_posting_to_an_unknown_channel_is_not_found(self, chat: Chat) -> None:
         with pytest.raises(NotFound):
             await chat.post("C0NOSUCHCHANNEL", ChatMessage(text="hello"))

@@ -146,6 +146,12 @@ async def test_people_without_a_chat_id_get_a_stable_derived_id(console: Console
     assert await console.user_email(user_id) == "erin@example.com"
 
 
+async def test_a_mention_is_the_persons_name(console: ConsoleChat) -> None:
+    """The console notifies nobody, so a mention reads as the name, chat id or not."""
+    carol = Person(email="carol@example.com", name="Carol Nguyen", chat_id="U0CAROL")
+    assert console.mention(carol) == "Carol Nguyen"
+
+
 @pytest.mark.parametrize("name", ["Inc-1", "inc 1", "inc.1", "", "x" * 81])
 async def test_channel_names_follow_slack_rules(console: ConsoleChat, name: str) -> None:
     with pytest.raises(ValueError, match="channel name"):

@@ -84,6 +84,47 @@ def test_a_planted_violation_fails_the_check(
     assert f"{relative.split('/')[-1]}:1" in done.stdout
 
 
+@pytest.mark.parametrize(
+    ("relative", "text", "word"),
+    [
+        (
+            "services/planted.py",
+            'def who(chat_id: str) -> str:\n    return f"<@{chat_id}>"\n',
+            "<@",
+        ),
+        ("services/nudges.py", 'LOUD = "<!here> the IC is not answering"\n', "<!here"),
+        ("commands/planted.py", 'ALL = "<!channel>"\n', "<!channel"),
+        ("events/planted.py", "def reply(response_url: str) -> None: ...\n", "response_url"),
+        ("intake/planted.py", "# opened with the click's trigger_id\n", "trigger_id"),
+        ("domain/planted.py", 'KEY = "message_ts"\n', "message_ts"),
+        ("ports.py", 'MENTION = "<@{id}>"\n', "<@"),
+    ],
+)
+def test_slack_words_in_a_core_module_fail_the_check(
+    tmp_path: Path, relative: str, text: str, word: str
+) -> None:
+    root = copy_of_tree(tmp_path)
+    path = root / "src" / "incident_response" / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text((path.read_text() if path.exists() else "") + text)
+    line = len(path.read_text().splitlines())
+
+    done = run_check(root)
+
+    assert done.returncode == 1
+    assert f"{relative.split('/')[-1]}:{line}: core module speaks Slack ({word!r})" in done.stdout
+
+
+def test_slack_words_in_the_slack_adapter_are_its_own_business(tmp_path: Path) -> None:
+    root = copy_of_tree(tmp_path)
+    plant(root, "adapters/slack/planted.py", 'HERE = "<!here>"\nURL = "response_url"\n')
+    plant(root, "web/planted.py", 'MENTION = "<@U123>"\n')
+
+    done = run_check(root)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 @pytest.mark.parametrize("sibling", ["check_publish_callers.py", "check_slack_clients.py"])
 def test_a_missing_sibling_check_fails_rather_than_passing_unseen(
     tmp_path: Path, sibling: str

@@ -183,3 +183,18 @@ async def test_serve_keeps_its_audit_key_and_warns_when_the_log_was_sealed_with_
     assert len(warned) == 1
     assert "x" * 32 not in str(warned)
     assert key_file.strip() not in str(warned)
+
+
+async def test_without_slack_no_slack_event_is_handled(tmp_path: Path) -> None:
+    """The Slack interaction handler is the Slack adapter's, registered only with Slack."""
+    env = {
+        "INCIDENT_RESPONSE_DATA_DIR": str(tmp_path),
+        "INCIDENT_RESPONSE_WEBHOOK_SECRET": "s" * 20,
+    }
+    container = await build(load_settings(env), base_url="http://test")
+    try:
+        assert container.slack is None
+        assert "SLACK_INTERACTION" not in container.events.event_types
+        assert "ALERT_RECEIVED" in container.events.event_types
+    finally:
+        await container.aclose()

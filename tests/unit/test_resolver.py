@@ -501,7 +501,7 @@ async def test_ask_to_resolve_asks_the_ic_once_per_mitigation(world: World) -> N
     assert asked
     assert again
     [question] = [m for m in await world.chat.messages(incident.channel.id) if m.buttons]
-    assert question.text.startswith("<@UALICE1>: the alert source reports the problem is gone")
+    assert question.text.startswith("Alice Martin: the alert source reports the problem is gone")
     [button] = question.buttons
     assert (button.action, button.value) == (RESOLVE_ACTION, INCIDENT)
     assert button.confirm

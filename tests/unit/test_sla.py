@@ -72,7 +72,7 @@ async def test_no_update_by_the_deadline_is_a_breach(world: World) -> None:
 
     [text] = await breach_messages(world, incident)
     assert "SLA breached" in text
-    assert "<@UALICE>" in text
+    assert "Alice Martin, please publish an update." in text  # the console names the IC
     [dm] = await world.console.direct_messages("UBOB")
     assert "no status page update 15 min" in dm.text
     [breach] = await world.records(incident.id, A.SLA_BREACHED)

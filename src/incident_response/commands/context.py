@@ -203,8 +203,8 @@ async def audit(
     )
 
 
-CHAT_MENTION = re.compile(r"^<?@([A-Z0-9][A-Z0-9._-]*)(?:\|[^>]*)?>?$")
-MAILTO = re.compile(r"^<mailto:([^|>]+)(?:\|[^>]*)?>$")  # how Slack sends a typed e-mail
+# `@U123`: a chat id (a chat adapter turns its own mention markup into this form)
+CHAT_MENTION = re.compile(r"^@([A-Z0-9][A-Z0-9._-]*)$")
 
 
 @dataclass(frozen=True)
@@ -216,20 +216,17 @@ class PersonLookup:
 
 
 async def find_person(directory: Directory, text: str) -> PersonLookup:
-    """`@person` as an e-mail, a chat mention (`<@U123>`, `@U123`) or a name in the directory."""
+    """`@person` as an e-mail, a chat id (`@U123`) or a name in the directory."""
     wanted = text.strip()
     if not wanted:
         return PersonLookup(None, "name a person: an e-mail, a chat mention or a name")
-    mailto = MAILTO.match(wanted)
-    if mailto is not None:
-        wanted = mailto.group(1)
     bare = wanted.removeprefix("@").strip()
-    if "@" in bare and " " not in bare and not bare.startswith("<"):
+    if "@" in bare and " " not in bare:
         person = await directory.person(bare)
         if person is None:
             return PersonLookup(None, f"{bare} is not in the directory")
         return PersonLookup(person)
-    mention = CHAT_MENTION.match(wanted) if wanted.startswith(("<@", "@")) else None
+    mention = CHAT_MENTION.match(wanted)
     if mention is not None:
         person = await directory.person_by_chat_id(mention.group(1))
         if person is not None:
@@ -245,7 +242,7 @@ async def find_person(directory: Directory, text: str) -> PersonLookup:
     if len(partial) > 1:
         names = ", ".join(f"{p.name} ({p.email})" for p in partial)
         return PersonLookup(None, f"{bare!r} could be {names}: use the e-mail")
-    if mention is not None and wanted.startswith("<"):
+    if mention is not None:
         return PersonLookup(None, f"nobody in the directory has the chat id {mention.group(1)}")
     return PersonLookup(None, f"nobody called {bare!r} is in the directory")
 

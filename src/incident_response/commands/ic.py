@@ -135,7 +135,7 @@ class IcCommand:
                     problems.append(f"inviting them to the room failed ({result.failed[chat_id]})")
             except Exception as exc:
                 problems.append(f"inviting them to the room failed ({type(exc).__name__})")
-        who = f"<@{chat_id}>" if chat_id else person.name
+        who = chat.mention(person.model_copy(update={"chat_id": chat_id or ""}))
         handover = f", taking over from {previous}" if previous else ""
         try:
             await chat.post(

@@ -22,6 +22,7 @@ from incident_response.domain.incident import Incident
 from incident_response.domain.messages import EventType, QueueMessage, Schedule
 from incident_response.domain.people import Person
 from incident_response.ports import AuditLog, Chat, IncidentStore, OnCall, Scheduler
+from incident_response.services.mentions import mention_on
 
 A = AuditEventType
 CAS_ATTEMPTS = 50
@@ -46,20 +47,6 @@ async def save_change(
     raise ConcurrentUpdate(
         f"incident {incident_id}: gave up after {CAS_ATTEMPTS} conflicting saves"
     )
-
-
-def mention(chat_id: str | None, fallback: str) -> str:
-    """A chat mention (`<@id>`, which Slack renders and the console understands) or plain text."""
-    return f"<@{chat_id}>" if chat_id else fallback
-
-
-async def person_chat_id(chat: Chat, incident: Incident, email: str) -> str | None:
-    """The chat id of someone on the incident, from its responders or a lookup by e-mail."""
-    for responder in incident.responders:
-        if responder.email == email and responder.chat_id:
-            return responder.chat_id
-    name = next((r.name for r in incident.responders if r.email == email and r.name), email)
-    return await chat.user_id_for(Person(email=email, name=name))
 
 
 async def escalation_contact(oncall: OnCall, incident: Incident, at: datetime) -> Person | None:
@@ -245,7 +232,7 @@ class NudgeScheduler:
     ) -> ChatMessage:
         who = "IC"
         if incident.ic:
-            who = mention(await person_chat_id(self._chat, incident, incident.ic), incident.ic)
+            who = await mention_on(self._chat, incident, incident.ic)
         minutes = int(silent_for.total_seconds() // 60)
         if published is None:
             state = f"customers have had no status page update yet ({minutes} min in)"

@@ -18,18 +18,11 @@ PULSE_ACTION = "pulse.rate"
 RESOLVE_ACTION = "incident.resolve"
 
 
-def _mention(incident: Incident, email: str) -> str:
-    for responder in incident.responders:
-        if responder.email == email and responder.chat_id:
-            return f"<@{responder.chat_id}>"
-    return email
-
-
-def resolve_question(incident: Incident, *, mark: datetime) -> ChatMessage:
-    """Asks the IC (once per mitigation, keyed by `mark`) whether to resolve."""
-    who = _mention(incident, incident.ic) if incident.ic else "IC"
+def resolve_question(incident: Incident, *, mark: datetime, ic: str = "IC") -> ChatMessage:
+    """Asks the IC (once per mitigation, keyed by `mark`) whether to resolve; `ic` is how the
+    chat mentions them."""
     return ChatMessage(
-        text=f"{who}: the alert source reports the problem is gone. Resolve the "
+        text=f"{ic}: the alert source reports the problem is gone. Resolve the "
         "incident? Resolving files the postmortem draft, drafts the resolved status "
         "update for your approval and archives this room.",
         buttons=(

@@ -35,6 +35,7 @@ from incident_response.ports import (
     IssueTracker,
 )
 from incident_response.services.draft_card import draft_card
+from incident_response.services.mentions import incident_person
 from incident_response.services.postmortem import PostmortemWriter
 from incident_response.services.resolution_messages import (
     PULSE_ACTION,
@@ -192,7 +193,8 @@ class Resolver:
         if incident is None or not incident.is_open or incident.channel is None:
             return False
         mark = incident.mitigated_at or self._clock.now()
-        await self._chat.post(incident.channel.id, resolve_question(incident, mark=mark))
+        ic = self._chat.mention(incident_person(incident, incident.ic)) if incident.ic else "IC"
+        await self._chat.post(incident.channel.id, resolve_question(incident, mark=mark, ic=ic))
         return True
 
     # -- the saga --------------------------------------------------------------------------

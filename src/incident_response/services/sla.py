@@ -20,7 +20,8 @@ from incident_response.domain.errors import NotFound
 from incident_response.domain.incident import Incident
 from incident_response.domain.messages import EventType, QueueMessage, Schedule
 from incident_response.ports import AuditLog, Chat, IncidentStore, OnCall, Scheduler
-from incident_response.services.nudges import escalation_contact, mention, person_chat_id
+from incident_response.services.mentions import mention_on
+from incident_response.services.nudges import escalation_contact
 
 DEFAULT_MARKS: Mapping[Severity, tuple[int, ...]] = {
     Severity.P1: (15, 30),
@@ -121,7 +122,7 @@ class SlaMonitor:
         if incident.channel is not None:
             ic = "IC"
             if incident.ic:
-                ic = mention(await person_chat_id(self._chat, incident, incident.ic), incident.ic)
+                ic = await mention_on(self._chat, incident, incident.ic)
             paged = f" {notified} has been paged." if notified else ""
             await self._chat.post(
                 incident.channel.id,

@@ -46,6 +46,7 @@ async def test_slack_settings_alone_put_the_war_room_in_slack(tmp_path: Path) ->
         container = await build(settings, base_url="http://incident-response.test")
         try:
             assert isinstance(container.chat, SlackChat)
+            assert "SLACK_INTERACTION" in container.events.event_types  # the adapter's handler
             assert container.slack is not None
             assert container.slack.socket_mode is not None
             await container.slack.socket_mode.start()

@@ -445,3 +445,28 @@ async def test_someone_in_slack_but_not_in_the_roster_changes_nothing(room: Room
     assert any(t.startswith("`resolve` was not run: dan@example.com is not") for t in refusals)
     after = await room.current()
     assert after.model_dump() == before.model_dump()
+
+
+async def test_people_picked_in_slack_reach_the_commands_and_are_mentioned_back(
+    room: Room,
+) -> None:
+    """Slack sends a picked user as `<@U…|name>` and a typed e-mail as `<mailto:…>`; the core
+    reads neither, and the announcement mentions the new IC the way Slack notifies them."""
+    slack = room.slack
+    await slack.send_slash_command(
+        text="ic <@U0CAROL|carol>", user_id=ALICE, channel_id=room.channel
+    )
+    await slack.send_slash_command(
+        text="invite <mailto:erin@example.com|erin@example.com>",
+        user_id=CAROL,
+        channel_id=room.channel,
+    )
+
+    await eventually(lambda: _async(room.ephemeral_texts(CAROL)))
+    assert (await room.current()).ic == "carol@example.com"
+    [announcement] = [
+        m.text for m in slack.messages[room.channel] if "now the incident commander" in m.text
+    ]
+    assert announcement.startswith("<@U0CAROL> (carol@example.com) is now the incident commander")
+    [told_erin] = room.ephemeral_texts(CAROL)
+    assert "Erin Silva (erin@example.com)" in told_erin

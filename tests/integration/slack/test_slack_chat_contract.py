@@ -7,6 +7,8 @@ import pytest
 from incident_response.adapters.slack.chat import SlackChat
 from incident_response.adapters.slack.client import SlackWebApi
 from incident_response.adapters.slack.pacing import RateTable
+from incident_response.domain.chat import ChatMessage
+from incident_response.domain.people import Person
 from tests.contract.chat_suite import ChatContract
 from tests.fakes.slack import FakeSlack
 from tests.integration.slack.conftest import TIME_SCALE, FakeSlackProbe
@@ -45,3 +47,16 @@ async def test_a_restarted_process_adds_no_second_bookmark(
     ]
     assert len(fake_slack.calls_to("bookmarks.list")) == 1
     assert len(fake_slack.calls_to("bookmarks.add")) == 2
+
+
+async def test_a_mention_is_slacks_markup_for_the_account(
+    fake_slack: FakeSlack, slack_chat: SlackChat
+) -> None:
+    """Slack notifies someone only for `<@U…>`; the core never spells it (Chat.mention does)."""
+    carol = Person(email="carol@example.com", name="Carol Nguyen", chat_id="U0CAROL")
+    ref = await slack_chat.create_channel(name="inc-131", incident_id="inc-131")
+
+    await slack_chat.post(ref.id, ChatMessage(text=f"{slack_chat.mention(carol)}, over to you."))
+
+    assert slack_chat.mention(carol) == "<@U0CAROL>"
+    assert [m.text for m in fake_slack.messages[ref.id]] == ["<@U0CAROL>, over to you."]

@@ -27,11 +27,11 @@ async def test_invite_adds_a_responder_to_the_room(world: World) -> None:
     assert record.data["email"] == "dan@example.com"
 
 
-async def test_invite_by_chat_mention(world: World) -> None:
+async def test_invite_by_chat_id(world: World) -> None:
     incident = await world.open_incident()
     assert incident.channel is not None
 
-    reply = await world.command("invite <@UBOB2>")
+    reply = await world.command("invite @UBOB2")
 
     assert reply.ok
     assert "UBOB2" in await world.chat.members(incident.channel.id)

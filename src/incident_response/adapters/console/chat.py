@@ -210,6 +210,10 @@ class ConsoleChat:
             )
         return user_id
 
+    def mention(self, person: Person) -> str:
+        """The console notifies nobody: a mention is the person's name."""
+        return person.name or person.email
+
     # -- reads for the web console -------------------------------------------------------------
 
     async def channel(self, channel_id: str) -> ConsoleChannel | None:

@@ -23,6 +23,7 @@ from incident_response.adapters.slack.blocks import fallback_text, key_block_id,
 from incident_response.adapters.slack.bookmarks import ChannelBookmarks
 from incident_response.adapters.slack.client import SlackCallFailed
 from incident_response.adapters.slack.history import PostedKeys
+from incident_response.adapters.slack.mentions import mention
 from incident_response.adapters.slack.pacing import RateTable, SlackPacer, Timer
 from incident_response.adapters.slack.rooms import RoomOwner, Rooms, Workspace
 from incident_response.domain.chat import ChatMessage, InviteResult
@@ -176,6 +177,9 @@ class SlackChat:
             if user_id is not None:
                 self._emails[user_id] = email
             return user_id
+
+    def mention(self, person: Person) -> str:
+        return mention(person)
 
     async def email_for(self, user_id: str) -> str | None:
         """A Slack user's e-mail (`users.info`), cached; None if Slack has none for them."""

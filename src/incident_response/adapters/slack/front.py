@@ -50,8 +50,8 @@ from incident_response.adapters.slack.blocks import (
 )
 from incident_response.adapters.slack.chat import SlackChat
 from incident_response.adapters.slack.client import socket_mode_handler
-from incident_response.domain.messages import EventType, QueueMessage
-from incident_response.events.slack_interaction import Interaction
+from incident_response.adapters.slack.interactions import SLACK_INTERACTION, Interaction
+from incident_response.domain.messages import QueueMessage
 from incident_response.ports import EventQueue, IncidentStore
 from incident_response.services.draft_card import parse_draft_value
 from incident_response.telemetry.logging import get_logger
@@ -127,9 +127,7 @@ class SlackFront:
     async def _enqueue(self, interaction: Interaction, dedup_id: str) -> None:
         group = interaction.channel_id or interaction.user_id or "slack"
         await self._queue.send(
-            QueueMessage(
-                type=EventType.SLACK_INTERACTION.value, payload=interaction.model_dump(mode="json")
-            ),
+            QueueMessage(type=SLACK_INTERACTION, payload=interaction.model_dump(mode="json")),
             group_id=f"slack:{group}",
             dedup_id=f"slack:{dedup_id}",
         )

@@ -1,12 +1,15 @@
 """SLACK_INTERACTION: what someone did in Slack, done after Slack got its ack.
 
 The Slack front end only verifies, enqueues and acks; this handler does the work, so a restart
-between the ack and the work loses nothing. Slash commands and buttons go to the same
-CommandRegistry as the console; Approve & Publish, Edit and Reject go to the StatusUpdateGate,
-which alone decides who may approve. Answers are shown to the person who acted only
-(ephemeral); what the room must see (a draft to approve, a publication) is posted in the room.
-Pins and reactions with the timeline emoji become TIMELINE_NOTE_ADDED records, keyed by the
-message so the same message is noted once.
+between the ack and the work loses nothing. It is the Slack adapter's own queue event, which the
+composition root registers only when Slack is configured: everything here that is Slack's
+(response URLs, trigger ids, message timestamps, `<@user>` markup, event payloads) stays in the
+adapter, and the core is asked only neutral questions. Slash commands and buttons go to the same
+CommandRegistry as the console, with Slack's mention markup made plain first; Approve & Publish,
+Edit and Reject go to the StatusUpdateGate, which alone decides who may approve. Answers are
+shown to the person who acted only (ephemeral); what the room must see (a draft to approve, a
+publication) is posted in the room. Pins and reactions with the timeline emoji become
+TIMELINE_NOTE_ADDED records, keyed by the message so the same message is noted once.
 
 The Slack user is mapped to the roster by chat id, else by e-mail (`users.info`).
 """
@@ -20,6 +23,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from incident_response.adapters.slack.mentions import plain_command_text
 from incident_response.commands.context import CommandContext, CommandReply
 from incident_response.domain.approval import PublishOutcome
 from incident_response.domain.audit import AuditEvent, AuditEventType
@@ -27,7 +31,6 @@ from incident_response.domain.chat import ChatMessage
 from incident_response.domain.clock import Clock
 from incident_response.domain.errors import IncidentResponseError
 from incident_response.domain.incident import Incident
-from incident_response.domain.messages import EventType
 from incident_response.domain.people import Person
 from incident_response.domain.status_update import StatusDraft
 from incident_response.ports import AuditLog, Chat, Directory, IncidentStore
@@ -38,6 +41,9 @@ from incident_response.services.war_room_messages import checklist as checklist_
 from incident_response.telemetry.logging import get_logger
 
 log = get_logger(__name__)
+
+# the queue message type (its value is what queues already hold)
+SLACK_INTERACTION = "SLACK_INTERACTION"
 
 # buttons that are a command typed for the person: action -> command text
 AS_COMMAND: Mapping[str, str] = {
@@ -115,7 +121,7 @@ class DraftDecisions(Protocol):
 
 
 class SlackInteraction:
-    event_type = EventType.SLACK_INTERACTION.value
+    event_type = SLACK_INTERACTION
 
     def __init__(
         self,
@@ -175,7 +181,7 @@ class SlackInteraction:
 
     async def _command(self, done: Interaction, actor: Person, text: str) -> None:
         reply = await self._commands.handle(
-            text,
+            plain_command_text(text),
             CommandContext(
                 actor=actor,
                 surface="slack",
