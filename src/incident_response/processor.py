@@ -18,6 +18,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 
+from incident_response.domain.errors import ConcurrentUpdate, StorageBusy
 from incident_response.domain.messages import Delivery
 from incident_response.events.registry import EventRegistry, UnknownEvent
 from incident_response.ports import EventQueue
@@ -162,6 +163,18 @@ class Processor:
             self.failed += 1
             log.error("event.unknown", event_type=event_type, message_id=delivery.message_id)
             return str(exc)
+        except (ConcurrentUpdate, StorageBusy) as exc:
+            # expected under load (another worker changed the incident, storage is busy): the
+            # message comes back and the handler, idempotent, tries again; no traceback
+            self.failed += 1
+            log.warning(
+                "event.contended",
+                event_type=event_type,
+                message_id=delivery.message_id,
+                receive_count=delivery.receive_count,
+                error=str(exc),
+            )
+            return f"{type(exc).__name__}: {exc}"
         except Exception as exc:
             self.failed += 1
             log.exception(

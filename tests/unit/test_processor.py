@@ -8,10 +8,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+import structlog
 
 from incident_response.adapters.embedded.db import Database
 from incident_response.adapters.embedded.queue import SqliteEventQueue
 from incident_response.domain.clock import SystemClock
+from incident_response.domain.errors import ConcurrentUpdate
 from incident_response.domain.messages import QueueMessage
 from incident_response.events.registry import EventRegistry
 from incident_response.processor import Processor
@@ -213,3 +215,39 @@ def test_a_visibility_timeout_the_queue_cannot_keep_is_refused(
 ) -> None:
     with pytest.raises(ValueError, match="visibility_timeout"):
         Processor(queue=queue, registry=EventRegistry([]), visibility_timeout=seconds)
+
+
+class ContendedOnce:
+    """A handler that loses a compare-and-set race the first time, as under an alert storm."""
+
+    event_type = "CONTENDED"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def handle(self, payload: Mapping[str, Any]) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            raise ConcurrentUpdate("incident inc-1: saving version 3, but version 4 is stored")
+
+
+async def test_expected_contention_is_retried_without_an_error_or_a_traceback(
+    queue: SqliteEventQueue,
+) -> None:
+    handler = ContendedOnce()
+    await queue.send(QueueMessage(type="CONTENDED"), group_id="g", dedup_id="c1")
+    worker = Processor(
+        queue=queue, registry=EventRegistry([handler]), retry_base_delay=0, poll_seconds=0.01
+    )
+
+    with structlog.testing.capture_logs() as logs:
+        worker.start()
+        await worker.drain(within_seconds=5)
+        await worker.stop()
+
+    assert handler.calls == 2
+    assert await queue.dead_letters() == []
+    assert [e for e in logs if e["log_level"] in ("error", "critical")] == []
+    assert [e for e in logs if e.get("exc_info")] == []
+    [contended] = [e for e in logs if e["event"] == "event.contended"]
+    assert contended["log_level"] == "warning"
