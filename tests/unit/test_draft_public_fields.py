@@ -141,7 +141,8 @@ async def test_what_the_ic_approved_is_what_the_page_shows(world: World) -> None
         ({"impact": "huge"}, "unknown impact 'huge': use one of none, minor, major, critical"),
         ({"title": "  "}, "the public incident name is empty"),
         ({"title": "x" * 121}, "the public incident name has 121 characters; the limit is 120"),
-        ({"title": "two\nlines"}, "the public incident name must be one line"),
+        ({"title": "\u202e\u200b\n\t"}, "the public incident name is empty"),  # once cleaned
+        ({"components": ["Checkout, Payments"]}, "must be one line without commas"),
         ({"components": []}, "name at least one status-page component"),
         ({"components": ["y" * 61]}, "has 61 characters; the limit is 60"),
         ({"components": [f"c{n}" for n in range(11)]}, "11 components are named; the limit is 10"),

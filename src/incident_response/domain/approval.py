@@ -35,6 +35,7 @@ from incident_response.domain.status_update import (
     StatusDraft,
     draft_hash,
 )
+from incident_response.domain.text import clean_line, clean_text
 
 MAX_BODY_CHARS = 5000
 MAX_REASON_CHARS = 1000
@@ -228,15 +229,21 @@ def edited_fields(
     impact: str | None = None,
     components: Sequence[str] | None = None,
 ) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """The draft fields an edit sets (those given), and every problem with them."""
+    """The draft fields an edit sets (those given), and every problem with them.
+
+    Text is cleaned first (`domain.text`): pasted control and invisible characters are removed,
+    so they can neither break the public documents nor disguise what the IC approves.
+    """
     changes: dict[str, Any] = {}
     problems: list[str] = []
     if body is not None:
+        body = clean_text(body)
         problems.extend(body_problems(body))
         changes["body"] = body
     if title is not None:
-        problems.extend(title_problems(title.strip()))
-        changes["title"] = title.strip()
+        title = clean_line(title)
+        problems.extend(title_problems(title))
+        changes["title"] = title
     if stage is not None:
         parsed_stage = parse_stage(stage)
         if parsed_stage is None:
@@ -248,10 +255,11 @@ def edited_fields(
             problems.append(impact_problem(impact))
         changes["impact"] = parsed_impact
     if components is not None:
+        components = [clean_line(name) for name in components]
         named: tuple[PublicComponent, ...] = components_of(components)
         if not named:
             problems.append("name at least one status-page component")
-        problems.extend(component_problems(list(components)))
+        problems.extend(component_problems(components))
         changes["components"] = named
     return changes, tuple(problems)
 

@@ -28,6 +28,7 @@ from incident_response.domain.alert import (
 )
 from incident_response.domain.clock import utc
 from incident_response.domain.errors import InvalidAlert
+from incident_response.domain.text import clean_line
 from incident_response.intake.body import json_object, text_labels, validate
 
 SOURCE = AlertSource.ALERTMANAGER
@@ -114,9 +115,10 @@ def _title(
     annotations: Mapping[str, str], labels: Mapping[str, str], receiver: str, group_id: str
 ) -> str:
     for candidate in (annotations.get("summary"), labels.get("alertname")):
-        if candidate and candidate.strip():
-            return candidate.strip()
-    return f"Alertmanager group {receiver or group_id}"
+        title = clean_line(candidate or "")
+        if title:
+            return title
+    return clean_line(f"Alertmanager group {receiver or group_id}")
 
 
 def _links(hook: AlertmanagerWebhook) -> dict[str, str]:

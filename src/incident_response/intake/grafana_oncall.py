@@ -56,6 +56,7 @@ from incident_response.domain.alert import (
     severity_from_labels,
 )
 from incident_response.domain.clock import utc
+from incident_response.domain.text import clean_line
 from incident_response.intake.body import json_object, text_labels, validate
 
 SOURCE = AlertSource.GRAFANA_ONCALL
@@ -209,9 +210,10 @@ def _title(group: AlertGroup, raw_alert: RawAlert) -> str:
     annotations = text_labels(raw_alert.annotations)
     labels = text_labels(raw_alert.labels)
     for candidate in (group.title, annotations.get("summary"), labels.get("alertname")):
-        if candidate and candidate.strip():
-            return candidate.strip()
-    return f"Alert group {group.id}"
+        title = clean_line(candidate or "")
+        if title:
+            return title
+    return clean_line(f"Alert group {group.id}")
 
 
 def _links(group: AlertGroup, raw_alert: RawAlert) -> dict[str, str]:

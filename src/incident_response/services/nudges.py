@@ -21,6 +21,7 @@ from incident_response.domain.errors import ConcurrentUpdate, NotFound
 from incident_response.domain.incident import Incident
 from incident_response.domain.messages import EventType, QueueMessage, Schedule
 from incident_response.domain.people import Person
+from incident_response.domain.text import shortened
 from incident_response.ports import AuditLog, Chat, IncidentStore, OnCall, Scheduler
 from incident_response.services.mentions import mention_on
 
@@ -257,7 +258,7 @@ class NudgeScheduler:
         now = self._clock.now()
         notified: str | None = None
         error: str | None = None
-        title = f"{incident.severity.value} {incident.title}"
+        title = f"{incident.severity.value} {shortened(incident.title)}"
         try:
             contact = await escalation_contact(self._oncall, incident, now)
             if contact is not None:

@@ -26,6 +26,7 @@ from incident_response.domain.clock import Clock, isoformat, utc
 from incident_response.domain.incident import Incident, IncidentStatus
 from incident_response.domain.messages import EventType, QueueMessage
 from incident_response.domain.status_update import DraftKind
+from incident_response.domain.text import shortened
 from incident_response.ports import (
     AuditLog,
     Chat,
@@ -333,7 +334,7 @@ class Resolver:
                 incident.id, Step.ANNOUNCED, {"skipped": "no channel configured"}
             )
             return
-        text = f"Resolved: {incident.severity.value} {incident.title} ({incident.id})."
+        text = f"Resolved: {incident.severity.value} {shortened(incident.title)} ({incident.id})."
         if incident.postmortem is not None:
             text += f" Postmortem draft: {incident.postmortem.url}"
         try:

@@ -19,6 +19,7 @@ from incident_response.domain.clock import Clock
 from incident_response.domain.errors import NotFound
 from incident_response.domain.incident import Incident
 from incident_response.domain.messages import EventType, QueueMessage, Schedule
+from incident_response.domain.text import shortened
 from incident_response.ports import AuditLog, Chat, IncidentStore, OnCall, Scheduler
 from incident_response.services.mentions import mention_on
 from incident_response.services.nudges import escalation_contact
@@ -170,7 +171,7 @@ class SlaMonitor:
             await self._chat.send_direct(
                 user_id,
                 ChatMessage(
-                    text=f"SLA breach on {incident.severity.value} incident {incident.title}"
+                    text=f"SLA breach on {incident.severity.value} incident {shortened(incident.title)}"
                     f"{room}: no status page update {mark_minutes} min after it opened.",
                     key=f"{incident.id}:sla:{mark_minutes}",
                 ),

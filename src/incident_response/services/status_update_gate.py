@@ -65,6 +65,7 @@ from incident_response.domain.errors import ConcurrentUpdate, IncidentResponseEr
 from incident_response.domain.incident import Incident, StatusPageRef
 from incident_response.domain.public import ComponentMap
 from incident_response.domain.status_update import DraftKind, DraftStatus, StatusDraft
+from incident_response.domain.text import clean_text
 from incident_response.ports import LLM, AuditLog, IncidentStore, StatusContext, StatusPage
 from incident_response.services.authority import Authority, NotPermitted
 
@@ -204,6 +205,7 @@ class StatusUpdateGate:
                 previous_updates=published_bodies,
             )
         )
+        body = clean_text(body)  # the drafter's text is text handed to us like any other
         problems = body_problems(body)
         if problems:
             raise InvalidDraft("the drafter's text cannot be used: " + "; ".join(problems))
@@ -291,7 +293,7 @@ class StatusUpdateGate:
     async def reject(
         self, incident_id: str, draft_id: str, *, actor: str, reason: str = ""
     ) -> StatusDraft:
-        reason = reason.strip()
+        reason = clean_text(reason).strip()
         problems = reason_problems(reason)
         if problems:
             raise InvalidDraft("; ".join(problems))

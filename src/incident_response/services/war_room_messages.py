@@ -21,6 +21,7 @@ from incident_response.domain.clock import isoformat, utc
 from incident_response.domain.context import ContextSnapshot, Fact
 from incident_response.domain.incident import ChecklistItem, Incident
 from incident_response.domain.status_update import DraftKind
+from incident_response.domain.text import shortened
 
 MAX_CHANNEL_NAME = 80  # Slack's limit
 BUTTON_LABEL_MAX = 75  # Slack's limit for a button's text
@@ -101,7 +102,7 @@ def context(
     ic_email = people.get("ic")
     ic = next((_who(r) for r in responders if r.get("email") == ic_email), ic_email or "nobody yet")
     alert = [
-        f"*{incident.severity.value} {incident.title}*",
+        f"*{incident.severity.value} {shortened(incident.title)}*",
         f"Service: {incident.service} | Opened: {isoformat(incident.created_at)}",
     ]
     if incident.labels:
@@ -117,7 +118,7 @@ def context(
     staff = ", ".join(f"{_who(r)} ({r.get('role', 'responder')})" for r in responders)
     sections.append(f"IC: {ic}\nResponders: {staff or 'none found'}")
     return ChatMessage(
-        text=f"{incident.severity.value} incident on {incident.service}: {incident.title}. IC: {ic}.",
+        text=f"{incident.severity.value} incident on {incident.service}: {shortened(incident.title)}. IC: {ic}.",
         sections=tuple(sections),
         buttons=(draft_button(incident),),
         key=f"{incident.id}:context",

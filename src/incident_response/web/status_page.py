@@ -20,6 +20,7 @@ from incident_response.adapters.statuspage.builtin import BuiltinStatusPage
 from incident_response.domain.clock import isoformat, utc
 from incident_response.domain.public import IMPACT_LABELS as PUBLIC_IMPACT_LABELS
 from incident_response.domain.public import STAGE_LABELS
+from incident_response.domain.text import xml_text
 from incident_response.web.console.rendering import (
     SECURITY_HEADERS,
     PageError,
@@ -92,13 +93,16 @@ def public_component(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def atom_feed(page: Mapping[str, Any], incidents: Sequence[Mapping[str, Any]]) -> bytes:
-    """One entry per published update, newest first (RFC 4287)."""
+    """One entry per published update, newest first (RFC 4287); never a character XML 1.0
+    forbids, so one stored control character cannot break the feed for every subscriber."""
     ET.register_namespace("", ATOM)
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        # whatever the database holds (text stored before it was cleaned), the feed must parse
+        safe = {name: xml_text(value) for name, value in attrs.items()}
+        element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", safe)
         if text is not None:
-            element.text = text
+            element.text = xml_text(text)
         return element
 
     base = str(page["url"]).rstrip("/")

@@ -23,6 +23,7 @@ from incident_response.domain.public import (
     shown_as,
 )
 from incident_response.domain.status_update import DraftStatus
+from incident_response.domain.text import shortened
 from incident_response.web.console.rendering import PageError, Pages, html_route_class
 from incident_response.web.console.services import ConsoleServices
 from incident_response.web.console.signin import ConsoleAuth, Visitor
@@ -185,7 +186,7 @@ def incidents_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pag
             visitor,
             "incident.html",
             nav="incidents",
-            title=f"{incident.severity.value} {incident.title}",
+            title=f"{incident.severity.value} {shortened(incident.title)}",
             resolved=incident.status is IncidentStatus.RESOLVED,
             **context,
         )

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from incident_response.domain.clock import Clock, isoformat, utc
+from incident_response.domain.text import shortened
 from incident_response.telemetry.logging import get_logger
 
 log = get_logger(__name__)
@@ -136,6 +137,7 @@ class Pages:
         env.filters["time"] = time_tag
         env.filters["duration"] = duration_text
         env.filters["humanise"] = humanise
+        env.filters["shortened"] = shortened
         env.globals["static"] = self.static_url
         self._env = env
 

@@ -18,6 +18,7 @@ from incident_response.domain.chat import ChatButton
 from incident_response.domain.clock import utc
 from incident_response.domain.incident import Incident, IncidentStatus
 from incident_response.domain.people import Person
+from incident_response.domain.text import shortened
 from incident_response.web.views import alert_to_assembled
 
 STATUS_LABELS: Mapping[IncidentStatus, str] = {
@@ -98,7 +99,7 @@ def incident_row(incident: Incident, people: Mapping[str, Person], now: datetime
     ended = incident.resolved_at if incident.resolved_at is not None else now
     return IncidentRow(
         id=incident.id,
-        title=incident.title,
+        title=shortened(incident.title),
         severity=incident.severity.value,
         status=incident.status.value,
         status_label=STATUS_LABELS[incident.status],
