@@ -14,6 +14,7 @@ from incident_response.domain.alert import DEFAULT_SEVERITY_MAP, Alert, Severity
 from incident_response.domain.audit import AuditEventType
 from incident_response.domain.incident import ChannelRef, Incident, IncidentStatus
 from incident_response.intake import grafana_oncall
+from incident_response.ports import AlertClaim
 from incident_response.services.incident_opener import IncidentOpener, OpenOutcome
 from tests.support.clock import ManualClock
 from tests.unit.intake.examples import encode, oncall_body
@@ -358,7 +359,8 @@ async def test_a_crash_after_create_finishes_the_opening_on_redelivery(
     created = await store.create(
         Incident.open_from(
             alert, grouping_key="service=checkout|alertname=HighErrorRate", now=clock.now()
-        )
+        ),
+        claim=AlertClaim(delivery_id=alert.delivery_id, alert_group_key=alert.alert_group_key),
     )
 
     outcome = await opener.open_or_attach(alert)
@@ -405,13 +407,13 @@ class RacingStore(SqliteIncidentStore):
         super().__init__(db=db, clock=clock)
         self.races = 1
 
-    async def save(self, incident: Incident) -> Incident:
+    async def save(self, incident: Incident, *, claim: AlertClaim | None = None) -> Incident:
         if self.races:
             self.races -= 1
             current = await self.get(incident.id)
             assert current is not None
             await super().save(current.update(channel=ChannelRef(id="C1", name="inc-room")))
-        return await super().save(incident)
+        return await super().save(incident, claim=claim)
 
 
 async def test_a_lost_compare_and_set_rereads_and_keeps_both_changes(
