@@ -48,7 +48,8 @@ RUNS = int(os.environ.get("STORM_CRASH_RUNS", "50"))
 ALERTS = 80
 BATCH = 8
 VISIBILITY_TIMEOUT = 60
-# a crash-free storm has about 1,900 moments (two per store or audit call): die within them
+# a crash-free storm has 1,800 to 2,800 moments (two per store or audit call, more when a
+# compare-and-set is lost): deaths are chosen among the first 1,700, so the first always comes
 MOMENTS = 1_700
 
 
@@ -147,7 +148,7 @@ def storm(clock: ManualClock) -> list[dict[str, Any]]:
 
 
 class ProcessorProcess:
-    """One life of the processor process, on its own connection."""
+    """One life of the processor process: its own adapters, opener and Processor."""
 
     def __init__(self, db: Database, clock: ManualClock, fate: Fate) -> None:
         self.db = db
@@ -277,7 +278,6 @@ async def test_a_processor_killed_during_a_storm_puts_every_alert_in_exactly_one
 
     fate, sent, incidents = await run_storm(tmp_path / "db.sqlite3", deaths)
 
-    assert fate.kills >= 1
+    assert fate.kills >= 1  # the later deaths may fall past the end of a shorter storm
     bad = misplaced(sent, incidents)
     assert bad == {}, json.dumps(bad, indent=1)
-

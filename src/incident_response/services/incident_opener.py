@@ -296,7 +296,7 @@ def _claim(
 
 
 def _reason(claim: AlertClaim, incident: Incident, alert: Alert) -> Reason:
-    """Why the claimed alert was attached; claims from before reasons were kept have none."""
+    """Why the claimed alert was attached; claims backfilled from old incidents do not say."""
     for reason in REASONS:
         if claim.reason == reason:
             return reason
