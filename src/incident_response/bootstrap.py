@@ -542,6 +542,7 @@ async def build(
             registry=events,
             fire_timers=upkeep.tick,
             concurrency=settings.incident_response_processor_concurrency,
+            visibility_timeout=settings.incident_response_queue_visibility_timeout_seconds,
         ),
         token_key=load_or_create_key(settings.data_dir / "api-token-key"),
         credentials=credentials,

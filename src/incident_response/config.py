@@ -163,6 +163,9 @@ class Settings(BaseSettings):
         default="", description="Comma-separated e-mails allowed to approve besides the IC."
     )
     incident_response_queue_max_receives: int = Field(default=5, ge=1)
+    incident_response_queue_visibility_timeout_seconds: float = Field(
+        default=60, gt=0, description="How long a crashed processor's message stays hidden."
+    )
     incident_response_processor_concurrency: int = Field(default=16, ge=1)
     incident_response_slack_timeline_emoji: str = Field(
         default="pushpin",

@@ -27,26 +27,56 @@ from incident_response.domain.messages import DeadLetter, Delivery, QueueMessage
 from incident_response.domain.people import OnCallShift, Person
 
 
+class AlertClaim(BaseModel):
+    """Where an alert went, written in the same transaction as the incident it went to.
+
+    Two keys, each pointing at one incident: the delivery (for good, so a redelivery finds the
+    decision instead of taking it again) and the alert group (so the group's later alerts follow
+    it). A write fails with AlertClaimed when another incident holds either key, except that the
+    group key may move from `moves_from`: the resolved incident a re-fired group leaves.
+    `reason` is why the alert went there, kept for a redelivery that finishes the job.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    delivery_id: str
+    alert_group_key: str
+    reason: str = ""
+    moves_from: str | None = None
+
+
 @runtime_checkable
 class IncidentStore(Protocol):
     """Incidents and the alert deliveries that opened or joined them."""
 
-    async def create(self, incident: Incident) -> Incident:
-        """Store a new incident at version 1; raises AlreadyExists if the id is taken."""
+    async def create(self, incident: Incident, *, claim: AlertClaim | None = None) -> Incident:
+        """Store a new incident at version 1, and `claim` for it, atomically.
+
+        Raises AlreadyExists if the id is taken and AlertClaimed if another incident holds the
+        claim; either way nothing is written.
+        """
         ...
 
     async def get(self, incident_id: str, *, consistent: bool = True) -> Incident | None: ...
 
-    async def save(self, incident: Incident) -> Incident:
-        """Compare-and-set on `incident.version`: store it as version + 1 and return that.
+    async def save(self, incident: Incident, *, claim: AlertClaim | None = None) -> Incident:
+        """Compare-and-set on `incident.version`: store it as version + 1, and `claim` for it,
+        atomically, and return it.
 
-        Raises ConcurrentUpdate when the stored version is not `incident.version`, and
-        NotFound when the incident was never created.
+        Raises ConcurrentUpdate when the stored version is not `incident.version`, AlertClaimed
+        (a ConcurrentUpdate) when another incident holds the claim, and NotFound when the
+        incident was never created; nothing is written then.
         """
         ...
 
+    async def find_by_delivery(self, delivery_id: str) -> tuple[Incident, AlertClaim] | None:
+        """The incident holding this delivery's claim, and the claim: a strongly consistent
+        read of one key."""
+        ...
+
     async def find_by_alert_group(self, alert_group_key: str) -> Incident | None:
-        """The most recently created incident for an alert group, open or not."""
+        """The incident holding the alert group's claim, open or not: a strongly consistent
+        read of one key."""
         ...
 
     async def find_by_channel(self, channel_id: str) -> Incident | None: ...

@@ -15,7 +15,12 @@ from incident_response.domain.alert import (
     Severity,
     alert_group_key,
 )
-from incident_response.domain.errors import AlreadyExists, ConcurrentUpdate, NotFound
+from incident_response.domain.errors import (
+    AlertClaimed,
+    AlreadyExists,
+    ConcurrentUpdate,
+    NotFound,
+)
 from incident_response.domain.incident import (
     ChannelRef,
     ChecklistItem,
@@ -23,7 +28,7 @@ from incident_response.domain.incident import (
     IncidentStatus,
     Responder,
 )
-from incident_response.ports import IncidentStore
+from incident_response.ports import AlertClaim, IncidentStore
 from tests.support.clock import ManualClock
 
 S = IncidentStatus
@@ -50,6 +55,18 @@ def incident(
         labels={"service": "checkout", "region": "eu-west-1"},
         created_at=at,
         updated_at=at,
+    )
+
+
+def claim(
+    delivery: str, *, group: str = "grp-1", reason: str = "", moves_from: str | None = None
+) -> AlertClaim:
+    """A claim for a delivery of an alert group (the same group `incident` defaults to)."""
+    return AlertClaim(
+        delivery_id=delivery,
+        alert_group_key=alert_group_key(AlertSource.ALERTMANAGER, group),
+        reason=reason,
+        moves_from=moves_from,
     )
 
 
@@ -153,19 +170,129 @@ class IncidentStoreContract:
         assert await store.get("inc-1") == winners[0]
         assert winners[0].version == 2
 
-    async def test_find_by_alert_group_returns_the_newest_open_or_not(
+    async def test_a_created_incident_holds_its_claim_by_delivery_and_by_alert_group(
         self, store: IncidentStore, clock: ManualClock
     ) -> None:
-        old = await store.create(incident("inc-old", at=clock.now(), group="ag-1"))
-        await store.save(old.transition(S.RESOLVED, at=clock.advance(60)))
-        await store.create(incident("inc-other", at=clock.advance(60), group="ag-2"))
-        newest = await store.create(incident("inc-new", at=clock.advance(60), group="ag-1"))
-        resolved = await store.save(newest.transition(S.RESOLVED, at=clock.advance(60)))
+        opened = await store.create(
+            incident("inc-1", at=clock.now()), claim=claim("d-1", reason="first")
+        )
+        await store.create(incident("inc-2", at=clock.advance(60)))  # same group, no claim
 
-        found = await store.find_by_alert_group(newest.alert_group_key)
-
-        assert found == resolved
+        assert await store.find_by_delivery("d-1") == (opened, claim("d-1", reason="first"))
+        assert await store.find_by_alert_group(opened.alert_group_key) == opened
+        assert await store.find_by_delivery("d-unknown") is None
         assert await store.find_by_alert_group("alertmanager:unknown") is None
+
+    async def test_a_saved_claim_points_at_the_incident_and_reads_its_latest_version(
+        self, store: IncidentStore, clock: ManualClock
+    ) -> None:
+        created = await store.create(incident("inc-1", at=clock.now()), claim=claim("d-1"))
+        joined = await store.save(created.update(title="Storm"), claim=claim("d-2", group="ag-9"))
+        latest = await store.save(joined.transition(S.RESOLVED, at=clock.advance(60)))
+
+        assert await store.find_by_delivery("d-2") == (latest, claim("d-2", group="ag-9"))
+        assert await store.find_by_delivery("d-1") == (latest, claim("d-1"))
+        assert await store.find_by_alert_group(claim("x", group="ag-9").alert_group_key) == latest
+
+    async def test_claiming_again_for_the_same_incident_changes_nothing(
+        self, store: IncidentStore, clock: ManualClock
+    ) -> None:
+        created = await store.create(incident("inc-1", at=clock.now()), claim=claim("d-1"))
+
+        saved = await store.save(created, claim=claim("d-1", reason="again"))
+
+        assert await store.find_by_delivery("d-1") == (saved, claim("d-1"))
+
+    async def test_a_delivery_claimed_by_another_incident_refuses_the_write(
+        self, store: IncidentStore, clock: ManualClock
+    ) -> None:
+        first = await store.create(incident("inc-1", at=clock.now()), claim=claim("d-1"))
+        other = await store.create(incident("inc-2", at=clock.now(), group="ag-2"))
+
+        with pytest.raises(AlertClaimed):
+            await store.save(other.update(title="Also d-1"), claim=claim("d-1", group="ag-2"))
+        with pytest.raises(AlertClaimed):
+            await store.create(incident("inc-3", at=clock.now()), claim=claim("d-1", group="ag-3"))
+
+        assert await store.get("inc-2") == other
+        assert await store.get("inc-3") is None
+        assert await store.find_by_delivery("d-1") == (first, claim("d-1"))
+        assert await store.find_by_alert_group(claim("x", group="ag-3").alert_group_key) is None
+
+    async def test_a_refused_claim_is_a_concurrent_update(self, store: IncidentStore) -> None:
+        assert issubclass(AlertClaimed, ConcurrentUpdate)  # writers re-read and follow the claim
+
+    async def test_an_alert_group_claimed_by_another_incident_refuses_the_write(
+        self, store: IncidentStore, clock: ManualClock
+    ) -> None:
+        first = await store.create(incident("inc-1", at=clock.now()), claim=claim("d-1"))
+        other = await store.create(incident("inc-2", at=clock.now(), group="ag-2"))
+
+        with pytest.raises(AlertClaimed):
+            await store.save(other, claim=claim("d-2"))
+        with pytest.raises(AlertClaimed):
+            await store.create(incident("inc-3", at=clock.now()), claim=claim("d-3"))
+
+        assert await store.get("inc-2") == other
+        assert await store.get("inc-3") is None
+        assert await store.find_by_alert_group(first.alert_group_key) == first
+        assert await store.find_by_delivery("d-2") is None
+        assert await store.find_by_delivery("d-3") is None
+
+    async def test_an_alert_group_claim_moves_only_from_the_incident_named(
+        self, store: IncidentStore, clock: ManualClock
+    ) -> None:
+        old = await store.create(incident("inc-old", at=clock.now()), claim=claim("d-1"))
+        resolved = await store.save(old.transition(S.RESOLVED, at=clock.advance(60)))
+        await store.create(
+            incident("inc-x", at=clock.now(), group="ag-x"), claim=claim("d-x", group="ag-x")
+        )
+
+        with pytest.raises(AlertClaimed):
+            await store.create(
+                incident("inc-new", at=clock.now()), claim=claim("d-2", moves_from="inc-x")
+            )
+        assert await store.find_by_alert_group(old.alert_group_key) == resolved
+
+        new = await store.create(
+            incident("inc-new", at=clock.now()), claim=claim("d-2", moves_from="inc-old")
+        )
+
+        assert await store.find_by_alert_group(old.alert_group_key) == new
+        assert await store.find_by_delivery("d-1") == (resolved, claim("d-1"))
+        with pytest.raises(AlertClaimed):  # and the old incident cannot take it back
+            await store.save(resolved, claim=claim("d-3"))
+
+    async def test_a_refused_compare_and_set_writes_no_claim(
+        self, store: IncidentStore, clock: ManualClock
+    ) -> None:
+        created = await store.create(incident("inc-1", at=clock.now()))
+        await store.save(created.update(title="Newer"))
+
+        with pytest.raises(ConcurrentUpdate):
+            await store.save(created, claim=claim("d-1"))
+        with pytest.raises(AlreadyExists):
+            await store.create(incident("inc-1", at=clock.now()), claim=claim("d-2"))
+
+        assert await store.find_by_delivery("d-1") is None
+        assert await store.find_by_delivery("d-2") is None
+        assert await store.find_by_alert_group(created.alert_group_key) is None
+
+    async def test_two_incidents_racing_for_one_alert_group_exactly_one_holds_it(
+        self, store: IncidentStore, clock: ManualClock
+    ) -> None:
+        candidates = [incident(f"inc-{n}", at=clock.now()) for n in range(2)]
+
+        outcomes = await asyncio.gather(
+            *(store.create(c, claim=claim(f"d-{c.id}")) for c in candidates),
+            return_exceptions=True,
+        )
+
+        winners = [o for o in outcomes if isinstance(o, Incident)]
+        losers = [o for o in outcomes if isinstance(o, AlertClaimed)]
+        assert (len(winners), len(losers)) == (1, 1)
+        assert await store.find_by_alert_group(winners[0].alert_group_key) == winners[0]
+        assert [await store.get(c.id) for c in candidates].count(None) == 1
 
     async def test_find_by_channel_follows_the_saved_channel(
         self, store: IncidentStore, clock: ManualClock

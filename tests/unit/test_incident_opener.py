@@ -11,9 +11,10 @@ from incident_response.adapters.embedded.audit_log import SqliteAuditLog
 from incident_response.adapters.embedded.db import Database
 from incident_response.adapters.embedded.store import SqliteIncidentStore
 from incident_response.domain.alert import DEFAULT_SEVERITY_MAP, Alert, Severity
-from incident_response.domain.audit import AuditEventType
+from incident_response.domain.audit import AuditEvent, AuditEventType, AuditRecord
 from incident_response.domain.incident import ChannelRef, Incident, IncidentStatus
 from incident_response.intake import grafana_oncall
+from incident_response.ports import AlertClaim
 from incident_response.services.incident_opener import IncidentOpener, OpenOutcome
 from tests.support.audit import AUDIT_KEY
 from tests.support.clock import ManualClock
@@ -359,7 +360,8 @@ async def test_a_crash_after_create_finishes_the_opening_on_redelivery(
     created = await store.create(
         Incident.open_from(
             alert, grouping_key="service=checkout|alertname=HighErrorRate", now=clock.now()
-        )
+        ),
+        claim=AlertClaim(delivery_id=alert.delivery_id, alert_group_key=alert.alert_group_key),
     )
 
     outcome = await opener.open_or_attach(alert)
@@ -406,13 +408,13 @@ class RacingStore(SqliteIncidentStore):
         super().__init__(db=db, clock=clock)
         self.races = 1
 
-    async def save(self, incident: Incident) -> Incident:
+    async def save(self, incident: Incident, *, claim: AlertClaim | None = None) -> Incident:
         if self.races:
             self.races -= 1
             current = await self.get(incident.id)
             assert current is not None
             await super().save(current.update(channel=ChannelRef(id="C1", name="inc-room")))
-        return await super().save(incident)
+        return await super().save(incident, claim=claim)
 
 
 async def test_a_lost_compare_and_set_rereads_and_keeps_both_changes(
@@ -433,3 +435,98 @@ async def test_a_lost_compare_and_set_rereads_and_keeps_both_changes(
     assert stored.channel.id == "C1"
     assert len(stored.alerts) == 2
     assert store.races == 0
+
+
+async def test_a_storm_members_alert_group_firing_again_joins_the_storms_incident(
+    opener: IncidentOpener, alerts: Alerts, store: SqliteIncidentStore, clock: ManualClock
+) -> None:
+    storm = await opener.open_or_attach(await alerts(group="FIRST"))
+    await opener.open_or_attach(await alerts(group="MEMBER"))
+    clock.advance(minutes=30)  # past the storm window: only the alert group's claim matches
+
+    again = await opener.open_or_attach(await alerts("unresolve", group="MEMBER"))
+
+    assert again.action == "attached"
+    assert again.incident is not None
+    assert storm.incident is not None
+    assert again.incident.id == storm.incident.id
+    assert len(await store.recent()) == 1
+
+
+class Crash(BaseException):
+    """The process died (not an Exception: nothing in the opener may catch it)."""
+
+
+class DyingAudit(SqliteAuditLog):
+    """Dies on its first append whose key starts with `at`, before writing it."""
+
+    def __init__(self, *, db: Database, clock: ManualClock, at: str) -> None:
+        super().__init__(db=db, clock=clock)
+        self.at: str | None = at
+
+    async def append(self, event: AuditEvent) -> AuditRecord:
+        if self.at is not None and event.key.startswith(self.at):
+            self.at = None
+            raise Crash(event.key)
+        return await super().append(event)
+
+
+async def test_an_alert_attached_under_the_cap_stays_there_when_redelivered_after_a_crash(
+    db: Database, store: SqliteIncidentStore, clock: ManualClock, alerts: Alerts
+) -> None:
+    audit = await DyingAudit(db=db, clock=clock, at="attached:").open()
+    opener = IncidentOpener(store=store, audit=audit, clock=clock, max_new_incidents_per_minute=1)
+    first = await opener.open_or_attach(await alerts(group="A", labels={"service": "a"}))
+    capped = await alerts(group="B", labels={"service": "b"})
+    with pytest.raises(Crash):  # attached under the cap, then died before auditing it
+        await opener.open_or_attach(capped)
+    clock.advance(minutes=2)  # the cap's minute has passed: deciding again would open
+
+    again = await opener.open_or_attach(capped)
+
+    assert first.incident is not None
+    assert again.action == "attached"
+    assert again.incident is not None
+    assert again.incident.id == first.incident.id
+    [incident] = await store.recent()
+    assert [a.delivery_id for a in incident.alerts].count(capped.delivery_id) == 1
+    assert len(await audit.find(incident.id, AuditEventType.STORM_CAP_REACHED)) == 1
+    assert await store.alert_processed(capped.delivery_id)
+
+
+class ClaimRacingStore(SqliteIncidentStore):
+    """Another processor opens an incident for the same alert group just before our create."""
+
+    def __init__(self, *, db: Database, clock: ManualClock, rival: Alert) -> None:
+        super().__init__(db=db, clock=clock)
+        self.rival: Alert | None = rival
+
+    async def create(self, incident: Incident, *, claim: AlertClaim | None = None) -> Incident:
+        if self.rival is not None:
+            rival, self.rival = self.rival, None
+            await super().create(
+                Incident.open_from(rival, grouping_key="", now=rival.received_at),
+                claim=AlertClaim(
+                    delivery_id=rival.delivery_id, alert_group_key=rival.alert_group_key
+                ),
+            )
+        return await super().create(incident, claim=claim)
+
+
+async def test_an_opening_that_loses_the_alert_group_to_another_incident_joins_it(
+    db: Database, audit: SqliteAuditLog, clock: ManualClock
+) -> None:
+    recorder = Alerts(await SqliteIncidentStore(db=db, clock=clock).open(), clock)
+    rival = await recorder(group="G1", labels={"severity": "warning"})
+    clock.advance(seconds=1)
+    alert = await recorder("unresolve", group="G1", labels={"severity": "warning"})
+    store = await ClaimRacingStore(db=db, clock=clock, rival=rival).open()
+    opener = IncidentOpener(store=store, audit=audit, clock=clock)
+
+    outcome = await opener.open_or_attach(alert)
+
+    assert outcome.action == "attached"
+    [incident] = await store.recent()
+    assert outcome.incident is not None
+    assert outcome.incident.id == incident.id
+    assert [a.delivery_id for a in incident.alerts] == [rival.delivery_id, alert.delivery_id]

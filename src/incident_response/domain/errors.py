@@ -13,6 +13,10 @@ class ConcurrentUpdate(IncidentResponseError):
     """A compare-and-set write lost: someone else saved a newer version first."""
 
 
+class AlertClaimed(ConcurrentUpdate):
+    """A write carried an alert claim that another incident already holds: re-read and follow it."""
+
+
 class AlreadyExists(IncidentResponseError):
     """A create-if-absent write found the key already taken."""
 

@@ -3,19 +3,27 @@ existing incident, so one problem is one incident however many alerts it raises.
 
 For a FIRING alert, in order:
 1. the delivery was already processed -> "duplicate" (the queue delivers at least once);
-2. the alert group has an open incident -> "attached" (a MITIGATED one goes back to ASSEMBLED:
-   "reopened"); its incident is RESOLVED -> a NEW incident pointing at the old one ("opened"),
-   because a problem that comes back after resolution is a new incident, never a silent no-op;
-3. an open incident with the same grouping key (e.g. service + alertname) was opened within the
+2. the delivery is already claimed by an incident -> that incident, the job finished (a
+   redelivery after a crash; see below);
+3. the alert group's incident is open -> "attached" (a MITIGATED one goes back to ASSEMBLED:
+   "reopened"); it is RESOLVED -> a NEW incident pointing at the old one ("opened"), because a
+   problem that comes back after resolution is a new incident, never a silent no-op;
+4. an open incident with the same grouping key (e.g. service + alertname) was opened within the
    storm window -> "attached": an alert storm is one incident;
-4. the cap of new incidents per minute is reached -> attached to the newest open incident and
+5. the cap of new incidents per minute is reached -> attached to the newest open incident and
    STORM_CAP_REACHED audited: a storm slows incident creation down but never drops an alert;
-5. otherwise -> "opened".
+6. otherwise -> "opened".
 
-Incident ids derive from the delivery, and every write is idempotent (attach, audit keys, create
-that finds its own incident), so a redelivery after a crash at any step finishes the job
-instead of doing it twice. Writes are compare-and-set; a lost race re-reads and decides again.
-The cap is per process and soft: two groups deciding at the same instant may both open.
+An alert belongs to exactly one incident, across crashes and redeliveries: the create or save
+that puts it on an incident carries its claim (AlertClaim: its delivery, and its alert group, go
+to this incident), written atomically with the incident. A redelivery finds the claim (step 2)
+instead of deciding again, which after a crash could pick another incident (the newest open one
+has changed, the minute of the cap has passed). A write whose claim another incident holds
+fails like a lost compare-and-set: re-read, and the claim is found. The alert group's claim
+moves only when its incident is resolved and the group fires again (step 3).
+
+Audit records are idempotent by key, so finishing a claimed job writes each one once. The cap
+is soft: two alert groups deciding at the same instant may both open.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from incident_response.domain.alert import Alert, AlertEventKind, grouping_key
 from incident_response.domain.audit import AuditEvent, AuditEventType
@@ -35,10 +43,11 @@ from incident_response.domain.incident import (
     can_transition,
     incident_id_for,
 )
-from incident_response.ports import AuditLog, IncidentStore
+from incident_response.ports import AlertClaim, AuditLog, IncidentStore
 
 Action = Literal["opened", "attached", "reopened", "mitigated", "duplicate", "ignored"]
 Reason = Literal["alert group", "storm", "storm cap"]
+REASONS: tuple[Reason, ...] = get_args(Reason)
 
 OPEN_STATUSES: tuple[IncidentStatus, ...] = tuple(s for s in IncidentStatus if s.is_open)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -106,11 +115,11 @@ class IncidentOpener:
     async def _open_or_attach(self, alert: Alert) -> OpenOutcome:
         now = self._clock.now()
         key = self.grouping_key(alert)
-        own = await self._store.get(incident_id_for(alert.delivery_id))
-        if own is not None:  # opened by this very delivery before a crash
-            return await self._opened(own, alert)
+        claimed = await self._store.find_by_delivery(alert.delivery_id)
+        if claimed is not None:
+            return await self._finish(*claimed, alert, now)
         existing = await self._store.find_by_alert_group(alert.alert_group_key)
-        if existing is not None and not existing.is_open and not _holds(existing, alert):
+        if existing is not None and not existing.is_open:
             return await self._open(alert, key, now, previous=existing)
         if existing is not None:
             return await self._attach(existing, alert, now, "alert group")
@@ -127,10 +136,13 @@ class IncidentOpener:
         self, alert: Alert, key: str, now: datetime, *, previous: Incident | None
     ) -> OpenOutcome:
         incident = Incident.open_from(alert, grouping_key=key, now=now)
+        moves_from = None
         if previous is not None:
             incident = incident.update(previous_incident_id=previous.id)
+            moves_from = previous.id
+        claim = _claim(alert, "", moves_from=moves_from)
         try:
-            stored = await self._store.create(incident)
+            stored = await self._store.create(incident, claim=claim)
         except AlreadyExists:
             found = await self._store.get(incident.id)
             if found is None:  # pragma: no cover - create said it exists
@@ -159,7 +171,7 @@ class IncidentOpener:
             changed = incident.attach(alert, at=now)
             if reopen:
                 changed = changed.transition(IncidentStatus.ASSEMBLED, at=now)
-            stored = await self._store.save(changed)
+            stored = await self._store.save(changed, claim=_claim(alert, reason))
         await self._record(stored, A.ALERT_ATTACHED, "attached", alert, _alert_data(alert, reason))
         if reason == "storm cap":
             created = await self._store.count_created_since(now - timedelta(minutes=1))
@@ -186,24 +198,39 @@ class IncidentOpener:
         mitigated_at = _iso(incident.mitigated_at)
         return not any(r.data.get("mitigated_at") == mitigated_at for r in owned)
 
+    async def _finish(
+        self, incident: Incident, claim: AlertClaim, alert: Alert, now: datetime
+    ) -> OpenOutcome:
+        """The delivery is claimed by `incident` (so attached to it) but was not marked
+        processed: finish what the decision left undone, with the incident it took."""
+        if alert.kind is AlertEventKind.RESOLVED:
+            if incident.status is IncidentStatus.MITIGATED and _own_group(incident, alert):
+                return await self._mitigated(incident, alert)
+        elif incident.id == incident_id_for(alert.delivery_id):
+            return await self._opened(incident, alert)
+        return await self._attach(incident, alert, now, _reason(claim, incident, alert))
+
     # --- RESOLVED -------------------------------------------------------------------------
 
     async def _mitigate(self, alert: Alert) -> OpenOutcome:
         now = self._clock.now()
+        claimed = await self._store.find_by_delivery(alert.delivery_id)
+        if claimed is not None:
+            return await self._finish(*claimed, alert, now)
         incident = await self._store.find_by_alert_group(alert.alert_group_key)
         if incident is None:
             grouped = await self._store.find_open_by_grouping_key(self.grouping_key(alert), EPOCH)
             if grouped is None:
                 return OpenOutcome(None, "ignored")
             return await self._attach(grouped, alert, now, "storm")
-        if _holds(incident, alert):
-            if incident.status is IncidentStatus.MITIGATED:
-                return await self._mitigated(incident, alert)
-            return await self._attach(incident, alert, now, "alert group")
-        if not can_transition(incident.status, IncidentStatus.MITIGATED):
+        # a storm member's group resolving does not mean the storm's incident is over
+        if not _own_group(incident, alert) or not can_transition(
+            incident.status, IncidentStatus.MITIGATED
+        ):
             return await self._attach(incident, alert, now, "alert group")
         changed = incident.attach(alert, at=now).transition(IncidentStatus.MITIGATED, at=now)
-        return await self._mitigated(await self._store.save(changed), alert)
+        saved = await self._store.save(changed, claim=_claim(alert, "alert group"))
+        return await self._mitigated(saved, alert)
 
     async def _mitigated(self, incident: Incident, alert: Alert) -> OpenOutcome:
         await self._record(
@@ -244,22 +271,36 @@ class IncidentOpener:
 
     async def _incident_holding(self, alert: Alert) -> Incident | None:
         """The incident a processed delivery went to, for a redelivery that resumes work."""
-        candidates = (
-            await self._store.get(incident_id_for(alert.delivery_id)),
-            await self._store.find_by_alert_group(alert.alert_group_key),
-            await self._store.find_open_by_grouping_key(self.grouping_key(alert), EPOCH),
-        )
-        for incident in candidates:
-            if incident is not None and _holds(incident, alert):
-                return incident
-        for incident in await self._store.recent(statuses=OPEN_STATUSES, limit=10):
-            if _holds(incident, alert):
-                return incident
-        return None
+        claimed = await self._store.find_by_delivery(alert.delivery_id)
+        return claimed[0] if claimed is not None else None
 
 
 def _holds(incident: Incident, alert: Alert) -> bool:
     return any(a.delivery_id == alert.delivery_id for a in incident.alerts)
+
+
+def _own_group(incident: Incident, alert: Alert) -> bool:
+    """The alert is of the group that opened the incident (not a storm member's group)."""
+    return incident.alert_group_key == alert.alert_group_key
+
+
+def _claim(
+    alert: Alert, reason: Reason | Literal[""], *, moves_from: str | None = None
+) -> AlertClaim:
+    return AlertClaim(
+        delivery_id=alert.delivery_id,
+        alert_group_key=alert.alert_group_key,
+        reason=reason,
+        moves_from=moves_from,
+    )
+
+
+def _reason(claim: AlertClaim, incident: Incident, alert: Alert) -> Reason:
+    """Why the claimed alert was attached; claims backfilled from old incidents do not say."""
+    for reason in REASONS:
+        if claim.reason == reason:
+            return reason
+    return "alert group" if _own_group(incident, alert) else "storm"
 
 
 def _alert_data(alert: Alert, reason: Reason | None = None) -> dict[str, Any]:

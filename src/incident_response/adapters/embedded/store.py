@@ -1,8 +1,13 @@
 """Incidents and alert deliveries in SQLite.
 
 The incident's JSON document is the truth; the columns beside it exist only so the lookups the
-services make (by alert group, channel, grouping key, recency) are index seeks, not scans. Both
-are written by the same statement, so they never disagree.
+services make (by channel, grouping key, recency) are index seeks, not scans. Both are written by
+the same statement, so they never disagree.
+
+Alert claims (a delivery's incident, an alert group's incident) are rows of their own, checked
+and written in the incident's transaction, before anything else is written, so a refused claim
+leaves nothing to roll back. Databases from before the claims get theirs from the incidents'
+documents when the store opens and finds none (see `_backfill_claims`).
 """
 
 from __future__ import annotations
@@ -16,8 +21,14 @@ import aiosqlite
 from incident_response.adapters.embedded.db import Database
 from incident_response.domain.alert import Alert
 from incident_response.domain.clock import Clock, utc
-from incident_response.domain.errors import AlreadyExists, ConcurrentUpdate, NotFound
+from incident_response.domain.errors import (
+    AlertClaimed,
+    AlreadyExists,
+    ConcurrentUpdate,
+    NotFound,
+)
 from incident_response.domain.incident import Incident, IncidentStatus
+from incident_response.ports import AlertClaim
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS incidents (
@@ -34,6 +45,16 @@ CREATE INDEX IF NOT EXISTS incidents_by_alert_group ON incidents (alert_group_ke
 CREATE INDEX IF NOT EXISTS incidents_by_channel ON incidents (channel_id, created_at);
 CREATE INDEX IF NOT EXISTS incidents_by_grouping_key ON incidents (grouping_key, created_at);
 CREATE INDEX IF NOT EXISTS incidents_by_created_at ON incidents (created_at);
+CREATE TABLE IF NOT EXISTS delivery_claims (
+    delivery_id TEXT PRIMARY KEY,
+    incident_id TEXT NOT NULL,
+    alert_group_key TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alert_group_claims (
+    alert_group_key TEXT PRIMARY KEY,
+    incident_id TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS alert_deliveries (
     delivery_id TEXT PRIMARY KEY,
     alert_group_key TEXT NOT NULL,
@@ -45,6 +66,27 @@ CREATE TABLE IF NOT EXISTS alert_deliveries (
 """
 
 _NEWEST_FIRST = "ORDER BY created_at DESC, rowid DESC"
+
+# The incidents' attached alerts as rows: (incident, delivery, alert group), for the backfill.
+_ATTACHED = (
+    "SELECT i.id AS incident_id, i.created_at, i.rowid AS incident_rowid,"
+    " json_extract(a.value, '$.delivery_id') AS delivery_id,"
+    " json_extract(a.value, '$.alert_group_key') AS alert_group_key"
+    " FROM incidents AS i, json_each(i.doc, '$.alerts') AS a"
+)
+# A delivery attached to two incidents (possible before claims) stays with the first; an alert
+# group goes to the newest incident holding one of its alerts.
+_BACKFILL = (
+    "INSERT INTO delivery_claims (delivery_id, incident_id, alert_group_key, reason)"
+    f" SELECT delivery_id, incident_id, alert_group_key, '' FROM ({_ATTACHED})"
+    " WHERE true ORDER BY created_at, incident_rowid ON CONFLICT (delivery_id) DO NOTHING",
+    "INSERT INTO alert_group_claims (alert_group_key, incident_id)"
+    " SELECT alert_group_key, incident_id FROM (SELECT alert_group_key, incident_id,"
+    "  row_number() OVER (PARTITION BY alert_group_key"
+    "   ORDER BY created_at DESC, incident_rowid DESC) AS newest"
+    f"  FROM ({_ATTACHED}))"
+    " WHERE newest = 1 ON CONFLICT (alert_group_key) DO NOTHING",
+)
 
 
 def _ts(dt: datetime) -> str:
@@ -66,20 +108,38 @@ class SqliteIncidentStore:
 
     async def open(self) -> Self:
         await self._db.migrate("incident_store", SCHEMA)
+        await self._backfill_claims()
         return self
 
-    async def create(self, incident: Incident) -> Incident:
+    async def _backfill_claims(self) -> None:
+        """Claims for incidents stored before there were claims: once, when there are none.
+
+        Idempotent (insert-if-absent), so two processes opening at once do no harm.
+        """
+        async with self._db.transaction() as conn:
+            row = await self._db.fetchone(
+                "SELECT EXISTS (SELECT 1 FROM delivery_claims) AS claimed,"
+                " EXISTS (SELECT 1 FROM incidents) AS incidents"
+            )
+            if row is None or row["claimed"] or not row["incidents"]:
+                return
+            for statement in _BACKFILL:
+                await conn.execute(statement)
+
+    async def create(self, incident: Incident, *, claim: AlertClaim | None = None) -> Incident:
         stored = incident.model_copy(update={"version": 1})
         async with self._db.transaction() as conn:
-            inserted = await _write(
+            if await self._db.fetchone("SELECT 1 FROM incidents WHERE id = ?", (incident.id,)):
+                raise AlreadyExists(f"incident {incident.id} already exists")
+            await self._check_claim(claim, incident.id)
+            await _write(
                 conn,
                 "INSERT INTO incidents"
                 " (id, version, status, alert_group_key, grouping_key, channel_id, created_at, doc)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (stored.id, *_columns(stored)),
             )
-        if not inserted:
-            raise AlreadyExists(f"incident {incident.id} already exists")
+            await _write_claim(conn, claim, incident.id)
         return stored
 
     async def get(self, incident_id: str, *, consistent: bool = True) -> Incident | None:
@@ -88,37 +148,82 @@ class SqliteIncidentStore:
         sql = "SELECT doc FROM incidents WHERE id = ?"
         if not consistent:
             return _incident(await self._db.fetchone(sql, (incident_id,)))
-        async with self._db.transaction():
-            return _incident(await self._db.fetchone(sql, (incident_id,)))
+        return _incident(await self._consistent_fetchone(sql, (incident_id,)))
 
-    async def save(self, incident: Incident) -> Incident:
+    async def save(self, incident: Incident, *, claim: AlertClaim | None = None) -> Incident:
         stored = incident.model_copy(update={"version": incident.version + 1})
         async with self._db.transaction() as conn:
-            updated = await _write(
+            row = await self._db.fetchone(
+                "SELECT version FROM incidents WHERE id = ?", (incident.id,)
+            )
+            if row is None:
+                raise NotFound(f"incident {incident.id} does not exist: create it first")
+            if row["version"] != incident.version:
+                raise ConcurrentUpdate(
+                    f"incident {incident.id}: saving version {incident.version},"
+                    f" but version {row['version']} is stored"
+                )
+            await self._check_claim(claim, incident.id)
+            await _write(
                 conn,
                 "UPDATE incidents SET version = ?, status = ?, alert_group_key = ?,"
                 " grouping_key = ?, channel_id = ?, created_at = ?, doc = ?"
                 " WHERE id = ? AND version = ?",
                 (*_columns(stored), incident.id, incident.version),
             )
-            if not updated:
-                row = await self._db.fetchone(
-                    "SELECT version FROM incidents WHERE id = ?", (incident.id,)
-                )
-                if row is None:
-                    raise NotFound(f"incident {incident.id} does not exist: create it first")
-                raise ConcurrentUpdate(
-                    f"incident {incident.id}: saving version {incident.version},"
-                    f" but version {row['version']} is stored"
-                )
+            await _write_claim(conn, claim, incident.id)
         return stored
 
-    async def find_by_alert_group(self, alert_group_key: str) -> Incident | None:
-        row = await self._db.fetchone(
-            f"SELECT doc FROM incidents WHERE alert_group_key = ? {_NEWEST_FIRST} LIMIT 1",
-            (alert_group_key,),
+    async def _check_claim(self, claim: AlertClaim | None, incident_id: str) -> None:
+        """Raise AlertClaimed when another incident holds a key of `claim` (inside a write
+        transaction, before it writes anything)."""
+        if claim is None:
+            return
+        held = await self._db.fetchone(
+            "SELECT incident_id FROM delivery_claims WHERE delivery_id = ?", (claim.delivery_id,)
         )
-        return _incident(row)
+        if held is not None and held["incident_id"] != incident_id:
+            raise AlertClaimed(
+                f"delivery {claim.delivery_id} belongs to incident {held['incident_id']},"
+                f" not {incident_id}"
+            )
+        held = await self._db.fetchone(
+            "SELECT incident_id FROM alert_group_claims WHERE alert_group_key = ?",
+            (claim.alert_group_key,),
+        )
+        if held is not None and held["incident_id"] not in (incident_id, claim.moves_from):
+            raise AlertClaimed(
+                f"alert group {claim.alert_group_key} belongs to incident {held['incident_id']},"
+                f" not {incident_id}"
+            )
+
+    async def find_by_delivery(self, delivery_id: str) -> tuple[Incident, AlertClaim] | None:
+        row = await self._consistent_fetchone(
+            "SELECT c.alert_group_key, c.reason, i.doc FROM delivery_claims AS c"
+            " JOIN incidents AS i ON i.id = c.incident_id WHERE c.delivery_id = ?",
+            (delivery_id,),
+        )
+        if row is None:
+            return None
+        claim = AlertClaim(
+            delivery_id=delivery_id, alert_group_key=row["alert_group_key"], reason=row["reason"]
+        )
+        return Incident.model_validate_json(row["doc"]), claim
+
+    async def find_by_alert_group(self, alert_group_key: str) -> Incident | None:
+        return _incident(
+            await self._consistent_fetchone(
+                "SELECT i.doc FROM alert_group_claims AS c"
+                " JOIN incidents AS i ON i.id = c.incident_id WHERE c.alert_group_key = ?",
+                (alert_group_key,),
+            )
+        )
+
+    async def _consistent_fetchone(self, sql: str, params: Sequence[Any]) -> aiosqlite.Row | None:
+        """A read that decides: waits for any write in flight on our shared connection (see
+        `get`)."""
+        async with self._db.transaction():
+            return await self._db.fetchone(sql, params)
 
     async def find_by_channel(self, channel_id: str) -> Incident | None:
         row = await self._db.fetchone(
@@ -197,6 +302,25 @@ class SqliteIncidentStore:
     async def incident_ids(self) -> list[str]:
         rows = await self._db.fetchall("SELECT id FROM incidents ORDER BY id")
         return [str(row["id"]) for row in rows]
+
+
+async def _write_claim(
+    conn: aiosqlite.Connection, claim: AlertClaim | None, incident_id: str
+) -> None:
+    if claim is None:
+        return
+    await _write(
+        conn,
+        "INSERT INTO delivery_claims (delivery_id, incident_id, alert_group_key, reason)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (delivery_id) DO NOTHING",
+        (claim.delivery_id, incident_id, claim.alert_group_key, claim.reason),
+    )
+    await _write(
+        conn,
+        "INSERT INTO alert_group_claims (alert_group_key, incident_id) VALUES (?, ?)"
+        " ON CONFLICT (alert_group_key) DO UPDATE SET incident_id = excluded.incident_id",
+        (claim.alert_group_key, incident_id),
+    )
 
 
 def _columns(incident: Incident) -> tuple[Any, ...]:
