@@ -461,7 +461,7 @@ class DyingAudit(SqliteAuditLog):
     """Dies on its first append whose key starts with `at`, before writing it."""
 
     def __init__(self, *, db: Database, clock: ManualClock, at: str) -> None:
-        super().__init__(db=db, clock=clock)
+        super().__init__(db=db, clock=clock, key=AUDIT_KEY)
         self.at: str | None = at
 
     async def append(self, event: AuditEvent) -> AuditRecord:

@@ -41,6 +41,7 @@ from incident_response.intake import grafana_oncall
 from incident_response.intake.service import AlertIntake
 from incident_response.processor import Processor
 from incident_response.services.incident_opener import IncidentOpener
+from tests.support.audit import AUDIT_KEY
 from tests.support.clock import ManualClock
 from tests.unit.intake.examples import encode, oncall_body
 
@@ -157,7 +158,7 @@ class ProcessorProcess:
 
     async def start(self) -> ProcessorProcess:
         store = await SqliteIncidentStore(db=self.db, clock=self.clock).open()
-        audit = await SqliteAuditLog(db=self.db, clock=self.clock).open()
+        audit = await SqliteAuditLog(db=self.db, clock=self.clock, key=AUDIT_KEY).open()
         self.queue = await SqliteEventQueue(db=self.db, clock=self.clock).open()
         opener = IncidentOpener(
             store=Mortal(store, self.fate), audit=Mortal(audit, self.fate), clock=self.clock
