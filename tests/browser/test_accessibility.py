@@ -198,7 +198,7 @@ def test_the_console_is_usable_from_the_keyboard(site: Site, pages: Pages, world
     command.focus()
     page.keyboard.type("help")
     page.keyboard.press("Enter")
-    expect(page.get_by_test_id("flash")).to_contain_text(re.compile("draft", re.IGNORECASE))
+    expect(page.get_by_test_id("reply-command")).to_contain_text(re.compile("draft", re.IGNORECASE))
 
 
 def test_the_axe_check_catches_what_it_should(pages: Pages) -> None:

@@ -104,7 +104,8 @@ def test_alert_to_postmortem_in_the_console(site: Site, pages: Pages) -> None:
     expect(ic.get_by_test_id("confirm-body")).to_have_text(draft["body"])
     screenshot(ic, "console-approve-confirm")
     ic.get_by_role("button", name="Publish to status page").click()
-    expect(ic.get_by_test_id("flash")).to_contain_text("Published")
+    # the answer shows beside the draft it is about
+    expect(ic.get_by_test_id(f"reply-draft-{draft['id']}")).to_contain_text("Published")
     expect(ic.get_by_test_id("draft").first).to_contain_text("Published")
     assert [d["status"] for d in site.incident(iid)["drafts"]] == ["published"]
 

@@ -14,7 +14,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from fastapi import APIRouter
-from starlette.responses import Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from incident_response.adapters.statuspage.builtin import BuiltinStatusPage
 from incident_response.domain.clock import isoformat, utc
@@ -23,7 +23,6 @@ from incident_response.domain.public import STAGE_LABELS
 from incident_response.domain.text import xml_text
 from incident_response.web.console.rendering import (
     SECURITY_HEADERS,
-    PageError,
     Pages,
     html_route_class,
 )
@@ -187,11 +186,24 @@ def status_page_html_router(*, status_page: BuiltinStatusPage, pages: Pages) -> 
             headers={"Cache-Control": PUBLIC_CACHE, **SECURITY_HEADERS},
         )
 
+    async def not_found(message: str) -> Response:
+        """The public page's own 404: its look and links, nothing of the console."""
+        summary = await status_page.status()
+        return page(
+            "status_error.html",
+            status=404,
+            title=f"Page not found · {summary['page']['name']}",
+            page_doc=summary["page"],
+            code=404,
+            heading="Page not found",
+            message=message,
+        )
+
     @router.get("/incidents/{incident_id}")
     async def incident(incident_id: str) -> Response:
         doc = await status_page.incident(incident_id)
         if doc is None:
-            raise PageError(404, "There is no such incident on this status page.")
+            return await not_found("There is no such incident on this status page.")
         summary = await status_page.status()
         shown = public_incident(doc)
         return page(
@@ -200,5 +212,13 @@ def status_page_html_router(*, status_page: BuiltinStatusPage, pages: Pages) -> 
             page_doc=summary["page"],
             item=shown,
         )
+
+    @router.get("/{rest:path}")
+    async def unknown(rest: str) -> Response:
+        if not rest:
+            return RedirectResponse("/status", status_code=308)
+        if rest.startswith("api/"):  # the Statuspage JSON answers in JSON, as before
+            return JSONResponse({"error": "Not Found"}, status_code=404)
+        return await not_found("There is no page at this address on the status page.")
 
     return router

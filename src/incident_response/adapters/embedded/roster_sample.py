@@ -22,7 +22,7 @@ SAMPLE_ROSTER = """\
 #                the next person in the list. Fixed: `primary` and optional `secondary`.
 # approvers:     emails that may approve customer-facing status updates besides the incident's
 #                commander, e.g. the head of support. Empty means the commander only.
-# announcements_channel: the chat channel where incidents are announced.
+# announcements_channel: the chat channel where resolved incidents are announced.
 
 people:
   - name: Alice Martin

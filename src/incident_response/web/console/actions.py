@@ -3,8 +3,9 @@ and Slack: commands through the CommandRegistry (surface "console"), drafts thro
 StatusUpdateGate. The console only offers what the rules allow; the services still decide.
 
 A form posted normally gets a redirect back to the incident with the answer shown once
-(post/redirect/get). A form the page's script posts (`X-Console-Fetch: 1`) gets the answer as
-JSON, so the page stays where the person was and only its changed parts are redrawn.
+(post/redirect/get), beside the control that was used (`near`). A form the page's script posts
+(`X-Console-Fetch: 1`) gets the answer as JSON, which the script shows in the same place, so the
+page stays where the person was and only its changed parts are redrawn.
 Approve & Publish and resolving ask for confirmation on a page of their own first.
 """
 
@@ -73,21 +74,33 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
             raise PageError(404, f"There is no incident {incident_id}.")
         return visitor, form, incident
 
-    def answer(request: Request, incident_id: str, text: str, *, ok: bool, anchor: str) -> Response:
+    def answer(request: Request, incident_id: str, text: str, *, ok: bool, near: str) -> Response:
+        """The reply, shown beside the control it answers: `near` is that reply place on the
+        incident page (`command`, `checklist`, `drafts`, `draft-<id>`), empty for the top."""
         if request.headers.get("x-console-fetch") == "1":
             return JSONResponse({"ok": ok, "text": text})
+        anchor = near or "summary"
         response = RedirectResponse(f"{incident_url(incident_id)}#{anchor}", status_code=303)
-        auth.sessions.flash(response, Flash(text, ok))
+        auth.sessions.flash(response, Flash(text, ok, near=near))
         return response
 
     async def run(
-        request: Request, visitor: Visitor, incident_id: str, text: str, *, anchor: str
+        request: Request,
+        visitor: Visitor,
+        incident_id: str,
+        text: str,
+        *,
+        near: str,
+        brief: bool = False,
     ) -> Response:
+        """`brief`: answer with the reply's first paragraph only, when the rest (the whole
+        checklist after a tick) is already on show right beside the answer."""
         reply = await services.commands.handle(
             text,
             CommandContext(actor=visitor.person, surface="console", incident_id=incident_id),
         )
-        return answer(request, incident_id, reply.text, ok=reply.ok, anchor=anchor)
+        said = reply.text.split("\n\n", 1)[0] if brief else reply.text
+        return answer(request, incident_id, said, ok=reply.ok, near=near)
 
     def confirm(
         request: Request,
@@ -128,9 +141,9 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
                 incident_id,
                 "Type a command, e.g. `checklist`.",
                 ok=False,
-                anchor="command",
+                near="command",
             )
-        return await run(request, visitor, incident_id, text, anchor="command")
+        return await run(request, visitor, incident_id, text, near="command")
 
     @router.post("/checklist")
     async def checklist(request: Request, incident_id: str) -> Response:
@@ -140,7 +153,12 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
             raise PageError(400, "The form did not say which checklist item to change.")
         verb = "done" if _field(form, "done", 5) == "1" else "undo"
         return await run(
-            request, visitor, incident_id, f"checklist {verb} {number}", anchor="checklist"
+            request,
+            visitor,
+            incident_id,
+            f"checklist {verb} {number}",
+            near="checklist",
+            brief=True,
         )
 
     @router.post("/buttons")
@@ -157,7 +175,7 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
                 "That button is not in this war room (or does nothing in the console); "
                 "nothing was done. Type the command instead.",
                 ok=False,
-                anchor="conversation",
+                near="command",
             )
         if button.confirm and _field(form, "confirmed", 3) != CONFIRMED:
             return confirm(
@@ -169,7 +187,7 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
                 confirm_label=button.label,
                 fields={"message": message_id, "action": action, "value": value},
             )
-        return await run(request, visitor, incident_id, text, anchor="conversation")
+        return await run(request, visitor, incident_id, text, near="command")
 
     async def _find_button(
         incident: Incident, message_id: str, action: str, value: str
@@ -198,7 +216,7 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
                 note="Resolving files the postmortem draft, drafts the resolved status update "
                 "for the IC's approval and archives the war room.",
             )
-        return await run(request, visitor, incident_id, "resolve", anchor="summary")
+        return await run(request, visitor, incident_id, "resolve", near="")
 
     @router.post("/drafts")
     async def create_draft(request: Request, incident_id: str) -> Response:
@@ -206,13 +224,13 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
         try:
             draft = await services.gate.create_draft(incident_id, actor=visitor.person.email)
         except IncidentResponseError as exc:
-            return answer(request, incident_id, str(exc), ok=False, anchor="drafts")
+            return answer(request, incident_id, str(exc), ok=False, near="drafts")
         return answer(
             request,
             incident_id,
             f"Draft {draft.id} is ready for review. Nothing is published until the IC approves it.",
             ok=True,
-            anchor=f"draft-{draft.id}",
+            near="drafts",
         )
 
     @router.post("/drafts/{draft_id}/edit")
@@ -231,13 +249,13 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
                 expected_version=_version(form),
             )
         except IncidentResponseError as exc:
-            return answer(request, incident_id, str(exc), ok=False, anchor=f"draft-{draft_id}")
+            return answer(request, incident_id, str(exc), ok=False, near=f"draft-{draft_id}")
         return answer(
             request,
             incident_id,
             f"Draft {draft.id} is now version {draft.version}.",
             ok=True,
-            anchor=f"draft-{draft_id}",
+            near=f"draft-{draft_id}",
         )
 
     @router.post("/drafts/{draft_id}/reject")
@@ -251,9 +269,13 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
                 reason=_field(form, "reason", 2000),
             )
         except IncidentResponseError as exc:
-            return answer(request, incident_id, str(exc), ok=False, anchor=f"draft-{draft_id}")
+            return answer(request, incident_id, str(exc), ok=False, near=f"draft-{draft_id}")
         return answer(
-            request, incident_id, f"Draft {draft.id} was rejected.", ok=True, anchor="drafts"
+            request,
+            incident_id,
+            f"Draft {draft.id} was rejected.",
+            ok=True,
+            near=f"draft-{draft_id}",
         )
 
     @router.post("/drafts/{draft_id}/approve")
@@ -272,7 +294,7 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
                 f"Not published: draft {draft_id} was superseded by update {newer}, published "
                 "after it was written. Review the newer update instead.",
                 ok=False,
-                anchor=f"draft-{draft_id}",
+                near=f"draft-{draft_id}",
             )
         if _field(form, "confirmed", 3) != CONFIRMED:
             if draft.version != version:
@@ -282,7 +304,7 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
                     f"Draft {draft_id} changed since you read it (now version {draft.version}): "
                     "review the current text before approving it.",
                     ok=False,
-                    anchor=f"draft-{draft_id}",
+                    near=f"draft-{draft_id}",
                 )
             return confirm(
                 request,
@@ -302,10 +324,10 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
                 incident_id, draft_id, version=version, actor=visitor.person.email
             )
         except PublishFailed as exc:
-            return answer(request, incident_id, str(exc), ok=False, anchor=f"draft-{draft_id}")
+            return answer(request, incident_id, str(exc), ok=False, near=f"draft-{draft_id}")
         except IncidentResponseError as exc:
             return answer(
-                request, incident_id, f"Not published: {exc}", ok=False, anchor=f"draft-{draft_id}"
+                request, incident_id, f"Not published: {exc}", ok=False, near=f"draft-{draft_id}"
             )
         where = outcome.status_page.url if outcome.status_page else "the status page"
         text = (
@@ -313,6 +335,6 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
             if outcome.published_now
             else f"Draft {draft_id} version {version} is already {outcome.status.value}."
         )
-        return answer(request, incident_id, text, ok=True, anchor=f"draft-{draft_id}")
+        return answer(request, incident_id, text, ok=True, near=f"draft-{draft_id}")
 
     return router

@@ -143,6 +143,8 @@ async def incident_context(
         "records": records,
         "chain": chain,
         "command_names": services.commands.names,
+        # where an action's reply is shown on this page (see the actions' `near`)
+        "reply_places": {"command", "checklist", "drafts", *(f"draft-{d.id}" for d in drafts)},
         **room,
     }
 

@@ -147,6 +147,7 @@ class Pages:
             "person": None,
             "csrf": "",
             "flash": None,
+            "reply_places": (),
             "nav": "",
             "now": self._clock.now(),
         }

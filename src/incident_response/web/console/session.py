@@ -56,10 +56,13 @@ class Session:
 
 @dataclass(frozen=True)
 class Flash:
-    """The answer to the last action, shown once on the next page."""
+    """The answer to the last action, shown once on the next page: beside the control it
+    answers (`near` names the page's reply place, e.g. `command`), or at the top of the page
+    when `near` is empty or the page has no such place."""
 
     text: str
     ok: bool = True
+    near: str = ""
 
 
 def _b64(data: bytes) -> str:
@@ -171,13 +174,16 @@ class Sessions:
         text = flash.text
         if len(text.encode()) > FLASH_MAX_BYTES:
             text = text.encode()[: FLASH_MAX_BYTES - 3].decode(errors="ignore") + "\u2026"
-        self._set(response, FLASH_COOKIE, self._seal("flash", {"x": text, "ok": flash.ok}), None)
+        sealed = self._seal("flash", {"x": text, "ok": flash.ok, "n": flash.near})
+        self._set(response, FLASH_COOKIE, sealed, None)
 
     def read_flash(self, request: Request) -> Flash | None:
         doc = self._open("flash", request.cookies.get(FLASH_COOKIE))
         if doc is None:
             return None
-        return Flash(text=str(doc.get("x", "")), ok=bool(doc.get("ok", True)))
+        return Flash(
+            text=str(doc.get("x", "")), ok=bool(doc.get("ok", True)), near=str(doc.get("n", ""))
+        )
 
     def clear_flash(self, request: Request, response: Response) -> None:
         """Forget the flash once a page has shown it."""

@@ -11,8 +11,9 @@
  *    each [data-live] part whose HTML differs. A part is left alone while the person is typing
  *    in it; focus and open <details> survive the swap.
  * 3. Forms marked [data-enhance] are posted with fetch (X-Console-Fetch: 1); the server answers
- *    {ok, text}, shown in the #flash live region, and the page refreshes its parts in place.
- *    Anything unexpected falls back to a normal form post.
+ *    {ok, text}, shown in the live region the form names (data-reply: beside the form, so the
+ *    answer appears, and is announced, where the person is looking; #flash otherwise), and the
+ *    page refreshes its parts in place. Anything unexpected falls back to a normal form post.
  */
 (function () {
   "use strict";
@@ -36,8 +37,9 @@
     root.querySelectorAll(".messages").forEach(function (list) { list.scrollTop = list.scrollHeight; });
   }
 
-  function showFlash(text, ok) {
-    var box = document.getElementById("flash");
+  function showReply(form, text, ok) {
+    var box = (form.dataset.reply && document.getElementById(form.dataset.reply)) ||
+      document.getElementById("flash");
     if (!box) { return; }
     var wrap = document.createElement("div");
     wrap.className = "flash " + (ok ? "ok" : "problem");
@@ -78,6 +80,14 @@
     if (fresh.length) { announcer.textContent = "New incident: " + fresh.join(", "); }
   }
 
+  /* a redrawn part keeps the answers shown in it: the server's copy has none */
+  function keepReplies(current, incoming) {
+    incoming.querySelectorAll("[data-reply-place]").forEach(function (place) {
+      var shown = current.querySelector("#" + CSS.escape(place.id));
+      if (shown) { place.innerHTML = shown.innerHTML; }
+    });
+  }
+
   var refreshing = null;
   var again = false;
 
@@ -91,7 +101,9 @@
         var next = new DOMParser().parseFromString(html, "text/html");
         next.querySelectorAll("[data-live]").forEach(function (incoming) {
           var current = document.getElementById(incoming.id);
-          if (!current || current.innerHTML === incoming.innerHTML || isDirty(current)) { return; }
+          if (!current) { return; }
+          keepReplies(current, incoming);
+          if (current.innerHTML === incoming.innerHTML || isDirty(current)) { return; }
           var key = current.contains(document.activeElement) ? focusKey(document.activeElement) : null;
           var open = Array.prototype.map.call(current.querySelectorAll("details[open]"), function (d) {
             return d.dataset.key;
@@ -167,7 +179,7 @@
       if (type.indexOf("application/json") === -1) { throw new Error("not an answer"); }
       return response.json();
     }).then(function (answer) {
-      showFlash(answer.text, answer.ok);
+      showReply(form, answer.text, answer.ok);
       if (answer.ok && form.hasAttribute("data-reset-on-ok")) { form.reset(); }
       markClean(form);
       return refresh();
