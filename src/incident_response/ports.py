@@ -6,13 +6,13 @@ The core depends on these and never on an adapter.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
-from incident_response.domain.alert import Alert
+from incident_response.domain.alert import Alert, AlertEventKind
 from incident_response.domain.audit import AuditEvent, AuditEventType, AuditRecord, ChainReport
 from incident_response.domain.chat import ChatMessage, InviteResult
 from incident_response.domain.context import (
@@ -105,6 +105,19 @@ class IncidentStore(Protocol):
 
     async def mark_alert_processed(self, delivery_id: str, incident_id: str) -> None:
         """Raises NotFound for a delivery that `record_alert` never kept."""
+        ...
+
+    async def unprocessed_alerts(
+        self,
+        *,
+        kinds: Collection[AlertEventKind],
+        recorded_after: datetime,
+        recorded_before: datetime,
+        limit: int = 100,
+    ) -> list[Alert]:
+        """Deliveries of `kinds` recorded in (`recorded_after`, `recorded_before`] and not yet
+        processed, oldest first: intake's outbox, which the processor's upkeep hands to the
+        queue again in case a delivery was recorded but never queued."""
         ...
 
     async def incident_ids(self) -> list[str]:

@@ -387,6 +387,53 @@ class IncidentStoreContract:
         assert await store.alert_processed("d-unknown") is False
         assert await store.record_alert(alert("d-1", at=clock.now())) is False
 
+    async def test_unprocessed_alerts_are_the_outbox_of_a_time_window(
+        self, store: IncidentStore, clock: ManualClock
+    ) -> None:
+        start = clock.now()
+        firing = [alert(f"d-{n}", at=clock.now()) for n in range(3)]
+        for delivery in firing:
+            await store.record_alert(delivery)
+            clock.advance(60)
+        ack = alert("d-ack", at=clock.now()).model_copy(
+            update={"kind": AlertEventKind.ACKNOWLEDGED}
+        )
+        await store.record_alert(ack)
+        await store.mark_alert_processed("d-1", "inc-1")
+        firing_kinds = [AlertEventKind.FIRING, AlertEventKind.RESOLVED]
+
+        everything = await store.unprocessed_alerts(
+            kinds=firing_kinds, recorded_after=start - timedelta(1), recorded_before=clock.now()
+        )
+        recent = await store.unprocessed_alerts(
+            kinds=firing_kinds,
+            recorded_after=start + timedelta(seconds=30),
+            recorded_before=clock.now(),
+        )
+
+        assert [a.delivery_id for a in everything] == ["d-0", "d-2"]  # oldest first
+        assert [a.delivery_id for a in recent] == ["d-2"]
+        assert everything[0] == firing[0]
+        acks = await store.unprocessed_alerts(
+            kinds=[AlertEventKind.ACKNOWLEDGED],
+            recorded_after=start,
+            recorded_before=clock.now(),
+        )
+        assert [a.delivery_id for a in acks] == ["d-ack"]
+        assert (
+            await store.unprocessed_alerts(
+                kinds=firing_kinds, recorded_after=start - timedelta(1), recorded_before=start
+            )
+        )[0].delivery_id == "d-0"
+        assert (
+            await store.unprocessed_alerts(
+                kinds=firing_kinds,
+                recorded_after=start - timedelta(1),
+                recorded_before=clock.now(),
+                limit=1,
+            )
+        ) == [firing[0]]
+
     async def test_marking_an_unrecorded_delivery_is_not_found(self, store: IncidentStore) -> None:
         with pytest.raises(NotFound):
             await store.mark_alert_processed("d-never", "inc-1")

@@ -29,6 +29,7 @@ import random
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from typing import TypeVar
 
@@ -114,6 +115,24 @@ class AlertIntake:
                     continue
             await patiently(partial(self._enqueue, alert, trace))
         return IntakeResult(accepted=accepted, duplicates=duplicates)
+
+    async def requeue_unprocessed(self, *, older_than: timedelta, window: timedelta) -> int:
+        """Send again what was recorded between `window` and `older_than` ago and is still not
+        processed: the outbox relay. A delivery recorded just before storage went busy (the
+        sender got a 503, and Grafana OnCall does not resend those) would otherwise wait
+        forever. A message still in the queue is deduplicated by its id (for the queue's
+        window) and a duplicate past it is a no-op for the processor, so sending again is
+        safe; the window bounds how long a message that keeps failing is offered again."""
+        now = self._clock.now()
+        requeued = 0
+        for alert in await self._store.unprocessed_alerts(
+            kinds=MESSAGE_TYPES.keys(),
+            recorded_after=now - window,
+            recorded_before=now - older_than,
+        ):
+            await self._enqueue(alert, {})
+            requeued += 1
+        return requeued
 
     def group_for(self, alert: Alert) -> str:
         """The FIFO group: the storm-grouping key when the alert has those labels."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
@@ -17,6 +18,7 @@ from tests.support.clock import ManualClock
 from tests.unit.intake.examples import alertmanager_body, encode, oncall_body
 
 STORM = {"alertname": "HighErrorRate", "service": "checkout", "severity": "critical"}
+MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
 
 
 @pytest.fixture
@@ -257,3 +259,45 @@ async def test_a_step_still_waiting_for_storage_at_the_end_of_the_budget_is_give
     with pytest.raises(StorageBusy, match="busy"):
         await intake.accept("grafana-oncall", encode(oncall_body(labels=STORM)))
     assert await queue.depth() == 0
+
+
+async def test_a_recorded_delivery_nobody_resends_is_queued_again_by_the_outbox_relay(
+    intake: AlertIntake, store: SqliteIncidentStore, queue: SqliteEventQueue, clock: ManualClock
+) -> None:
+    body = encode(oncall_body(labels=STORM))
+    [alert] = grafana_oncall.parse(body, received_at=clock.now(), severity_map={})
+    await store.record_alert(alert)  # recorded, then storage stayed busy: the sender got a 503
+    ack = encode(oncall_body("acknowledge", group="IACK0001", labels=STORM))
+    await intake.accept("grafana-oncall", ack)  # recorded only: nothing to process
+
+    assert await intake.requeue_unprocessed(older_than=MINUTE, window=HOUR) == 0  # too fresh
+    clock.advance(minutes=2)
+    assert await intake.requeue_unprocessed(older_than=MINUTE, window=HOUR) == 1
+
+    [delivery] = await drain(queue)
+    assert delivery.body.payload["delivery_id"] == alert.delivery_id
+    await store.mark_alert_processed(alert.delivery_id, "inc-1")
+    assert await intake.requeue_unprocessed(older_than=MINUTE, window=HOUR) == 0
+
+
+async def test_the_relay_sends_a_queued_delivery_only_once_within_the_dedup_window(
+    intake: AlertIntake, queue: SqliteEventQueue, clock: ManualClock
+) -> None:
+    await intake.accept("grafana-oncall", encode(oncall_body(labels=STORM)))
+    clock.advance(minutes=2)  # still waiting in the queue behind a backlog
+
+    await intake.requeue_unprocessed(older_than=MINUTE, window=HOUR)
+
+    assert len(await drain(queue)) == 1
+
+
+async def test_the_relay_gives_up_on_deliveries_older_than_its_window(
+    intake: AlertIntake, store: SqliteIncidentStore, clock: ManualClock
+) -> None:
+    [alert] = grafana_oncall.parse(
+        encode(oncall_body(labels=STORM)), received_at=clock.now(), severity_map={}
+    )
+    await store.record_alert(alert)
+    clock.advance(hours=2)
+
+    assert await intake.requeue_unprocessed(older_than=MINUTE, window=HOUR) == 0

@@ -12,14 +12,14 @@ documents when the store opens and finds none (see `_backfill_claims`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Self
 
 import aiosqlite
 
 from incident_response.adapters.embedded.db import Database
-from incident_response.domain.alert import Alert
+from incident_response.domain.alert import Alert, AlertEventKind
 from incident_response.domain.clock import Clock, utc
 from incident_response.domain.errors import (
     AlertClaimed,
@@ -62,7 +62,9 @@ CREATE TABLE IF NOT EXISTS alert_deliveries (
     doc TEXT NOT NULL,
     incident_id TEXT,
     processed_at TEXT
-)
+);
+CREATE INDEX IF NOT EXISTS alert_deliveries_unprocessed ON alert_deliveries (recorded_at)
+    WHERE processed_at IS NULL
 """
 
 _NEWEST_FIRST = "ORDER BY created_at DESC, rowid DESC"
@@ -298,6 +300,26 @@ class SqliteIncidentStore:
             )
         if not updated:
             raise NotFound(f"alert delivery {delivery_id} was never recorded")
+
+    async def unprocessed_alerts(
+        self,
+        *,
+        kinds: Collection[AlertEventKind],
+        recorded_after: datetime,
+        recorded_before: datetime,
+        limit: int = 100,
+    ) -> list[Alert]:
+        wanted = sorted(AlertEventKind(k).value for k in kinds)
+        if not wanted:
+            return []
+        rows = await self._db.fetchall(
+            "SELECT doc FROM alert_deliveries WHERE processed_at IS NULL"
+            " AND recorded_at > ? AND recorded_at <= ?"
+            f" AND json_extract(doc, '$.kind') IN ({', '.join('?' * len(wanted))})"
+            " ORDER BY recorded_at LIMIT ?",
+            (_ts(recorded_after), _ts(recorded_before), *wanted, limit),
+        )
+        return [Alert.model_validate_json(row["doc"]) for row in rows]
 
     async def incident_ids(self) -> list[str]:
         rows = await self._db.fetchall("SELECT id FROM incidents ORDER BY id")
