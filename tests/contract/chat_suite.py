@@ -21,6 +21,10 @@ from incident_response.ports import Chat
 
 class ChatProbe(Protocol):
     async def texts(self, channel_id: str) -> list[str]: ...
+    def seen_mention(self, person: Person) -> str:
+        """How people in the room see a mention of `person` made by `Chat.mention`."""
+        ...
+
     async def members(self, channel_id: str) -> list[str]: ...
     async def pinned_texts(self, channel_id: str) -> list[str]: ...
     async def topic(self, channel_id: str) -> str: ...
@@ -213,9 +217,11 @@ class ChatContract:
     ) -> None:
         ref = await chat.create_channel(name="inc-140", incident_id="inc-140")
         carol = Person(email="carol@example.com", name="Carol Nguyen", chat_id="U0CAROL")
-        text = f"{chat.mention(carol)}, please publish an update."
-        await chat.post(ref.id, ChatMessage(text=text))
-        assert text in await chat_probe.texts(ref.id)
+        await chat.post(
+            ref.id, ChatMessage(text=f"{chat.mention(carol)}, please publish an update.")
+        )
+        seen = f"{chat_probe.seen_mention(carol)}, please publish an update."
+        assert seen in await chat_probe.texts(ref.id)
 
     async def test_posting_to_an_unknown_channel_is_not_found(self, chat: Chat) -> None:
         with pytest.raises(NotFound):

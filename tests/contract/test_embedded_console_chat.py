@@ -24,6 +24,9 @@ class ConsoleProbe:
     async def texts(self, channel_id: str) -> list[str]:
         return [m.text for m in await self.chat.messages(channel_id)]
 
+    def seen_mention(self, person: Person) -> str:
+        return person.name
+
     async def members(self, channel_id: str) -> list[str]:
         return await self.chat.members(channel_id)
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from incident_response.adapters.embedded.drafter import (
     BuiltinDrafter,
@@ -304,7 +305,8 @@ def test_the_postmortem_lists_responders_changes_and_facts() -> None:
     assert "| Bob Okafor | bob@example.com | secondary |" in responders
     changes = section(text, "Recent changes")
     assert (
-        "[Raise connection pool size](https://github.example.com/shop/checkout/pull/42)" in changes
+        "[Raise connection pool size](<https://github.example.com/shop/checkout/pull/42>)"
+        in changes
     )
     assert "0123456789" in changes
     assert "| Duration | 42 min |" in text
@@ -321,3 +323,45 @@ def test_an_empty_record_says_so_instead_of_leaving_gaps() -> None:
     assert "No responders were recorded" in text
     assert "No recent changes found" in text
     assert "| Duration | still open |" in text
+
+
+HOSTILE_TITLE = (
+    "Checkout [click here](https://evil.example/a) <https://evil.example/b> "
+    "![img](https://evil.example/c.png) www.evil.example mail@evil.example `x` *boom*"
+)
+
+
+def test_alert_text_never_becomes_a_live_link_in_the_postmortem() -> None:
+    incident = sample_incident(
+        title=HOSTILE_TITLE,
+        service="checkout https://evil.example/svc",
+        checklist=(ChecklistItem(id="1", text="see [docs](https://evil.example/d)"),),
+    )
+    record = seal(
+        AuditEvent(
+            incident_id=incident.id,
+            type=AuditEventType.ALERT_ATTACHED,
+            key="k1",
+            at=STARTED,
+            actor="alert:grafana-oncall",
+            data={"title": HOSTILE_TITLE},
+        ),
+        1,
+        "0" * 64,
+        AUDIT_KEY,
+    )
+    text = postmortem_markdown(
+        PostmortemContext(
+            incident=incident,
+            timeline=(record,),
+            published_updates=("Fixed, see <https://evil.example/e|here>",),
+        )
+    )
+
+    html = MarkdownIt("commonmark").enable("table").render(text)
+    assert "<a " not in html
+    assert "<img" not in html
+    # GitHub's and Linear's renderers also link bare URLs, `www.` and e-mails: those only ever
+    # stand inside code spans
+    outside_code = re.sub(r"(`+).*?\1", "", text)
+    assert "evil.example" not in outside_code

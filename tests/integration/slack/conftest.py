@@ -10,6 +10,7 @@ import pytest
 from incident_response.adapters.slack.chat import SlackChat
 from incident_response.adapters.slack.client import SlackWebApi
 from incident_response.adapters.slack.pacing import RateTable
+from incident_response.domain.people import Person
 from tests.fakes.slack import FakeSlack
 
 PEOPLE = [
@@ -31,6 +32,9 @@ class FakeSlackProbe:
 
     async def texts(self, channel_id: str) -> list[str]:
         return [m.text for m in self.slack.messages[channel_id]]
+
+    def seen_mention(self, person: Person) -> str:
+        return f"<@{person.chat_id}>" if person.chat_id else person.name
 
     async def members(self, channel_id: str) -> list[str]:
         return sorted(self.slack.channels[channel_id].members)

@@ -101,7 +101,8 @@ async def test_queued_work_survives_a_restart_after_the_ack(
     world.processor.start()
     await world.processor.drain(within_seconds=10)
     [reply] = slack.responses
-    assert "/incident-response <command>" in reply.body["text"]
+    # Slack reads the reply as mrkdwn: the help text's angle brackets arrive escaped
+    assert "/incident-response &lt;command&gt;" in reply.body["text"]
     records = await world.audit.find("no-incident", AuditEventType.SLASH_COMMAND_RECEIVED)
     assert [r.actor for r in records] == ["alice@example.com"]
 

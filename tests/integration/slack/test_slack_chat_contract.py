@@ -58,5 +58,5 @@ async def test_a_mention_is_slacks_markup_for_the_account(
 
     await slack_chat.post(ref.id, ChatMessage(text=f"{slack_chat.mention(carol)}, over to you."))
 
-    assert slack_chat.mention(carol) == "<@U0CAROL>"
     assert [m.text for m in fake_slack.messages[ref.id]] == ["<@U0CAROL>, over to you."]
+    assert "<@" not in slack_chat.mention(carol)  # a token only SlackChat turns into markup

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from incident_response.adapters.slack.mentions import mention, plain_command_text
+from incident_response.adapters.slack.markup import SlackMarkup
+from incident_response.adapters.slack.mentions import plain_command_text
 from incident_response.domain.people import Person
 
 
 def test_a_person_with_a_slack_account_is_mentioned_so_slack_notifies_them() -> None:
     carol = Person(email="carol@example.com", name="Carol Nguyen", chat_id="U0CAROL")
 
-    assert mention(carol) == "<@U0CAROL>"
+    markup = SlackMarkup()
+    assert markup.render(markup.mention(carol)) == "<@U0CAROL>"
 
 
 def test_a_person_without_a_slack_account_is_named() -> None:
     erin = Person(email="erin@example.com", name="Erin Silva")
 
-    assert mention(erin) == "Erin Silva"
+    assert SlackMarkup().mention(erin) == "Erin Silva"
 
 
 @pytest.mark.parametrize(

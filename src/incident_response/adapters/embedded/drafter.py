@@ -8,6 +8,7 @@ everything the audit log knows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -167,13 +168,14 @@ def _facts(incident: Incident) -> str:
         ("Duration", _duration(incident)),
     ]
     if incident.channel is not None:
-        rows.append(("War room", incident.channel.url or f"#{incident.channel.name}"))
+        room = incident.channel
+        rows.append(("War room", Md(f"<{room.url}>") if room.url else f"#{room.name}"))
     return _table(("Fact", "Value"), rows)
 
 
 def _summary(incident: Incident) -> str:
     text = (
-        f"A {incident.severity.value} incident on `{_inline(incident.service)}`, opened by the "
+        f"A {incident.severity.value} incident on {_code(incident.service)}, opened by the "
         f"alert \u201c{_inline(incident.title)}\u201d at {_when(incident.created_at)}"
     )
     if incident.resolved_at is not None:
@@ -186,7 +188,7 @@ def _summary(incident: Incident) -> str:
 
 def _impact(incident: Incident, published: int) -> str:
     impact = IMPACT[incident.severity]
-    subject = public_service_name(incident.service) or incident.service
+    subject = _inline(public_service_name(incident.service) or incident.service)
     return (
         f"Severity {incident.severity.value} ({impact.noun}): "
         f"{impact.past.format(subject=subject)}\n\n"
@@ -232,7 +234,8 @@ def _flat(value: Any) -> str:
 
 def _published(updates: Iterable[str]) -> str:
     blocks = [
-        f"{n}. Update {n}:\n\n" + "\n".join(f"   > {line}" for line in body.strip().splitlines())
+        f"{n}. Update {n}:\n\n"
+        + "\n".join(f"   > {_inline(line)}" for line in body.strip().splitlines())
         for n, body in enumerate(updates, start=1)
     ]
     return "\n\n".join(blocks) if blocks else "_No status update was published._"
@@ -242,13 +245,13 @@ def _responders(incident: Incident) -> str:
     rows = [
         (
             r.name or "",
-            r.email,
+            Md(r.email),  # from the directory, not from an alert
             "incident commander" if r.email == incident.ic else r.role,
         )
         for r in incident.responders
     ]
     if incident.ic and all(r.email != incident.ic for r in incident.responders):
-        rows.insert(0, ("", incident.ic, "incident commander"))
+        rows.insert(0, ("", Md(incident.ic), "incident commander"))
     if not rows:
         return "_No responders were recorded._"
     return _table(("Name", "E-mail", "Role"), rows)
@@ -259,7 +262,7 @@ def _changes(changes: Iterable[Change]) -> str:
         (
             f"{utc(c.at):%Y-%m-%d %H:%M}",
             c.repo,
-            f"[{_inline(c.title)}]({c.url})" if c.url else c.title,
+            Md(f"[{_inline(c.title)}](<{c.url}>)") if c.url else c.title,
             c.author,
             c.sha[:10],
         )
@@ -292,12 +295,47 @@ def _duration(incident: Incident) -> str:
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
+class Md(str):
+    """Text that is already Markdown (a link this drafter built from a trusted URL), passed
+    through as it is; every other string put into the document is made inert."""
+
+
+# What Markdown renderers (CommonMark, GitHub's and Linear's extensions) would turn into a link:
+# a scheme with a colon, `www.`, or an e-mail address. `|`, `<` and `>` end it (tables, autolinks).
+URLISH = re.compile(
+    r"(?:(?:https?|ftp|mailto|javascript|data|file|tel|vbscript):|www\.)[^\s`|<>]*"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
+    re.IGNORECASE,
+)
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+
+
 def _inline(text: str) -> str:
-    return " ".join(text.split())
+    """Untrusted text (alert titles, labels, people's words) as inert Markdown on one line:
+    punctuation that would make a link, an image, emphasis or HTML is escaped, and anything a
+    renderer would autolink is shown as code, so alert text never becomes a live link."""
+    if isinstance(text, Md):
+        return str(text)
+    flat = " ".join(text.split())
+    parts: list[str] = []
+    last = 0
+    for match in URLISH.finditer(flat):
+        parts.append(MARKDOWN_SPECIAL.sub(r"\\\1", flat[last : match.start()]))
+        parts.append(_code(match.group(0)))
+        last = match.end()
+    parts.append(MARKDOWN_SPECIAL.sub(r"\\\1", flat[last:]))
+    return "".join(parts)
+
+
+def _code(text: str) -> str:
+    """A code span holding `text` exactly, whatever backticks it contains."""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _cell(text: str) -> str:
-    return _inline(text).replace("|", "\\|")
+    return _inline(text)
 
 
 def _table(header: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> str:

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from incident_response.adapters.slack.markup import SlackMarkup
 from incident_response.domain.chat import ButtonStyle, ChatButton, ChatMessage
 from incident_response.domain.public import IMPACT_LABELS, MAX_TITLE_CHARS, STAGE_LABELS
 from incident_response.domain.status_update import StatusDraft
@@ -33,17 +33,6 @@ CONFIRM_MAX = 300
 PLAIN_MAX = 150
 KEY_PREFIX = "irk:"
 BLOCK_ID_MAX = 255
-# Slack's own markup (mentions, channel links, links) is kept; any other <, > and & is escaped.
-SLACK_TOKEN = re.compile(r"(<(?:[@#!][^<>\s|]*|(?:https?|mailto):[^<>\s|]*)(?:\|[^<>]*)?>)")
-
-
-def escape(text: str) -> str:
-    """Escape text for mrkdwn, keeping `<@U123>`, `<#C123>`, `<!here>` and `<https://...|x>`."""
-    parts = SLACK_TOKEN.split(text)
-    return "".join(
-        part if i % 2 else part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        for i, part in enumerate(parts)
-    )
 
 
 def key_block_id(key: str) -> str:
@@ -97,7 +86,7 @@ def section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-def button(spec: ChatButton, action_id: str) -> dict[str, Any]:
+def button(spec: ChatButton, action_id: str, markup: SlackMarkup) -> dict[str, Any]:
     element: dict[str, Any] = {
         "type": "button",
         "action_id": action_id,
@@ -109,7 +98,7 @@ def button(spec: ChatButton, action_id: str) -> dict[str, Any]:
     if spec.confirm:
         element["confirm"] = {
             "title": _plain("Are you sure?", 100),
-            "text": {"type": "mrkdwn", "text": escape(_cut(spec.confirm, CONFIRM_MAX))},
+            "text": {"type": "mrkdwn", "text": markup.render(_cut(spec.confirm, CONFIRM_MAX))},
             "confirm": _plain("Yes", 30),
             "deny": _plain("Cancel", 30),
         }
@@ -118,17 +107,21 @@ def button(spec: ChatButton, action_id: str) -> dict[str, Any]:
     return element
 
 
-def message_blocks(message: ChatMessage, *, marker: str | None = None) -> list[dict[str, Any]]:
-    """The message as blocks. The first block's id is `marker` if given (an update keeps the
-    posted message's marker), else the message key's marker."""
-    texts = [escape(message.text), *(escape(s) for s in message.sections)]
+def message_blocks(
+    message: ChatMessage, markup: SlackMarkup, *, marker: str | None = None
+) -> list[dict[str, Any]]:
+    """The message as blocks, its text rendered by `markup` (escaped but for our mentions). The
+    first block's id is `marker` if given (an update keeps the posted message's marker), else
+    the message key's marker."""
+    texts = [markup.render(message.text), *(markup.render(s) for s in message.sections)]
     blocks = [section(chunk) for text in texts for chunk in _chunks(text)]
     seen: dict[str, int] = {}
     elements: list[dict[str, Any]] = []
     for spec in message.buttons:
         count = seen.get(spec.action, 0)
         seen[spec.action] = count + 1
-        elements.append(button(spec, spec.action if count == 0 else f"{spec.action}#{count}"))
+        action_id = spec.action if count == 0 else f"{spec.action}#{count}"
+        elements.append(button(spec, action_id, markup))
     room = BLOCKS_MAX - (len(elements) + ACTIONS_PER_BLOCK - 1) // ACTIONS_PER_BLOCK
     if len(blocks) > room:
         blocks = [*blocks[: room - 1], section("\u2026 (shortened: the full text is too long)")]
@@ -143,9 +136,9 @@ def message_blocks(message: ChatMessage, *, marker: str | None = None) -> list[d
     return blocks
 
 
-def fallback_text(message: ChatMessage) -> str:
-    """The notification text (shown where blocks are not)."""
-    return _cut(message.text, TEXT_MAX)
+def fallback_text(message: ChatMessage, markup: SlackMarkup) -> str:
+    """The notification text (shown where blocks are not): mrkdwn too, so escaped the same."""
+    return markup.render(_cut(message.text, TEXT_MAX))
 
 
 # -- modals ----------------------------------------------------------------------------------

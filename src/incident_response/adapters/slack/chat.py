@@ -23,7 +23,7 @@ from incident_response.adapters.slack.blocks import fallback_text, key_block_id,
 from incident_response.adapters.slack.bookmarks import ChannelBookmarks
 from incident_response.adapters.slack.client import SlackCallFailed
 from incident_response.adapters.slack.history import PostedKeys
-from incident_response.adapters.slack.mentions import mention
+from incident_response.adapters.slack.markup import SlackMarkup
 from incident_response.adapters.slack.pacing import RateTable, SlackPacer, Timer
 from incident_response.adapters.slack.rooms import RoomOwner, Rooms, Workspace
 from incident_response.domain.chat import ChatMessage, InviteResult
@@ -75,8 +75,10 @@ class SlackChat:
         clock: Clock | None = None,
         miss_ttl: timedelta = timedelta(minutes=10),
         history_pages: int = 5,
+        markup: SlackMarkup | None = None,
     ) -> None:
         self._api = api
+        self.markup = markup or SlackMarkup()
         self.pacer = SlackPacer(api, rates=rates, timer=timer)
         self._workspace = Workspace()
         self._rooms = Rooms(self.pacer, self._workspace, room_owner)
@@ -179,7 +181,7 @@ class SlackChat:
             return user_id
 
     def mention(self, person: Person) -> str:
-        return mention(person)
+        return self.markup.mention(person)
 
     async def email_for(self, user_id: str) -> str | None:
         """A Slack user's e-mail (`users.info`), cached; None if Slack has none for them."""
@@ -212,8 +214,8 @@ class SlackChat:
     async def _post(self, channel_id: str, message: ChatMessage, marker: str | None) -> str:
         params = {
             "channel": channel_id,
-            "text": fallback_text(message),
-            "blocks": message_blocks(message, marker=marker),
+            "text": fallback_text(message, self.markup),
+            "blocks": message_blocks(message, self.markup, marker=marker),
             "unfurl_links": False,
             "unfurl_media": False,
         }
@@ -244,8 +246,8 @@ class SlackChat:
             await self.pacer.update_message(
                 channel=channel_id,
                 ts=message_id,
-                text=fallback_text(message),
-                blocks=message_blocks(message, marker=marker),
+                text=fallback_text(message, self.markup),
+                blocks=message_blocks(message, self.markup, marker=marker),
             )
         except SlackCallFailed as exc:
             _raise_for(exc, f"message {message_id} in channel {channel_id}")
@@ -306,7 +308,10 @@ class SlackChat:
         self, *, user_id: str, text: str, response_url: str = "", channel_id: str = ""
     ) -> None:
         """Show `text` to one person only: through the interaction's `response_url`, else as an
-        ephemeral message in the channel, else as a direct message."""
+        ephemeral message in the channel, else as a direct message. The text is mrkdwn there
+        too (a command's reply quotes alert titles), so it is rendered like every message."""
+        plain = text
+        text = self.markup.render(text)
         if response_url:
             try:
                 await self._api.respond(
@@ -324,7 +329,7 @@ class SlackChat:
                 return
             except SlackCallFailed:
                 log.warning("slack.ephemeral_failed", user_id=user_id, channel_id=channel_id)
-        await self.send_direct(user_id, ChatMessage(text=text))
+        await self.send_direct(user_id, ChatMessage(text=plain))
 
     async def open_view(self, trigger_id: str, view: Mapping[str, Any]) -> None:
         await self.pacer.call("views.open", trigger_id=trigger_id, view=dict(view))

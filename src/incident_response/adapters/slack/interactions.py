@@ -247,7 +247,8 @@ class SlackInteraction:
                 await self._chat.post(
                     done.channel_id,
                     ChatMessage(
-                        text=f"<@{done.user_id}> approved and published status update "
+                        text=f"{self._chat.mention(actor.model_copy(update={'chat_id': done.user_id}))}"
+                        " approved and published status update "
                         f"{draft_id} version {version}{where}.",
                         key=f"{incident.id}:published:{draft_id}:v{version}",
                     ),

@@ -1,6 +1,6 @@
 """People in Slack's message markup, both ways.
 
-Out: the core names a person through `Chat.mention`; Slack notifies them only for `<@U123>`.
+Out: the core names a person through `Chat.mention` (markup.py renders it as `<@U123>`).
 In: Slack delivers a picked user as `<@U123|name>` and a typed e-mail as `<mailto:a@b|a@b>` in
 a slash command's text; the core's commands read people as an e-mail, `@chat-id` or a name, so
 the command text is made plain before it reaches the CommandRegistry.
@@ -10,19 +10,10 @@ from __future__ import annotations
 
 import re
 
-from incident_response.domain.people import Person
-
 # `<@U123>` or `<@U123|label>`: Slack's escaped user mention
 USER_MENTION = re.compile(r"<@([A-Z0-9][A-Z0-9._-]*)(?:\|[^>]*)?>")
 # `<mailto:a@b.c|a@b.c>`: how Slack sends a typed e-mail address
 MAILTO = re.compile(r"<mailto:([^|>]+)(?:\|[^>]*)?>")
-
-
-def mention(person: Person) -> str:
-    """A mention Slack notifies the person for, or their name when they have no Slack id."""
-    if person.chat_id:
-        return f"<@{person.chat_id}>"
-    return person.name or person.email
 
 
 def plain_command_text(text: str) -> str:
