@@ -27,11 +27,10 @@ from incident_response.commands.help import HelpCommand
 from incident_response.commands.ic import IcCommand
 from incident_response.commands.invite import InviteCommand
 from incident_response.commands.rate import RateCommand
+from incident_response.commands.reminders import SilenceCommand, UnsilenceCommand
 from incident_response.commands.resolve import ResolveCommand
-from incident_response.commands.silence import SilenceCommand
 from incident_response.commands.status import StatusCommand
 from incident_response.commands.timeline import TimelineCommand
-from incident_response.commands.unsilence import UnsilenceCommand
 from incident_response.domain.audit import AuditEventType
 from incident_response.domain.errors import IncidentResponseError
 from incident_response.domain.incident import Incident

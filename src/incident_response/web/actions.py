@@ -7,7 +7,8 @@ translates its refusals into status codes: 403 not allowed, 409 stale version, 4
 
 # No `from __future__ import annotations`: FastAPI must see the dependency types defined
 # inside the router factory, which string annotations would hide from it.
-from typing import Annotated, Any
+from collections.abc import Awaitable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
@@ -28,6 +29,8 @@ from incident_response.services.status_update_gate import (
 )
 from incident_response.web.auth import PersonLookup
 
+T = TypeVar("T")
+
 ERROR_STATUS: tuple[tuple[type[Exception], int], ...] = (
     (NotPermitted, 403),  # ApprovalRefused among them
     (StaleDraftVersion, 409),
@@ -43,6 +46,14 @@ ERROR_STATUS: tuple[tuple[type[Exception], int], ...] = (
 def http_error(exc: IncidentResponseError) -> HTTPException:
     code = next((code for kind, code in ERROR_STATUS if isinstance(exc, kind)), 400)
     return HTTPException(code, str(exc))
+
+
+async def answered(call: Awaitable[T]) -> T:
+    """The gate's answer, or its refusal as the HTTP error ERROR_STATUS maps it to."""
+    try:
+        return await call
+    except IncidentResponseError as exc:
+        raise http_error(exc) from None
 
 
 class CommandRequest(BaseModel):
@@ -91,18 +102,15 @@ def actions_router(
     @router.post("/drafts")
     async def create_draft(incident_id: str, caller: Caller) -> dict[str, Any]:
         """A new draft, or the newest pending one when it was never edited and says the same."""
-        try:
-            draft = await gate.create_draft(incident_id, actor=caller.email)
-        except IncidentResponseError as exc:
-            raise http_error(exc) from None
+        draft = await answered(gate.create_draft(incident_id, actor=caller.email))
         return draft.model_dump(mode="json")
 
     @router.post("/drafts/{draft_id}/edit")
     async def edit_draft(
         incident_id: str, draft_id: str, request: EditRequest, caller: Caller
     ) -> dict[str, Any]:
-        try:
-            draft = await gate.edit(
+        draft = await answered(
+            gate.edit(
                 incident_id,
                 draft_id,
                 body=request.body,
@@ -113,20 +121,16 @@ def actions_router(
                 actor=caller.email,
                 expected_version=request.version,
             )
-        except IncidentResponseError as exc:
-            raise http_error(exc) from None
+        )
         return draft.model_dump(mode="json")
 
     @router.post("/drafts/{draft_id}/reject")
     async def reject_draft(
         incident_id: str, draft_id: str, request: RejectRequest, caller: Caller
     ) -> dict[str, Any]:
-        try:
-            draft = await gate.reject(
-                incident_id, draft_id, actor=caller.email, reason=request.reason
-            )
-        except IncidentResponseError as exc:
-            raise http_error(exc) from None
+        draft = await answered(
+            gate.reject(incident_id, draft_id, actor=caller.email, reason=request.reason)
+        )
         return draft.model_dump(mode="json")
 
     @router.post("/drafts/{draft_id}/approve")
@@ -134,12 +138,11 @@ def actions_router(
         incident_id: str, draft_id: str, request: ApproveRequest, caller: Caller
     ) -> dict[str, Any]:
         """Approve & Publish: only the IC or an approver, exactly the version they read."""
-        try:
-            outcome = await gate.approve_and_publish(
+        outcome = await answered(
+            gate.approve_and_publish(
                 incident_id, draft_id, version=request.version, actor=caller.email
             )
-        except IncidentResponseError as exc:
-            raise http_error(exc) from None
+        )
         return {
             "incident_id": outcome.incident_id,
             "draft_id": outcome.draft_id,
