@@ -11,6 +11,8 @@ Approve & Publish and resolving ask for confirmation on a page of their own firs
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import APIRouter
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -58,33 +60,207 @@ def _version(form: FormData) -> int:
     return int(raw)
 
 
-def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages) -> APIRouter:
-    router = APIRouter(
-        prefix="/console/incidents/{incident_id}",
-        route_class=html_route_class(pages),
-        include_in_schema=False,
-    )
-    console = ConsolePages(pages=pages, auth=auth)
+class IncidentForms:
+    """The incident page's forms, one named handler each; `actions_router` routes them."""
 
-    async def begin(request: Request, incident_id: str) -> tuple[Visitor, FormData, Incident]:
-        visitor = await auth.require(request)
-        form = await auth.form(request, visitor.session)
-        incident = await services.store.get(incident_id)
+    def __init__(self, *, services: ConsoleServices, auth: ConsoleAuth, pages: Pages) -> None:
+        self._services = services
+        self._auth = auth
+        self._console = ConsolePages(pages=pages, auth=auth)
+
+    # -- the forms ---------------------------------------------------------------------------
+
+    async def command(self, request: Request, incident_id: str) -> Response:
+        visitor, form, _ = await self._begin(request, incident_id)
+        text = _field(form, "text", MAX_COMMAND_CHARS).strip()
+        if not text:
+            return self._answer(
+                request, incident_id, "Type a command, e.g. `checklist`.", ok=False, near="command"
+            )
+        return await self._run(request, visitor, incident_id, text, near="command")
+
+    async def checklist(self, request: Request, incident_id: str) -> Response:
+        visitor, form, _ = await self._begin(request, incident_id)
+        number = _field(form, "number", 6).strip()
+        if not number.isdigit():
+            raise PageError(400, "The form did not say which checklist item to change.")
+        verb = "done" if _field(form, "done", 5) == "1" else "undo"
+        text = f"checklist {verb} {number}"
+        return await self._run(request, visitor, incident_id, text, near="checklist", brief=True)
+
+    async def press(self, request: Request, incident_id: str) -> Response:
+        """A button of a war-room message: only buttons the room really shows can be pressed."""
+        visitor, form, incident = await self._begin(request, incident_id)
+        message_id, action, value = (_field(form, k, 200) for k in ("message", "action", "value"))
+        button = await self._find_button(incident, message_id, action, value)
+        text = button_command(action, value) if button is not None else None
+        if button is None or text is None:
+            return self._answer(
+                request,
+                incident_id,
+                "That button is not in this war room (or does nothing in the console); "
+                "nothing was done. Type the command instead.",
+                ok=False,
+                near="command",
+            )
+        if button.confirm and _field(form, "confirmed", 3) != CONFIRMED:
+            return self._confirm(
+                request,
+                visitor,
+                incident,
+                question=button.confirm,
+                action=f"{incident_url(incident_id)}/buttons",
+                confirm_label=button.label,
+                fields={"message": message_id, "action": action, "value": value},
+            )
+        return await self._run(request, visitor, incident_id, text, near="command")
+
+    async def resolve(self, request: Request, incident_id: str) -> Response:
+        visitor, form, incident = await self._begin(request, incident_id)
+        if _field(form, "confirmed", 3) != CONFIRMED:
+            return self._confirm(
+                request,
+                visitor,
+                incident,
+                question="Resolve this incident?",
+                action=f"{incident_url(incident_id)}/resolve",
+                confirm_label="Resolve incident",
+                fields={},
+                note="Resolving files the postmortem draft, drafts the resolved status update "
+                "for the IC's approval and archives the war room.",
+            )
+        return await self._run(request, visitor, incident_id, "resolve", near="")
+
+    async def create_draft(self, request: Request, incident_id: str) -> Response:
+        visitor, _, _ = await self._begin(request, incident_id)
+        gate = self._services.gate
+        return await self._gate(
+            request,
+            incident_id,
+            gate.create_draft(incident_id, actor=visitor.person.email),
+            lambda d: (
+                f"Draft {d.id} is ready for review. Nothing is published until the IC approves it."
+            ),
+            near="drafts",
+        )
+
+    async def edit_draft(self, request: Request, incident_id: str, draft_id: str) -> Response:
+        visitor, form, _ = await self._begin(request, incident_id)
+        edit = self._services.gate.edit(
+            incident_id,
+            draft_id,
+            body=_field(form, "body").replace("\r\n", "\n"),
+            title=_optional(form, "title"),
+            stage=_optional(form, "stage", 40),
+            impact=_optional(form, "impact", 40),
+            components=_components(form),
+            actor=visitor.person.email,
+            expected_version=_version(form),
+        )
+        return await self._gate(
+            request,
+            incident_id,
+            edit,
+            lambda d: f"Draft {d.id} is now version {d.version}.",
+            near=f"draft-{draft_id}",
+        )
+
+    async def reject_draft(self, request: Request, incident_id: str, draft_id: str) -> Response:
+        visitor, form, _ = await self._begin(request, incident_id)
+        reject = self._services.gate.reject(
+            incident_id, draft_id, actor=visitor.person.email, reason=_field(form, "reason", 2000)
+        )
+        return await self._gate(
+            request,
+            incident_id,
+            reject,
+            lambda d: f"Draft {d.id} was rejected.",
+            near=f"draft-{draft_id}",
+        )
+
+    async def approve_draft(self, request: Request, incident_id: str, draft_id: str) -> Response:
+        """Approve & Publish, in two steps: confirm the exact text, then publish it."""
+        visitor, form, incident = await self._begin(request, incident_id)
+        version = _version(form)
+        near = f"draft-{draft_id}"
+        draft = incident.draft(draft_id)
+        if draft is None:
+            raise PageError(404, f"Incident {incident_id} has no draft {draft_id}.")
+        newer = superseded_by(incident, draft)
+        if newer is not None:
+            return self._answer(
+                request,
+                incident_id,
+                f"Not published: draft {draft_id} was superseded by update {newer}, published "
+                "after it was written. Review the newer update instead.",
+                ok=False,
+                near=near,
+            )
+        if _field(form, "confirmed", 3) != CONFIRMED:
+            if draft.version != version:
+                return self._answer(
+                    request,
+                    incident_id,
+                    f"Draft {draft_id} changed since you read it (now version {draft.version}): "
+                    "review the current text before approving it.",
+                    ok=False,
+                    near=near,
+                )
+            return self._confirm(
+                request,
+                visitor,
+                incident,
+                question="Publish this update to the public status page?",
+                action=f"{incident_url(incident_id)}/drafts/{draft_id}/approve",
+                confirm_label="Publish to status page",
+                fields={"version": str(version)},
+                body=draft.body,
+                draft=draft,
+                note=f"Draft {draft_id}, version {version}. Customers will see exactly this "
+                "name, stage, impact, components and text; it cannot be unpublished.",
+            )
+        try:
+            outcome = await self._services.gate.approve_and_publish(
+                incident_id, draft_id, version=version, actor=visitor.person.email
+            )
+        except PublishFailed as exc:
+            return self._answer(request, incident_id, str(exc), ok=False, near=near)
+        except IncidentResponseError as exc:
+            return self._answer(request, incident_id, f"Not published: {exc}", ok=False, near=near)
+        where = outcome.status_page.url if outcome.status_page else "the status page"
+        text = (
+            f"Published to {where}."
+            if outcome.published_now
+            else f"Draft {draft_id} version {version} is already {outcome.status.value}."
+        )
+        return self._answer(request, incident_id, text, ok=True, near=near)
+
+    # -- shared steps ------------------------------------------------------------------------
+
+    async def _begin(
+        self, request: Request, incident_id: str
+    ) -> tuple[Visitor, FormData, Incident]:
+        visitor = await self._auth.require(request)
+        form = await self._auth.form(request, visitor.session)
+        incident = await self._services.store.get(incident_id)
         if incident is None:
             raise PageError(404, f"There is no incident {incident_id}.")
         return visitor, form, incident
 
-    def answer(request: Request, incident_id: str, text: str, *, ok: bool, near: str) -> Response:
+    def _answer(
+        self, request: Request, incident_id: str, text: str, *, ok: bool, near: str
+    ) -> Response:
         """The reply, shown beside the control it answers: `near` is that reply place on the
         incident page (`command`, `checklist`, `drafts`, `draft-<id>`), empty for the top."""
         if request.headers.get("x-console-fetch") == "1":
             return JSONResponse({"ok": ok, "text": text})
         anchor = near or "summary"
         response = RedirectResponse(f"{incident_url(incident_id)}#{anchor}", status_code=303)
-        auth.sessions.flash(response, Flash(text, ok, near=near))
+        self._auth.sessions.flash(response, Flash(text, ok, near=near))
         return response
 
-    async def run(
+    async def _run(
+        self,
         request: Request,
         visitor: Visitor,
         incident_id: str,
@@ -93,16 +269,33 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
         near: str,
         brief: bool = False,
     ) -> Response:
-        """`brief`: answer with the reply's first paragraph only, when the rest (the whole
-        checklist after a tick) is already on show right beside the answer."""
-        reply = await services.commands.handle(
+        """A command, as typed. `brief`: answer with the reply's first paragraph only, when the
+        rest (the whole checklist after a tick) is already on show right beside the answer."""
+        reply = await self._services.commands.handle(
             text,
             CommandContext(actor=visitor.person, surface="console", incident_id=incident_id),
         )
         said = reply.text.split("\n\n", 1)[0] if brief else reply.text
-        return answer(request, incident_id, said, ok=reply.ok, near=near)
+        return self._answer(request, incident_id, said, ok=reply.ok, near=near)
 
-    def confirm(
+    async def _gate(
+        self,
+        request: Request,
+        incident_id: str,
+        call: Awaitable[StatusDraft],
+        done: Callable[[StatusDraft], str],
+        *,
+        near: str,
+    ) -> Response:
+        """A draft change through the gate, answered with `done(draft)` or the refusal."""
+        try:
+            draft = await call
+        except IncidentResponseError as exc:
+            return self._answer(request, incident_id, str(exc), ok=False, near=near)
+        return self._answer(request, incident_id, done(draft), ok=True, near=near)
+
+    def _confirm(
+        self,
         request: Request,
         visitor: Visitor,
         incident: Incident,
@@ -115,7 +308,7 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
         note: str = "",
         draft: StatusDraft | None = None,
     ) -> Response:
-        return console.show(
+        return self._console.show(
             request,
             visitor,
             "confirm.html",
@@ -131,210 +324,36 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
             public=shown_as(draft) if draft is not None else None,
         )
 
-    @router.post("/commands")
-    async def command(request: Request, incident_id: str) -> Response:
-        visitor, form, _ = await begin(request, incident_id)
-        text = _field(form, "text", MAX_COMMAND_CHARS).strip()
-        if not text:
-            return answer(
-                request,
-                incident_id,
-                "Type a command, e.g. `checklist`.",
-                ok=False,
-                near="command",
-            )
-        return await run(request, visitor, incident_id, text, near="command")
-
-    @router.post("/checklist")
-    async def checklist(request: Request, incident_id: str) -> Response:
-        visitor, form, _ = await begin(request, incident_id)
-        number = _field(form, "number", 6).strip()
-        if not number.isdigit():
-            raise PageError(400, "The form did not say which checklist item to change.")
-        verb = "done" if _field(form, "done", 5) == "1" else "undo"
-        return await run(
-            request,
-            visitor,
-            incident_id,
-            f"checklist {verb} {number}",
-            near="checklist",
-            brief=True,
-        )
-
-    @router.post("/buttons")
-    async def press(request: Request, incident_id: str) -> Response:
-        """A button of a war-room message: only buttons the room really shows can be pressed."""
-        visitor, form, incident = await begin(request, incident_id)
-        message_id, action, value = (_field(form, k, 200) for k in ("message", "action", "value"))
-        button = await _find_button(incident, message_id, action, value)
-        text = button_command(action, value) if button is not None else None
-        if button is None or text is None:
-            return answer(
-                request,
-                incident_id,
-                "That button is not in this war room (or does nothing in the console); "
-                "nothing was done. Type the command instead.",
-                ok=False,
-                near="command",
-            )
-        if button.confirm and _field(form, "confirmed", 3) != CONFIRMED:
-            return confirm(
-                request,
-                visitor,
-                incident,
-                question=button.confirm,
-                action=f"{incident_url(incident_id)}/buttons",
-                confirm_label=button.label,
-                fields={"message": message_id, "action": action, "value": value},
-            )
-        return await run(request, visitor, incident_id, text, near="command")
-
     async def _find_button(
-        incident: Incident, message_id: str, action: str, value: str
+        self, incident: Incident, message_id: str, action: str, value: str
     ) -> ChatButton | None:
         if incident.channel is None:
             return None
-        for message in await services.chat.messages(incident.channel.id):
+        for message in await self._services.chat.messages(incident.channel.id):
             if message.id == message_id:
                 return next(
                     (b for b in message.buttons if b.action == action and b.value == value), None
                 )
         return None
 
-    @router.post("/resolve")
-    async def resolve(request: Request, incident_id: str) -> Response:
-        visitor, form, incident = await begin(request, incident_id)
-        if _field(form, "confirmed", 3) != CONFIRMED:
-            return confirm(
-                request,
-                visitor,
-                incident,
-                question="Resolve this incident?",
-                action=f"{incident_url(incident_id)}/resolve",
-                confirm_label="Resolve incident",
-                fields={},
-                note="Resolving files the postmortem draft, drafts the resolved status update "
-                "for the IC's approval and archives the war room.",
-            )
-        return await run(request, visitor, incident_id, "resolve", near="")
 
-    @router.post("/drafts")
-    async def create_draft(request: Request, incident_id: str) -> Response:
-        visitor, _, _ = await begin(request, incident_id)
-        try:
-            draft = await services.gate.create_draft(incident_id, actor=visitor.person.email)
-        except IncidentResponseError as exc:
-            return answer(request, incident_id, str(exc), ok=False, near="drafts")
-        return answer(
-            request,
-            incident_id,
-            f"Draft {draft.id} is ready for review. Nothing is published until the IC approves it.",
-            ok=True,
-            near="drafts",
-        )
-
-    @router.post("/drafts/{draft_id}/edit")
-    async def edit_draft(request: Request, incident_id: str, draft_id: str) -> Response:
-        visitor, form, _ = await begin(request, incident_id)
-        try:
-            draft = await services.gate.edit(
-                incident_id,
-                draft_id,
-                body=_field(form, "body").replace("\r\n", "\n"),
-                title=_optional(form, "title"),
-                stage=_optional(form, "stage", 40),
-                impact=_optional(form, "impact", 40),
-                components=_components(form),
-                actor=visitor.person.email,
-                expected_version=_version(form),
-            )
-        except IncidentResponseError as exc:
-            return answer(request, incident_id, str(exc), ok=False, near=f"draft-{draft_id}")
-        return answer(
-            request,
-            incident_id,
-            f"Draft {draft.id} is now version {draft.version}.",
-            ok=True,
-            near=f"draft-{draft_id}",
-        )
-
-    @router.post("/drafts/{draft_id}/reject")
-    async def reject_draft(request: Request, incident_id: str, draft_id: str) -> Response:
-        visitor, form, _ = await begin(request, incident_id)
-        try:
-            draft = await services.gate.reject(
-                incident_id,
-                draft_id,
-                actor=visitor.person.email,
-                reason=_field(form, "reason", 2000),
-            )
-        except IncidentResponseError as exc:
-            return answer(request, incident_id, str(exc), ok=False, near=f"draft-{draft_id}")
-        return answer(
-            request,
-            incident_id,
-            f"Draft {draft.id} was rejected.",
-            ok=True,
-            near=f"draft-{draft_id}",
-        )
-
-    @router.post("/drafts/{draft_id}/approve")
-    async def approve_draft(request: Request, incident_id: str, draft_id: str) -> Response:
-        """Approve & Publish, in two steps: confirm the exact text, then publish it."""
-        visitor, form, incident = await begin(request, incident_id)
-        version = _version(form)
-        draft = incident.draft(draft_id)
-        if draft is None:
-            raise PageError(404, f"Incident {incident_id} has no draft {draft_id}.")
-        newer = superseded_by(incident, draft)
-        if newer is not None:
-            return answer(
-                request,
-                incident_id,
-                f"Not published: draft {draft_id} was superseded by update {newer}, published "
-                "after it was written. Review the newer update instead.",
-                ok=False,
-                near=f"draft-{draft_id}",
-            )
-        if _field(form, "confirmed", 3) != CONFIRMED:
-            if draft.version != version:
-                return answer(
-                    request,
-                    incident_id,
-                    f"Draft {draft_id} changed since you read it (now version {draft.version}): "
-                    "review the current text before approving it.",
-                    ok=False,
-                    near=f"draft-{draft_id}",
-                )
-            return confirm(
-                request,
-                visitor,
-                incident,
-                question="Publish this update to the public status page?",
-                action=f"{incident_url(incident_id)}/drafts/{draft_id}/approve",
-                confirm_label="Publish to status page",
-                fields={"version": str(version)},
-                body=draft.body,
-                draft=draft,
-                note=f"Draft {draft_id}, version {version}. Customers will see exactly this "
-                "name, stage, impact, components and text; it cannot be unpublished.",
-            )
-        try:
-            outcome = await services.gate.approve_and_publish(
-                incident_id, draft_id, version=version, actor=visitor.person.email
-            )
-        except PublishFailed as exc:
-            return answer(request, incident_id, str(exc), ok=False, near=f"draft-{draft_id}")
-        except IncidentResponseError as exc:
-            return answer(
-                request, incident_id, f"Not published: {exc}", ok=False, near=f"draft-{draft_id}"
-            )
-        where = outcome.status_page.url if outcome.status_page else "the status page"
-        text = (
-            f"Published to {where}."
-            if outcome.published_now
-            else f"Draft {draft_id} version {version} is already {outcome.status.value}."
-        )
-        return answer(request, incident_id, text, ok=True, near=f"draft-{draft_id}")
-
+def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages) -> APIRouter:
+    router = APIRouter(
+        prefix="/console/incidents/{incident_id}",
+        route_class=html_route_class(pages),
+        include_in_schema=False,
+    )
+    forms = IncidentForms(services=services, auth=auth, pages=pages)
+    routes: tuple[tuple[str, Callable[..., Awaitable[Response]]], ...] = (
+        ("/commands", forms.command),
+        ("/checklist", forms.checklist),
+        ("/buttons", forms.press),
+        ("/resolve", forms.resolve),
+        ("/drafts", forms.create_draft),
+        ("/drafts/{draft_id}/edit", forms.edit_draft),
+        ("/drafts/{draft_id}/reject", forms.reject_draft),
+        ("/drafts/{draft_id}/approve", forms.approve_draft),
+    )
+    for path, handler in routes:
+        router.add_api_route(path, handler, methods=["POST"])
     return router
