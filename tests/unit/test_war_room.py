@@ -7,7 +7,7 @@ done, and how it degrades when a vendor fails.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -211,6 +211,7 @@ async def build_world(
         call_timeout_seconds=call_timeout_seconds,
         status_page_url=status_page_url,
     )
+    BUILT.append(assembler)
     return World(
         db=db,
         clock=clock,
@@ -226,6 +227,17 @@ async def build_world(
 @pytest.fixture
 async def world(db: Database, clock: ManualClock, tmp_path: Path) -> World:
     return await build_world(db, clock, tmp_path / "roster.yaml")
+
+
+BUILT: list[WarRoomAssembler] = []
+
+
+@pytest.fixture(autouse=True)
+async def settled(db: Database) -> AsyncIterator[None]:
+    """Work a test's assemblers left beside (topic, bookmarks) ends before the database closes."""
+    yield
+    while BUILT:
+        await BUILT.pop().settle(grace_seconds=5)
 
 
 # -- test doubles: a real adapter, wrapped, failing on a chosen call ---------------------------
