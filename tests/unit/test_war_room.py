@@ -40,7 +40,12 @@ from incident_response.domain.errors import NotFound
 from incident_response.domain.incident import ChannelRef, Incident, IncidentStatus
 from incident_response.services.nudges import NudgeScheduler
 from incident_response.services.sla import SlaMonitor
-from incident_response.services.war_room import RetryPolicy, WarRoomAssembler, channel_name
+from incident_response.services.war_room import (
+    RetryPolicy,
+    StepDeadline,
+    WarRoomAssembler,
+    channel_name,
+)
 from tests.support.clock import ManualClock
 
 A = AuditEventType
@@ -164,6 +169,7 @@ async def build_world(
     oncall: Any = None,
     telemetry: Any = None,
     retry: RetryPolicy | None = None,
+    step_deadline: StepDeadline | None = None,
     checklists: Any = DEFAULT_CHECKLISTS,
     escalate_after: int = 3,
     call_timeout_seconds: float = 10.0,
@@ -207,6 +213,7 @@ async def build_world(
         sla=sla,
         checklists=checklists,
         retry=retry,
+        step_deadline=step_deadline,
         sleep=sleep,
         call_timeout_seconds=call_timeout_seconds,
         status_page_url=status_page_url,

@@ -170,9 +170,13 @@ async def test_a_crash_after_any_step_resumes_to_the_same_room(
     try:
         first = await build_world(first_db, clock, roster, **wrap)
         incident = await first.open_incident()
-        with pytest.raises(Crash):
+
+        async def run() -> None:
             await first.assembler.assemble(incident.id)
             await first.assembler.settle()  # the topic and bookmarks go on beside
+
+        with pytest.raises(Crash):
+            await run()
         assert crash.fired
     finally:
         await first.assembler.settle(grace_seconds=0)  # the process is gone: so is its work

@@ -16,6 +16,7 @@ from incident_response.domain.approval import may_approve
 from incident_response.domain.incident import Incident, IncidentStatus
 from incident_response.domain.people import Person
 from incident_response.domain.status_update import DraftStatus
+from incident_response.services.war_room_steps import unfinished_steps
 from incident_response.web.console.rendering import PageError, Pages, html_route_class
 from incident_response.web.console.services import ConsoleServices
 from incident_response.web.console.signin import ConsoleAuth, Visitor
@@ -116,6 +117,7 @@ async def incident_context(
         "status_label": STATUS_LABELS[incident.status],
         "ic_name": display_name(incident.ic, people),
         "assembled_seconds": alert_to_assembled(incident),
+        "unfinished_steps": [s.replace("_", " ") for s in unfinished_steps(incident)],
         "can_approve": may_approve(
             incident, actor=visitor.person.email, approvers=services.approvers()
         ),
