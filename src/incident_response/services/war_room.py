@@ -21,7 +21,7 @@ it again, after a restart too.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from incident_response.domain.audit import AuditEventType
@@ -35,9 +35,11 @@ from incident_response.ports import Scheduler as SchedulerPort
 from incident_response.services import war_room_messages as msgs
 from incident_response.services.nudges import NudgeScheduler
 from incident_response.services.sla import SlaMonitor
+from incident_response.services.war_room_beside import BesideWork
 from incident_response.services.war_room_fallback import fall_back
 from incident_response.services.war_room_messages import channel_name
 from incident_response.services.war_room_responders import invite_responders, resolve_responders
+from incident_response.services.war_room_signs import topic_and_bookmarks
 from incident_response.services.war_room_steps import (
     BESIDE,
     REPAIRABLE,
@@ -122,8 +124,7 @@ class WarRoomAssembler:
             sleep=sleep,
         )
         self._status_page_url = status_page_url or None
-        self._beside: dict[str, asyncio.Task[None]] = {}  # incident id -> its work beside
-        self._died: list[BaseException] = []
+        self._beside = BesideWork()
 
     async def assemble(self, incident_id: str) -> Incident:
         """Assemble the incident's war room, or finish a run a crash interrupted.
@@ -139,7 +140,7 @@ class WarRoomAssembler:
         done = incident.assembly_steps
         if incident.status in (S.ASSEMBLED, S.RESOLVED) or Step.ASSEMBLED in done:
             if needs_assembly(incident) or needs_repair(incident):
-                self._start_beside(incident_id, self._repair(incident_id))
+                self._beside.start(incident_id, self._repair(incident_id))
             return incident
         incident = await self._start(incident)
         async with together() as group:
@@ -179,54 +180,15 @@ class WarRoomAssembler:
         )
         started = 0
         for incident in incidents:
-            running = self._beside.get(incident.id)
-            if needs_repair(incident) and (running is None or running.done()):
-                self._start_beside(incident.id, self._repair(incident.id))
-                started += 1
+            if needs_repair(incident) and not self._beside.busy(incident.id):
+                started += self._beside.start(incident.id, self._repair(incident.id))
         return started
 
     async def settle(self, *, grace_seconds: float | None = None) -> None:
         """Wait for the work beside assemblies; after `grace_seconds` cancel what is left
         (the incident records what is missing and `resume_unfinished` takes it up again).
-        Shutdown calls this within its grace; tests call it to see a room complete. Work that
-        died of a BaseException (not a failure to degrade: the end of the process) re-raises
-        it here."""
-        while self._beside:
-            running = list(self._beside.values())
-            _, pending = await asyncio.wait(running, timeout=grace_seconds)
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.wait(pending)
-                break
-        if self._died:
-            raise self._died.pop(0)
-
-    def _start_beside(self, incident_id: str, work: Coroutine[Any, Any, None]) -> None:
-        running = self._beside.get(incident_id)
-        if running is not None and not running.done():
-            work.close()  # already under way for this incident
-            return
-        task = asyncio.create_task(
-            self._beside_logged(incident_id, work), name=f"beside:{incident_id}"
-        )
-        self._beside[incident_id] = task
-
-        def forget(finished: asyncio.Task[None]) -> None:
-            if self._beside.get(incident_id) is finished:
-                del self._beside[incident_id]
-            if not finished.cancelled() and (died := finished.exception()) is not None:
-                self._died.append(died)
-
-        task.add_done_callback(forget)
-
-    @staticmethod
-    async def _beside_logged(incident_id: str, work: Coroutine[Any, Any, None]) -> None:
-        try:
-            await work
-        except Exception:
-            # the incident records what is missing; the upkeep tries it again
-            log.exception("war_room.beside_failed", incident_id=incident_id)
+        Shutdown calls this within its grace; tests call it to see a room complete."""
+        await self._beside.settle(grace_seconds=grace_seconds)
 
     async def _signs_once_staffed(
         self, incident_id: str, channel: ChannelRef, people: asyncio.Task[dict[str, Any]]
@@ -277,8 +239,8 @@ class WarRoomAssembler:
             if Step.SCHEDULE_REMINDERS in redo:
                 group.create_task(self._schedule_reminders(view, steps=repairs))
             if Step.TOPIC_AND_BOOKMARKS in redo:
-                first = Step.TOPIC_AND_BOOKMARKS not in done
-                steps = self._steps if first else repairs
+                first = Step.TOPIC_AND_BOOKMARKS not in done  # a crash cut it short: do it
+                steps = None if first else repairs
                 group.create_task(self._topic_and_bookmarks(view, channel, steps=steps))
         after = await self._steps.require(incident_id)
         still = [s for s in redo if s in unfinished_steps(after)]
@@ -313,7 +275,7 @@ class WarRoomAssembler:
         channel = await self._create_channel(incident)
         if not isinstance(channel, ChannelRef):
             return channel
-        self._start_beside(incident.id, self._signs_once_staffed(incident.id, channel, people))
+        self._beside.start(incident.id, self._signs_once_staffed(incident.id, channel, people))
 
         async def invite() -> None:
             staff = await people
@@ -476,58 +438,14 @@ class WarRoomAssembler:
     async def _topic_and_bookmarks(
         self, incident: Incident, channel: ChannelRef, *, steps: AssemblySteps | None = None
     ) -> None:
-        """The room says what it is about and who leads it, and bookmarks what responders open
-        first. Bookmarks go in order (the bar reads runbook first); the topic beside them."""
-        if Step.TOPIC_AND_BOOKMARKS in incident.assembly_steps:
-            return
-        steps = steps or self._steps
-        topic = msgs.room_topic(incident)
-        bookmarks = msgs.room_bookmarks(incident, self._status_page_url)
-        step, where = Step.TOPIC_AND_BOOKMARKS, {"incident_id": incident.id}
-        outages = False
-
-        async def add_bookmarks() -> dict[str, str]:
-            nonlocal outages
-            failed: dict[str, str] = {}
-            for mark in bookmarks:
-                added = await steps.attempt_until(
-                    lambda mark=mark: self._chat.add_bookmark(  # type: ignore[misc]
-                        channel.id, title=mark.title, url=mark.url
-                    ),
-                    step=step,
-                    **where,
-                )
-                if added.error is not None:
-                    failed[mark.url] = added.error
-                    outages = outages or added.transient
-            return failed
-
-        async with together() as group:
-            topic_task = group.create_task(
-                steps.attempt_until(
-                    lambda: self._chat.set_topic(channel.id, topic), step=step, **where
-                )
-            )
-            marks_task = group.create_task(add_bookmarks())
-        topic_tried, failed = topic_task.result(), marks_task.result()
-        topic_error = topic_tried.error
-        errors = [f"topic: {topic_error}"] if topic_error else []
-        errors.extend(f"bookmark {url}: {error}" for url, error in failed.items())
-        result: dict[str, Any] = {
-            "ok": not errors,
-            "topic": topic if topic_error is None else None,
-            "bookmarks": [m.url for m in bookmarks if m.url not in failed],
-            "error": "; ".join(errors) or None,
-            "retry": outages or topic_tried.transient,
-        }
-        if errors:
-            log.warning(
-                "war_room.topic_or_bookmarks_failed", incident_id=incident.id, errors=errors
-            )
-        await steps.complete(incident.id, Step.TOPIC_AND_BOOKMARKS, result)
-        notice = msgs.notice(incident.id, Step.TOPIC_AND_BOOKMARKS, result)
-        if notice is not None and steps is self._steps:
-            await steps.attempt(self._chat.post(channel.id, notice))
+        await topic_and_bookmarks(
+            incident,
+            channel,
+            chat=self._chat,
+            steps=steps or self._steps,
+            status_page_url=self._status_page_url,
+            tell_the_room=steps is None,  # a repair that fails again says nothing new
+        )
 
     async def _post_notices(self, incident_id: str, channel: ChannelRef) -> None:
         """Tell the room what degraded. Best effort: the notices are keyed, so reposting on a

@@ -50,9 +50,7 @@ async def test_twenty_rooms_under_a_fifth_of_calls_failing_are_all_staffed_and_p
     tmp_path: Path,
 ) -> None:
     (tmp_path / "roster.yaml").write_text(ROSTER)
-    async with FakeSlack(
-        users=PEOPLE, time_scale=TIME_SCALE, fault_rate=0.2, fault_seed=20261130
-    ) as slack:
+    async with FakeSlack(users=PEOPLE, time_scale=TIME_SCALE, fault_seed=20261130) as slack:
         world = await build_slack_world(
             slack=slack,
             data_dir=tmp_path,
@@ -60,6 +58,7 @@ async def test_twenty_rooms_under_a_fifth_of_calls_failing_are_all_staffed_and_p
             call_timeout_seconds=60,
             processor_concurrency=ROOMS,
         )
+        slack.fault_rate = 0.2  # the outage starts once the service is up
         world.processor.start()
         try:
             await asyncio.gather(
