@@ -9,7 +9,10 @@ repairs and its failure path share one way of doing both.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
+import weakref
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,7 +21,7 @@ from typing import Any, TypeVar
 
 from incident_response.domain.audit import AuditEvent, AuditEventType
 from incident_response.domain.clock import Clock
-from incident_response.domain.errors import IncidentResponseError, NotFound
+from incident_response.domain.errors import ConcurrentUpdate, IncidentResponseError, NotFound
 from incident_response.domain.incident import Incident, IncidentStatus, Responder
 from incident_response.domain.people import Person
 from incident_response.ports import AuditLog, IncidentStore
@@ -46,6 +49,8 @@ A = AuditEventType
 S = IncidentStatus
 
 log = get_logger(__name__)
+
+LATEST_KEPT = 256  # incidents whose last saved version is remembered (see AssemblySteps)
 
 
 class Step(StrEnum):
@@ -256,10 +261,16 @@ class AssemblySteps:
         self._timeout = call_timeout_seconds
         self._deadline = deadline or StepDeadline()
         self._sleep = sleep
+        # one save at a time per incident in this process: steps running side by side would
+        # otherwise lose most compare-and-set races to each other and redo their saves
+        self._saving: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # the version this process saved last, per incident: saved upon directly (the
+        # compare-and-set still guards it), so a step's save needs no read first
+        self._latest: OrderedDict[str, Incident] = OrderedDict()
 
     def repairing(self) -> AssemblySteps:
         """The same tries, recording only what now succeeds (see `Repairs`)."""
-        return Repairs(
+        repairs = Repairs(
             store=self._store,
             audit=self._audit,
             clock=self._clock,
@@ -267,6 +278,14 @@ class AssemblySteps:
             deadline=self._deadline,
             sleep=self._sleep,
         )
+        repairs._saving, repairs._latest = self._saving, self._latest
+        return repairs
+
+    def _save_lock(self, incident_id: str) -> asyncio.Lock:
+        lock = self._saving.get(incident_id)
+        if lock is None:
+            lock = self._saving[incident_id] = asyncio.Lock()
+        return lock
 
     def backoff(self, incident_id: str, step: str) -> Backoff:
         return Backoff(self._deadline, self._sleep, incident_id=incident_id, step=step)
@@ -337,7 +356,19 @@ class AssemblySteps:
             )
             return change(updated) if change is not None else updated
 
-        return await save_change(self._store, incident_id, apply)
+        async with self._save_lock(incident_id):
+            saved = None
+            known = self._latest.get(incident_id)
+            if known is not None:
+                with contextlib.suppress(ConcurrentUpdate):  # someone else saved: read it
+                    saved = await self._store.save(apply(known))
+            if saved is None:
+                saved = await save_change(self._store, incident_id, apply)
+            self._latest[incident_id] = saved
+            self._latest.move_to_end(incident_id)
+            if len(self._latest) > LATEST_KEPT:
+                self._latest.popitem(last=False)
+            return saved
 
 
 class Repairs(AssemblySteps):
