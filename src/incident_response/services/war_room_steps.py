@@ -127,9 +127,10 @@ def needs_assembly(incident: Incident) -> bool:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How hard to try the one critical call: exponential backoff from `base_delay`."""
+    """How hard to try the one critical call while it fails on an outage: exponential backoff
+    from `base_delay` (the default waits 15.5 s in all, about a step's deadline)."""
 
-    attempts: int = 5
+    attempts: int = 6
     base_delay: float = 0.5
     max_delay: float = 8.0
 

@@ -50,7 +50,7 @@ async def test_twenty_rooms_under_a_fifth_of_calls_failing_are_all_staffed_and_p
     tmp_path: Path,
 ) -> None:
     (tmp_path / "roster.yaml").write_text(ROSTER)
-    async with FakeSlack(users=PEOPLE, time_scale=TIME_SCALE, fault_seed=20261130) as slack:
+    async with FakeSlack(users=PEOPLE, time_scale=TIME_SCALE, fault_seed=7) as slack:
         world = await build_slack_world(
             slack=slack,
             data_dir=tmp_path,
