@@ -75,7 +75,7 @@ from incident_response.services.postmortem import PostmortemWriter
 from incident_response.services.resolver import Resolver
 from incident_response.services.sla import SlaMonitor
 from incident_response.services.status_update_gate import StatusUpdateGate
-from incident_response.services.war_room import RetryPolicy, WarRoomAssembler
+from incident_response.services.war_room import RetryPolicy, StepDeadline, WarRoomAssembler
 from incident_response.telemetry.logging import get_logger
 from incident_response.tokens import issue, load_or_create_key
 
@@ -83,6 +83,10 @@ log = get_logger(__name__)
 
 # how often approved-but-unpublished status updates are retried (the gate's grace is 60 s)
 RECOVERY_INTERVAL = timedelta(seconds=30)
+# how often assembled war rooms that still lack a step (an outage, a restart) are repaired
+REPAIR_INTERVAL = timedelta(seconds=30)
+# how long shutdown lets a war room's topic, bookmarks and repairs finish
+BESIDE_GRACE_SECONDS = 5.0
 
 P = TypeVar("P")
 
@@ -179,7 +183,9 @@ class Upkeep:
     queue: SqliteEventQueue
     gate: StatusUpdateGate
     clock: Clock
+    assembler: WarRoomAssembler | None = None
     last_recovery: datetime | None = None
+    last_repair: datetime | None = None
 
     async def tick(self) -> int:
         fired = await self.scheduler.fire_due(self.queue)
@@ -189,6 +195,11 @@ class Upkeep:
             report = await self.gate.recover_all()
             if report.failures:
                 log.warning("gate.recovery_failed", failures=report.failures)
+        if self.assembler is not None and (
+            self.last_repair is None or now - self.last_repair >= REPAIR_INTERVAL
+        ):
+            self.last_repair = now
+            await self.assembler.resume_unfinished()  # starts the repairs, does not wait
         return fired
 
 
@@ -261,6 +272,7 @@ class Container:
         return checks
 
     async def aclose(self) -> None:
+        await self.assembler.settle(grace_seconds=BESIDE_GRACE_SECONDS)
         if self.slack is not None:
             await self.slack.aclose()
         await self.db.close()
@@ -422,6 +434,9 @@ async def build(
         nudges=nudges,
         sla=sla,
         retry=overrides.assembly_retry,
+        step_deadline=StepDeadline(
+            seconds=settings.incident_response_assembly_step_deadline_seconds
+        ),
         sleep=overrides.assembly_sleep,
         # paced Slack calls may queue behind rate-limit tokens in a storm: give them room
         call_timeout_seconds=overrides.assembly_call_timeout_seconds
@@ -502,7 +517,7 @@ async def build(
             else None
         )
         slack = SlackRuntime(api=slack_api, chat=slack_chat, app=app, socket_mode=socket_mode)
-    upkeep = Upkeep(scheduler=scheduler, queue=queue, gate=gate, clock=clock)
+    upkeep = Upkeep(scheduler=scheduler, queue=queue, gate=gate, clock=clock, assembler=assembler)
     # personal tokens and console sessions: revocation state the CLI's process writes too
     credentials = await SqliteCredentials(db=db, clock=clock).open()
     return Container(

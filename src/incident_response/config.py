@@ -167,6 +167,12 @@ class Settings(BaseSettings):
         default=60, gt=0, description="How long a crashed processor's message stays hidden."
     )
     incident_response_processor_concurrency: int = Field(default=16, ge=1)
+    incident_response_assembly_step_deadline_seconds: float = Field(
+        default=20,
+        ge=0,
+        description="How long a war-room step failing on a vendor outage is retried before the "
+        "room is assembled without it (it is then repaired in the background).",
+    )
     incident_response_slack_timeline_emoji: str = Field(
         default="pushpin",
         description="Reacting with this emoji in a war room adds a timeline note.",

@@ -390,6 +390,32 @@ async def test_a_tier_2_method_answers_429_with_retry_after_once_the_window_is_s
     assert len(slack.channels) == rule.capacity + 1
 
 
+async def test_a_seeded_share_of_calls_is_answered_500_without_effect() -> None:
+    """Fault injection for vendor-outage tests: the same seed fails the same calls."""
+
+    async def run(seed: int) -> list[int]:
+        async with (
+            FakeSlack(tiers=False, fault_rate=0.2, fault_seed=seed) as slack,
+            httpx.AsyncClient(base_url=slack.api_url) as http,
+        ):
+            headers = {"Authorization": f"Bearer {slack.bot_token}"}
+            answers = [
+                await http.post("conversations.create", data={"name": f"r-{n}"}, headers=headers)
+                for n in range(200)
+            ]
+            failed = [a for a in answers if a.status_code == 500]
+            assert {a.json()["error"] for a in failed} == {"internal_error"}
+            assert len(slack.channels) == 200 - len(failed) == 200 - slack.faults
+            return [a.status_code for a in answers]
+
+    first, again, other = await run(7), await run(7), await run(8)
+    assert first == again
+    assert first != other
+    assert 20 <= first.count(500) <= 60
+    with pytest.raises(ValueError, match="share"):
+        FakeSlack(fault_rate=1.0)
+
+
 def test_retry_after_is_the_time_until_the_next_call_fits_the_window() -> None:
     now = [1000.0]
     limits = RateLimits(clock=lambda: now[0])

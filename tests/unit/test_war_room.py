@@ -7,7 +7,7 @@ done, and how it degrades when a vendor fails.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -40,7 +40,12 @@ from incident_response.domain.errors import NotFound
 from incident_response.domain.incident import ChannelRef, Incident, IncidentStatus
 from incident_response.services.nudges import NudgeScheduler
 from incident_response.services.sla import SlaMonitor
-from incident_response.services.war_room import RetryPolicy, WarRoomAssembler, channel_name
+from incident_response.services.war_room import (
+    RetryPolicy,
+    StepDeadline,
+    WarRoomAssembler,
+    channel_name,
+)
 from tests.support.audit import AUDIT_KEY
 from tests.support.clock import ManualClock
 
@@ -165,6 +170,7 @@ async def build_world(
     oncall: Any = None,
     telemetry: Any = None,
     retry: RetryPolicy | None = None,
+    step_deadline: StepDeadline | None = None,
     checklists: Any = DEFAULT_CHECKLISTS,
     escalate_after: int = 3,
     call_timeout_seconds: float = 10.0,
@@ -208,10 +214,12 @@ async def build_world(
         sla=sla,
         checklists=checklists,
         retry=retry,
+        step_deadline=step_deadline,
         sleep=sleep,
         call_timeout_seconds=call_timeout_seconds,
         status_page_url=status_page_url,
     )
+    BUILT.append(assembler)
     return World(
         db=db,
         clock=clock,
@@ -227,6 +235,17 @@ async def build_world(
 @pytest.fixture
 async def world(db: Database, clock: ManualClock, tmp_path: Path) -> World:
     return await build_world(db, clock, tmp_path / "roster.yaml")
+
+
+BUILT: list[WarRoomAssembler] = []
+
+
+@pytest.fixture(autouse=True)
+async def settled(db: Database) -> AsyncIterator[None]:
+    """Work a test's assemblers left beside (topic, bookmarks) ends before the database closes."""
+    yield
+    while BUILT:
+        await BUILT.pop().settle(grace_seconds=5)
 
 
 # -- test doubles: a real adapter, wrapped, failing on a chosen call ---------------------------

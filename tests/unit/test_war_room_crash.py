@@ -170,17 +170,25 @@ async def test_a_crash_after_any_step_resumes_to_the_same_room(
     try:
         first = await build_world(first_db, clock, roster, **wrap)
         incident = await first.open_incident()
-        with pytest.raises(Crash):
+
+        async def run() -> None:
             await first.assembler.assemble(incident.id)
+            await first.assembler.settle()  # the topic and bookmarks go on beside
+
+        with pytest.raises(Crash):
+            await run()
         assert crash.fired
     finally:
+        await first.assembler.settle(grace_seconds=0)  # the process is gone: so is its work
         await first_db.close()
 
     clock.advance(seconds=2)
     db = await Database(path).open()
     try:
         w = await build_world(db, clock, roster)
-        done = await w.assembler.assemble(incident.id)
+        await w.assembler.assemble(incident.id)
+        await w.assembler.settle()
+        done = await w.incident(incident.id)
 
         assert done.status is IncidentStatus.ASSEMBLED
         assert done.assembled_at is not None
@@ -225,6 +233,7 @@ async def test_a_crash_after_any_step_resumes_to_the_same_room(
         assert kinds[A.ASSEMBLY_FAILED] == 0
 
         again = await w.assembler.assemble(incident.id)
+        await w.assembler.settle()
         assert again == done
         assert await w.records(incident.id) == records
     finally:

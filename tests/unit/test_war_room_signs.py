@@ -24,6 +24,7 @@ from incident_response.services.war_room_messages import (
 )
 from tests.support.clock import ManualClock
 from tests.unit.test_war_room import STATUS_PAGE_URL, World, Wrapper, build_world
+from tests.unit.test_war_room import settled as settled  # the fixture, for this module too
 
 A = AuditEventType
 DASHBOARD = "https://grafana.example.com/d/checkout"
@@ -49,8 +50,10 @@ async def test_the_room_gets_a_topic_and_bookmarks(world: World) -> None:
         links={"grafana": DASHBOARD, "web": ONCALL, "generator": "https://prom.example.com/g"},
     )
 
-    done = await world.assembler.assemble(incident.id)
+    await world.assembler.assemble(incident.id)
+    await world.assembler.settle()
 
+    done = await world.incident(incident.id)
     topic, bookmarks = await topic_and_bookmarks(world, incident.id)
     assert topic == "P1 · checkout · IC: Alice Martin · status: investigating"
     assert bookmarks == [
@@ -77,6 +80,7 @@ async def test_without_a_status_page_only_the_alerts_links_are_bookmarked(
     incident = await w.open_incident()
 
     await w.assembler.assemble(incident.id)
+    await w.assembler.settle()
 
     _, bookmarks = await topic_and_bookmarks(w, incident.id)
     assert bookmarks == [("Dashboard", DASHBOARD)]
@@ -98,8 +102,10 @@ async def test_a_topic_or_bookmark_failure_degrades_and_is_told_to_the_room(
     w = await build_world(db, clock, tmp_path / "r.yaml", chat=SignsOutage)
     incident = await w.open_incident()
 
-    done = await w.assembler.assemble(incident.id)
+    await w.assembler.assemble(incident.id)
+    await w.assembler.settle()
 
+    done = await w.incident(incident.id)
     assert done.status is IncidentStatus.ASSEMBLED
     step = done.assembly_steps[Step.TOPIC_AND_BOOKMARKS]
     assert step["ok"] is False
@@ -117,33 +123,28 @@ async def test_a_topic_or_bookmark_failure_degrades_and_is_told_to_the_room(
 async def test_the_room_is_assembled_while_bookmarks_still_wait_their_turn(
     db: Database, clock: ManualClock, tmp_path: Path
 ) -> None:
-    """In a storm bookmarks queue behind Slack's tier-2 limit: the room must not wait."""
-    release, assembled = asyncio.Event(), asyncio.Event()
+    """In a storm bookmarks queue behind Slack's tier-2 limit: neither the room nor the caller
+    (the processor, whose slot the next alert needs) may wait for them."""
+    release = asyncio.Event()
 
     class SlowBookmarks(Wrapper):
         async def add_bookmark(self, channel_id: str, *, title: str, url: str) -> None:
             await release.wait()
             await self.inner.add_bookmark(channel_id, title=title, url=url)
 
-    class WatchedStore(Wrapper):
-        async def save(self, incident: Incident) -> Incident:
-            saved: Incident = await self.inner.save(incident)
-            if saved.status is IncidentStatus.ASSEMBLED:
-                assembled.set()
-            return saved
-
-    w = await build_world(db, clock, tmp_path / "r.yaml", chat=SlowBookmarks, store=WatchedStore)
+    w = await build_world(db, clock, tmp_path / "r.yaml", chat=SlowBookmarks)
     incident = await w.open_incident()
 
-    assembling = asyncio.create_task(w.assembler.assemble(incident.id))
     async with asyncio.timeout(5):
-        await assembled.wait()
+        assembled = await w.assembler.assemble(incident.id)
+
+    assert assembled.status is IncidentStatus.ASSEMBLED
     midway = await w.incident(incident.id)
     assert Step.TOPIC_AND_BOOKMARKS not in midway.assembly_steps
     assert needs_assembly(midway)
     release.set()
-    done = await assembling
-
+    await w.assembler.settle()
+    done = await w.incident(incident.id)
     assert done.assembly_steps[Step.TOPIC_AND_BOOKMARKS]["ok"] is True
     assert not needs_assembly(done)
     _, bookmarks = await topic_and_bookmarks(w, incident.id)
@@ -157,8 +158,10 @@ async def test_an_assembled_room_missing_its_bookmarks_gets_them_once(world: Wor
     cut_short = await world.store.save(done.update(assembly_steps=without))
     assert needs_assembly(cut_short)
 
-    again = await world.assembler.assemble(incident.id)
+    await world.assembler.assemble(incident.id)
+    await world.assembler.settle()
 
+    again = await world.incident(incident.id)
     assert Step.TOPIC_AND_BOOKMARKS in again.assembly_steps
     assert again.status is IncidentStatus.ASSEMBLED
     _, bookmarks = await topic_and_bookmarks(world, incident.id)

@@ -4,6 +4,12 @@
 class IncidentResponseError(Exception):
     """Base class for every error this package raises on purpose."""
 
+    @property
+    def transient(self) -> bool:
+        """Whether the same call may succeed if tried again (an outage, not a refusal). Adapters
+        whose vendor tells the two apart say so; by default an error is a refusal."""
+        return False
+
 
 class IllegalTransition(IncidentResponseError):
     """An incident was asked to move to a status its current status cannot reach."""

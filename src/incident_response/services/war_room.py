@@ -5,14 +5,17 @@ after its audit record (whose key is the step name), and a step already recorded
 crash at any point is finished by calling `assemble` again: vendor calls are idempotent (the
 channel per incident, posts per key), audit writes per key, and nothing happens twice.
 
-Only the channel is critical. People, telemetry, invites, posts and reminders degrade: the room
-is told what failed and assembly goes on. Independent steps run concurrently; the one chain is
-channel -> checklist post -> pin.
+Only the channel is critical. People, telemetry, invites, posts and reminders degrade: a step
+that fails on an outage is tried again with backoff until its deadline, then the room is told
+what failed and assembly goes on. Once the channel exists everything else starts at once; the
+one chain is channel -> checklist post -> pin.
 
-The room's topic and bookmarks are set beside all of that once the channel exists, and the room
-counts as assembled without waiting for them: in an alert storm they queue behind Slack's
-tier-2 limits, which must not hold back the rooms. `assemble` returns when they are done too,
-and resumes them (only them) for an incident assembled before a crash cut them short.
+The room's topic and bookmarks, and the repair of degraded steps, run beside the processor:
+`assemble` returns (so its queue message is acked and its slot freed) as soon as the room counts
+as assembled. In an alert storm they wait behind Slack's tier-2 limits, which must hold back
+neither the room nor the next alert. They are durable through the incident itself: what an
+open room still lacks is recorded there, and `resume_unfinished` (the processor's upkeep) starts
+it again, after a restart too.
 """
 
 from __future__ import annotations
@@ -32,20 +35,38 @@ from incident_response.ports import Scheduler as SchedulerPort
 from incident_response.services import war_room_messages as msgs
 from incident_response.services.nudges import NudgeScheduler
 from incident_response.services.sla import SlaMonitor
+from incident_response.services.war_room_beside import BesideWork
 from incident_response.services.war_room_fallback import fall_back
 from incident_response.services.war_room_messages import channel_name
 from incident_response.services.war_room_responders import invite_responders, resolve_responders
+from incident_response.services.war_room_signs import topic_and_bookmarks
 from incident_response.services.war_room_steps import (
     BESIDE,
+    REPAIRABLE,
     AssemblySteps,
     RetryPolicy,
     Step,
+    StepDeadline,
     needs_assembly,
+    needs_repair,
     together,
+    unfinished_steps,
 )
 from incident_response.telemetry.logging import get_logger
 
-__all__ = ["RetryPolicy", "Step", "WarRoomAssembler", "channel_name", "needs_assembly"]
+__all__ = [
+    "RetryPolicy",
+    "Step",
+    "StepDeadline",
+    "WarRoomAssembler",
+    "channel_name",
+    "needs_assembly",
+    "needs_repair",
+    "unfinished_steps",
+]
+
+# how many open incidents one upkeep round looks at for unfinished rooms
+REPAIR_SCAN_LIMIT = 500
 
 log = get_logger(__name__)
 
@@ -55,10 +76,11 @@ S = IncidentStatus
 
 class WarRoomAssembler:
     """Runs the assembly saga for one incident at a time (the queue keeps an incident's
-    messages in order). `retry` and `sleep` govern the channel retries; `call_timeout_seconds`
-    bounds every vendor call so a wedged one degrades its step instead of stalling the room.
-    `scheduler` is accepted for symmetry with the other services; timers are put through
-    `nudges` and `sla`. `status_page_url` is bookmarked in every room."""
+    messages in order). `retry` governs the channel retries, `step_deadline` how long the other
+    steps are retried, `sleep` the waits of both; `call_timeout_seconds` bounds every vendor call
+    so a wedged one degrades its step instead of stalling the room. `scheduler` is accepted for
+    symmetry with the other services; timers are put through `nudges` and `sla`.
+    `status_page_url` is bookmarked in every room."""
 
     def __init__(
         self,
@@ -75,6 +97,7 @@ class WarRoomAssembler:
         sla: SlaMonitor,
         checklists: ChecklistTemplates = DEFAULT_CHECKLISTS,
         retry: RetryPolicy | None = None,
+        step_deadline: StepDeadline | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         call_timeout_seconds: float = 10.0,
         status_page_url: str | None = None,
@@ -93,29 +116,35 @@ class WarRoomAssembler:
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._steps = AssemblySteps(
-            store=store, audit=audit, clock=clock, call_timeout_seconds=call_timeout_seconds
+            store=store,
+            audit=audit,
+            clock=clock,
+            call_timeout_seconds=call_timeout_seconds,
+            deadline=step_deadline,
+            sleep=sleep,
         )
         self._status_page_url = status_page_url or None
+        self._beside = BesideWork()
 
     async def assemble(self, incident_id: str) -> Incident:
         """Assemble the incident's war room, or finish a run a crash interrupted.
 
-        An assembled or resolved incident is returned unchanged. One that failed assembly is
-        tried again (a retry by hand).
+        Returns once the room counts as assembled; its topic and bookmarks go on beside (see
+        `settle`). An assembled or resolved incident is returned unchanged (what an assembled
+        room still lacks is started beside). One that failed assembly is tried again (a retry
+        by hand).
         """
         incident = await self._store.get(incident_id)
         if incident is None:
             raise NotFound(f"incident {incident_id}")
         done = incident.assembly_steps
         if incident.status in (S.ASSEMBLED, S.RESOLVED) or Step.ASSEMBLED in done:
-            if needs_assembly(incident) and incident.channel is not None:
-                await self._topic_and_bookmarks(incident, incident.channel)
-                return await self._steps.require(incident_id)
+            if needs_assembly(incident) or needs_repair(incident):
+                self._beside.start(incident_id, self._repair(incident_id))
             return incident
         incident = await self._start(incident)
-        made: asyncio.Future[ChannelRef | None] = asyncio.get_running_loop().create_future()
-        async with together() as beside:
-            people = beside.create_task(
+        async with together() as group:
+            people = group.create_task(
                 resolve_responders(
                     incident,
                     oncall=self._oncall,
@@ -124,31 +153,101 @@ class WarRoomAssembler:
                     steps=self._steps,
                 )
             )
-            beside.create_task(self._signs_once_made(incident, made, people))
-            async with together() as group:
-                room = group.create_task(self._room(incident, made))
-                facts = group.create_task(self._snapshot(incident))
-            channel, staff = room.result(), await people
-            if not isinstance(channel, ChannelRef):
-                return await fall_back(
-                    incident,
-                    str(channel),
-                    staff,
-                    chat=self._chat,
-                    store=self._store,
-                    clock=self._clock,
-                    steps=self._steps,
-                )
-            async with together() as group:
-                group.create_task(
-                    invite_responders(incident, channel, staff, chat=self._chat, steps=self._steps)
-                )
-                group.create_task(self._post_context(incident, channel, staff, facts.result()))
-            await self._post_notices(incident_id, channel)
-            await self._finish(incident_id)
-        return await self._steps.require(incident_id)
+            facts = group.create_task(self._snapshot(incident))
+            room = group.create_task(self._room(incident, people, facts))
+        channel = room.result()
+        if not isinstance(channel, ChannelRef):
+            return await fall_back(
+                incident,
+                str(channel),
+                people.result(),
+                chat=self._chat,
+                store=self._store,
+                clock=self._clock,
+                steps=self._steps,
+            )
+        await self._post_notices(incident_id, channel)
+        return await self._finish(incident_id)
 
-    # -- steps -----------------------------------------------------------------------------------
+    # -- beside the processor ---------------------------------------------------------------------
+
+    async def resume_unfinished(self) -> int:
+        """Start, beside, the work open assembled rooms still lack (topic and bookmarks cut
+        short by a restart, steps degraded by an outage), except where it already runs. For the
+        processor's periodic upkeep: returns at once, with how many rooms it started."""
+        incidents = await self._store.recent(
+            statuses=[S.ASSEMBLED, S.MITIGATED], limit=REPAIR_SCAN_LIMIT
+        )
+        started = 0
+        for incident in incidents:
+            if needs_repair(incident) and not self._beside.busy(incident.id):
+                started += self._beside.start(incident.id, self._repair(incident.id))
+        return started
+
+    async def settle(self, *, grace_seconds: float | None = None) -> None:
+        """Wait for the work beside assemblies; after `grace_seconds` cancel what is left
+        (the incident records what is missing and `resume_unfinished` takes it up again).
+        Shutdown calls this within its grace; tests call it to see a room complete."""
+        await self._beside.settle(grace_seconds=grace_seconds)
+
+    async def _signs_once_staffed(
+        self, incident_id: str, channel: ChannelRef, people: asyncio.Task[dict[str, Any]]
+    ) -> None:
+        await people  # the topic names the IC
+        await self._topic_and_bookmarks(await self._steps.require(incident_id), channel)
+
+    async def _repair(self, incident_id: str) -> None:
+        """One round over what the assembled room still lacks: a step never done is done and
+        recorded; one that degraded on an outage is tried again (with its deadline) and
+        recorded only if it now succeeds."""
+        incident = await self._steps.require(incident_id)
+        channel = incident.channel
+        if channel is None or not incident.status.is_open:
+            return
+        done = incident.assembly_steps
+        redo = [
+            step
+            for step in REPAIRABLE
+            if step in unfinished_steps(incident)
+            and (step not in done or done[step].get("retry", True) is not False)
+        ]
+        if not redo:
+            return
+        for step in redo:
+            log.warning(
+                "war_room.repair",
+                incident_id=incident_id,
+                step=step.value,
+                error=done.get(step, {}).get("error") if step in done else "not done yet",
+            )
+        view = incident.update(assembly_steps={k: v for k, v in done.items() if k not in redo})
+        repairs = self._steps.repairing()
+        people = dict(done.get(Step.RESOLVE_RESPONDERS) or {})
+        facts = dict(done.get(Step.CONTEXT_SNAPSHOT) or {"ok": False, "error": "not taken"})
+        async with together() as group:
+            if Step.POST_CHECKLIST in redo or Step.PIN_CHECKLIST in redo:
+                group.create_task(self._checklist(view, channel, steps=repairs))
+            if Step.INVITE_RESPONDERS in redo:
+                already = done.get(Step.INVITE_RESPONDERS, {}).get("invited", [])
+                group.create_task(
+                    invite_responders(
+                        view, channel, people, chat=self._chat, steps=repairs, already=already
+                    )
+                )
+            if Step.POST_CONTEXT in redo:
+                group.create_task(self._post_context(view, channel, people, facts, steps=repairs))
+            if Step.SCHEDULE_REMINDERS in redo:
+                group.create_task(self._schedule_reminders(view, steps=repairs))
+            if Step.TOPIC_AND_BOOKMARKS in redo:
+                first = Step.TOPIC_AND_BOOKMARKS not in done  # a crash cut it short: do it
+                steps = None if first else repairs
+                group.create_task(self._topic_and_bookmarks(view, channel, steps=steps))
+        after = await self._steps.require(incident_id)
+        still = [s for s in redo if s in unfinished_steps(after)]
+        if still:
+            log.warning("war_room.still_degraded", incident_id=incident_id, steps=still)
+        else:
+            log.info("war_room.repaired", incident_id=incident_id, steps=[s.value for s in redo])
 
     async def _start(self, incident: Incident) -> Incident:
         if incident.status not in (S.ALERT_RECEIVED, S.ASSEMBLY_FAILED):
@@ -166,17 +265,30 @@ class WarRoomAssembler:
         )
 
     async def _room(
-        self, incident: Incident, made: asyncio.Future[ChannelRef | None]
+        self,
+        incident: Incident,
+        people: asyncio.Task[dict[str, Any]],
+        facts: asyncio.Task[dict[str, Any]],
     ) -> ChannelRef | str:
-        """The channel (told to `made` at once), then the checklist and the reminders beside
-        each other."""
+        """The channel; once it exists, all at once: the checklist (posted, then pinned), the
+        reminders, the invites and the brief, with the topic and bookmarks beside."""
         channel = await self._create_channel(incident)
-        if not made.done():
-            made.set_result(channel if isinstance(channel, ChannelRef) else None)
-        if isinstance(channel, ChannelRef):
-            async with together() as group:
-                group.create_task(self._checklist(incident, channel))
-                group.create_task(self._schedule_reminders(incident))
+        if not isinstance(channel, ChannelRef):
+            return channel
+        self._beside.start(incident.id, self._signs_once_staffed(incident.id, channel, people))
+
+        async def invite() -> None:
+            staff = await people
+            await invite_responders(incident, channel, staff, chat=self._chat, steps=self._steps)
+
+        async def brief() -> None:
+            await self._post_context(incident, channel, await people, await facts)
+
+        async with together() as group:
+            group.create_task(self._checklist(incident, channel))
+            group.create_task(self._schedule_reminders(incident))
+            group.create_task(invite())
+            group.create_task(brief())
         return channel
 
     async def _create_channel(self, incident: Incident) -> ChannelRef | str:
@@ -190,6 +302,8 @@ class WarRoomAssembler:
             )
             if tried.error is None:
                 break
+            if not tried.transient:
+                return tried.error  # a refusal: trying again would only repeat it
             if attempt < self._retry.attempts:
                 await self._sleep(self._retry.delay(attempt))
         else:
@@ -220,31 +334,54 @@ class WarRoomAssembler:
         return result
 
     async def _post_context(
-        self, incident: Incident, channel: ChannelRef, people: dict[str, Any], facts: dict[str, Any]
+        self,
+        incident: Incident,
+        channel: ChannelRef,
+        people: dict[str, Any],
+        facts: dict[str, Any],
+        *,
+        steps: AssemblySteps | None = None,
     ) -> None:
         if Step.POST_CONTEXT in incident.assembly_steps:
             return
+        steps = steps or self._steps
         snapshot = ContextSnapshot.model_validate(facts["snapshot"]) if facts.get("ok") else None
         message = msgs.context(incident, people, snapshot, facts.get("error"))
-        tried = await self._steps.attempt(self._chat.post(channel.id, message))
+        tried = await steps.attempt_until(
+            lambda: self._chat.post(channel.id, message),
+            incident_id=incident.id,
+            step=Step.POST_CONTEXT,
+        )
         result = {
             "ok": tried.error is None,
             "message_id": tried.value,
             "snapshot": snapshot is not None,
             "error": tried.error,
+            "retry": tried.transient,
         }
         kind = A.CONTEXT_SNAPSHOT_ATTACHED
-        await self._steps.complete(incident.id, Step.POST_CONTEXT, result, kind=kind)
+        await steps.complete(incident.id, Step.POST_CONTEXT, result, kind=kind)
 
-    async def _checklist(self, incident: Incident, channel: ChannelRef) -> None:
+    async def _checklist(
+        self, incident: Incident, channel: ChannelRef, *, steps: AssemblySteps | None = None
+    ) -> None:
+        steps = steps or self._steps
         posted = incident.assembly_steps.get(Step.POST_CHECKLIST)
         if posted is None:
             items = checklist_for(incident.severity, self._checklists)
-            tried = await self._steps.attempt(
-                self._chat.post(channel.id, msgs.checklist(incident, items))
+            message = msgs.checklist(incident, items)
+            tried = await steps.attempt_until(
+                lambda: self._chat.post(channel.id, message),
+                incident_id=incident.id,
+                step=Step.POST_CHECKLIST,
             )
-            posted = {"ok": tried.error is None, "message_id": tried.value, "error": tried.error}
-            await self._steps.complete(
+            posted = {
+                "ok": tried.error is None,
+                "message_id": tried.value,
+                "error": tried.error,
+                "retry": tried.transient,
+            }
+            await steps.complete(
                 incident.id,
                 Step.POST_CHECKLIST,
                 posted,
@@ -252,23 +389,41 @@ class WarRoomAssembler:
             )
         if Step.PIN_CHECKLIST in incident.assembly_steps:
             return
-        pinned: dict[str, Any] = {"ok": False, "error": "the checklist was not posted"}
+        pinned: dict[str, Any] = {
+            "ok": False,
+            "error": "the checklist was not posted",
+            "retry": posted.get("retry", True),
+        }
         if posted["ok"]:
-            tried = await self._steps.attempt(self._chat.pin(channel.id, posted["message_id"]))
+            message_id = str(posted["message_id"])
+            tried = await steps.attempt_until(
+                lambda: self._chat.pin(channel.id, message_id),
+                incident_id=incident.id,
+                step=Step.PIN_CHECKLIST,
+            )
             pinned = {
                 "ok": tried.error is None,
-                "message_id": posted["message_id"],
+                "message_id": message_id,
                 "error": tried.error,
+                "retry": tried.transient,
             }
-        await self._steps.complete(incident.id, Step.PIN_CHECKLIST, pinned, kind=A.CHECKLIST_PINNED)
+        await steps.complete(incident.id, Step.PIN_CHECKLIST, pinned, kind=A.CHECKLIST_PINNED)
 
-    async def _schedule_reminders(self, incident: Incident) -> None:
+    async def _schedule_reminders(
+        self, incident: Incident, *, steps: AssemblySteps | None = None
+    ) -> None:
         if Step.SCHEDULE_REMINDERS in incident.assembly_steps:
             return
+        steps = steps or self._steps
         current = await self._store.get(incident.id) or incident
+        step, where = Step.SCHEDULE_REMINDERS, {"incident_id": incident.id}
         async with together() as group:
-            nudge_task = group.create_task(self._steps.attempt(self._nudges.schedule(current)))
-            sla_task = group.create_task(self._steps.attempt(self._sla.schedule(current)))
+            nudge_task = group.create_task(
+                steps.attempt_until(lambda: self._nudges.schedule(current), step=step, **where)
+            )
+            sla_task = group.create_task(
+                steps.attempt_until(lambda: self._sla.schedule(current), step=step, **where)
+            )
         nudge, sla = nudge_task.result(), sla_task.result()
         errors = [t.error for t in (nudge, sla) if t.error is not None]
         result: dict[str, Any] = {
@@ -276,61 +431,21 @@ class WarRoomAssembler:
             "nudge": nudge.value.name if nudge.value else None,
             "sla": [s.name for s in sla.value or []],
             "error": "; ".join(errors) or None,
+            "retry": any(t.transient for t in (nudge, sla)),
         }
-        await self._steps.complete(incident.id, Step.SCHEDULE_REMINDERS, result)
+        await steps.complete(incident.id, Step.SCHEDULE_REMINDERS, result)
 
-    async def _signs_once_made(
-        self,
-        incident: Incident,
-        made: asyncio.Future[ChannelRef | None],
-        people: asyncio.Task[dict[str, Any]],
+    async def _topic_and_bookmarks(
+        self, incident: Incident, channel: ChannelRef, *, steps: AssemblySteps | None = None
     ) -> None:
-        channel = await made
-        if channel is None:
-            return
-        await people  # the topic names the IC
-        await self._topic_and_bookmarks(await self._steps.require(incident.id), channel)
-
-    async def _topic_and_bookmarks(self, incident: Incident, channel: ChannelRef) -> None:
-        """The room says what it is about and who leads it, and bookmarks what responders open
-        first. Bookmarks go in order (the bar reads runbook first); the topic beside them."""
-        if Step.TOPIC_AND_BOOKMARKS in incident.assembly_steps:
-            return
-        topic = msgs.room_topic(incident)
-        bookmarks = msgs.room_bookmarks(incident, self._status_page_url)
-
-        async def add_bookmarks() -> dict[str, str]:
-            failed: dict[str, str] = {}
-            for mark in bookmarks:
-                added = await self._steps.attempt(
-                    self._chat.add_bookmark(channel.id, title=mark.title, url=mark.url)
-                )
-                if added.error is not None:
-                    failed[mark.url] = added.error
-            return failed
-
-        async with together() as group:
-            topic_task = group.create_task(
-                self._steps.attempt(self._chat.set_topic(channel.id, topic))
-            )
-            marks_task = group.create_task(add_bookmarks())
-        topic_error, failed = topic_task.result().error, marks_task.result()
-        errors = [f"topic: {topic_error}"] if topic_error else []
-        errors.extend(f"bookmark {url}: {error}" for url, error in failed.items())
-        result: dict[str, Any] = {
-            "ok": not errors,
-            "topic": topic if topic_error is None else None,
-            "bookmarks": [m.url for m in bookmarks if m.url not in failed],
-            "error": "; ".join(errors) or None,
-        }
-        if errors:
-            log.warning(
-                "war_room.topic_or_bookmarks_failed", incident_id=incident.id, errors=errors
-            )
-        await self._steps.complete(incident.id, Step.TOPIC_AND_BOOKMARKS, result)
-        notice = msgs.notice(incident.id, Step.TOPIC_AND_BOOKMARKS, result)
-        if notice is not None:
-            await self._steps.attempt(self._chat.post(channel.id, notice))
+        await topic_and_bookmarks(
+            incident,
+            channel,
+            chat=self._chat,
+            steps=steps or self._steps,
+            status_page_url=self._status_page_url,
+            tell_the_room=steps is None,  # a repair that fails again says nothing new
+        )
 
     async def _post_notices(self, incident_id: str, channel: ChannelRef) -> None:
         """Tell the room what degraded. Best effort: the notices are keyed, so reposting on a

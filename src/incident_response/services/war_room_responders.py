@@ -6,6 +6,7 @@ room, and each person's outcome is audited so the gap is visible.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from incident_response.domain.audit import AuditEventType
@@ -91,30 +92,33 @@ async def invite_responders(
     *,
     chat: Chat,
     steps: AssemblySteps,
+    already: Collection[str] = (),
 ) -> None:
-    """Everyone in one batched invite; each person's outcome audited under their e-mail."""
+    """Everyone in one batched invite; each person's outcome audited under their e-mail.
+
+    A batch that fails on an outage is sent again, with backoff until the step's deadline, for
+    the people not yet in; a person Slack refuses (no account, deactivated) is not retried.
+    `already` are e-mails a previous round invited (a repair).
+    """
     if Step.INVITE_RESPONDERS in incident.assembly_steps:
         return
-    responders = [Responder.model_validate(r) for r in people.get("responders", [])]
-    async with together() as group:
-        lookups = [
-            group.create_task(steps.attempt(chat.user_id_for(person_of(r)))) for r in responders
-        ]
+    skip = {e.lower() for e in already}
+    pending = [
+        r
+        for r in (Responder.model_validate(r) for r in people.get("responders", []))
+        if r.email.lower() not in skip
+    ]
+    invited: dict[str, Responder] = {}
     failed: dict[str, str] = {}
-    by_user: dict[str, Responder] = {}
-    for responder, lookup in zip(responders, lookups, strict=True):
-        tried = lookup.result()
-        if tried.value:
-            by_user[tried.value] = responder.model_copy(update={"chat_id": tried.value})
-        else:
-            failed[responder.email] = tried.error or "no chat account"
-    if by_user:
-        batch = await steps.attempt(chat.invite(channel.id, list(by_user)))
-        refused = batch.value.failed if batch.error is None else dict.fromkeys(by_user, batch.error)
-        for user_id, reason in refused.items():
-            if user_id in by_user:
-                failed[by_user.pop(user_id).email] = reason
-    for r in by_user.values():
+    retry: set[str] = set()
+    user_ids: dict[str, str] = {}
+    backoff = steps.backoff(incident.id, Step.INVITE_RESPONDERS)
+    while True:
+        await _invite_round(pending, channel, chat, steps, user_ids, invited, failed, retry)
+        pending = [r for r in pending if r.email in retry]
+        if not pending or not await backoff.again(failed[pending[0].email]):
+            break
+    for r in invited.values():
         data = {"email": r.email, "chat_id": r.chat_id, "role": r.role}
         key = f"{Step.INVITE_RESPONDERS}:{r.email.lower()}"
         await steps.record(incident.id, A.RESPONDER_INVITED, key, data)
@@ -123,15 +127,66 @@ async def invite_responders(
         await steps.record(
             incident.id, A.RESPONDER_INVITE_FAILED, key, {"email": email, "error": reason}
         )
-    invited = {r.email.lower(): r.chat_id for r in by_user.values()}
+    ids = {r.email.lower(): r.chat_id for r in invited.values()}
 
     def with_chat_ids(i: Incident) -> Incident:
         return i.update(
             responders=tuple(
-                r.model_copy(update={"chat_id": invited.get(r.email.lower(), r.chat_id)})
+                r.model_copy(update={"chat_id": ids.get(r.email.lower(), r.chat_id)})
                 for r in i.responders
             )
         )
 
-    result = {"ok": not failed, "invited": sorted(invited), "failed": failed}
+    result = {
+        "ok": not failed,
+        "invited": sorted(skip | set(ids)),
+        "failed": failed,
+        "retry": bool(retry),
+        "attempts": backoff.attempts,
+    }
     await steps.complete(incident.id, Step.INVITE_RESPONDERS, result, change=with_chat_ids)
+
+
+async def _invite_round(
+    pending: list[Responder],
+    channel: ChannelRef,
+    chat: Chat,
+    steps: AssemblySteps,
+    user_ids: dict[str, str],
+    invited: dict[str, Responder],
+    failed: dict[str, str],
+    retry: set[str],
+) -> None:
+    """One try for the `pending` people: look up the chat ids not known yet, then one batched
+    invite. Fills in who is in, who failed and which failures were outages."""
+    for r in pending:
+        failed.pop(r.email, None)
+        retry.discard(r.email)
+    unknown = [r for r in pending if r.email not in user_ids]
+    async with together() as group:
+        lookups = [
+            group.create_task(steps.attempt(chat.user_id_for(person_of(r)))) for r in unknown
+        ]
+    for responder, lookup in zip(unknown, lookups, strict=True):
+        tried = lookup.result()
+        if tried.value:
+            user_ids[responder.email] = tried.value
+        else:
+            failed[responder.email] = tried.error or "no chat account"
+            if tried.transient:
+                retry.add(responder.email)
+    batch = [r for r in pending if r.email in user_ids]
+    if not batch:
+        return
+    sent = await steps.attempt(chat.invite(channel.id, [user_ids[r.email] for r in batch]))
+    refused: dict[str, str] = sent.value.failed if sent.error is None else {}
+    for r in batch:
+        user_id = user_ids[r.email]
+        if sent.error is not None:
+            failed[r.email] = sent.error
+            if sent.transient:
+                retry.add(r.email)
+        elif user_id in refused:
+            failed[r.email] = refused[user_id]
+        else:
+            invited[r.email] = r.model_copy(update={"chat_id": user_id})

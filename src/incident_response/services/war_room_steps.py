@@ -1,14 +1,19 @@
 """The assembly saga's vocabulary and bookkeeping, apart from the steps themselves.
 
 `Step` names what `incident.assembly_steps` records; `AssemblySteps` is how a step is tried
-(under the per-call timeout) and recorded (audit first, then the incident), so the assembler
-and its failure path share one way of doing both.
+(under the per-call timeout, and again with backoff while the failure is an outage and the
+step's deadline allows) and recorded (audit first, then the incident), so the assembler, its
+repairs and its failure path share one way of doing both.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import contextlib
+import random
+import weakref
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -16,27 +21,36 @@ from typing import Any, TypeVar
 
 from incident_response.domain.audit import AuditEvent, AuditEventType
 from incident_response.domain.clock import Clock
-from incident_response.domain.errors import NotFound
+from incident_response.domain.errors import ConcurrentUpdate, IncidentResponseError, NotFound
 from incident_response.domain.incident import Incident, IncidentStatus, Responder
 from incident_response.domain.people import Person
 from incident_response.ports import AuditLog, IncidentStore
 from incident_response.services.nudges import save_change
+from incident_response.telemetry.logging import get_logger
 
 __all__ = [
     "BESIDE",
+    "REPAIRABLE",
     "AssemblySteps",
     "RetryPolicy",
     "Step",
+    "StepDeadline",
     "Tried",
     "describe",
     "needs_assembly",
+    "needs_repair",
     "person_of",
     "together",
+    "unfinished_steps",
 ]
 
 T = TypeVar("T")
 A = AuditEventType
 S = IncidentStatus
+
+log = get_logger(__name__)
+
+LATEST_KEPT = 256  # incidents whose last saved version is remembered (see AssemblySteps)
 
 
 class Step(StrEnum):
@@ -57,6 +71,47 @@ BESIDE = frozenset({Step.TOPIC_AND_BOOKMARKS})
 """Steps the room does not wait for to count as assembled."""
 
 
+REPAIRABLE: tuple[Step, ...] = (
+    Step.INVITE_RESPONDERS,
+    Step.POST_CONTEXT,
+    Step.POST_CHECKLIST,
+    Step.PIN_CHECKLIST,
+    Step.SCHEDULE_REMINDERS,
+    Step.TOPIC_AND_BOOKMARKS,
+)
+"""Steps an assembled room keeps trying in the background while they failed on an outage."""
+
+
+def unfinished_steps(incident: Incident) -> list[str]:
+    """What an assembled room still lacks, in saga order: the steps that degraded, and the
+    topic and bookmarks while they are not done yet. Empty before assembly ends."""
+    done = incident.assembly_steps
+    if Step.ASSEMBLED not in done:
+        return []
+    return [
+        step.value
+        for step in Step
+        if _failed(done.get(step)) or (step in BESIDE and step not in done)
+    ]
+
+
+def needs_repair(incident: Incident) -> bool:
+    """Whether an open, assembled room has a step worth trying again: one that failed on an
+    outage (not a refusal such as an unknown person), or the topic and bookmarks not yet done."""
+    if not incident.status.is_open or incident.channel is None:
+        return False
+    done = incident.assembly_steps
+    return Step.ASSEMBLED in done and any(
+        (step in BESIDE and step not in done)
+        or (_failed(done.get(step)) and done[step].get("retry", True) is not False)
+        for step in REPAIRABLE
+    )
+
+
+def _failed(result: Any) -> bool:
+    return isinstance(result, Mapping) and result.get("ok") is False
+
+
 def needs_assembly(incident: Incident) -> bool:
     """Whether `assemble` has work left: the saga itself, or (for an open, assembled room) the
     topic and bookmarks a crash cut short."""
@@ -72,9 +127,10 @@ def needs_assembly(incident: Incident) -> bool:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How hard to try the one critical call: exponential backoff from `base_delay`."""
+    """How hard to try the one critical call while it fails on an outage: exponential backoff
+    from `base_delay` (the default waits 15.5 s in all, about a step's deadline)."""
 
-    attempts: int = 3
+    attempts: int = 6
     base_delay: float = 0.5
     max_delay: float = 8.0
 
@@ -88,9 +144,31 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
+class StepDeadline:
+    """How long a step that failed on an outage is tried again before the room is assembled
+    without it (the background repair goes on): exponential backoff from `base_delay`, each
+    wait jittered to between half and all of it so rooms hit by one outage do not retry in step."""
+
+    seconds: float = 20.0
+    base_delay: float = 0.25
+    max_delay: float = 4.0
+
+    def __post_init__(self) -> None:
+        if self.seconds < 0 or self.base_delay <= 0 or self.max_delay < self.base_delay:
+            raise ValueError("a step deadline needs seconds >= 0 and 0 < base_delay <= max_delay")
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        ceiling = float(min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+        return ceiling * random.uniform(0.5, 1.0)  # jitter, not a secret
+
+
+@dataclass(frozen=True)
 class Tried:
     value: Any = None
     error: str | None = None
+    transient: bool = False
+    """The error was an outage (worth trying again), not a refusal."""
 
 
 @asynccontextmanager
@@ -106,6 +184,14 @@ async def together() -> AsyncIterator[asyncio.TaskGroup]:
         raise
 
 
+def is_transient(exc: Exception) -> bool:
+    """Outages are worth another try: what an adapter marks transient, and a connection that
+    failed or timed out. Anything else is a refusal that a retry would only repeat."""
+    if isinstance(exc, IncidentResponseError):
+        return exc.transient
+    return isinstance(exc, ConnectionError | TimeoutError)
+
+
 def describe(exc: BaseException) -> str:
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -117,16 +203,106 @@ def person_of(responder: Responder) -> Person:
     )
 
 
+class Backoff:
+    """The retries of one step: `again` waits before the next attempt, or says the deadline
+    has come. Time is what passed or what was slept, whichever is more (tests inject a sleep
+    that does not wait); for a step the room does not wait for (BESIDE) only what was slept,
+    since its calls may queue for minutes behind Slack's tier-2 limit without failing."""
+
+    def __init__(
+        self,
+        deadline: StepDeadline,
+        sleep: Callable[[float], Awaitable[None]],
+        *,
+        incident_id: str,
+        step: str,
+    ) -> None:
+        self._deadline = deadline
+        self._sleep = sleep
+        self._incident_id = incident_id
+        self._step = step
+        self._started = asyncio.get_running_loop().time()
+        self._slept = 0.0
+        self.attempts = 1
+
+    async def again(self, error: str | None) -> bool:
+        delay = self._deadline.delay(self.attempts)
+        passed = asyncio.get_running_loop().time() - self._started
+        elapsed = self._slept if self._step in BESIDE else max(passed, self._slept)
+        if elapsed + delay > self._deadline.seconds:
+            return False
+        log.warning(
+            "war_room.step_retry",
+            incident_id=self._incident_id,
+            step=self._step,
+            attempt=self.attempts + 1,
+            error=error,
+            delay_seconds=round(delay, 3),
+        )
+        await self._sleep(delay)
+        self._slept += delay
+        self.attempts += 1
+        return True
+
+
 class AssemblySteps:
     """Tries vendor calls and records step results for one assembler."""
 
     def __init__(
-        self, *, store: IncidentStore, audit: AuditLog, clock: Clock, call_timeout_seconds: float
+        self,
+        *,
+        store: IncidentStore,
+        audit: AuditLog,
+        clock: Clock,
+        call_timeout_seconds: float,
+        deadline: StepDeadline | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._store = store
         self._audit = audit
         self._clock = clock
         self._timeout = call_timeout_seconds
+        self._deadline = deadline or StepDeadline()
+        self._sleep = sleep
+        # one save at a time per incident in this process: steps running side by side would
+        # otherwise lose most compare-and-set races to each other and redo their saves
+        self._saving: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # the version this process saved last, per incident: saved upon directly (the
+        # compare-and-set still guards it), so a step's save needs no read first
+        self._latest: OrderedDict[str, Incident] = OrderedDict()
+
+    def repairing(self) -> AssemblySteps:
+        """The same tries, recording only what now succeeds (see `Repairs`)."""
+        repairs = Repairs(
+            store=self._store,
+            audit=self._audit,
+            clock=self._clock,
+            call_timeout_seconds=self._timeout,
+            deadline=self._deadline,
+            sleep=self._sleep,
+        )
+        repairs._saving, repairs._latest = self._saving, self._latest
+        return repairs
+
+    def _save_lock(self, incident_id: str) -> asyncio.Lock:
+        lock = self._saving.get(incident_id)
+        if lock is None:
+            lock = self._saving[incident_id] = asyncio.Lock()
+        return lock
+
+    def backoff(self, incident_id: str, step: str) -> Backoff:
+        return Backoff(self._deadline, self._sleep, incident_id=incident_id, step=step)
+
+    async def attempt_until(
+        self, call: Callable[[], Awaitable[T]], *, incident_id: str, step: str
+    ) -> Tried:
+        """`attempt` the call, and again with backoff while it fails on an outage and the
+        step's deadline allows. Safe because every call the saga makes is idempotent."""
+        backoff = self.backoff(incident_id, step)
+        while True:
+            tried = await self.attempt(call())
+            if tried.error is None or not tried.transient or not await backoff.again(tried.error):
+                return tried
 
     async def require(self, incident_id: str) -> Incident:
         incident = await self._store.get(incident_id)
@@ -146,8 +322,8 @@ class AssemblySteps:
                 return Tried(value=await call)
         except Exception as exc:
             if isinstance(exc, TimeoutError) and deadline.expired():
-                return Tried(error=f"no answer within {self._timeout:g}s")
-            return Tried(error=describe(exc))
+                return Tried(error=f"no answer within {self._timeout:g}s", transient=True)
+            return Tried(error=describe(exc), transient=is_transient(exc))
 
     async def record(
         self, incident_id: str, kind: AuditEventType, key: str, data: dict[str, Any]
@@ -183,4 +359,45 @@ class AssemblySteps:
             )
             return change(updated) if change is not None else updated
 
-        return await save_change(self._store, incident_id, apply)
+        async with self._save_lock(incident_id):
+            saved = None
+            known = self._latest.get(incident_id)
+            if known is not None:
+                with contextlib.suppress(ConcurrentUpdate):  # someone else saved: read it
+                    saved = await self._store.save(apply(known))
+            if saved is None:
+                saved = await save_change(self._store, incident_id, apply)
+            self._latest[incident_id] = saved
+            self._latest.move_to_end(incident_id)
+            if len(self._latest) > LATEST_KEPT:
+                self._latest.popitem(last=False)
+            return saved
+
+
+class Repairs(AssemblySteps):
+    """A background repair of an assembled room: a step that succeeds now is recorded (under
+    `<step>:repaired`, so the audit trail keeps the first failure too); one that fails again
+    leaves the record as it was, to be tried on the next round."""
+
+    async def complete(
+        self,
+        incident_id: str,
+        step: Step,
+        result: dict[str, Any],
+        *,
+        kind: AuditEventType = A.ASSEMBLY_STEP_COMPLETED,
+        key: str | None = None,
+        data: dict[str, Any] | None = None,
+        change: Callable[[Incident], Incident] | None = None,
+    ) -> Incident:
+        if result.get("ok") is not True:
+            return await self.require(incident_id)
+        return await super().complete(
+            incident_id,
+            step,
+            result,
+            kind=kind,
+            key=f"{key or step.value}:repaired",
+            data=data,
+            change=change,
+        )

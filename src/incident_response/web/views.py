@@ -11,6 +11,7 @@ from incident_response.domain.clock import isoformat
 from incident_response.domain.incident import Incident
 from incident_response.domain.messages import Schedule
 from incident_response.domain.people import Person
+from incident_response.services.war_room_steps import unfinished_steps
 
 
 def _time(value: datetime | None) -> str | None:
@@ -104,6 +105,8 @@ def incident_json(
         "mitigated_at": _time(incident.mitigated_at),
         "resolved_at": _time(incident.resolved_at),
         "alert_to_assembled_seconds": alert_to_assembled(incident),
+        # war-room steps that degraded or are still under way beside (repaired in the background)
+        "unfinished_steps": unfinished_steps(incident),
         "checklist": [
             {
                 "id": item.id,

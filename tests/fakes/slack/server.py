@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import socket
 import threading
 import time
@@ -61,6 +62,9 @@ class FakeSlack(Interactions):
     users: [{"id", "email", "name"}] seeded into the directory.
     trigger_ttl / ack_timeout: Slack's 3 s for trigger_id expiry and for acknowledging envelopes.
     spec_path: the Web API description (default tests/vendor/slack/...).
+    fault_rate / fault_seed: this share of Web API calls (drawn from a generator seeded with
+        `fault_seed`) is answered HTTP 500 `internal_error` without any effect, as Slack does in
+        an incident of its own; `faults` counts them.
     """
 
     def __init__(
@@ -80,7 +84,11 @@ class FakeSlack(Interactions):
         spec_path: Path | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        fault_rate: float = 0.0,
+        fault_seed: int = 0,
     ) -> None:
+        if not 0.0 <= fault_rate < 1.0:
+            raise ValueError("fault_rate is a share of calls: 0 <= fault_rate < 1")
         workspace = Workspace()
         workspace.seed_users(users)
         super().__init__(
@@ -100,6 +108,8 @@ class FakeSlack(Interactions):
             post_message_burst=post_message_burst,
         )
         self.contract = WebApiContract.load(spec_path)
+        self.fault_rate = fault_rate
+        self._faults = random.Random(fault_seed)
         self.calls: list[Call] = []
         self.violations: list[Violation] = []
         self._host = host
@@ -137,6 +147,11 @@ class FakeSlack(Interactions):
     @property
     def views(self) -> list[OpenedView]:
         return self.workspace.views
+
+    @property
+    def faults(self) -> int:
+        """How many calls were answered HTTP 500 by fault injection."""
+        return sum(1 for call in self.calls if call.status == 500)
 
     @property
     def rate_limited(self) -> int:
@@ -306,6 +321,8 @@ class FakeSlack(Interactions):
                 "X-Fake-Slack-Retry-After": f"{decision.retry_after:.3f}",
             }
             return 429, {"ok": False, "error": "ratelimited"}, headers, None
+        if self.fault_rate and self._faults.random() < self.fault_rate:
+            return 500, {"ok": False, "error": "internal_error"}, {}, None
         problems = self.contract.problems(method, params, json_body=json_body)
         if problems:
             return 200, {"ok": False, "error": "invalid_arguments"}, {}, problems

@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 
 DEFAULT_API_URL = "https://slack.com/api/"
 RATE_LIMITED = "ratelimited"
+TRANSPORT_ERROR = "transport_error"
+# error codes Slack documents for its own trouble, whatever the HTTP status
+SERVER_ERRORS = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
 
 
 class SlackCallFailed(IncidentResponseError):
@@ -55,6 +60,17 @@ class SlackCallFailed(IncidentResponseError):
     @property
     def rate_limited(self) -> bool:
         return self.status == 429 or self.error == RATE_LIMITED
+
+    @property
+    def transient(self) -> bool:
+        """Slack's trouble (HTTP 5xx, an unreachable server, a rate limit), worth trying again;
+        an error code about the request (`user_not_found`, `not_in_channel`, ...) is not."""
+        return (
+            self.status >= 500
+            or self.rate_limited
+            or self.error.startswith(TRANSPORT_ERROR)
+            or self.error in SERVER_ERRORS
+        )
 
 
 def _secret(value: SecretStr | str) -> str:
@@ -133,7 +149,7 @@ class SlackWebApi:
                 data=data,
             ) from None
         except (TimeoutError, aiohttp.ClientError, SlackClientError, OSError) as exc:
-            raise SlackCallFailed(method, f"transport_error: {type(exc).__name__}") from exc
+            raise SlackCallFailed(method, f"{TRANSPORT_ERROR}: {type(exc).__name__}") from exc
         data = response.data
         return dict(data) if isinstance(data, dict) else {"ok": True}
 

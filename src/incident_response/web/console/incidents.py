@@ -24,6 +24,7 @@ from incident_response.domain.public import (
 )
 from incident_response.domain.status_update import DraftStatus
 from incident_response.domain.text import shortened
+from incident_response.services.war_room_steps import unfinished_steps
 from incident_response.web.console.rendering import PageError, Pages, html_route_class
 from incident_response.web.console.services import ConsoleServices
 from incident_response.web.console.signin import ConsoleAuth, Visitor
@@ -126,6 +127,7 @@ async def incident_context(
         "status_label": STATUS_LABELS[incident.status],
         "ic_name": display_name(incident.ic, people),
         "assembled_seconds": alert_to_assembled(incident),
+        "unfinished_steps": [s.replace("_", " ") for s in unfinished_steps(incident)],
         # what the page offers follows the same policy the services enforce
         "may": may,
         "can_approve": may["approve"],
