@@ -85,6 +85,11 @@ log = get_logger(__name__)
 RECOVERY_INTERVAL = timedelta(seconds=30)
 # how often assembled war rooms that still lack a step (an outage, a restart) are repaired
 REPAIR_INTERVAL = timedelta(seconds=30)
+# deliveries recorded but still unprocessed after RELAY_AFTER are queued again, once (looking back
+# RELAY_WINDOW), in case they were recorded just before storage went busy and never queued
+RELAY_INTERVAL = timedelta(seconds=60)
+RELAY_AFTER = timedelta(minutes=2)
+RELAY_WINDOW = timedelta(days=7)
 # how long shutdown lets a war room's topic, bookmarks and repairs finish
 BESIDE_GRACE_SECONDS = 5.0
 
@@ -175,32 +180,56 @@ def _wrap(wrapper: Callable[[P], P] | None, adapter: P) -> P:
 
 
 @dataclass
+class Periodic:
+    """A job of the processor's upkeep and how often it runs."""
+
+    every: timedelta
+    run: Callable[[], Awaitable[None]]
+    last: datetime | None = None
+
+
+@dataclass
 class Upkeep:
-    """The processor's periodic work: fire due timers, and now and then finish approved status
-    updates whose publish was interrupted (a crash, a status-page outage)."""
+    """The processor's periodic work: fire due timers every tick, and run each periodic job
+    (finishing interrupted publishes, repairing war rooms, relaying the intake outbox) when its
+    interval has passed. Jobs must be idempotent: several processors may run them."""
 
     scheduler: SqliteScheduler
     queue: SqliteEventQueue
-    gate: StatusUpdateGate
     clock: Clock
-    assembler: WarRoomAssembler | None = None
-    last_recovery: datetime | None = None
-    last_repair: datetime | None = None
+    jobs: list[Periodic]
 
     async def tick(self) -> int:
         fired = await self.scheduler.fire_due(self.queue)
         now = self.clock.now()
-        if self.last_recovery is None or now - self.last_recovery >= RECOVERY_INTERVAL:
-            self.last_recovery = now
-            report = await self.gate.recover_all()
-            if report.failures:
-                log.warning("gate.recovery_failed", failures=report.failures)
-        if self.assembler is not None and (
-            self.last_repair is None or now - self.last_repair >= REPAIR_INTERVAL
-        ):
-            self.last_repair = now
-            await self.assembler.resume_unfinished()  # starts the repairs, does not wait
+        for job in self.jobs:
+            if job.last is None or now - job.last >= job.every:
+                job.last = now
+                await job.run()
         return fired
+
+
+def upkeep_jobs(
+    *, gate: StatusUpdateGate, assembler: WarRoomAssembler, intake: AlertIntake
+) -> list[Periodic]:
+    async def recover_publishes() -> None:
+        report = await gate.recover_all()
+        if report.failures:
+            log.warning("gate.recovery_failed", failures=report.failures)
+
+    async def repair_rooms() -> None:
+        await assembler.resume_unfinished()  # starts the repairs, does not wait
+
+    async def relay_outbox() -> None:
+        requeued = await intake.requeue_unprocessed(older_than=RELAY_AFTER, window=RELAY_WINDOW)
+        if requeued:
+            log.warning("intake.requeued", deliveries=requeued)
+
+    return [
+        Periodic(RECOVERY_INTERVAL, recover_publishes),
+        Periodic(REPAIR_INTERVAL, repair_rooms),
+        Periodic(RELAY_INTERVAL, relay_outbox),
+    ]
 
 
 @dataclass
@@ -517,7 +546,12 @@ async def build(
             else None
         )
         slack = SlackRuntime(api=slack_api, chat=slack_chat, app=app, socket_mode=socket_mode)
-    upkeep = Upkeep(scheduler=scheduler, queue=queue, gate=gate, clock=clock, assembler=assembler)
+    upkeep = Upkeep(
+        scheduler=scheduler,
+        queue=queue,
+        clock=clock,
+        jobs=upkeep_jobs(gate=gate, assembler=assembler, intake=intake),
+    )
     # personal tokens and console sessions: revocation state the CLI's process writes too
     credentials = await SqliteCredentials(db=db, clock=clock).open()
     return Container(

@@ -115,9 +115,14 @@ class IncidentStore(Protocol):
         recorded_before: datetime,
         limit: int = 100,
     ) -> list[Alert]:
-        """Deliveries of `kinds` recorded in (`recorded_after`, `recorded_before`] and not yet
-        processed, oldest first: intake's outbox, which the processor's upkeep hands to the
-        queue again in case a delivery was recorded but never queued."""
+        """Deliveries of `kinds` recorded in (`recorded_after`, `recorded_before`], not yet
+        processed and not yet requeued, oldest first: intake's outbox, which the processor's
+        upkeep hands to the queue again in case a delivery was recorded but never queued."""
+        ...
+
+    async def mark_alert_requeued(self, delivery_id: str) -> None:
+        """The relay sent this delivery again: it is not offered again (once is enough; a
+        message that keeps failing ends in the dead letters, not in a loop)."""
         ...
 
     async def incident_ids(self) -> list[str]:

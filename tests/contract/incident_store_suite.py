@@ -434,6 +434,14 @@ class IncidentStoreContract:
             )
         ) == [firing[0]]
 
+        await store.mark_alert_requeued("d-0")
+        await store.mark_alert_requeued("d-0")  # idempotent
+        await store.mark_alert_requeued("d-never")  # unknown: nothing to mark
+        again = await store.unprocessed_alerts(
+            kinds=firing_kinds, recorded_after=start - timedelta(1), recorded_before=clock.now()
+        )
+        assert [a.delivery_id for a in again] == ["d-2"]  # a requeued delivery is offered once
+
     async def test_marking_an_unrecorded_delivery_is_not_found(self, store: IncidentStore) -> None:
         with pytest.raises(NotFound):
             await store.mark_alert_processed("d-never", "inc-1")

@@ -44,6 +44,8 @@ async def test_lookups_use_indexes_not_table_scans(db: Database, clock: ManualCl
         "SELECT doc FROM incidents WHERE channel_id = ? ORDER BY created_at DESC, rowid DESC",
         "SELECT doc FROM incidents WHERE grouping_key = ? AND created_at >= ? AND status != ?",
         "SELECT COUNT(*) FROM incidents WHERE created_at >= ?",
+        "SELECT doc FROM alert_deliveries WHERE processed_at IS NULL AND requeued_at IS NULL"
+        " AND recorded_at > ? AND recorded_at <= ? ORDER BY recorded_at LIMIT ?",
     ]
     for sql in queries:
         params = tuple("x" for _ in range(sql.count("?")))
@@ -149,3 +151,21 @@ async def test_the_backfill_runs_once_and_never_undoes_a_claim(
         assert await store.find_by_delivery("d-1") == (resolved, claim("d-1"))
     finally:
         await db.close()
+
+
+async def test_a_delivery_table_from_before_the_outbox_relay_gets_its_column(
+    db: Database, clock: ManualClock
+) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "CREATE TABLE alert_deliveries (delivery_id TEXT PRIMARY KEY, alert_group_key TEXT"
+            " NOT NULL, recorded_at TEXT NOT NULL, doc TEXT NOT NULL, incident_id TEXT,"
+            " processed_at TEXT)"
+        )
+
+    store = await SqliteIncidentStore(db=db, clock=clock).open()
+    await SqliteIncidentStore(db=db, clock=clock).open()  # a second process: no second ALTER
+
+    columns = {str(c["name"]) for c in await db.fetchall("PRAGMA table_info(alert_deliveries)")}
+    assert "requeued_at" in columns
+    await store.mark_alert_requeued("d-none")

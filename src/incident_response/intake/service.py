@@ -122,7 +122,8 @@ class AlertIntake:
         sender got a 503, and Grafana OnCall does not resend those) would otherwise wait
         forever. A message still in the queue is deduplicated by its id (for the queue's
         window) and a duplicate past it is a no-op for the processor, so sending again is
-        safe; the window bounds how long a message that keeps failing is offered again."""
+        safe. Each delivery is relayed once: a message that keeps failing ends in the dead
+        letters instead of going round. The window bounds how far back the relay looks."""
         now = self._clock.now()
         requeued = 0
         for alert in await self._store.unprocessed_alerts(
@@ -131,6 +132,7 @@ class AlertIntake:
             recorded_before=now - older_than,
         ):
             await self._enqueue(alert, {})
+            await self._store.mark_alert_requeued(alert.delivery_id)
             requeued += 1
         return requeued
 

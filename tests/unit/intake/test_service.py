@@ -276,8 +276,22 @@ async def test_a_recorded_delivery_nobody_resends_is_queued_again_by_the_outbox_
 
     [delivery] = await drain(queue)
     assert delivery.body.payload["delivery_id"] == alert.delivery_id
-    await store.mark_alert_processed(alert.delivery_id, "inc-1")
+
+
+async def test_the_relay_sends_a_delivery_again_only_once(
+    intake: AlertIntake, store: SqliteIncidentStore, queue: SqliteEventQueue, clock: ManualClock
+) -> None:
+    [alert] = grafana_oncall.parse(
+        encode(oncall_body(labels=STORM)), received_at=clock.now(), severity_map={}
+    )
+    await store.record_alert(alert)
+    clock.advance(minutes=2)
+    assert await intake.requeue_unprocessed(older_than=MINUTE, window=HOUR) == 1
+    await drain(queue)  # handled and failing, say: it will end in the dead letters
+
+    clock.advance(minutes=10)  # past the queue's dedup window
     assert await intake.requeue_unprocessed(older_than=MINUTE, window=HOUR) == 0
+    assert await queue.depth() == 0
 
 
 async def test_the_relay_sends_a_queued_delivery_only_once_within_the_dedup_window(

@@ -61,10 +61,15 @@ CREATE TABLE IF NOT EXISTS alert_deliveries (
     recorded_at TEXT NOT NULL,
     doc TEXT NOT NULL,
     incident_id TEXT,
-    processed_at TEXT
-);
-CREATE INDEX IF NOT EXISTS alert_deliveries_unprocessed ON alert_deliveries (recorded_at)
-    WHERE processed_at IS NULL
+    processed_at TEXT,
+    requeued_at TEXT
+)
+"""
+
+# Databases from before the outbox relay lack `requeued_at`; the index needs it.
+RELAY_INDEX = """
+CREATE INDEX IF NOT EXISTS alert_deliveries_to_relay ON alert_deliveries (recorded_at)
+    WHERE processed_at IS NULL AND requeued_at IS NULL
 """
 
 _NEWEST_FIRST = "ORDER BY created_at DESC, rowid DESC"
@@ -110,6 +115,11 @@ class SqliteIncidentStore:
 
     async def open(self) -> Self:
         await self._db.migrate("incident_store", SCHEMA)
+        async with self._db.transaction() as conn:
+            columns = await self._db.fetchall("PRAGMA table_info(alert_deliveries)")
+            if "requeued_at" not in {str(c["name"]) for c in columns}:
+                await conn.execute("ALTER TABLE alert_deliveries ADD COLUMN requeued_at TEXT")
+        await self._db.migrate("incident_store_relay", RELAY_INDEX)
         await self._backfill_claims()
         return self
 
@@ -313,13 +323,21 @@ class SqliteIncidentStore:
         if not wanted:
             return []
         rows = await self._db.fetchall(
-            "SELECT doc FROM alert_deliveries WHERE processed_at IS NULL"
+            "SELECT doc FROM alert_deliveries WHERE processed_at IS NULL AND requeued_at IS NULL"
             " AND recorded_at > ? AND recorded_at <= ?"
             f" AND json_extract(doc, '$.kind') IN ({', '.join('?' * len(wanted))})"
             " ORDER BY recorded_at LIMIT ?",
             (_ts(recorded_after), _ts(recorded_before), *wanted, limit),
         )
         return [Alert.model_validate_json(row["doc"]) for row in rows]
+
+    async def mark_alert_requeued(self, delivery_id: str) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE alert_deliveries SET requeued_at = COALESCE(requeued_at, ?)"
+                " WHERE delivery_id = ?",
+                (_ts(self._clock.now()), delivery_id),
+            )
 
     async def incident_ids(self) -> list[str]:
         rows = await self._db.fetchall("SELECT id FROM incidents ORDER BY id")
