@@ -7,7 +7,6 @@ depend on the shape of the StatusUpdateGate, NudgeScheduler and Resolver, not on
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -15,14 +14,13 @@ from typing import Any, Literal, Protocol
 from incident_response.domain.audit import AuditEvent, AuditEventType
 from incident_response.domain.authority import Action, AuthorityDecision
 from incident_response.domain.clock import Clock, utc
-from incident_response.domain.errors import ConcurrentUpdate, NotFound
 from incident_response.domain.incident import Incident
 from incident_response.domain.people import Person
 from incident_response.domain.status_update import DraftKind, StatusDraft
 from incident_response.ports import AuditLog, Chat, Directory, IncidentStore
+from incident_response.services.compare_and_set import save_change as save_change
 
 Surface = Literal["api", "console", "slack"]
-CAS_ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -159,27 +157,6 @@ def closed_reply(incident: Incident, what: str) -> CommandReply:
     return refused(
         f"Incident {incident.id} is resolved: {what} changes nothing now.", status="resolved"
     )
-
-
-async def save_change(
-    store: IncidentStore, incident_id: str, change: Callable[[Incident], Incident | None]
-) -> Incident:
-    """Compare-and-set: apply `change` to the latest incident until a save wins.
-
-    `change` returning None means nothing needs saving; the current incident is returned.
-    """
-    for _ in range(CAS_ATTEMPTS):
-        current = await store.get(incident_id, consistent=True)
-        if current is None:
-            raise NotFound(f"incident {incident_id} not found")
-        updated = change(current)
-        if updated is None:
-            return current
-        try:
-            return await store.save(updated)
-        except ConcurrentUpdate:
-            continue
-    raise ConcurrentUpdate(f"incident {incident_id} kept changing; try again")
 
 
 async def audit(

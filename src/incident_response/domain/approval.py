@@ -35,7 +35,7 @@ from incident_response.domain.status_update import (
     StatusDraft,
     draft_hash,
 )
-from incident_response.domain.text import clean_line, clean_text
+from incident_response.domain.text import clean_line, clean_text, encodable
 
 MAX_BODY_CHARS = 5000
 MAX_REASON_CHARS = 1000
@@ -77,21 +77,13 @@ def may_approve(incident: Incident, *, actor: Actor) -> bool:
     return decide(Action.APPROVE, incident, actor).allowed
 
 
-def _unencodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 def body_problems(body: str) -> tuple[str, ...]:
     """Why a text cannot be a status update; empty when it can."""
     if not body.strip():
         return ("the text is empty",)
     if len(body) > MAX_BODY_CHARS:
         return (f"the text has {len(body)} characters; the limit is {MAX_BODY_CHARS}",)
-    if _unencodable(body):
+    if not encodable(body):
         return ("the text contains characters that are not valid Unicode",)
     return ()
 
@@ -100,7 +92,7 @@ def reason_problems(reason: str) -> tuple[str, ...]:
     """Why a rejection reason cannot be recorded; empty when it can (it may be empty)."""
     if len(reason) > MAX_REASON_CHARS:
         return (f"the reason has {len(reason)} characters; the limit is {MAX_REASON_CHARS}",)
-    if _unencodable(reason):
+    if not encodable(reason):
         return ("the reason contains characters that are not valid Unicode",)
     return ()
 

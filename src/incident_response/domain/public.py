@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from incident_response.domain.context import Impact, PublicStatus
 from incident_response.domain.status_update import PublicComponent, StatusDraft
+from incident_response.domain.text import encodable
 
 ACRONYMS = frozenset({"api", "ui", "sso", "cdn", "dns", "sms", "ci", "id", "vpn"})
 PLAIN_WORD = re.compile(r"^(?:[a-z]+|v\d+)$", re.IGNORECASE)
@@ -87,14 +88,6 @@ def proposed_title(impact: Impact, components: Sequence[PublicComponent]) -> str
     return title if len(title) <= MAX_TITLE_CHARS else title[: MAX_TITLE_CHARS - 1] + "\u2026"
 
 
-def _unencodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 def title_problems(title: str) -> tuple[str, ...]:
     if not title.strip():
         return ("the public incident name is empty",)
@@ -104,7 +97,7 @@ def title_problems(title: str) -> tuple[str, ...]:
         )
     if "\n" in title or "\r" in title:
         return ("the public incident name must be one line",)
-    if _unencodable(title):
+    if not encodable(title):
         return ("the public incident name contains characters that are not valid Unicode",)
     return ()
 
@@ -145,7 +138,7 @@ def component_problems(names: Sequence[str]) -> tuple[str, ...]:
             )
         elif "\n" in name or "\r" in name or "," in name:
             problems.append(f"component name {name!r} must be one line without commas")
-        elif _unencodable(name):
+        elif not encodable(name):
             problems.append("a component name contains characters that are not valid Unicode")
     return tuple(problems)
 

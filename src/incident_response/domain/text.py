@@ -45,6 +45,16 @@ DISPLAY_TITLE_CHARS = 120
 ELLIPSIS = "\u2026"
 
 
+def encodable(text: str) -> bool:
+    """Whether `text` can be stored and sent as UTF-8 (False for lone surrogates such as
+    `\\ud800`, which JSON allows and nothing downstream can keep)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def clean_text(text: str) -> str:
     """A multi-line text (a status update's body, a reason) without invisible controls."""
     return _BODY_REMOVED.sub("", _LINE_BREAKS.sub("\n", text))

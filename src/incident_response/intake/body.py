@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from incident_response.domain.errors import InvalidAlert
+from incident_response.domain.text import encodable
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -50,21 +51,13 @@ def _check_values(doc: Any) -> None:
         if isinstance(value, dict):
             for key, item in value.items():
                 path = f"{where}.{key}" if where else str(key)
-                if not _encodable(key):
+                if not encodable(key):
                     raise InvalidAlert(where or "body", "a key is not valid Unicode text")
                 stack.append((item, depth + 1, path))
         elif isinstance(value, list):
             stack.extend((item, depth + 1, f"{where}.{i}") for i, item in enumerate(value))
-        elif isinstance(value, str) and not _encodable(value):
+        elif isinstance(value, str) and not encodable(value):
             raise InvalidAlert(where, "not valid Unicode text (a lone surrogate)")
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def validate(model: type[M], doc: Mapping[str, Any]) -> M:

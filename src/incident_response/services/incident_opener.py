@@ -36,7 +36,7 @@ from typing import Any, Literal, get_args
 from incident_response.domain.alert import Alert, AlertEventKind, grouping_key
 from incident_response.domain.audit import AuditEvent, AuditEventType
 from incident_response.domain.clock import Clock, isoformat
-from incident_response.domain.errors import AlreadyExists, ConcurrentUpdate, NotFound
+from incident_response.domain.errors import AlreadyExists, NotFound
 from incident_response.domain.incident import (
     Incident,
     IncidentStatus,
@@ -44,6 +44,7 @@ from incident_response.domain.incident import (
     incident_id_for,
 )
 from incident_response.ports import AlertClaim, AuditLog, IncidentStore
+from incident_response.services.compare_and_set import retry_on_conflict
 
 Action = Literal["opened", "attached", "reopened", "mitigated", "duplicate", "ignored"]
 Reason = Literal["alert group", "storm", "storm cap"]
@@ -100,13 +101,9 @@ class IncidentOpener:
     ) -> OpenOutcome:
         if await self._store.alert_processed(alert.delivery_id):
             return OpenOutcome(await self._incident_holding(alert), "duplicate")
-        for attempt in range(1, self._attempts + 1):
-            try:
-                outcome = await decide(alert)
-                break
-            except ConcurrentUpdate:
-                if attempt == self._attempts:
-                    raise
+        outcome = await retry_on_conflict(
+            lambda: decide(alert), attempts=self._attempts, what=f"alert {alert.delivery_id}"
+        )
         await self._mark_processed(alert, outcome.incident)
         return outcome
 

@@ -9,7 +9,7 @@ redelivered message never double-counts, and there is no counter to drift out of
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -17,37 +17,16 @@ from typing import Any
 from incident_response.domain.audit import AuditEvent, AuditEventType, AuditRecord
 from incident_response.domain.chat import ButtonStyle, ChatButton, ChatMessage
 from incident_response.domain.clock import Clock, isoformat
-from incident_response.domain.errors import ConcurrentUpdate, NotFound
+from incident_response.domain.errors import NotFound
 from incident_response.domain.incident import Incident
 from incident_response.domain.messages import EventType, QueueMessage, Schedule
 from incident_response.domain.people import Person
 from incident_response.domain.text import shortened
 from incident_response.ports import AuditLog, Chat, IncidentStore, OnCall, Scheduler
+from incident_response.services.compare_and_set import save_change
 from incident_response.services.mentions import mention_on
 
 A = AuditEventType
-CAS_ATTEMPTS = 50
-
-
-async def save_change(
-    store: IncidentStore, incident_id: str, change: Callable[[Incident], Incident]
-) -> Incident:
-    """Apply `change` to the latest stored incident and save it with compare-and-set.
-
-    `change` is re-applied to a fresh copy when someone else saved first, so concurrent writers
-    (two assembly steps, a command, an attached alert) never overwrite each other.
-    """
-    for _ in range(CAS_ATTEMPTS):
-        current = await store.get(incident_id)
-        if current is None:
-            raise NotFound(f"incident {incident_id}")
-        try:
-            return await store.save(change(current))
-        except ConcurrentUpdate:
-            continue
-    raise ConcurrentUpdate(
-        f"incident {incident_id}: gave up after {CAS_ATTEMPTS} conflicting saves"
-    )
 
 
 async def escalation_contact(oncall: OnCall, incident: Incident, at: datetime) -> Person | None:

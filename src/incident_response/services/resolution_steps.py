@@ -14,13 +14,13 @@ from typing import Any, Literal, Protocol
 
 from incident_response.domain.audit import AuditEvent, AuditEventType
 from incident_response.domain.clock import Clock, isoformat, utc
-from incident_response.domain.errors import ConcurrentUpdate, IncidentResponseError, NotFound
+from incident_response.domain.errors import IncidentResponseError, NotFound
 from incident_response.domain.incident import Incident
 from incident_response.domain.status_update import DraftKind, StatusDraft
 from incident_response.ports import AuditLog, IncidentStore
+from incident_response.services.compare_and_set import save_change
 
 __all__ = [
-    "CAS_ATTEMPTS",
     "REQUESTED",
     "STARTED",
     "DraftMaker",
@@ -35,7 +35,6 @@ __all__ = [
     "requested_at",
 ]
 
-CAS_ATTEMPTS = 20
 REQUESTED = "requested"
 STARTED = "started"
 
@@ -145,13 +144,4 @@ class ResolutionSteps:
     async def mutate(
         self, incident_id: str, change: Callable[[Incident], Incident | None]
     ) -> Incident:
-        for _ in range(CAS_ATTEMPTS):
-            current = await self.require(incident_id)
-            updated = change(current)
-            if updated is None:
-                return current
-            try:
-                return await self._store.save(updated)
-            except ConcurrentUpdate:
-                continue
-        raise ConcurrentUpdate(f"incident {incident_id} kept changing; resolution will retry")
+        return await save_change(self._store, incident_id, change)

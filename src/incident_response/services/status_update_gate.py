@@ -61,13 +61,14 @@ from incident_response.domain.approval import (
 from incident_response.domain.audit import AuditEventType
 from incident_response.domain.authority import Action, decide
 from incident_response.domain.clock import Clock, isoformat
-from incident_response.domain.errors import ConcurrentUpdate, IncidentResponseError, NotFound
+from incident_response.domain.errors import IncidentResponseError, NotFound
 from incident_response.domain.incident import Incident, StatusPageRef
 from incident_response.domain.public import ComponentMap
 from incident_response.domain.status_update import DraftKind, DraftStatus, StatusDraft
 from incident_response.domain.text import clean_text
 from incident_response.ports import LLM, AuditLog, IncidentStore, StatusContext, StatusPage
 from incident_response.services.authority import Authority, NotPermitted
+from incident_response.services.compare_and_set import mutate
 
 __all__ = [
     "ApprovalDecision",
@@ -480,19 +481,7 @@ class StatusUpdateGate:
 
     async def _mutate(self, incident_id: str, change: Change[T]) -> tuple[Incident, T]:
         """Compare-and-set: reload, re-apply `change` and save until a save wins."""
-        for _ in range(self._max_attempts):
-            incident = await self._incident(incident_id)
-            updated, result = await change(incident)
-            if updated is None:
-                return incident, result
-            try:
-                return await self._store.save(updated), result
-            except ConcurrentUpdate:
-                continue
-        raise ConcurrentUpdate(
-            f"incident {incident_id} kept changing: {self._max_attempts} attempts to save lost; "
-            "try again"
-        )
+        return await mutate(self._store, incident_id, change, attempts=self._max_attempts)
 
     async def _incident(self, incident_id: str) -> Incident:
         incident = await self._store.get(incident_id, consistent=True)

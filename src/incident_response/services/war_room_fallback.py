@@ -13,7 +13,7 @@ from incident_response.domain.clock import Clock
 from incident_response.domain.incident import Incident, IncidentStatus, Responder
 from incident_response.ports import Chat, IncidentStore
 from incident_response.services import war_room_messages as msgs
-from incident_response.services.nudges import save_change
+from incident_response.services.compare_and_set import save_change
 from incident_response.services.war_room_steps import AssemblySteps, Step, person_of
 
 __all__ = ["fall_back"]

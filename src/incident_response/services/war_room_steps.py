@@ -25,7 +25,7 @@ from incident_response.domain.errors import ConcurrentUpdate, IncidentResponseEr
 from incident_response.domain.incident import Incident, IncidentStatus, Responder
 from incident_response.domain.people import Person
 from incident_response.ports import AuditLog, IncidentStore
-from incident_response.services.nudges import save_change
+from incident_response.services.compare_and_set import save_change
 from incident_response.telemetry.logging import get_logger
 
 __all__ = [
