@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -65,7 +66,22 @@ from incident_response.events.sla_check import SlaCheck
 from incident_response.events.status_update_nudge import StatusUpdateNudge
 from incident_response.intake.auth import WebhookVerifier
 from incident_response.intake.service import AlertIntake
-from incident_response.ports import LLM, Chat, CodeHost, IssueTracker, StatusPage, Telemetry
+from incident_response.ports import (
+    LLM,
+    AuditLog,
+    Chat,
+    CodeHost,
+    Credentials,
+    Directory,
+    EventQueue,
+    IncidentStore,
+    IssueTracker,
+    OnCall,
+    Scheduler,
+    Secrets,
+    StatusPage,
+    Telemetry,
+)
 from incident_response.processor import Processor
 from incident_response.services.audit_verification import verify_audit_trail
 from incident_response.services.authority import Authority
@@ -194,13 +210,12 @@ class Upkeep:
     (finishing interrupted publishes, repairing war rooms, relaying the intake outbox) when its
     interval has passed. Jobs must be idempotent: several processors may run them."""
 
-    scheduler: SqliteScheduler
-    queue: SqliteEventQueue
+    fire_timers: Callable[[], Awaitable[int]]
     clock: Clock
     jobs: list[Periodic]
 
     async def tick(self) -> int:
-        fired = await self.scheduler.fire_due(self.queue)
+        fired = await self.fire_timers()
         now = self.clock.now()
         for job in self.jobs:
             if job.last is None or now - job.last >= job.every:
@@ -256,21 +271,21 @@ class Container:
     base_url: str
     db: Database
     roster: Roster
-    store: SqliteIncidentStore
-    audit: SqliteAuditLog
-    queue: SqliteEventQueue
-    scheduler: SqliteScheduler
+    store: IncidentStore
+    audit: AuditLog
+    queue: EventQueue
+    scheduler: Scheduler
     chat: Chat
     console_chat: ConsoleChat
-    directory: RosterDirectory
+    directory: Directory
     authority: Authority
-    oncall: RosterOnCall
+    oncall: OnCall
     status_page: BuiltinStatusPage
     issue_tracker: MarkdownIssueTracker
     llm: LLM
     code_host: CodeHost
     telemetry: Telemetry
-    secrets: EnvSecrets
+    secrets: Secrets
     intake: AlertIntake
     verifier: WebhookVerifier
     opener: IncidentOpener
@@ -284,7 +299,7 @@ class Container:
     processor: Processor
     upkeep: Upkeep
     token_key: bytes
-    credentials: SqliteCredentials
+    credentials: Credentials
     webhook_secret_file: Path | None = None
     slack: SlackRuntime | None = None
 
@@ -547,8 +562,8 @@ async def build(
         )
         slack = SlackRuntime(api=slack_api, chat=slack_chat, app=app, socket_mode=socket_mode)
     upkeep = Upkeep(
-        scheduler=scheduler,
-        queue=queue,
+        # the embedded timers are polled here; EventBridge Scheduler sends on its own
+        fire_timers=partial(scheduler.fire_due, queue),
         clock=clock,
         jobs=upkeep_jobs(gate=gate, assembler=assembler, intake=intake),
     )
