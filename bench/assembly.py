@@ -86,13 +86,18 @@ def main() -> None:
                     assembled(client, token, i + 1, timeout=30, newest=1)
             items = assembled(client, token, args.incidents, timeout=300)
             wall = time.perf_counter() - started
+            log = server.log()
+    errors = sum('"level": "error"' in line for line in log.splitlines())
+    tracebacks = log.count("Traceback (most recent call last)")
+    contended = sum('"event": "event.contended"' in line for line in log.splitlines())
 
     latencies = [(seconds(i["assembled_at"]) - seconds(i["alerts"][0]["at"])) * 1000 for i in items]
     stats = summary(latencies)
     print(
         f"alert-to-assembled ({args.mode}, {len(items)} incidents): p50 {stats['p50_ms']} ms, "
         f"p90 {stats['p90_ms']} ms, p99 {stats['p99_ms']} ms, max {stats['max_ms']} ms; "
-        f"wall {wall:.1f} s"
+        f"wall {wall:.1f} s; log: {errors} errors, {tracebacks} tracebacks, "
+        f"{contended} contended (warnings)"
     )
     markdown = (
         f"# Alert-to-assembled benchmark ({args.mode})\n\n"
@@ -111,8 +116,16 @@ def main() -> None:
         f"| incidents | {len(items)} |\n| p50 | {stats['p50_ms']} ms |\n"
         f"| p90 | {stats['p90_ms']} ms |\n| p99 | {stats['p99_ms']} ms |\n"
         f"| max | {stats['max_ms']} ms |\n| wall time | {wall:.1f} s |\n"
+        f"| ERROR lines in the server's log | {errors} |\n"
+        f"| tracebacks in the server's log | {tracebacks} |\n"
+        f"| lost compare-and-set races, retried (WARNING `event.contended`) | {contended} |\n"
     )
-    path = write_report(f"assembly-{args.mode}", {"mode": args.mode, "latency": stats}, markdown)
+    figures = {
+        "mode": args.mode,
+        "latency": stats,
+        "log": {"errors": errors, "tracebacks": tracebacks, "contended": contended},
+    }
+    path = write_report(f"assembly-{args.mode}", figures, markdown)
     print(f"report: {path}")
 
 

@@ -10,11 +10,12 @@ The secret comes from the Secrets port. It is cached for a few seconds, so a val
 the store stops working within that; while a rotation is under way both the new and the previous
 value are accepted. A check that fails against the cache forces a refresh before refusing, so a
 sender that picked up the new secret before our cache did is never turned away. Forced
-refreshes are shared (concurrent failures wait for one fetch) and spaced at least
-`min_refresh_interval_seconds` apart in real time, so a flood of bad requests costs the secret
-store a few fetches a second, while a good request behind them waits at most that interval: a
-bad request can delay a freshly rotated secret by milliseconds, never get it refused. With no
-secret configured everything is refused: intake never runs open.
+refreshes are shared (failures that arrive while one is under way wait for it instead of
+fetching again), and bad requests never make a good one wait or fail: with the embedded default
+a refresh is a read of the environment or a small file. A secret store that charges per call
+can set `min_refresh_interval_seconds`, which spaces forced refreshes apart in real time (a good
+request behind a flood then waits at most that long). With no secret configured everything is
+refused: intake never runs open.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class WebhookVerifier:
         secret_name: str = WEBHOOK_SECRET,
         cache_ttl_seconds: float = 5,
         replay_window_seconds: float = 300,
-        min_refresh_interval_seconds: float = 0.05,
+        min_refresh_interval_seconds: float = 0.0,
     ) -> None:
         self._secrets = secrets
         self._clock = clock

@@ -188,9 +188,17 @@ async def test_the_secret_is_cached_for_the_ttl(
     assert secrets.calls == [False, False]
 
 
-async def test_a_burst_of_bad_requests_shares_one_refresh(
-    secrets: RecordingSecrets, verifier: WebhookVerifier
-) -> None:
+class SlowSecrets(RecordingSecrets):
+    """A secret store a fetch from takes a moment (a file read, a network call)."""
+
+    async def get(self, name: str, *, refresh: bool = False) -> SecretValue:
+        await asyncio.sleep(0.01)
+        return await super().get(name, refresh=refresh)
+
+
+async def test_a_burst_of_bad_requests_shares_one_refresh(clock: ManualClock) -> None:
+    secrets = SlowSecrets({WEBHOOK_SECRET: SECRET})
+    verifier = WebhookVerifier(secrets=secrets, clock=clock)
     await verifier.verify(bearer(SECRET), BODY)  # cached
 
     results = await asyncio.gather(
@@ -198,8 +206,8 @@ async def test_a_burst_of_bad_requests_shares_one_refresh(
     )
 
     assert all(isinstance(r, Unauthorized) for r in results)
-    # requests that failed before a refresh finished share it; a request that began after it
-    # may force one more (the secret may have changed since): never one each
+    # requests that failed while a refresh was under way share it; a request that began after
+    # it may force one more (the secret may have changed since): never one each
     assert secrets.forced <= 2
 
 
