@@ -174,3 +174,12 @@ def test_the_component_map_is_read_from_the_environment() -> None:
     assert load_settings({}).status_page_components.default == "Platform"
     with pytest.raises(ConfigurationError, match="is not service=Component"):
         load_settings({"INCIDENT_RESPONSE_STATUS_PAGE_COMPONENTS": "checkout"})
+
+
+def test_a_draft_that_names_no_component_cannot_be_approved(clock: Clock) -> None:
+    draft = a_draft(clock, components=())
+
+    decision = approval_decision(an_incident(clock), draft, actor=actor(IC), version=1)
+
+    assert not decision.allowed
+    assert "draft d1 names no status-page component" in decision.reasons
