@@ -98,9 +98,16 @@ def listen(host: str, port: int) -> socket.socket:
     """Bind the port before anything else starts, so a busy port is one clear error instead of
     a started service that dies (uvicorn serves on this socket)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets that say they
+    # are TCP, and with Nagle on every answer waits ~40 ms for the client's delayed ACK
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
-        return socket.create_server((host, port), family=family, backlog=2048)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+        return sock
     except OSError as exc:
+        sock.close()
         reason = exc.strerror or type(exc).__name__
         raise ConfigurationError(
             f"cannot listen on {host}:{port}: {reason.lower()} (choose another --port)"
