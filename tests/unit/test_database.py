@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import multiprocessing
+import sqlite3
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,3 +107,39 @@ async def test_a_write_lock_held_past_the_busy_timeout_is_storage_busy_and_write
     async with db.transaction() as conn:  # usable again once the lock is free
         await conn.execute("INSERT INTO t VALUES (2)")
     assert [tuple(r) for r in await db.fetchall("SELECT x FROM t")] == [(2,)]
+
+
+def _open_in_a_process(path: str, start: Any) -> None:
+    start.wait()  # all processes open the file at the same moment
+
+    async def open_and_write() -> None:
+        for _ in range(3):  # a role restarting while the other writes
+            db = await Database(path).open()
+            try:
+                for n in range(30):
+                    async with db.transaction() as conn:
+                        await conn.execute("CREATE TABLE IF NOT EXISTS t (x INTEGER)")
+                        await conn.execute("INSERT INTO t VALUES (?)", (n,))
+            finally:
+                await db.close()
+
+    asyncio.run(open_and_write())
+
+
+def test_processes_opening_a_fresh_database_together_all_start(tmp_path: Path) -> None:
+    """The two roles start at once on a fresh data dir: switching the file to WAL must wait for
+    the other process rather than fail with "database is locked" (which stopped a role)."""
+    spawn = multiprocessing.get_context("spawn")
+    with (
+        spawn.Manager() as manager,
+        concurrent.futures.ProcessPoolExecutor(max_workers=4, mp_context=spawn) as pool,
+    ):
+        for attempt in range(12):
+            path = tmp_path / f"fresh-{attempt}.sqlite3"
+            path.touch()  # as the data dir's preparation leaves it: an empty file
+            start = manager.Barrier(4)
+            opened = [pool.submit(_open_in_a_process, str(path), start) for _ in range(4)]
+            for done in opened:
+                done.result(timeout=60)
+            with sqlite3.connect(path) as check:
+                assert check.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

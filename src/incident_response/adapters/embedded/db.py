@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -53,16 +54,35 @@ class Database:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so transactions are explicit
         self._conn = await aiosqlite.connect(str(self.path), isolation_level=None)
         self._conn.row_factory = aiosqlite.Row
+        # first: switching a fresh file to WAL takes a lock that another process opening the
+        # same file at the same moment may hold
+        await self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        await self._wal(self._conn)
         for pragma in (
-            # first: switching a fresh file to WAL takes a lock that another process opening the
-            # same file at the same moment may hold
-            f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
-            "PRAGMA journal_mode=WAL",
             "PRAGMA synchronous=NORMAL",  # durable across process crashes in WAL mode
             "PRAGMA foreign_keys=ON",
         ):
             await self._conn.execute(pragma)
         return self
+
+    @staticmethod
+    async def _wal(conn: aiosqlite.Connection) -> None:
+        """Switch to WAL, waiting out another process doing the same. SQLite does not run the
+        busy handler for that switch (it upgrades a shared lock, which could deadlock), so two
+        roles starting together on a fresh data dir see "database is locked" at once: retry."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + BUSY_TIMEOUT_MS / 1000
+        pause = 0.01
+        while True:
+            try:
+                await conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+                if code not in _BUSY_CODES or loop.time() >= deadline:
+                    raise
+            await asyncio.sleep(pause * random.uniform(0.5, 1.5))
+            pause = min(pause * 2, 0.2)
 
     async def close(self) -> None:
         if self._conn is not None:
