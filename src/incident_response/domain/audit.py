@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -358,12 +358,3 @@ def verify_count(count: ChainCount | None, chains: int, key: AuditKey) -> list[C
             )
         ]
     return []
-
-
-def verify_all(
-    chains: Iterable[tuple[str, Sequence[AuditRecord], ChainHead | None]], key: AuditKey
-) -> ChainReport:
-    report = ChainReport()
-    for incident_id, records, head in chains:
-        report.merge(verify_chain(incident_id, records, head, key))
-    return report
