@@ -12,7 +12,8 @@
   so this check could not see it.
 - The sibling checks run too, and a missing one fails the build rather than passing unseen:
   only the StatusUpdateGate calls a StatusPage's publish (scripts/check_publish_callers.py), and
-  only the Slack adapter builds Slack clients (scripts/check_slack_clients.py).
+  only the Slack adapter builds Slack clients (scripts/check_slack_clients.py), and only the
+  outbound HTTP policy opens HTTP clients (scripts/check_http_clients.py).
 
 Exits 1 naming file:line for every violation.
 """
@@ -57,7 +58,7 @@ SLACK_WORDS = (
     "trigger_id",
     "message_ts",
 )
-SIBLING_CHECKS = ("check_publish_callers.py", "check_slack_clients.py")
+SIBLING_CHECKS = ("check_publish_callers.py", "check_slack_clients.py", "check_http_clients.py")
 SHARED_ADAPTER_MODULES = ("incident_response.adapters.embedded.db",)
 
 

@@ -38,16 +38,65 @@ class Integration:
 # shared by the AWS integrations and switches none of them on by itself.
 INTEGRATIONS: tuple[Integration, ...] = (
     Integration(
-        "slack", ("Chat",), ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"), ("SLACK_APP_TOKEN",)
+        "slack",
+        ("Chat",),
+        ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"),
+        ("SLACK_APP_TOKEN",),
     ),
-    Integration("grafana-oncall", ("OnCall",), ("GRAFANA_ONCALL_TOKEN",)),
-    Integration("grafana-cloud", ("Telemetry",), ("GRAFANA_CLOUD_TOKEN", "GRAFANA_CLOUD_ORG_ID")),
-    Integration("statuspage", ("StatusPage",), ("STATUSPAGE_API_KEY", "STATUSPAGE_PAGE_ID")),
     Integration(
-        "linear", ("IssueTracker",), ("LINEAR_API_KEY", "LINEAR_TEAM_ID"), ("LINEAR_PROJECT_ID",)
+        "grafana-oncall",
+        ("OnCall",),
+        ("GRAFANA_ONCALL_TOKEN",),
+        ("GRAFANA_ONCALL_API_URL", "INCIDENT_RESPONSE_ONCALL_ACKNOWLEDGE"),
     ),
-    Integration("workos", ("Directory",), ("WORKOS_API_KEY", "WORKOS_TEAM_GROUP_MAP")),
-    Integration("github", ("CodeHost",), ("GITHUB_TOKEN", "GITHUB_ORG_SLUG", "GITHUB_REPO_NAMES")),
+    Integration(
+        "grafana-cloud",
+        ("Telemetry",),
+        ("GRAFANA_CLOUD_TOKEN", "GRAFANA_CLOUD_ORG_ID"),
+        ("GRAFANA_CLOUD_PROMETHEUS_URL", "GRAFANA_CLOUD_LOKI_URL", "GRAFANA_CLOUD_TEMPO_URL"),
+    ),
+    Integration(
+        "statuspage",
+        ("StatusPage",),
+        ("STATUSPAGE_API_KEY", "STATUSPAGE_PAGE_ID"),
+        ("STATUSPAGE_API_URL",),
+    ),
+    Integration(
+        "linear",
+        ("IssueTracker",),
+        ("LINEAR_API_KEY", "LINEAR_TEAM_ID"),
+        ("LINEAR_PROJECT_ID", "LINEAR_API_URL", "LINEAR_LABEL_IDS"),
+    ),
+    Integration(
+        "workos",
+        ("Directory",),
+        ("WORKOS_API_KEY", "WORKOS_DIRECTORY_ID", "WORKOS_TEAM_GROUP_MAP"),
+        ("WORKOS_API_URL",),
+    ),
+    Integration(
+        "github",
+        ("CodeHost",),
+        ("GITHUB_TOKEN", "GITHUB_ORG_SLUG", "GITHUB_REPO_NAMES"),
+        ("GITHUB_API_URL",),
+    ),
+    Integration(
+        "bedrock",
+        ("LLM",),
+        ("BEDROCK_MODEL_ID", "AWS_REGION"),
+        ("BEDROCK_CLASSIFIER_MODEL_ID",),
+    ),
+    Integration(
+        "anthropic",
+        ("LLM",),
+        ("ANTHROPIC_API_KEY",),
+        ("ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL", "ANTHROPIC_CLASSIFIER_MODEL"),
+    ),
+    Integration(
+        "openai-compatible",
+        ("LLM",),
+        ("OPENAI_MODEL",),
+        ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_CLASSIFIER_MODEL"),
+    ),
     Integration(
         "dynamodb",
         ("IncidentStore", "AuditLog"),
@@ -62,6 +111,25 @@ INTEGRATIONS: tuple[Integration, ...] = (
     Integration("eventbridge-scheduler", ("Scheduler",), ("SCHEDULER_ROLE_ARN", "AWS_REGION")),
     Integration("secrets-manager", ("Secrets",), ("GRAFANA_ONCALL_HMAC_SECRET_ID", "AWS_REGION")),
 )
+
+# Each vendor's base URL when its variable is unset: the vendor's public endpoint. Grafana's are
+# per stack (the portal shows yours); the defaults are Grafana Cloud's documented us-central ones.
+VENDOR_URLS: dict[str, str] = {
+    "SLACK_API_URL": "https://slack.com/api/",
+    "STATUSPAGE_API_URL": "https://api.statuspage.io",
+    "LINEAR_API_URL": "https://api.linear.app/graphql",
+    "WORKOS_API_URL": "https://api.workos.com",
+    "GRAFANA_ONCALL_API_URL": "https://oncall-prod-us-central-0.grafana.net/oncall",
+    "GRAFANA_CLOUD_PROMETHEUS_URL": "https://prometheus-prod-10-prod-us-central-0.grafana.net/api/prom",
+    "GRAFANA_CLOUD_LOKI_URL": "https://logs-prod-017.grafana.net",
+    "GRAFANA_CLOUD_TEMPO_URL": "https://tempo-prod-04-prod-us-central-0.grafana.net/tempo",
+    "GITHUB_API_URL": "https://api.github.com",
+    "ANTHROPIC_BASE_URL": "https://api.anthropic.com",
+    "OPENAI_BASE_URL": "https://api.openai.com/v1",
+}
+
+# Only one LLM integration may be enabled at a time: the drafter is one adapter.
+LLM_INTEGRATIONS: tuple[str, ...] = ("bedrock", "anthropic", "openai-compatible")
 
 # A shorter INCIDENT_RESPONSE_AUDIT_KEY is refused: the MACs are only as strong as the key.
 MIN_AUDIT_KEY_CHARS = 16
@@ -134,6 +202,32 @@ class Settings(BaseSettings):
         default="https://slack.com/api/", description="Slack Web API base (GovSlack, test servers)."
     )
 
+    # --- the production integrations' further variables ------------------------------------
+    # Base URLs: unset means the vendor's public endpoint (VENDOR_URLS); read them through
+    # `vendor_url(...)`. Setting one without its integration's credentials is half-configured.
+    statuspage_api_url: str | None = None
+    linear_api_url: str | None = None
+    linear_label_ids: str | None = Field(
+        default=None, description="Comma-separated Linear label UUIDs put on every postmortem."
+    )
+    workos_api_url: str | None = None
+    workos_directory_id: str | None = None
+    grafana_oncall_api_url: str | None = None
+    grafana_cloud_prometheus_url: str | None = None
+    grafana_cloud_loki_url: str | None = None
+    grafana_cloud_tempo_url: str | None = None
+    github_api_url: str | None = None
+    anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
+    anthropic_model: str | None = None
+    anthropic_classifier_model: str | None = None
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str | None = None
+    openai_classifier_model: str | None = None
+    bedrock_model_id: str | None = None
+    bedrock_classifier_model_id: str | None = None
+
     # --- this implementation's own -------------------------------------------------------
     incident_response_data_dir: Path = Field(default=Path(".incident-response"))
     incident_response_webhook_secret: SecretStr | None = None
@@ -195,6 +289,21 @@ class Settings(BaseSettings):
         default=DEFAULT_COMPONENT,
         description="The public component for services the map does not name.",
     )
+    incident_response_oncall_acknowledge: bool | None = Field(
+        default=None,
+        description="Acknowledge the Grafana OnCall alert group once its war room is assembled "
+        "(stops the escalation paging further people); unset means false.",
+    )
+    incident_response_http_call_timeout_seconds: float = Field(
+        default=5,
+        gt=0,
+        description="Each outbound vendor call (one attempt) must finish within this.",
+    )
+    incident_response_llm_timeout_seconds: float = Field(
+        default=45,
+        gt=0,
+        description="How long one LLM draft may take before the built-in drafter's is used.",
+    )
     incident_response_announcements_channel: str | None = Field(
         default=None,
         description="Chat channel id for resolution announcements (Slack: C...); the embedded "
@@ -228,7 +337,20 @@ class Settings(BaseSettings):
             _parse_severity_map(value)
         return value
 
-    @field_validator("incident_response_base_url", "slack_api_url")
+    @field_validator(
+        "incident_response_base_url",
+        "slack_api_url",
+        "statuspage_api_url",
+        "linear_api_url",
+        "workos_api_url",
+        "grafana_oncall_api_url",
+        "grafana_cloud_prometheus_url",
+        "grafana_cloud_loki_url",
+        "grafana_cloud_tempo_url",
+        "github_api_url",
+        "anthropic_base_url",
+        "openai_base_url",
+    )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not _is_http_url(value):
@@ -303,9 +425,19 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _no_half_configured_integration(self) -> Settings:
         problems = [problem for i in INTEGRATIONS if (problem := self._half_configured(i))]
+        llms = [name for name in LLM_INTEGRATIONS if self.enabled(name)]
+        if len(llms) > 1:
+            problems.append(
+                f"more than one LLM is configured ({', '.join(llms)}): the drafter is one "
+                "adapter, so unset the variables of all but one"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def vendor_url(self, variable: str) -> str:
+        """The vendor base URL `variable` names: its setting, else the vendor's public one."""
+        return (self.value_of(variable) or VENDOR_URLS[variable]).strip()
 
     def _half_configured(self, integration: Integration) -> str | None:
         given = [v for v in integration.required + integration.optional if self.value_of(v)]

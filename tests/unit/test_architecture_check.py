@@ -125,7 +125,9 @@ def test_slack_words_in_the_slack_adapter_are_its_own_business(tmp_path: Path) -
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("sibling", ["check_publish_callers.py", "check_slack_clients.py"])
+@pytest.mark.parametrize(
+    "sibling", ["check_publish_callers.py", "check_slack_clients.py", "check_http_clients.py"]
+)
 def test_a_missing_sibling_check_fails_rather_than_passing_unseen(
     tmp_path: Path, sibling: str
 ) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from rich.console import Console
 
 from incident_response.adapters.embedded.roster import Roster, RosterError
@@ -13,6 +12,7 @@ from incident_response.adapters.embedded.secrets import WEBHOOK_SECRET_FILE
 from incident_response.bootstrap import issue_token
 from incident_response.config import Settings
 from incident_response.demo.walk import DemoError, DemoResult, TokenIssuer, check_server, run_demo
+from incident_response.http import own_service_client
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ async def demo_on_this_machine(
 ) -> DemoResult:
     """The CLI's demo: server first (the likeliest problem), then the local data dir."""
     base = base_url.rstrip("/")
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with own_service_client(timeout=10) as http:
         await check_server(http, base)
     credentials = local_credentials(settings)
     return await run_demo(

@@ -23,6 +23,7 @@ from rich.padding import Padding
 from rich.table import Table
 
 from incident_response.demo.alert import new_group_id, oncall_alert, pick_scenario
+from incident_response.http import own_service_client
 
 T = TypeVar("T")
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -156,7 +157,7 @@ async def run_demo(
     issued once the war room names the IC. With `keep_open` the walk stops after publishing.
     """
     base = base_url.rstrip("/")
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with own_service_client(timeout=10) as http:
         await check_server(http, base)
         walk = _Walk(
             http, base, console, step_timeout, poll_interval, console_url=f"{base}/console"
