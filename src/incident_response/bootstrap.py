@@ -20,6 +20,7 @@ from typing import TypeVar
 from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 
+from incident_response import integrations
 from incident_response.adapters.console.chat import ConsoleChat
 from incident_response.adapters.embedded import data_dir
 from incident_response.adapters.embedded.audit_log import SqliteAuditLog
@@ -64,6 +65,7 @@ from incident_response.events.incident_resolution import IncidentResolution
 from incident_response.events.registry import EventHandler, EventRegistry
 from incident_response.events.sla_check import SlaCheck
 from incident_response.events.status_update_nudge import StatusUpdateNudge
+from incident_response.http import OutboundHttp
 from incident_response.intake.auth import WebhookVerifier
 from incident_response.intake.service import AlertIntake
 from incident_response.ports import (
@@ -128,8 +130,8 @@ EMBEDDED_ADAPTERS: dict[str, str] = {
     "Credentials": "sqlite (token generations, console sessions)",
 }
 
-# Integrations whose production adapters ship in this build; each adds a factory here when it lands.
-AVAILABLE_INTEGRATIONS: frozenset[str] = frozenset({"slack"})
+# Integrations whose production adapters ship in this build (integrations.FACTORIES and Slack).
+AVAILABLE_INTEGRATIONS: frozenset[str] = integrations.available()
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,8 @@ class Overrides:
     Slack enforces (a fake whose minutes are shortened)."""
 
     chat: Callable[[Chat], Chat] | None = None
+    directory: Callable[[Directory], Directory] | None = None
+    oncall: Callable[[OnCall], OnCall] | None = None
     status_page: Callable[[StatusPage], StatusPage] | None = None
     issue_tracker: Callable[[IssueTracker], IssueTracker] | None = None
     code_host: Callable[[CodeHost], CodeHost] | None = None
@@ -193,6 +197,26 @@ class Overrides:
 
 def _wrap(wrapper: Callable[[P], P] | None, adapter: P) -> P:
     return adapter if wrapper is None else wrapper(adapter)
+
+
+def _chosen(production: dict[str, integrations.Contribution]) -> integrations.Contribution:
+    """The production adapter of each port, merged from every enabled integration (each port
+    has at most one: config refuses two LLMs, and the others serve distinct ports)."""
+    merged = integrations.Contribution()
+    for contribution in production.values():
+        for port in (
+            "directory",
+            "oncall",
+            "telemetry",
+            "status_page",
+            "issue_tracker",
+            "code_host",
+            "llm",
+        ):
+            adapter = getattr(contribution, port)
+            if adapter is not None:
+                setattr(merged, port, adapter)
+    return merged
 
 
 @dataclass
@@ -300,6 +324,8 @@ class Container:
     upkeep: Upkeep
     token_key: bytes
     credentials: Credentials
+    http: OutboundHttp
+    production: dict[str, integrations.Contribution]
     webhook_secret_file: Path | None = None
     slack: SlackRuntime | None = None
 
@@ -319,6 +345,10 @@ class Container:
         await self.assembler.settle(grace_seconds=BESIDE_GRACE_SECONDS)
         if self.slack is not None:
             await self.slack.aclose()
+        for contribution in self.production.values():
+            for close in contribution.closers:
+                await close()
+        await self.http.aclose()
         await self.db.close()
 
 
@@ -397,9 +427,24 @@ async def build(
     console_chat = ConsoleChat(db, base_url=base_url, clock=clock)
     status_page = BuiltinStatusPage(db, base_url=base_url, clock=clock)
     # approvers are read live from the roster on every decision; the settings' are added
-    directory = RosterDirectory(roster, approvers=settings.approvers)
+    roster_directory: Directory = RosterDirectory(roster, approvers=settings.approvers)
+    roster_oncall: OnCall = RosterOnCall(roster)
+    drafter: LLM = BuiltinDrafter(clock=clock)
+    http = OutboundHttp(default_timeout=settings.incident_response_http_call_timeout_seconds)
+    production = await integrations.contributions(
+        integrations.Wiring(
+            settings=settings,
+            http=http,
+            clock=clock,
+            directory=roster_directory,
+            oncall=roster_oncall,
+            drafter=drafter,
+        )
+    )
+    chosen = _chosen(production)
+    directory = _wrap(overrides.directory, chosen.directory or roster_directory)
     authority = Authority(directory=directory)
-    oncall = RosterOnCall(roster)
+    oncall = _wrap(overrides.oncall, chosen.oncall or roster_oncall)
     slack_api: SlackWebApi | None = None
     chat: Chat = console_chat
     if settings.enabled("slack"):
@@ -420,13 +465,12 @@ async def build(
     embedded_telemetry: Telemetry = EmbeddedTelemetry()
     markdown_issues: IssueTracker = issue_tracker
     builtin_page: StatusPage = status_page
-    drafter: LLM = BuiltinDrafter(clock=clock)
     no_code_host: CodeHost = NoCodeHost()
-    telemetry = _wrap(overrides.telemetry, embedded_telemetry)
-    issues = _wrap(overrides.issue_tracker, markdown_issues)
-    published = _wrap(overrides.status_page, builtin_page)
-    llm = _wrap(overrides.llm, drafter)
-    code_host = _wrap(overrides.code_host, no_code_host)
+    telemetry = _wrap(overrides.telemetry, chosen.telemetry or embedded_telemetry)
+    issues = _wrap(overrides.issue_tracker, chosen.issue_tracker or markdown_issues)
+    published = _wrap(overrides.status_page, chosen.status_page or builtin_page)
+    llm = _wrap(overrides.llm, chosen.llm or drafter)
+    code_host = _wrap(overrides.code_host, chosen.code_host or no_code_host)
     secrets = EnvSecrets(settings.secret_values(), data_dir=settings.data_dir)
 
     intake = AlertIntake(
@@ -610,6 +654,8 @@ async def build(
         ),
         token_key=load_or_create_key(settings.data_dir / "api-token-key"),
         credentials=credentials,
+        http=http,
+        production=production,
         webhook_secret_file=webhook_secret_file,
         slack=slack,
     )

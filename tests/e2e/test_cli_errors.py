@@ -124,7 +124,9 @@ def test_an_existing_lax_data_dir_is_tightened(tmp_path: Path) -> None:
 
 
 def test_config_check_refuses_what_serve_refuses(tmp_path: Path) -> None:
-    env = clean_env(tmp_path, STATUSPAGE_API_KEY="k", STATUSPAGE_PAGE_ID="p")
+    env = clean_env(
+        tmp_path, INCIDENTS_TABLE_NAME="i", AUDIT_TABLE_NAME="a", AWS_REGION="eu-west-1"
+    )
 
     done = run(env, "config", "check")
 

@@ -1,0 +1,111 @@
+"""The production adapters, by integration: the registry the composition root reads.
+
+Each integration (config.INTEGRATIONS) whose settings are present is built by its factory, named
+here as "module:function" so a vendor's SDK is imported only when that integration is on. A
+factory receives the `Wiring` (settings, the outbound HTTP policy, the clock and the embedded
+adapters it may fall back on) and returns a `Contribution`: the adapter for each port it serves.
+Slack is wired by `bootstrap` itself, because it brings a surface (the Bolt app) as well as a port.
+
+An adapter that can check its credentials offers `probe()` (see `Probe`), which
+`incident-response config check --probe` calls.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from incident_response.config import INTEGRATIONS, Settings
+from incident_response.domain.clock import Clock
+from incident_response.http import OutboundHttp
+from incident_response.ports import (
+    LLM,
+    CodeHost,
+    Directory,
+    IssueTracker,
+    OnCall,
+    StatusPage,
+    Telemetry,
+)
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What a factory may use. `directory`, `oncall` and `drafter` are the embedded adapters
+    (roster file, built-in drafter), for adapters that fall back on them or delegate to them."""
+
+    settings: Settings
+    http: OutboundHttp
+    clock: Clock
+    directory: Directory
+    oncall: OnCall
+    drafter: LLM
+
+
+@dataclass
+class Contribution:
+    """The adapters one integration provides, by port; `closers` run at shutdown."""
+
+    directory: Directory | None = None
+    oncall: OnCall | None = None
+    telemetry: Telemetry | None = None
+    status_page: StatusPage | None = None
+    issue_tracker: IssueTracker | None = None
+    code_host: CodeHost | None = None
+    llm: LLM | None = None
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def adapters(self) -> list[object]:
+        return [
+            a
+            for a in (
+                self.directory,
+                self.oncall,
+                self.telemetry,
+                self.status_page,
+                self.issue_tracker,
+                self.code_host,
+                self.llm,
+            )
+            if a is not None
+        ]
+
+
+@runtime_checkable
+class Probe(Protocol):
+    async def probe(self) -> str:
+        """One cheap authenticated call; returns what it found (e.g. "page 'Acme' reachable")
+        or raises an error whose message says what failed and what to check."""
+        ...
+
+
+Factory = Callable[[Wiring], Awaitable[Contribution]]
+
+# integration name -> "module:function" of its factory; the Slack integration is wired in
+# bootstrap. Keep the lines sorted.
+FACTORIES: dict[str, str] = {}
+
+WIRED_IN_BOOTSTRAP = frozenset({"slack"})
+
+
+def available() -> frozenset[str]:
+    """Integrations this build has an adapter for."""
+    return frozenset(FACTORIES) | WIRED_IN_BOOTSTRAP
+
+
+def factory(name: str) -> Factory:
+    module_name, _, function = FACTORIES[name].partition(":")
+    found: Factory = getattr(importlib.import_module(module_name), function)
+    return found
+
+
+async def contributions(wiring: Wiring) -> dict[str, Contribution]:
+    """Build every enabled integration's adapters (Slack excepted), by integration name."""
+    built: dict[str, Contribution] = {}
+    for integration in INTEGRATIONS:
+        name = integration.name
+        if name in FACTORIES and wiring.settings.enabled(name):
+            built[name] = await factory(name)(wiring)
+    return built
