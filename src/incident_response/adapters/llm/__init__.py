@@ -1,0 +1,1 @@
+"""LLM drafters: Amazon Bedrock, Anthropic's Messages API and OpenAI-compatible endpoints."""
