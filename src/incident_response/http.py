@@ -52,7 +52,8 @@ tracer = trace.get_tracer(__name__)
 T = TypeVar("T")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+# 529: Anthropic's "overloaded"
+RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 529})
 # Statuspage answers an exceeded rate limit with 420 as well as 429
 RATE_LIMIT_STATUSES = frozenset({420, 429})
 USER_AGENT = "incident-response (+https://github.com/incident-response/incident-response)"
