@@ -49,7 +49,7 @@ from incident_response.adapters.embedded.secrets import (
 from incident_response.adapters.embedded.store import SqliteIncidentStore
 from incident_response.adapters.embedded.telemetry import EmbeddedTelemetry
 from incident_response.adapters.slack.chat import SlackChat
-from incident_response.adapters.slack.client import SlackWebApi
+from incident_response.adapters.slack.client import SlackCallFailed, SlackWebApi
 from incident_response.adapters.slack.front import SlackFront, SocketMode, build_app
 from incident_response.adapters.slack.interactions import SlackInteraction
 from incident_response.adapters.slack.pacing import RateTable
@@ -161,6 +161,83 @@ def adapter_plan(settings: Settings) -> list[AdapterChoice]:
         or AdapterChoice(port, f"embedded: {EMBEDDED_ADAPTERS[port]}", "no integration configured")
         for port in PORTS
     ]
+
+
+@dataclass(frozen=True)
+class IntegrationStatus:
+    """One integration as `config check` lists it."""
+
+    name: str
+    ports: tuple[str, ...]
+    enabled: bool
+    available: bool
+    given: tuple[str, ...]
+    missing: tuple[str, ...]
+
+
+def integration_statuses(settings: Settings) -> list[IntegrationStatus]:
+    statuses = []
+    for integration in INTEGRATIONS:
+        given = tuple(
+            v for v in integration.required + integration.optional if settings.value_of(v)
+        )
+        missing = tuple(v for v in integration.required if not settings.value_of(v))
+        statuses.append(
+            IntegrationStatus(
+                name=integration.name,
+                ports=integration.ports,
+                enabled=settings.enabled(integration.name),
+                available=integration.name in AVAILABLE_INTEGRATIONS,
+                given=given,
+                missing=missing,
+            )
+        )
+    return statuses
+
+
+async def probe_integrations(
+    settings: Settings, *, deadline: float = 10.0
+) -> list[integrations.ProbeResult]:
+    """Build each enabled integration's adapters (nothing else: no database, no data dir) and
+    check its credentials with one cheap call each, for `config check --probe`."""
+    results: list[integrations.ProbeResult] = []
+    http = OutboundHttp(default_timeout=min(deadline, 10.0))
+    roster = Roster(settings.roster_path)  # read lazily: only delegating adapters touch it
+    wiring = integrations.Wiring(
+        settings=settings,
+        http=http,
+        clock=SystemClock(),
+        directory=RosterDirectory(roster, approvers=settings.approvers),
+        oncall=RosterOnCall(roster),
+        drafter=BuiltinDrafter(clock=SystemClock()),
+    )
+    try:
+        if settings.enabled("slack"):
+            results.append(await _probe_slack(settings, deadline))
+        for name, contribution in (await integrations.contributions(wiring)).items():
+            try:
+                results.extend(await integrations.probe(name, contribution, deadline=deadline))
+            finally:
+                for close in contribution.closers:
+                    await close()
+    finally:
+        await http.aclose()
+    return results
+
+
+async def _probe_slack(settings: Settings, deadline: float) -> integrations.ProbeResult:
+    api = SlackWebApi(token=_secret(settings.slack_bot_token), base_url=settings.slack_api_url)
+    try:
+        found = await asyncio.wait_for(api.call("auth.test", {}), deadline)
+    except TimeoutError:
+        return integrations.ProbeResult("slack", False, f"no answer within {deadline:g} s")
+    except SlackCallFailed as exc:
+        return integrations.ProbeResult("slack", False, str(exc))
+    finally:
+        await api.aclose()
+    return integrations.ProbeResult(
+        "slack", True, f"bot {found.get('user', '?')} in workspace {found.get('team', '?')}"
+    )
 
 
 def refuse_unavailable(settings: Settings) -> None:

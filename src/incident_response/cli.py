@@ -173,15 +173,35 @@ def audit_verify(
 
 
 @config_app.command("check")
-def config_check() -> None:
-    """Validate the configuration and show which adapter each port will use."""
-    from incident_response.bootstrap import adapter_plan, check_startup
+def config_check(
+    probe: Annotated[
+        bool,
+        typer.Option(
+            "--probe", help="Also check each enabled integration's credentials with one call."
+        ),
+    ] = False,
+) -> None:
+    """Validate the configuration and show each integration and the adapter of each port."""
+    from incident_response.bootstrap import adapter_plan, check_startup, integration_statuses
 
     settings = _settings()
     table = Table("port", "adapter", "because")
     for row in adapter_plan(settings):
         table.add_row(row.port, row.adapter, row.reason)
     out.print(table)
+    integrations = Table("integration", "port", "enabled", "settings")
+    for status in integration_statuses(settings):
+        if status.enabled and not status.available:
+            state = "[red]not in this build[/red]"
+        else:
+            state = "[green]yes[/green]" if status.enabled else "no"
+        shown = (
+            ", ".join(status.given)
+            if status.enabled
+            else (f"set {', '.join(status.missing)}" if status.missing else "")
+        )
+        integrations.add_row(status.name, ", ".join(status.ports), state, shown)
+    out.print(integrations)
     out.print(f"data dir: {settings.data_dir.resolve()}")
     for warning in settings.warnings(os.environ):
         err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
@@ -191,6 +211,27 @@ def config_check() -> None:
     if problems:
         err.print("`serve` would refuse to start with this configuration.")
         raise typer.Exit(2)
+    if probe:
+        _probe(settings)
+
+
+def _probe(settings: Settings) -> None:
+    from incident_response.bootstrap import probe_integrations
+
+    results = asyncio.run(probe_integrations(settings))
+    if not results:
+        out.print("probe: no integration is enabled; the embedded default needs no credentials")
+        return
+    for result in results:
+        if result.ok:
+            out.print(
+                f"[green]ok[/green]     {result.integration}: {result.detail}", highlight=False
+            )
+        else:
+            err.print(f"[red]failed[/red] {result.integration}: {result.detail}", highlight=False)
+    if not all(r.ok for r in results):
+        err.print("some integrations failed their probe: `serve` would start, but those calls fail")
+        raise typer.Exit(1)
 
 
 @app.command()

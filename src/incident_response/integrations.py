@@ -12,6 +12,7 @@ An adapter that can check its credentials offers `probe()` (see `Probe`), which
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -109,3 +110,31 @@ async def contributions(wiring: Wiring) -> dict[str, Contribution]:
         if name in FACTORIES and wiring.settings.enabled(name):
             built[name] = await factory(name)(wiring)
     return built
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """One integration's credential check, as `config check --probe` prints it."""
+
+    integration: str
+    ok: bool
+    detail: str
+
+
+async def probe(name: str, contribution: Contribution, *, deadline: float) -> list[ProbeResult]:
+    """Call `probe()` on each of the integration's adapters that has one, each under `deadline`.
+    A failure is reported with its message, never raised: every integration gets its line."""
+    results: list[ProbeResult] = []
+    probes = [a for a in contribution.adapters() if isinstance(a, Probe)]
+    if not probes:
+        return [ProbeResult(name, True, "built (this adapter has no credential check)")]
+    for adapter in probes:
+        try:
+            detail = await asyncio.wait_for(adapter.probe(), deadline)
+        except TimeoutError:
+            results.append(ProbeResult(name, False, f"no answer within {deadline:g} s"))
+        except Exception as exc:
+            results.append(ProbeResult(name, False, str(exc) or type(exc).__name__))
+        else:
+            results.append(ProbeResult(name, True, detail))
+    return results
