@@ -42,12 +42,70 @@ def test_aws_region_alone_enables_nothing() -> None:
 
 
 def test_a_fully_configured_integration_without_an_adapter_in_this_build_is_refused() -> None:
-    settings = load_settings({"STATUSPAGE_API_KEY": "k", "STATUSPAGE_PAGE_ID": "p"})
-    choice = next(c for c in adapter_plan(settings) if c.port == "StatusPage")
-    assert choice.adapter.startswith("statuspage")
-    if not choice.available:
-        with pytest.raises(ConfigurationError, match="statuspage"):
-            refuse_unavailable(settings)
+    settings = load_settings(
+        {"INCIDENTS_TABLE_NAME": "i", "AUDIT_TABLE_NAME": "a", "AWS_REGION": "eu-west-1"}
+    )
+    choice = next(c for c in adapter_plan(settings) if c.port == "IncidentStore")
+
+    assert choice.adapter == "dynamodb (not in this build)"
+    with pytest.raises(ConfigurationError, match="dynamodb configured, but this build has no"):
+        refuse_unavailable(settings)
+
+
+def test_vendor_urls_default_to_the_vendors_own_and_can_point_elsewhere() -> None:
+    default = load_settings({})
+    moved = load_settings(
+        {
+            "GITHUB_API_URL": "https://ghe.example.com/api/v3",
+            "GITHUB_TOKEN": "t",
+            "GITHUB_ORG_SLUG": "acme",
+            "GITHUB_REPO_NAMES": "shop",
+        }
+    )
+
+    assert default.vendor_url("GITHUB_API_URL") == "https://api.github.com"
+    assert default.vendor_url("STATUSPAGE_API_URL") == "https://api.statuspage.io"
+    assert default.vendor_url("LINEAR_API_URL") == "https://api.linear.app/graphql"
+    assert moved.vendor_url("GITHUB_API_URL") == "https://ghe.example.com/api/v3"
+
+
+def test_a_vendor_url_that_is_not_http_is_refused_by_name() -> None:
+    with pytest.raises(ConfigurationError, match="OPENAI_BASE_URL: 'localhost:11434' is not"):
+        load_settings({"OPENAI_MODEL": "llama3", "OPENAI_BASE_URL": "localhost:11434"})
+
+
+def test_a_vendor_url_without_credentials_is_half_configured() -> None:
+    with pytest.raises(ConfigurationError, match="STATUSPAGE_API_KEY, STATUSPAGE_PAGE_ID missing"):
+        load_settings({"STATUSPAGE_API_URL": "http://127.0.0.1:9000"})
+
+
+def test_only_one_llm_may_be_configured() -> None:
+    with pytest.raises(
+        ConfigurationError,
+        match=r"more than one LLM is configured \(anthropic, openai-compatible\)",
+    ):
+        load_settings({"ANTHROPIC_API_KEY": "k", "OPENAI_MODEL": "llama3"})
+
+
+@pytest.mark.parametrize(
+    ("variables", "integration"),
+    [
+        ({"ANTHROPIC_API_KEY": "k"}, "anthropic"),
+        (
+            {"OPENAI_MODEL": "llama3", "OPENAI_BASE_URL": "http://127.0.0.1:11434/v1"},
+            "openai-compatible",
+        ),
+        ({"BEDROCK_MODEL_ID": "anthropic.claude", "AWS_REGION": "eu-west-1"}, "bedrock"),
+    ],
+)
+def test_each_llm_is_enabled_by_its_own_variables(
+    variables: dict[str, str], integration: str
+) -> None:
+    settings = load_settings(variables)
+
+    assert settings.enabled(integration)
+    choice = next(c for c in adapter_plan(settings) if c.port == "LLM")
+    assert choice.adapter.startswith(integration)
 
 
 def test_severity_map_merges_over_the_defaults() -> None:
