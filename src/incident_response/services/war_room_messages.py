@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from incident_response.domain.approval import public_status_for
 from incident_response.domain.chat import ButtonStyle, ChatButton, ChatMessage
 from incident_response.domain.clock import isoformat, utc
-from incident_response.domain.context import ContextSnapshot, Fact
+from incident_response.domain.context import ContextSnapshot, Fact, SourceReport
 from incident_response.domain.incident import ChecklistItem, Incident
 from incident_response.domain.status_update import DraftKind
 from incident_response.domain.text import shortened
@@ -237,6 +237,16 @@ def _who(responder: Mapping[str, Any]) -> str:
     return f"{name} <{email}>" if name and name != email else email
 
 
+def source_line(report: SourceReport) -> str:
+    """`Metrics (Mimir): error rate 4.2% (5 min), p95 1.8 s (queried: ...)`, or the source's
+    `failed — <why>`: what one telemetry source was asked and what came of it, in one line."""
+    outcome = f"failed — {report.failed}" if report.failed else report.found or "nothing found"
+    line = f"{report.source}: {outcome}"
+    if report.query:
+        line += f" (queried: {report.query})"
+    return line + (f" {report.url}" if report.url else "")
+
+
 def _facts(snapshot: ContextSnapshot) -> str:
     groups: list[tuple[str, tuple[Fact, ...]]] = [
         ("Metrics", snapshot.metrics),
@@ -244,11 +254,12 @@ def _facts(snapshot: ContextSnapshot) -> str:
         ("Traces", snapshot.traces),
         ("Deploys", snapshot.deploys),
     ]
-    lines = [
+    lines = [source_line(report) for report in snapshot.sources]
+    lines.extend(
         f"{title}: {fact.label}: {fact.value}" + (f" ({fact.url})" if fact.url else "")
         for title, facts in groups
         for fact in facts
-    ]
+    )
     lines.extend(f"{name}: {url}" for name, url in sorted(snapshot.links.items()))
     return "\n".join(lines) or "Telemetry snapshot: nothing notable found"
 
