@@ -96,8 +96,12 @@ def context(
     people: Mapping[str, Any],
     snapshot: ContextSnapshot | None,
     snapshot_error: str | None,
+    *,
+    owners: Sequence[str] = (),
+    owners_error: str | None = None,
 ) -> ChatMessage:
-    """The brief everyone joining reads first: the alert, the facts around it, who is here."""
+    """The brief everyone joining reads first: the alert, the facts around it (one line per
+    telemetry source, then the owners CODEOWNERS suggests), who is here."""
     responders = list(people.get("responders", []))
     ic_email = people.get("ic")
     ic = next((_who(r) for r in responders if r.get("email") == ic_email), ic_email or "nobody yet")
@@ -111,10 +115,13 @@ def context(
     sections = ["\n".join(alert)]
     if incident.links:
         sections.append("\n".join(f"{name}: {url}" for name, url in sorted(incident.links.items())))
-    if snapshot is not None:
-        sections.append(_facts(snapshot))
-    else:
-        sections.append(f"Telemetry snapshot unavailable: {snapshot_error or 'not taken'}")
+    facts = (
+        _facts(snapshot)
+        if snapshot is not None
+        else f"Telemetry snapshot unavailable: {snapshot_error or 'not taken'}"
+    )
+    suggested = owners_line(owners, owners_error)
+    sections.append(f"{facts}\n{suggested}" if suggested else facts)
     staff = ", ".join(f"{_who(r)} ({r.get('role', 'responder')})" for r in responders)
     sections.append(f"IC: {ic}\nResponders: {staff or 'none found'}")
     return ChatMessage(
@@ -235,6 +242,16 @@ def _error(result: Mapping[str, Any]) -> str:
 def _who(responder: Mapping[str, Any]) -> str:
     name, email = responder.get("name") or "", responder.get("email") or ""
     return f"{name} <{email}>" if name and name != email else email
+
+
+def owners_line(owners: Sequence[str], error: str | None = None) -> str:
+    """`Suggested owners (CODEOWNERS): @acme/payments, ann@example.com`; empty when there is
+    nothing to suggest (no code host configured, or CODEOWNERS names nobody)."""
+    if error:
+        return f"Suggested owners (CODEOWNERS): not available ({error})"
+    if not owners:
+        return ""
+    return "Suggested owners (CODEOWNERS): " + ", ".join(owners)
 
 
 def source_line(report: SourceReport) -> str:
