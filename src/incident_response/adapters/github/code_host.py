@@ -7,11 +7,12 @@ when it is named after it (`checkout`, `checkout-api`, `acme-checkout`); in a mo
 repository named after the service) the commits touching the service's directories, as its
 CODEOWNERS names them, are listed instead (squash-merged pull requests are among them).
 
-GitHub's rate limits: a 403 or 429 with `x-ratelimit-remaining: 0` is the primary limit, lifted
-at `x-ratelimit-reset` (epoch seconds); a 403 with `retry-after` is a secondary limit. Either is
-a transient VendorError carrying `retry_after`, and until the reset this adapter calls GitHub no
-more (it fails fast with the same error). Any other 403 is the token lacking access: not
-transient. 429s and 5xx are retried by the outbound HTTP policy, honouring `Retry-After`.
+GitHub's rate limits: a 403 with `x-ratelimit-remaining: 0` is the primary limit, lifted at
+`x-ratelimit-reset` (epoch seconds); a 403 with `retry-after` is a secondary limit. The outbound
+HTTP policy cannot read either (it sees a 403), so this adapter turns them into a transient
+VendorError carrying `retry_after`, and until a primary reset it calls GitHub no more (it fails
+fast with the same error). Any other 403 is the token lacking access: not transient. 429s and
+5xx are retried by the policy itself, honouring `Retry-After`.
 """
 
 from __future__ import annotations
