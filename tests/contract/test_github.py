@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from incident_response.adapters.github.code_host import GitHubCodeHost, belongs_to
 from incident_response.adapters.github.factory import headers, repo_names
+from incident_response.config import load_settings
 from incident_response.http import BreakerPolicy, CallPolicy, CircuitOpen, OutboundHttp, VendorError
+from incident_response.integrations import Wiring, contributions
 from tests.contract.codehost_suite import WINDOW, CodeHostContract
 from tests.fakes.github import TOKEN, FakeGitHub, Repo, commit, pull
 from tests.support.clock import ManualClock
@@ -369,4 +373,35 @@ def test_repo_names_accept_commas_spaces_and_owner_prefixes() -> None:
         "checkout-api",
         "platform",
         "web",
+    ]
+
+
+async def test_the_registry_builds_it_from_settings(
+    fake: FakeGitHub, http: OutboundHttp, tmp_path: Path
+) -> None:
+    settings = load_settings(
+        {
+            "INCIDENT_RESPONSE_DATA_DIR": str(tmp_path),
+            "GITHUB_TOKEN": TOKEN,
+            "GITHUB_ORG_SLUG": ORG,
+            "GITHUB_REPO_NAMES": "checkout-api, platform",
+            "GITHUB_API_URL": fake.api_url,
+        }
+    )
+    nothing: Any = None
+    wiring = Wiring(
+        settings=settings,
+        http=http,
+        clock=ManualClock(UNTIL),
+        directory=nothing,
+        oncall=nothing,
+        drafter=nothing,
+    )
+    host = (await contributions(wiring))["github"].code_host
+    assert isinstance(host, GitHubCodeHost)
+    assert await host.probe() == "2 repositories readable in acme"
+    assert await host.owners(service="checkout") == [
+        "@acme/payments",
+        "@acme/checkout",
+        "ann@example.com",
     ]

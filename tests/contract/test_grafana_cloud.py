@@ -5,18 +5,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from incident_response.adapters.grafana.cloud import LOGS, METRICS, TRACES, GrafanaCloudTelemetry
 from incident_response.adapters.grafana.cloud_factory import basic_auth
 from incident_response.adapters.grafana.cloud_queries import ContextQueries, logfmt_value, quoted
+from incident_response.config import load_settings
 from incident_response.domain.context import ContextSnapshot, SourceReport
 from incident_response.http import BreakerPolicy, CallPolicy, OutboundHttp, VendorError
+from incident_response.integrations import Wiring, contributions
 from incident_response.services import war_room_messages as msgs
 from tests.contract.incident_samples import STARTED, sample_incident
 from tests.contract.telemetry_suite import TelemetryContract
 from tests.fakes.grafana_cloud import ORG_ID, TOKEN, FakeGrafanaCloud, Trace, strings_parse, unquote
+from tests.support.clock import ManualClock
 
 AT = STARTED + timedelta(minutes=2)
 NS = 1_000_000_000
@@ -271,3 +276,33 @@ async def test_the_room_reads_one_line_per_source(
     assert 'Logs (Loki): 2 error lines, newest: level=error msg="card service timeout"' in text
     assert "Traces (Tempo): failed — timed out after 0.3 s" in text
     assert "label " not in text
+
+
+async def test_the_registry_builds_it_from_settings(
+    fake: FakeGrafanaCloud, http: OutboundHttp, tmp_path: Path
+) -> None:
+    settings = load_settings(
+        {
+            "INCIDENT_RESPONSE_DATA_DIR": str(tmp_path),
+            "GRAFANA_CLOUD_TOKEN": TOKEN,
+            "GRAFANA_CLOUD_ORG_ID": ORG_ID,
+            "GRAFANA_CLOUD_PROMETHEUS_URL": fake.prometheus_url,
+            "GRAFANA_CLOUD_LOKI_URL": fake.loki_url,
+            "GRAFANA_CLOUD_TEMPO_URL": fake.tempo_url,
+        }
+    )
+    nothing: Any = None
+    wiring = Wiring(
+        settings=settings,
+        http=http,
+        clock=ManualClock(),
+        directory=nothing,
+        oncall=nothing,
+        drafter=nothing,
+    )
+    built = await contributions(wiring)
+    telemetry = built["grafana-cloud"].telemetry
+    assert isinstance(telemetry, GrafanaCloudTelemetry)
+    snapshot = await telemetry.snapshot(sample_incident(), at=AT)
+    assert by_source(snapshot)[METRICS].found.startswith("error rate 4.2%")
+    assert await telemetry.probe() == "Mimir, Loki and Tempo answer"
