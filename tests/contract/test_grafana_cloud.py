@@ -306,3 +306,15 @@ async def test_the_registry_builds_it_from_settings(
     snapshot = await telemetry.snapshot(sample_incident(), at=AT)
     assert by_source(snapshot)[METRICS].found.startswith("error rate 4.2%")
     assert await telemetry.probe() == "Mimir, Loki and Tempo answer"
+
+
+async def test_an_answer_of_the_wrong_shape_fails_only_its_line(
+    fake: FakeGrafanaCloud, http: OutboundHttp
+) -> None:
+    fake.fail_next(
+        1, status=200, body={"status": "success", "data": {"result": "?"}}, only="/loki/"
+    )
+    snapshot = await adapter(fake, http).snapshot(sample_incident(), at=AT)
+    reports = by_source(snapshot)
+    assert reports[LOGS].failed.startswith("unreadable answer")
+    assert reports[METRICS].found.startswith("error rate 4.2%")

@@ -25,6 +25,9 @@ from incident_response.domain.context import ContextSnapshot, SourceReport
 from incident_response.domain.incident import Incident
 from incident_response.domain.text import shortened
 from incident_response.http import VendorClient, VendorError
+from incident_response.telemetry.logging import get_logger
+
+log = get_logger(__name__)
 
 METRICS = "Metrics (Mimir)"
 LOGS = "Logs (Loki)"
@@ -91,8 +94,9 @@ class GrafanaCloudTelemetry:
             failed = f"timed out after {self._deadline:g} s"
         except VendorError as exc:
             failed = exc.reason
-        except (ValueError, KeyError, TypeError) as exc:
-            failed = f"unreadable answer ({type(exc).__name__}: {exc})"
+        except Exception as exc:  # an answer this code cannot read fails its line, not the room
+            log.warning("grafana_cloud.unreadable_answer", source=source, exc_info=True)
+            failed = f"unreadable answer ({type(exc).__name__}: {shortened(str(exc), 120)})"
         else:
             return SourceReport(source=source, query=query, found=found)
         return SourceReport(source=source, query=query, failed=failed)
