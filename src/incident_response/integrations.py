@@ -86,7 +86,10 @@ Factory = Callable[[Wiring], Awaitable[Contribution]]
 
 # integration name -> "module:function" of its factory; the Slack integration is wired in
 # bootstrap. Keep the lines sorted.
-FACTORIES: dict[str, str] = {}
+FACTORIES: dict[str, str] = {
+    "github": "incident_response.adapters.github.factory:build",
+    "grafana-cloud": "incident_response.adapters.grafana.cloud_factory:build",
+}
 
 WIRED_IN_BOOTSTRAP = frozenset({"slack"})
 

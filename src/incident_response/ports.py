@@ -315,11 +315,18 @@ class IssueTracker(Protocol):
 
 @runtime_checkable
 class CodeHost(Protocol):
-    """Recent changes for the postmortem's deploy timeline (GitHub in production)."""
+    """Recent changes for the postmortem's deploy timeline, and who owns a service's code
+    (GitHub in production)."""
 
     async def recent_changes(
         self, *, service: str, since: datetime, until: datetime
     ) -> list[Change]: ...
+
+    async def owners(self, *, service: str) -> list[str]:
+        """Suggested owners of the service's code (CODEOWNERS handles and e-mails), best
+        first; [] when none are known. Only a suggestion for the war room: callers must not
+        let a failure here hold anything up."""
+        ...
 
 
 class StatusContext(BaseModel):

@@ -6,6 +6,7 @@ import pytest
 
 from incident_response.adapters.embedded.codehost import NoCodeHost
 from incident_response.adapters.embedded.telemetry import NOT_CONFIGURED, EmbeddedTelemetry
+from incident_response.services import war_room_messages as msgs
 from tests.contract.codehost_suite import CodeHostContract
 from tests.contract.incident_samples import LABELS, STARTED, sample_incident
 from tests.contract.telemetry_suite import TelemetryContract
@@ -25,14 +26,19 @@ class TestNoCodeHost(CodeHostContract):
 
 async def test_the_snapshot_says_no_backend_is_configured() -> None:
     snapshot = await EmbeddedTelemetry().snapshot(sample_incident(), at=STARTED)
-    assert snapshot.metrics[0].value.startswith(NOT_CONFIGURED)
-    assert snapshot.logs == snapshot.traces == snapshot.deploys == ()
+    (notice,) = snapshot.sources
+    assert notice.found.startswith(NOT_CONFIGURED)
+    assert snapshot.metrics == snapshot.logs == snapshot.traces == snapshot.deploys == ()
 
 
-async def test_the_snapshot_shows_the_alerts_labels() -> None:
-    snapshot = await EmbeddedTelemetry().snapshot(sample_incident(), at=STARTED)
-    shown = {f.label.removeprefix("label "): f.value for f in snapshot.metrics[1:]}
-    assert shown == LABELS
+async def test_the_brief_shows_the_labels_once_on_one_line_and_the_notice_once() -> None:
+    incident = sample_incident()
+    snapshot = await EmbeddedTelemetry().snapshot(incident, at=STARTED)
+    text = "\n".join(msgs.context(incident, {}, snapshot, None).sections)
+    label_lines = [line for line in text.splitlines() if "alertname=HighErrorRate" in line]
+    assert label_lines == ["Labels: " + ", ".join(f"{k}={v}" for k, v in sorted(LABELS.items()))]
+    assert text.count("Telemetry: " + NOT_CONFIGURED) == 1
+    assert "label alertname" not in text
 
 
 async def test_links_a_browser_cannot_open_are_left_out() -> None:

@@ -115,6 +115,9 @@ class RecentChanges:
         self.asked.append(kwargs)
         return [self.change]
 
+    async def owners(self, *, service: str) -> list[str]:
+        return []
+
 
 class NoPostmortemLLM:
     async def draft_postmortem(self, context: Any) -> str:

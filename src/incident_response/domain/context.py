@@ -16,11 +16,32 @@ class Fact(BaseModel):
     url: str = ""
 
 
-class ContextSnapshot(BaseModel):
-    """Metrics, logs, traces and deploys around an alert, as the Telemetry port found them."""
+class SourceReport(BaseModel):
+    """What one telemetry source (Mimir, Loki, Tempo, ...) was asked and what came of it.
+
+    One readable line in the room: `found` when the source answered (it may have found nothing),
+    `failed` when it did not (an error, a timeout, an open circuit). `query` says what was asked,
+    so a responder can repeat it; `url` opens it in the vendor's UI when the adapter knows how.
+    """
 
     model_config = ConfigDict(frozen=True)
 
+    source: str
+    query: str = ""
+    found: str = ""
+    failed: str = ""
+    url: str = ""
+
+
+class ContextSnapshot(BaseModel):
+    """Metrics, logs, traces and deploys around an alert, as the Telemetry port found them.
+
+    `sources` is the readable summary, one report per source asked; the Fact tuples carry
+    individual facts for adapters that have no sources to report on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sources: tuple[SourceReport, ...] = ()
     metrics: tuple[Fact, ...] = ()
     logs: tuple[Fact, ...] = ()
     traces: tuple[Fact, ...] = ()

@@ -30,7 +30,15 @@ from incident_response.domain.clock import Clock
 from incident_response.domain.context import ContextSnapshot
 from incident_response.domain.errors import NotFound
 from incident_response.domain.incident import ChannelRef, Incident, IncidentStatus
-from incident_response.ports import AuditLog, Chat, Directory, IncidentStore, OnCall, Telemetry
+from incident_response.ports import (
+    AuditLog,
+    Chat,
+    CodeHost,
+    Directory,
+    IncidentStore,
+    OnCall,
+    Telemetry,
+)
 from incident_response.ports import Scheduler as SchedulerPort
 from incident_response.services import war_room_messages as msgs
 from incident_response.services.nudges import NudgeScheduler
@@ -47,6 +55,7 @@ from incident_response.services.war_room_steps import (
     RetryPolicy,
     Step,
     StepDeadline,
+    describe,
     needs_assembly,
     needs_repair,
     together,
@@ -67,6 +76,8 @@ __all__ = [
 
 # how many open incidents one upkeep round looks at for unfinished rooms
 REPAIR_SCAN_LIMIT = 500
+# how long the brief waits for CODEOWNERS: a suggestion, never worth holding the room up for
+OWNERS_DEADLINE_SECONDS = 8.0
 
 log = get_logger(__name__)
 
@@ -80,7 +91,8 @@ class WarRoomAssembler:
     steps are retried, `sleep` the waits of both; `call_timeout_seconds` bounds every vendor call
     so a wedged one degrades its step instead of stalling the room. `scheduler` is accepted for
     symmetry with the other services; timers are put through `nudges` and `sla`.
-    `status_page_url` is bookmarked in every room."""
+    `status_page_url` is bookmarked in every room. `code_host`, when given, suggests the
+    service's owners (CODEOWNERS) in the brief; its failure only says so there."""
 
     def __init__(
         self,
@@ -101,6 +113,7 @@ class WarRoomAssembler:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         call_timeout_seconds: float = 10.0,
         status_page_url: str | None = None,
+        code_host: CodeHost | None = None,
     ) -> None:
         self._store = store
         self._audit = audit
@@ -124,6 +137,7 @@ class WarRoomAssembler:
             sleep=sleep,
         )
         self._status_page_url = status_page_url or None
+        self._code_host = code_host
         self._beside = BesideWork()
 
     async def assemble(self, incident_id: str) -> Incident:
@@ -321,17 +335,34 @@ class WarRoomAssembler:
     async def _snapshot(self, incident: Incident) -> dict[str, Any]:
         if Step.CONTEXT_SNAPSHOT in incident.assembly_steps:
             return dict(incident.assembly_steps[Step.CONTEXT_SNAPSHOT])
-        tried = await self._steps.attempt(self._telemetry.snapshot(incident, at=self._clock.now()))
+        tried, owners = await asyncio.gather(
+            self._steps.attempt(self._telemetry.snapshot(incident, at=self._clock.now())),
+            self._owners(incident),
+        )
         if tried.error is None:
-            result = {"ok": True, "snapshot": tried.value.model_dump(mode="json")}
+            result = {"ok": True, "snapshot": tried.value.model_dump(mode="json"), **owners}
             await self._steps.complete(
                 incident.id, Step.CONTEXT_SNAPSHOT, result, data={"ok": True}
             )
         else:
-            result = {"ok": False, "error": tried.error}
+            result = {"ok": False, "error": tried.error, **owners}
             kind = A.CONTEXT_SNAPSHOT_ATTACHED
             await self._steps.complete(incident.id, Step.CONTEXT_SNAPSHOT, result, kind=kind)
         return result
+
+    async def _owners(self, incident: Incident) -> dict[str, Any]:
+        """`{"owners": [...]}` from the code host, or `{"owners_error": why}`; never raises."""
+        if self._code_host is None:
+            return {}
+        try:
+            async with asyncio.timeout(OWNERS_DEADLINE_SECONDS):
+                owners = await self._code_host.owners(service=incident.service)
+        except TimeoutError:
+            return {"owners_error": f"no answer within {OWNERS_DEADLINE_SECONDS:g} s"}
+        except Exception as exc:
+            log.warning("war_room.owners_failed", incident_id=incident.id, exc_info=True)
+            return {"owners_error": describe(exc)}
+        return {"owners": [str(o) for o in owners]}
 
     async def _post_context(
         self,
@@ -346,7 +377,14 @@ class WarRoomAssembler:
             return
         steps = steps or self._steps
         snapshot = ContextSnapshot.model_validate(facts["snapshot"]) if facts.get("ok") else None
-        message = msgs.context(incident, people, snapshot, facts.get("error"))
+        message = msgs.context(
+            incident,
+            people,
+            snapshot,
+            facts.get("error"),
+            owners=facts.get("owners", ()),
+            owners_error=facts.get("owners_error"),
+        )
         tried = await steps.attempt_until(
             lambda: self._chat.post(channel.id, message),
             incident_id=incident.id,

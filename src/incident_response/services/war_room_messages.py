@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from incident_response.domain.approval import public_status_for
 from incident_response.domain.chat import ButtonStyle, ChatButton, ChatMessage
 from incident_response.domain.clock import isoformat, utc
-from incident_response.domain.context import ContextSnapshot, Fact
+from incident_response.domain.context import ContextSnapshot, Fact, SourceReport
 from incident_response.domain.incident import ChecklistItem, Incident
 from incident_response.domain.status_update import DraftKind
 from incident_response.domain.text import shortened
@@ -96,8 +96,12 @@ def context(
     people: Mapping[str, Any],
     snapshot: ContextSnapshot | None,
     snapshot_error: str | None,
+    *,
+    owners: Sequence[str] = (),
+    owners_error: str | None = None,
 ) -> ChatMessage:
-    """The brief everyone joining reads first: the alert, the facts around it, who is here."""
+    """The brief everyone joining reads first: the alert, the facts around it (one line per
+    telemetry source, then the owners CODEOWNERS suggests), who is here."""
     responders = list(people.get("responders", []))
     ic_email = people.get("ic")
     ic = next((_who(r) for r in responders if r.get("email") == ic_email), ic_email or "nobody yet")
@@ -111,10 +115,13 @@ def context(
     sections = ["\n".join(alert)]
     if incident.links:
         sections.append("\n".join(f"{name}: {url}" for name, url in sorted(incident.links.items())))
-    if snapshot is not None:
-        sections.append(_facts(snapshot))
-    else:
-        sections.append(f"Telemetry snapshot unavailable: {snapshot_error or 'not taken'}")
+    facts = (
+        _facts(snapshot)
+        if snapshot is not None
+        else f"Telemetry snapshot unavailable: {snapshot_error or 'not taken'}"
+    )
+    suggested = owners_line(owners, owners_error)
+    sections.append(f"{facts}\n{suggested}" if suggested else facts)
     staff = ", ".join(f"{_who(r)} ({r.get('role', 'responder')})" for r in responders)
     sections.append(f"IC: {ic}\nResponders: {staff or 'none found'}")
     return ChatMessage(
@@ -237,6 +244,26 @@ def _who(responder: Mapping[str, Any]) -> str:
     return f"{name} <{email}>" if name and name != email else email
 
 
+def owners_line(owners: Sequence[str], error: str | None = None) -> str:
+    """`Suggested owners (CODEOWNERS): @acme/payments, ann@example.com`; empty when there is
+    nothing to suggest (no code host configured, or CODEOWNERS names nobody)."""
+    if error:
+        return f"Suggested owners (CODEOWNERS): not available ({error})"
+    if not owners:
+        return ""
+    return "Suggested owners (CODEOWNERS): " + ", ".join(owners)
+
+
+def source_line(report: SourceReport) -> str:
+    """`Metrics (Mimir): error rate 4.2% (5 min), p95 1.8 s (queried: ...)`, or the source's
+    `failed — <why>`: what one telemetry source was asked and what came of it, in one line."""
+    outcome = f"failed — {report.failed}" if report.failed else report.found or "nothing found"
+    line = f"{report.source}: {outcome}"
+    if report.query:
+        line += f" (queried: {report.query})"
+    return line + (f" {report.url}" if report.url else "")
+
+
 def _facts(snapshot: ContextSnapshot) -> str:
     groups: list[tuple[str, tuple[Fact, ...]]] = [
         ("Metrics", snapshot.metrics),
@@ -244,11 +271,12 @@ def _facts(snapshot: ContextSnapshot) -> str:
         ("Traces", snapshot.traces),
         ("Deploys", snapshot.deploys),
     ]
-    lines = [
+    lines = [source_line(report) for report in snapshot.sources]
+    lines.extend(
         f"{title}: {fact.label}: {fact.value}" + (f" ({fact.url})" if fact.url else "")
         for title, facts in groups
         for fact in facts
-    ]
+    )
     lines.extend(f"{name}: {url}" for name, url in sorted(snapshot.links.items()))
     return "\n".join(lines) or "Telemetry snapshot: nothing notable found"
 

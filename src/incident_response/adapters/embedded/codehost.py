@@ -1,7 +1,8 @@
 """No code host: postmortems go without a deploy timeline.
 
 Configure GitHub (a token and the repositories per service) to list the changes merged around an
-incident; until then the postmortem says that no changes were found.
+incident and to suggest a service's owners from CODEOWNERS; until then the postmortem says that
+no changes were found and the war room suggests no owners.
 """
 
 from __future__ import annotations
@@ -17,4 +18,7 @@ class NoCodeHost:
     async def recent_changes(
         self, *, service: str, since: datetime, until: datetime
     ) -> list[Change]:
+        return []
+
+    async def owners(self, *, service: str) -> list[str]:
         return []

@@ -1,0 +1,1 @@
+"""Grafana: OnCall (who is on call) and Grafana Cloud (context)."""
