@@ -302,7 +302,7 @@ class DirectoryOutage(Wrapper):
 
 
 class OnCallOutage(Wrapper):
-    async def shift(self, service: str, *, at: Any) -> Any:
+    async def shift(self, service: str, *, at: Any, alert_group_id: Any = None) -> Any:
         raise ConnectionError("grafana oncall: 503")
 
 
