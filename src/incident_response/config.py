@@ -564,7 +564,7 @@ def parse_team_group_map(raw: str) -> dict[str, str]:
     `directory_group_...` ids (names are not unique in a directory, ids are)."""
     text = raw.strip()
     pairs: list[tuple[str, str]] = []
-    if text.startswith("{"):
+    if text.startswith(("{", "[")):
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:

@@ -85,7 +85,10 @@ Factory = Callable[[Wiring], Awaitable[Contribution]]
 
 # integration name -> "module:function" of its factory; the Slack integration is wired in
 # bootstrap. Keep the lines sorted.
-FACTORIES: dict[str, str] = {}
+FACTORIES: dict[str, str] = {
+    "grafana-oncall": "incident_response.adapters.grafana.oncall:build",
+    "workos": "incident_response.adapters.workos.factory:build",
+}
 
 WIRED_IN_BOOTSTRAP = frozenset({"slack"})
 
