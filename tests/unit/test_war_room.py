@@ -175,6 +175,7 @@ async def build_world(
     escalate_after: int = 3,
     call_timeout_seconds: float = 10.0,
     status_page_url: str | None = STATUS_PAGE_URL,
+    acknowledge_alert_groups: bool = False,
 ) -> World:
     """The embedded adapters on `db`, optionally wrapped by a test double."""
     roster = load_roster(roster_path)
@@ -218,6 +219,7 @@ async def build_world(
         sleep=sleep,
         call_timeout_seconds=call_timeout_seconds,
         status_page_url=status_page_url,
+        acknowledge_alert_groups=acknowledge_alert_groups,
     )
     BUILT.append(assembler)
     return World(
