@@ -17,6 +17,7 @@ from incident_response.domain.audit import AuditEventType
 from incident_response.domain.incident import Incident, IncidentStatus
 from incident_response.domain.people import OnCallShift
 from incident_response.http import VendorError
+from incident_response.services.nudges import escalation_contact
 from incident_response.services.war_room import ACKNOWLEDGE_KEY
 from tests.support.clock import ManualClock
 from tests.unit.test_war_room import World, Wrapper, build_world
@@ -196,3 +197,16 @@ async def test_where_the_on_call_answer_came_from_is_in_the_brief(
     assert "On call: from the roster: Grafana OnCall could not say (HTTP 503)" in "\n".join(
         brief.sections
     )
+
+
+async def test_an_unanswered_ic_is_escalated_to_the_alert_groups_on_call(
+    db: Database, clock: ManualClock, tmp_path: Path
+) -> None:
+    w, oncall = await world_with(db, clock, tmp_path, acknowledge=False)
+    incident = await w.open_incident()
+    elsewhere = await from_alertmanager(w)
+
+    await escalation_contact(oncall, incident, clock.now())
+    await escalation_contact(oncall, elsewhere, clock.now())
+
+    assert oncall.asked == ["G-checkout", None]
