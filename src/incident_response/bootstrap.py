@@ -608,6 +608,7 @@ async def build(
         or (180.0 if slack_api is not None else 10.0),
         status_page_url=status_page.url,
         code_host=code_host,
+        acknowledge_alert_groups=bool(settings.incident_response_oncall_acknowledge),
     )
     announcements_channel = settings.incident_response_announcements_channel
     if announcements_channel is None and slack_api is None:

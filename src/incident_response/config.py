@@ -377,6 +377,22 @@ class Settings(BaseSettings):
             raise ValueError(f"not e-mail addresses: {', '.join(repr(w) for w in wrong)}")
         return value
 
+    @field_validator("workos_team_group_map")
+    @classmethod
+    def _valid_team_group_map(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            parse_team_group_map(value)
+        return value
+
+    @field_validator("workos_directory_id")
+    @classmethod
+    def _directory_id(cls, value: str | None) -> str | None:
+        if value is not None and value.strip() and not WORKOS_DIRECTORY_ID.match(value.strip()):
+            raise ValueError(
+                f"{value!r} is not a WorkOS directory id (they look like directory_01E...)"
+            )
+        return value.strip() if value is not None else None
+
     @field_validator("linear_team_id")
     @classmethod
     def _team_uuid(cls, value: str | None) -> str | None:
@@ -505,6 +521,12 @@ class Settings(BaseSettings):
         )
 
     @property
+    def workos_team_groups(self) -> dict[str, str]:
+        """WORKOS_TEAM_GROUP_MAP read: team name -> WorkOS directory group id."""
+        raw = self.workos_team_group_map
+        return parse_team_group_map(raw) if raw and raw.strip() else {}
+
+    @property
     def status_page_components(self) -> ComponentMap:
         return ComponentMap(
             by_service=_parse_component_map(self.incident_response_status_page_components),
@@ -525,6 +547,58 @@ def _parse_component_map(raw: str) -> dict[str, str]:
         if problems:
             raise ValueError("; ".join(problems))
         mapping[service] = component
+    return mapping
+
+
+WORKOS_DIRECTORY_ID = re.compile(r"^directory_[0-9A-Za-z]+$")
+WORKOS_GROUP_ID = re.compile(r"^directory_group_[0-9A-Za-z]+$")
+TEAM_NAME = re.compile(r"^[^\s=,:\"{}]+$")
+
+
+def parse_team_group_map(raw: str) -> dict[str, str]:
+    """WORKOS_TEAM_GROUP_MAP: which WorkOS directory group holds each team's people.
+
+    Two spellings, the same meaning: a JSON object `{"payments": "directory_group_01H..."}`, or
+    `team=group` pairs separated by commas (`payments=directory_group_01H...,platform=...`).
+    Team names are those the roster's `services` map to; group ids are WorkOS's
+    `directory_group_...` ids (names are not unique in a directory, ids are)."""
+    text = raw.strip()
+    pairs: list[tuple[str, str]] = []
+    if text.startswith(("{", "[")):
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not valid JSON ({exc.msg})") from exc
+        if not isinstance(doc, dict):
+            raise ValueError('must be a JSON object such as {"payments": "directory_group_01H..."}')
+        for team, group in doc.items():
+            if not isinstance(group, str):
+                raise ValueError(f"team {team!r}: the group id must be a string")
+            pairs.append((str(team).strip(), group.strip()))
+    else:
+        for pair in (p.strip() for p in text.split(",")):
+            if not pair:
+                continue
+            team, sep, group = (x.strip() for x in pair.partition("="))
+            if not sep or not team or not group:
+                raise ValueError(
+                    f"{pair!r} is not team=group (e.g. payments=directory_group_01H...)"
+                )
+            pairs.append((team, group))
+    mapping: dict[str, str] = {}
+    for team, group in pairs:
+        if not TEAM_NAME.match(team):
+            raise ValueError(f"{team!r} is not a team name (no spaces, '=', ',' or ':')")
+        if not WORKOS_GROUP_ID.match(group):
+            raise ValueError(
+                f"team {team!r}: {group!r} is not a WorkOS directory group id "
+                "(they look like directory_group_01H...)"
+            )
+        if team in mapping:
+            raise ValueError(f"team {team!r} is mapped twice")
+        mapping[team] = group
+    if not mapping:
+        raise ValueError("maps no team to a group")
     return mapping
 
 

@@ -89,6 +89,8 @@ Factory = Callable[[Wiring], Awaitable[Contribution]]
 FACTORIES: dict[str, str] = {
     "github": "incident_response.adapters.github.factory:build",
     "grafana-cloud": "incident_response.adapters.grafana.cloud_factory:build",
+    "grafana-oncall": "incident_response.adapters.grafana.oncall:build",
+    "workos": "incident_response.adapters.workos.factory:build",
 }
 
 WIRED_IN_BOOTSTRAP = frozenset({"slack"})

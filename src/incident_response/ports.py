@@ -279,7 +279,20 @@ class Directory(Protocol):
 class OnCall(Protocol):
     """Who is on call for a service now (Grafana OnCall in production, the roster otherwise)."""
 
-    async def shift(self, service: str, *, at: datetime) -> OnCallShift: ...
+    async def shift(
+        self, service: str, *, at: datetime, alert_group_id: str | None = None
+    ) -> OnCallShift:
+        """Primary and secondary for `service` at `at`. `alert_group_id` is the on-call
+        system's own alert group behind the incident, when there is one: an adapter that pages
+        through escalation chains (Grafana OnCall) answers from that group's chain; one that
+        knows only rotations ignores it."""
+        ...
+
+    async def acknowledge(self, alert_group_id: str) -> bool:
+        """Tell the on-call system someone is on the alert group, so its escalation stops
+        paging further people. True when the group is acknowledged; False when there is
+        nothing to acknowledge (a roster has no alert groups)."""
+        ...
 
 
 @runtime_checkable

@@ -176,6 +176,7 @@ async def build_world(
     call_timeout_seconds: float = 10.0,
     status_page_url: str | None = STATUS_PAGE_URL,
     code_host: Any = None,
+    acknowledge_alert_groups: bool = False,
 ) -> World:
     """The embedded adapters on `db`, optionally wrapped by a test double."""
     roster = load_roster(roster_path)
@@ -220,6 +221,7 @@ async def build_world(
         call_timeout_seconds=call_timeout_seconds,
         status_page_url=status_page_url,
         code_host=code_host,
+        acknowledge_alert_groups=acknowledge_alert_groups,
     )
     BUILT.append(assembler)
     return World(
@@ -304,7 +306,7 @@ class DirectoryOutage(Wrapper):
 
 
 class OnCallOutage(Wrapper):
-    async def shift(self, service: str, *, at: Any) -> Any:
+    async def shift(self, service: str, *, at: Any, alert_group_id: Any = None) -> Any:
         raise ConnectionError("grafana oncall: 503")
 
 

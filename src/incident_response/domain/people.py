@@ -21,3 +21,6 @@ class OnCallShift(BaseModel):
 
     primary: Person | None = None
     secondary: Person | None = None
+    note: str = ""
+    """Where the answer came from, when the room should know (the roster stood in for the
+    on-call system, or its escalation chain has nobody on call now); empty otherwise."""

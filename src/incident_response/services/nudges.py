@@ -25,6 +25,7 @@ from incident_response.domain.text import shortened
 from incident_response.ports import AuditLog, Chat, IncidentStore, OnCall, Scheduler
 from incident_response.services.compare_and_set import save_change
 from incident_response.services.mentions import mention_on
+from incident_response.services.on_call import shift_for
 
 A = AuditEventType
 
@@ -32,7 +33,7 @@ A = AuditEventType
 async def escalation_contact(oncall: OnCall, incident: Incident, at: datetime) -> Person | None:
     """Whom to tell when the IC is not answering: the secondary on call, else the primary, but
     never the IC themself."""
-    shift = await oncall.shift(incident.service, at=at)
+    shift = await shift_for(oncall, incident, at=at)
     for person in (shift.secondary, shift.primary):
         if person is not None and person.email != incident.ic:
             return person

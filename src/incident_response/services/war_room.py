@@ -42,6 +42,7 @@ from incident_response.ports import (
 from incident_response.ports import Scheduler as SchedulerPort
 from incident_response.services import war_room_messages as msgs
 from incident_response.services.nudges import NudgeScheduler
+from incident_response.services.on_call import oncall_alert_group
 from incident_response.services.sla import SlaMonitor
 from incident_response.services.war_room_beside import BesideWork
 from incident_response.services.war_room_fallback import fall_back
@@ -74,6 +75,9 @@ __all__ = [
     "unfinished_steps",
 ]
 
+# the audit key of the one attempt to acknowledge the incident's alert group
+ACKNOWLEDGE_KEY = "acknowledge_alert_group"
+
 # how many open incidents one upkeep round looks at for unfinished rooms
 REPAIR_SCAN_LIMIT = 500
 # how long the brief waits for CODEOWNERS: a suggestion, never worth holding the room up for
@@ -92,7 +96,9 @@ class WarRoomAssembler:
     so a wedged one degrades its step instead of stalling the room. `scheduler` is accepted for
     symmetry with the other services; timers are put through `nudges` and `sla`.
     `status_page_url` is bookmarked in every room. `code_host`, when given, suggests the
-    service's owners (CODEOWNERS) in the brief; its failure only says so there."""
+    service's owners (CODEOWNERS) in the brief; its failure only says so there. With
+    `acknowledge_alert_groups` the on-call system's alert group is acknowledged once its room is
+    assembled (see `_acknowledge`)."""
 
     def __init__(
         self,
@@ -114,6 +120,7 @@ class WarRoomAssembler:
         call_timeout_seconds: float = 10.0,
         status_page_url: str | None = None,
         code_host: CodeHost | None = None,
+        acknowledge_alert_groups: bool = False,
     ) -> None:
         self._store = store
         self._audit = audit
@@ -138,6 +145,7 @@ class WarRoomAssembler:
         )
         self._status_page_url = status_page_url or None
         self._code_host = code_host
+        self._acknowledge_alert_groups = acknowledge_alert_groups
         self._beside = BesideWork()
 
     async def assemble(self, incident_id: str) -> Incident:
@@ -155,6 +163,8 @@ class WarRoomAssembler:
         if incident.status in (S.ASSEMBLED, S.RESOLVED) or Step.ASSEMBLED in done:
             if needs_assembly(incident) or needs_repair(incident):
                 self._beside.start(incident_id, self._repair(incident_id))
+            if incident.status is S.ASSEMBLED:  # a crash may have come before the acknowledgement
+                await self._acknowledge(incident)
             return incident
         incident = await self._start(incident)
         async with together() as group:
@@ -181,7 +191,9 @@ class WarRoomAssembler:
                 steps=self._steps,
             )
         await self._post_notices(incident_id, channel)
-        return await self._finish(incident_id)
+        assembled = await self._finish(incident_id)
+        await self._acknowledge(assembled)
+        return assembled
 
     # -- beside the processor ---------------------------------------------------------------------
 
@@ -491,6 +503,39 @@ class WarRoomAssembler:
         incident = await self._store.get(incident_id)
         for notice in msgs.notices(incident) if incident else []:
             await self._steps.attempt(self._chat.post(channel.id, notice))
+
+    async def _acknowledge(self, incident: Incident) -> None:
+        """Acknowledge the incident's alert group in the on-call system now that its room is
+        assembled, so the escalation chain stops paging people who are already there.
+
+        Opt-in (INCIDENT_RESPONSE_ONCALL_ACKNOWLEDGE), once per incident (its audit record, keyed
+        `acknowledge_alert_group`, says it was tried), and never part of the assembly: a failure
+        is logged and told to the room, and the room stays assembled."""
+        group = oncall_alert_group(incident)
+        if not self._acknowledge_alert_groups or group is None or incident.channel is None:
+            return
+        records = await self._audit.find(incident.id, A.ASSEMBLY_STEP_COMPLETED)
+        if any(r.key == ACKNOWLEDGE_KEY for r in records):
+            return
+        tried = await self._steps.attempt(self._oncall.acknowledge(group))
+        data = {
+            "step": ACKNOWLEDGE_KEY,
+            "ok": tried.error is None,
+            "alert_group_id": group,
+            "acknowledged": bool(tried.value),
+            "error": tried.error,
+        }
+        await self._steps.record(incident.id, A.ASSEMBLY_STEP_COMPLETED, ACKNOWLEDGE_KEY, data)
+        if tried.error is None:
+            return
+        log.warning(
+            "war_room.acknowledge_failed",
+            incident_id=incident.id,
+            alert_group_id=group,
+            error=tried.error,
+        )
+        notice = msgs.acknowledge_failed(incident, group, tried.error)
+        await self._steps.attempt(self._chat.post(incident.channel.id, notice))
 
     async def _finish(self, incident_id: str) -> Incident:
         incident = await self._store.get(incident_id)

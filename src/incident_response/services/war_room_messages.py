@@ -123,7 +123,10 @@ def context(
     suggested = owners_line(owners, owners_error)
     sections.append(f"{facts}\n{suggested}" if suggested else facts)
     staff = ", ".join(f"{_who(r)} ({r.get('role', 'responder')})" for r in responders)
-    sections.append(f"IC: {ic}\nResponders: {staff or 'none found'}")
+    who = f"IC: {ic}\nResponders: {staff or 'none found'}"
+    if people.get("oncall_note"):
+        who += f"\nOn call: {people['oncall_note']}"
+    sections.append(who)
     return ChatMessage(
         text=f"{incident.severity.value} incident on {incident.service}: {shortened(incident.title)}. IC: {ic}.",
         sections=tuple(sections),
@@ -214,6 +217,16 @@ def notice(incident_id: str, step: str, result: Any) -> ChatMessage | None:
         return None
     return ChatMessage(
         text=template.format(error=_error(result)), key=f"{incident_id}:degraded:{step}"
+    )
+
+
+def acknowledge_failed(incident: Incident, alert_group_id: str, error: str) -> ChatMessage:
+    return ChatMessage(
+        text=(
+            f"Could not acknowledge alert group {alert_group_id} in the on-call system ({error}): "
+            "its escalation may go on paging people. Acknowledge it there by hand."
+        ),
+        key=f"{incident.id}:acknowledge-failed",
     )
 
 

@@ -14,6 +14,7 @@ from incident_response.domain.clock import Clock
 from incident_response.domain.incident import ChannelRef, Incident, Responder
 from incident_response.domain.people import Person
 from incident_response.ports import Chat, Directory, OnCall
+from incident_response.services.on_call import shift_for
 from incident_response.services.war_room_steps import AssemblySteps, Step, person_of, together
 
 __all__ = ["invite_responders", "resolve_responders"]
@@ -33,7 +34,7 @@ async def resolve_responders(
         return dict(incident.assembly_steps[Step.RESOLVE_RESPONDERS])
     now = clock.now()
     async with together() as group:
-        shift_task = group.create_task(steps.attempt(oncall.shift(incident.service, at=now)))
+        shift_task = group.create_task(steps.attempt(shift_for(oncall, incident, at=now)))
         team_task = group.create_task(steps.attempt(_team(directory, incident.service)))
     shift, team = shift_task.result(), team_task.result()
     candidates = [
@@ -70,6 +71,8 @@ async def resolve_responders(
         "responders": [r.model_dump(mode="json") for r in responders],
         "ic": incident.ic or (ic.email if ic else None),
     }
+    if shift.value is not None and shift.value.note:
+        result["oncall_note"] = shift.value.note
 
     def staff(i: Incident) -> Incident:
         known = {r.email.lower() for r in i.responders}

@@ -395,5 +395,11 @@ class RosterOnCall:
     def __init__(self, roster: Roster) -> None:
         self._roster = roster
 
-    async def shift(self, service: str, *, at: datetime) -> OnCallShift:
+    async def shift(
+        self, service: str, *, at: datetime, alert_group_id: str | None = None
+    ) -> OnCallShift:
         return self._roster.data().shift(service, at.astimezone(UTC))
+
+    async def acknowledge(self, alert_group_id: str) -> bool:
+        """A roster pages nobody, so there is no alert group to acknowledge."""
+        return False
