@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
 from incident_response.config import INTEGRATIONS, Settings
@@ -34,8 +34,9 @@ from incident_response.ports import (
 
 @dataclass(frozen=True)
 class Wiring:
-    """What a factory may use. `directory`, `oncall` and `drafter` are the embedded adapters
-    (roster file, built-in drafter), for adapters that fall back on them or delegate to them."""
+    """What a factory may use. `oncall` and `drafter` are the embedded adapters (roster file,
+    built-in drafter), for adapters that fall back on them; `directory` is the roster's, or the
+    production Directory once an integration serving it was built (it is built first)."""
 
     settings: Settings
     http: OutboundHttp
@@ -108,13 +109,25 @@ def factory(name: str) -> Factory:
 
 
 async def contributions(wiring: Wiring) -> dict[str, Contribution]:
-    """Build every enabled integration's adapters (Slack excepted), by integration name."""
+    """Build every enabled integration's adapters (Slack excepted), by integration name.
+
+    The Directory is built first and handed on: an adapter that turns e-mails into people (the
+    on-call one) then uses the production directory rather than the roster."""
     built: dict[str, Contribution] = {}
-    for integration in INTEGRATIONS:
-        name = integration.name
-        if name in FACTORIES and wiring.settings.enabled(name):
-            built[name] = await factory(name)(wiring)
+    enabled = [
+        i.name for i in INTEGRATIONS if i.name in FACTORIES and wiring.settings.enabled(i.name)
+    ]
+    directory_first = sorted(enabled, key=lambda name: _serves(name, "Directory") is False)
+    for name in directory_first:
+        contribution = await factory(name)(wiring)
+        built[name] = contribution
+        if contribution.directory is not None:
+            wiring = replace(wiring, directory=contribution.directory)
     return built
+
+
+def _serves(name: str, port: str) -> bool:
+    return any(i.name == name and port in i.ports for i in INTEGRATIONS)
 
 
 @dataclass(frozen=True)
