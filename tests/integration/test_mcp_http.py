@@ -197,7 +197,8 @@ async def test_hostile_arguments_get_clear_errors_and_change_nothing(world: Cons
         missing = await refusal(client, "draft_postmortem")
     assert "the text has 5001 characters; the limit is 5000" in too_long
     assert "the text is empty" in empty
-    assert "incident_id" in path and "pattern" in path
+    assert "incident_id" in path
+    assert "pattern" in path
     assert "no incident inc-0000000000" in unknown
     assert "limit" in huge
     assert "incident_id" in missing
