@@ -254,3 +254,60 @@ async def test_no_token_a_bad_one_or_a_revoked_one_is_refused_401(world: Console
     revoked = await post(token)
     assert revoked.status_code == 401
     assert revoked.json()["error"].startswith("token revoked")
+
+
+async def test_once_resolved_the_postmortem_tool_answers_the_filed_one(world: ConsoleWorld) -> None:
+    incident = await world.alert()
+    ic = incident.ic or ""
+    resolved = await world.browser().client.post(
+        f"/api/incidents/{incident.id}/commands",
+        json={"text": "resolve"},
+        headers={"Authorization": f"Bearer {world.token(ic)}"},
+    )
+    assert resolved.status_code == 200, resolved.text
+    await world.process()
+    stored = await world.container.store.get(incident.id)
+    assert stored is not None
+    assert stored.postmortem is not None
+    async with agent(world, ic) as client:
+        drafted = await call(client, "draft_postmortem", incident_id=incident.id)
+        listed = await call(client, "list_open_incidents")
+    assert drafted["source"] == "filed"
+    assert drafted["filed"] == stored.postmortem.model_dump()
+    assert drafted["markdown"] == await world.container.issue_tracker.read(stored.postmortem.id)
+    assert listed["incidents"] == []
+
+
+# -- the REST side the stdio server uses ------------------------------------------------------
+
+
+async def test_the_api_serves_the_postmortem_draft_for_a_token(world: ConsoleWorld) -> None:
+    incident = await world.alert()
+    client = world.browser().client
+    reader = {"Authorization": f"Bearer {world.token(await outsider_of(world, incident))}"}
+    drafted = await client.get(f"/api/incidents/{incident.id}/postmortem-draft", headers=reader)
+    unknown = await client.get("/api/incidents/inc-0000000000/postmortem-draft", headers=reader)
+    anonymous = await client.get(f"/api/incidents/{incident.id}/postmortem-draft")
+    assert drafted.status_code == 200
+    assert (drafted.json()["incident_id"], drafted.json()["source"]) == (incident.id, "draft")
+    assert (unknown.status_code, unknown.json()) == (404, {"error": "no incident inc-0000000000"})
+    assert anonymous.status_code == 401
+
+
+async def test_the_api_notes_only_the_surfaces_it_knows_in_a_drafts_audit(
+    world: ConsoleWorld,
+) -> None:
+    incident = await world.alert()
+    ic = {"Authorization": f"Bearer {world.token(incident.ic or '')}"}
+    client = world.browser().client
+    path = f"/api/incidents/{incident.id}/drafts"
+    first = await client.post(path, headers={**ic, "Incident-Response-Via": "mcp"})
+    edited = await client.post(
+        f"{path}/{first.json()['id']}/edit",
+        json={"body": "We are looking into it.", "version": 1},
+        headers={**ic, "Incident-Response-Via": "anything <b>else</b>"},
+    )
+    assert edited.status_code == 200, edited.text
+    records = await world.container.audit.records(incident.id)
+    vias = [r.data.get("via") for r in records if r.type.value.startswith("STATUSPAGE_DRAFT")]
+    assert vias == ["mcp", None]
