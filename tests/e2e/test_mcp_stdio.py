@@ -15,7 +15,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from tests.support.payloads import oncall_payload
-from tests.support.server import SECRET, ServeProcess, clean_env, executable
+from tests.support.server import SECRET, ServeProcess, clean_env, executable, free_port
 
 pytestmark = pytest.mark.slow
 T = TypeVar("T")
@@ -151,3 +151,16 @@ def test_no_token_or_a_target_that_is_no_url_is_a_usage_error(tmp_path: Path) ->
     assert "set INCIDENT_RESPONSE_TOKEN or pass --token-file" in no_token.stderr
     assert "--target must be the service's http(s) URL" in not_a_url.stderr
     assert "cannot read --token-file" in missing_file.stderr
+
+
+async def test_an_unreachable_service_is_a_tool_error_that_says_so(tmp_path: Path) -> None:
+    target = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    params = StdioServerParameters(
+        command=executable(),
+        args=["mcp", "--target", target],
+        env={**clean_env(tmp_path), "INCIDENT_RESPONSE_TOKEN": "ir_any.token"},
+    )
+    async with Client(params) as client:
+        result = await client.call_tool("list_open_incidents", {})
+    assert result.is_error
+    assert f"the incident-response service at {target} did not answer" in str(result.content)
