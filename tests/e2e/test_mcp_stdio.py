@@ -1,5 +1,6 @@
 """`incident-response mcp --target URL` as an agent's MCP client starts it: a subprocess speaking
-MCP on stdio (the SDK's own stdio client), every tool a REST call to a running `serve`."""
+MCP on stdio (the SDK's own stdio client), every tool a REST call to a running `serve`; and the
+running `serve`'s own `/mcp` endpoint under uvicorn."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
 
 from tests.support.payloads import oncall_payload
 from tests.support.server import SECRET, ServeProcess, clean_env, executable, free_port
@@ -102,6 +105,15 @@ async def test_an_agent_on_stdio_reads_and_drafts_through_the_api_and_only_the_i
         assert "HighErrorRate checkout" in postmortem["markdown"]
         assert unknown.is_error
         assert "no incident inc-0000000000" in str(unknown.content)
+
+        # the same tools at /mcp of the running serve, over streamable HTTP
+        headers = {"Authorization": f"Bearer {reader_token}"}
+        async with (
+            httpx2.AsyncClient(headers=headers) as http,
+            Client(streamable_http_client(f"{server.base}/mcp", http_client=http)) as remote,
+        ):
+            over_http = await call(remote, "get_incident", incident_id=iid)
+        assert over_http["id"] == iid
 
         with server.client(server.token(ic)) as api:
             after = api.get(f"/api/incidents/{iid}").json()
