@@ -11,8 +11,8 @@ text as the gate checks it), and every refusal comes back as a tool error whose 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -50,6 +50,7 @@ IncidentId = Annotated[
 ]
 
 BackendFor = Callable[[Context], IncidentBackend]
+T = TypeVar("T")
 
 READ = ToolAnnotations(readOnlyHint=True, destructiveHint=False, openWorldHint=False)
 DRAFT = ToolAnnotations(
@@ -63,7 +64,7 @@ def build_server(backend_for: BackendFor) -> MCPServer:
         name="incident-response", version=__version__, instructions=INSTRUCTIONS
     )
 
-    async def answer(call: Any) -> Any:
+    async def answer(call: Awaitable[T]) -> T:
         try:
             return await call
         except ToolRefused as refused:
@@ -91,8 +92,7 @@ def build_server(backend_for: BackendFor) -> MCPServer:
         "included.",
     )
     async def get_incident(ctx: Context, incident_id: IncidentId) -> dict[str, Any]:
-        found: dict[str, Any] = await answer(backend_for(ctx).incident(incident_id))
-        return found
+        return await answer(backend_for(ctx).incident(incident_id))
 
     @server.tool(
         title="Incident timeline",
@@ -138,7 +138,6 @@ def build_server(backend_for: BackendFor) -> MCPServer:
         "Files nothing: the resolution files the postmortem.",
     )
     async def draft_postmortem(ctx: Context, incident_id: IncidentId) -> dict[str, Any]:
-        drafted: dict[str, Any] = await answer(backend_for(ctx).draft_postmortem(incident_id))
-        return drafted
+        return await answer(backend_for(ctx).draft_postmortem(incident_id))
 
     return server
