@@ -250,6 +250,9 @@ async def test_no_token_a_bad_one_or_a_revoked_one_is_refused_401(world: Console
         assert answer.headers["www-authenticate"] == "Bearer"
         assert "incident-response token EMAIL" in answer.json()["error"]
 
+    async with http_client(world, token) as http:
+        assert (await http.get("/mcp", headers=accept)).status_code == 405  # no idle streams
+
     await world.container.credentials.revoke(ic)
     revoked = await post(token)
     assert revoked.status_code == 401

@@ -101,7 +101,9 @@ def mcp_router(
         Route(
             PATH,
             McpEndpoint(manager=manager, person=person),
-            methods=["GET", "POST", "DELETE"],
+            # stateless: no stream for the server to push on (GET) and no session to end
+            # (DELETE), both of which the protocol lets a server answer with 405
+            methods=["POST"],
             include_in_schema=False,
         )
     )
