@@ -90,6 +90,7 @@ from incident_response.services.authority import Authority
 from incident_response.services.incident_opener import IncidentOpener
 from incident_response.services.nudges import NudgeScheduler
 from incident_response.services.postmortem import PostmortemWriter
+from incident_response.services.postmortem_drafts import PostmortemDrafts
 from incident_response.services.resolver import Resolver
 from incident_response.services.sla import SlaMonitor
 from incident_response.services.status_update_gate import StatusUpdateGate
@@ -395,6 +396,7 @@ class Container:
     nudges: NudgeScheduler
     sla: SlaMonitor
     resolver: Resolver
+    postmortem_drafts: PostmortemDrafts
     commands: CommandRegistry
     events: EventRegistry
     processor: Processor
@@ -616,6 +618,7 @@ async def build(
             name=roster.announcements_channel, incident_id=""
         )
         announcements_channel = announcements.id
+    writer = PostmortemWriter(llm=llm, audit=audit)
     resolver = Resolver(
         store=store,
         audit=audit,
@@ -623,7 +626,7 @@ async def build(
         chat=chat,
         code_host=code_host,
         issues=issues,
-        writer=PostmortemWriter(llm=llm, audit=audit),
+        writer=writer,
         gate=gate,
         nudges=nudges,
         sla=sla,
@@ -721,6 +724,10 @@ async def build(
         nudges=nudges,
         sla=sla,
         resolver=resolver,
+        # drafts on request (agents, the API): written like the resolver's, filed nowhere
+        postmortem_drafts=PostmortemDrafts(
+            store=store, writer=writer, code_host=code_host, files=issue_tracker, clock=clock
+        ),
         commands=commands,
         events=events,
         upkeep=upkeep,

@@ -6,6 +6,7 @@ import asyncio
 import os
 import sqlite3
 import sys
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -232,6 +233,54 @@ def _probe(settings: Settings) -> None:
     if not all(r.ok for r in results):
         err.print("some integrations failed their probe: `serve` would start, but those calls fail")
         raise typer.Exit(1)
+
+
+@app.command("mcp")
+def mcp_stdio(
+    target: Annotated[
+        str, typer.Option(help="URL of the running service, e.g. https://incidents.example.com.")
+    ],
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--token-file",
+            help="File holding the personal API token (default: $INCIDENT_RESPONSE_TOKEN).",
+        ),
+    ] = None,
+) -> None:
+    """Serve the MCP tools on stdin/stdout for an AI agent, against a running service's API.
+
+    The agent reads incidents and drafts status updates and postmortems as the token's owner;
+    only the incident commander's approval publishes a draft.
+    """
+    from incident_response.mcp_server.remote import TokenNotAccepted
+    from incident_response.mcp_server.stdio import TargetError, checked_target, serve_stdio
+    from incident_response.telemetry.logging import configure_logging
+
+    try:
+        base = checked_target(target)
+    except TargetError as exc:
+        _usage(str(exc))
+    if token_file is not None:
+        try:
+            api_token = token_file.read_text().strip()
+        except OSError as exc:
+            _usage(f"cannot read --token-file {token_file}: {exc.strerror or exc}")
+    else:
+        api_token = os.environ.get("INCIDENT_RESPONSE_TOKEN", "").strip()
+    if not api_token:
+        _usage(
+            "a personal API token is required: set INCIDENT_RESPONSE_TOKEN or pass --token-file "
+            "(`incident-response token EMAIL` on the service issues one)"
+        )
+    configure_logging("warning")  # stderr only: stdout carries MCP
+    try:
+        asyncio.run(serve_stdio(target=base, token=api_token))
+    except TokenNotAccepted as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        pass
 
 
 @app.command()

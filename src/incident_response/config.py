@@ -137,6 +137,8 @@ MIN_AUDIT_KEY_CHARS = 16
 MIN_WEBHOOK_SECRET_CHARS = 16
 GOOD_WEBHOOK_SECRET_CHARS = 32
 OWN_PREFIX = "INCIDENT_RESPONSE_"
+# read by client commands (`incident-response mcp`), not settings of the service
+CLIENT_VARIABLES = frozenset({"INCIDENT_RESPONSE_TOKEN"})
 EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -406,7 +408,7 @@ class Settings(BaseSettings):
         """What start-up should point out without refusing: unknown INCIDENT_RESPONSE_*
         variables (most likely typos, silently ignored otherwise) and a short webhook secret."""
         found = []
-        known = {name.upper() for name in type(self).model_fields}
+        known = {name.upper() for name in type(self).model_fields} | CLIENT_VARIABLES
         for name in sorted(environ):
             upper = name.upper()
             if upper.startswith(OWN_PREFIX) and upper not in known:

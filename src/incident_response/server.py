@@ -17,9 +17,10 @@ from fastapi import APIRouter
 from incident_response.adapters.slack.front import slack_router
 from incident_response.bootstrap import Container, build
 from incident_response.config import ConfigurationError, Settings
+from incident_response.mcp_server.http_endpoint import mcp_router
 from incident_response.telemetry.logging import configure_logging, get_logger
 from incident_response.web.actions import actions_router
-from incident_response.web.api import incidents_router
+from incident_response.web.api import IncidentViews, incidents_router
 from incident_response.web.app import create_app
 from incident_response.web.auth import person_dependency
 from incident_response.web.console import console_routers
@@ -56,8 +57,23 @@ def routers_for(container: Container, role: str) -> list[APIRouter]:
             ),
             actions_router(commands=container.commands, gate=container.gate, person=person),
             status_page_router(container.status_page),
-            postmortems_router(container.issue_tracker, person=person),
+            postmortems_router(
+                container.issue_tracker, drafts=container.postmortem_drafts, person=person
+            ),
         ]
+        routers.append(
+            mcp_router(  # AI agents: the same reads and drafts, as the token's owner
+                views=IncidentViews(
+                    store=container.store,
+                    audit=container.audit,
+                    directory=container.directory,
+                    reminders=container.nudges,
+                ),
+                gate=container.gate,
+                postmortems=container.postmortem_drafts,
+                person=person,
+            )
+        )
         slack = container.slack
         if slack is not None and slack.socket_mode is None:
             # HTTP mode: Slack posts commands, interactions and events to this process
@@ -89,6 +105,7 @@ def banner(container: Container, role: str) -> str:
         lines += [
             f"  web console:   {base}/console (sign in with `incident-response token EMAIL`)",
             f"  status page:   {base}/status",
+            f"  MCP (agents):  {base}/mcp (Authorization: Bearer <personal token>)",
             f"  try it:        incident-response demo --url {base}",
         ]
     return "\n".join(lines)

@@ -210,6 +210,12 @@ def test_unknown_own_variables_are_pointed_out_with_the_closest_known_name() -> 
     ]
 
 
+def test_the_mcp_commands_token_variable_is_not_taken_for_a_typo() -> None:
+    environ = {"INCIDENT_RESPONSE_TOKEN": "ir_x.y"}  # read by `incident-response mcp`
+
+    assert load_settings(environ).warnings(environ) == []
+
+
 def test_a_webhook_secret_under_32_characters_is_accepted_with_a_warning() -> None:
     environ = {"INCIDENT_RESPONSE_WEBHOOK_SECRET": "twenty-characters-xx"}
 

@@ -186,6 +186,7 @@ class StatusUpdateGate:
         actor: str,
         kind: DraftKind = DraftKind.UPDATE,
         by_resolution: bool = False,
+        via: str | None = None,
     ) -> StatusDraft:
         """A new draft with proposed public fields, or the newest pending draft of this kind when
         nobody edited it and it already says exactly what the drafter wrote now; if the policy
@@ -241,6 +242,7 @@ class StatusUpdateGate:
                 draft,
                 actor=actor,
                 **public_record(draft),
+                **surface(via),
             )
         return draft
 
@@ -256,9 +258,11 @@ class StatusUpdateGate:
         stage: str | None = None,
         impact: str | None = None,
         components: Sequence[str] | None = None,
+        via: str | None = None,
     ) -> StatusDraft:
         """A new version with the fields given (the rest kept); the same content as now changes
-        nothing. Any invalid field refuses the whole edit."""
+        nothing. Any invalid field refuses the whole edit. `via` names the surface in the audit
+        record when it is not the usual people's one (an AI agent's "mcp")."""
         _require_actor(actor)
         changes, problems = edited_fields(
             body=body, title=title, stage=stage, impact=impact, components=components
@@ -288,6 +292,7 @@ class StatusUpdateGate:
                 draft,
                 actor=actor,
                 **public_record(draft),
+                **surface(via),
             )
         return draft
 
@@ -498,6 +503,11 @@ class StatusUpdateGate:
         if lock is None:
             lock = self._locks[incident_id] = asyncio.Lock()
         return lock
+
+
+def surface(via: str | None) -> dict[str, str]:
+    """The audit detail naming the surface a draft came through, when one was named."""
+    return {"via": via} if via else {}
 
 
 def _require_actor(actor: str) -> None:

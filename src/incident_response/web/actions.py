@@ -10,7 +10,7 @@ translates its refusals into status codes: 403 not allowed, 409 stale version, 4
 from collections.abc import Awaitable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, Header, HTTPException
 from pydantic import BaseModel, Field
 
 from incident_response.commands.context import CommandContext
@@ -54,6 +54,16 @@ async def answered(call: Awaitable[T]) -> T:
         return await call
     except IncidentResponseError as exc:
         raise http_error(exc) from None
+
+
+# The surfaces a client may name in `Incident-Response-Via` (the MCP stdio server does): noted in
+# the draft's audit record as the client's own word; the acting person is the token's owner.
+VIA_SURFACES = frozenset({"mcp"})
+Via = Annotated[str | None, Header(alias="Incident-Response-Via", include_in_schema=False)]
+
+
+def declared_via(value: str | None) -> str | None:
+    return value if value in VIA_SURFACES else None
 
 
 class CommandRequest(BaseModel):
@@ -100,14 +110,16 @@ def actions_router(
         return body
 
     @router.post("/drafts")
-    async def create_draft(incident_id: str, caller: Caller) -> dict[str, Any]:
+    async def create_draft(incident_id: str, caller: Caller, via: Via = None) -> dict[str, Any]:
         """A new draft, or the newest pending one when it was never edited and says the same."""
-        draft = await answered(gate.create_draft(incident_id, actor=caller.email))
+        draft = await answered(
+            gate.create_draft(incident_id, actor=caller.email, via=declared_via(via))
+        )
         return draft.model_dump(mode="json")
 
     @router.post("/drafts/{draft_id}/edit")
     async def edit_draft(
-        incident_id: str, draft_id: str, request: EditRequest, caller: Caller
+        incident_id: str, draft_id: str, request: EditRequest, caller: Caller, via: Via = None
     ) -> dict[str, Any]:
         draft = await answered(
             gate.edit(
@@ -120,6 +132,7 @@ def actions_router(
                 components=request.components,
                 actor=caller.email,
                 expected_version=request.version,
+                via=declared_via(via),
             )
         )
         return draft.model_dump(mode="json")
