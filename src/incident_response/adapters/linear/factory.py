@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 from incident_response.adapters.linear.client import LinearGraphQL
 from incident_response.adapters.linear.tracker import LinearIssueTracker
 from incident_response.config import ConfigurationError, Settings
 from incident_response.integrations import Contribution, Wiring
 
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
-
 
 def label_ids(settings: Settings) -> tuple[str, ...]:
-    """LINEAR_LABEL_IDS as UUIDs; a label name or key in it stops start-up, naming it."""
-    raw = settings.linear_label_ids or ""
-    ids = tuple(part.strip() for part in raw.split(",") if part.strip())
-    wrong = [i for i in ids if not UUID.match(i)]
-    if wrong:
-        raise ConfigurationError(
-            f"LINEAR_LABEL_IDS: {', '.join(repr(w) for w in wrong)} is not a label UUID "
-            "(Linear's issueCreate takes label ids, not names)"
-        )
-    return ids
+    """LINEAR_LABEL_IDS, comma-separated (the settings checked that each is a UUID)."""
+    return tuple(p.strip() for p in (settings.linear_label_ids or "").split(",") if p.strip())
 
 
 async def build(wiring: Wiring) -> Contribution:
