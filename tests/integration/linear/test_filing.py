@@ -157,3 +157,26 @@ async def test_a_bad_key_or_title_is_refused_before_calling_linear(
         await tracker.file_postmortem(key=key, title=title, body=BODY)
 
     assert linear.calls == []
+
+
+async def test_every_request_the_adapter_sends_is_one_linears_schema_accepts(
+    linear: FakeLinear, connect: Connect
+) -> None:
+    tracker = connect(project_id=PROJECT, label_ids=LABELS)
+
+    await tracker.probe()
+    filed = await tracker.file_postmortem(
+        key="inc-1", title="PM", body=BODY, severity=Severity.P3, owner_email="alice@example.com"
+    )
+    await tracker.find_postmortem(filed.key)
+
+    # each document parsed and validated against the schema, its variables coerced to the
+    # operation's definitions (the fixture also asserts no violation was recorded)
+    assert [e.operation for e in linear.executed] == [
+        "IncidentResponseProbe",
+        "IncidentResponseFindPostmortem",
+        "IncidentResponseUserByEmail",
+        "IncidentResponseFilePostmortem",
+        "IncidentResponseFindPostmortem",
+    ]
+    assert linear.violations == []
