@@ -152,6 +152,8 @@ def _data(response: httpx.Response, *, what: str) -> dict[str, Any]:
     try:
         payload = response.json()
     except ValueError:
+        if response.status_code in (401, 403):  # a proxy's refusal, in words of its own
+            raise _refusal(what, (Problem(f"HTTP {response.status_code}"),), response) from None
         raise VendorError(
             VENDOR,
             what,
