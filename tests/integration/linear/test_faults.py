@@ -146,3 +146,24 @@ async def test_the_probe_of_a_team_that_does_not_exist_names_linear_team_id(
 async def test_the_probe_with_a_wrong_key_names_linear_api_key(connect: Connect) -> None:
     with pytest.raises(LinearError, match="check LINEAR_API_KEY"):
         await connect(api_key="lin_api_revoked").probe()
+
+
+@pytest.mark.parametrize("body", ["Unauthorized", {"message": "Forbidden"}])
+async def test_a_401_without_graphql_errors_still_names_linear_api_key(
+    linear: FakeLinear, tracker: LinearIssueTracker, body: object
+) -> None:
+    linear.fail_next(1, status=401, body=body)
+
+    with pytest.raises(LinearError, match="check LINEAR_API_KEY") as raised:
+        await tracker.find_postmortem("inc-1")
+
+    assert not raised.value.transient
+
+
+async def test_an_answer_that_is_not_graphql_is_a_clear_error(
+    linear: FakeLinear, tracker: LinearIssueTracker
+) -> None:
+    linear.fail_next(1, status=200, body={"ok": True})
+
+    with pytest.raises(VendorError, match="find postmortem failed: HTTP 200 without a GraphQL"):
+        await tracker.find_postmortem("inc-1")

@@ -149,31 +149,25 @@ class LinearGraphQL:
 
 def _data(response: httpx.Response, *, what: str) -> dict[str, Any]:
     """The `data` of a GraphQL answer, or a LinearError built from its `errors`."""
+    status = response.status_code
     try:
         payload = response.json()
     except ValueError:
-        if response.status_code in (401, 403):  # a proxy's refusal, in words of its own
-            raise _refusal(what, (Problem(f"HTTP {response.status_code}"),), response) from None
-        raise VendorError(
-            VENDOR,
-            what,
-            f"HTTP {response.status_code} with a body that is not JSON",
-            status=response.status_code,
-            body=response.text,
-        ) from None
-    if not isinstance(payload, Mapping):
-        raise VendorError(VENDOR, what, "an answer that is not a JSON object", body=response.text)
-    errors = payload.get("errors")
+        payload = None
+    answer = payload if isinstance(payload, Mapping) else {}
+    errors = answer.get("errors")
     if errors:
         raw = errors if isinstance(errors, list) else [errors]
         raise _refusal(what, tuple(Problem.read(e) for e in raw), response)
-    data = payload.get("data")
-    if response.status_code != 200 or not isinstance(data, Mapping):
+    if status in (401, 403):  # refused in words other than GraphQL's (a proxy, say)
+        raise _refusal(what, (Problem(f"HTTP {status}"),), response)
+    data = answer.get("data")
+    if status != 200 or not isinstance(data, Mapping):
         raise VendorError(
             VENDOR,
             what,
-            f"HTTP {response.status_code} without data or errors",
-            status=response.status_code,
+            f"HTTP {status} without a GraphQL answer (no data, no errors)",
+            status=status,
             body=response.text,
         )
     return dict(data)
