@@ -9,6 +9,7 @@ import pytest
 from incident_response.adapters.linear.tracker import LinearIssueTracker
 from incident_response.bootstrap import Overrides, build
 from incident_response.config import ConfigurationError, load_settings
+from incident_response.integrations import Probe
 from incident_response.ports import IssueTracker
 from tests.fakes.linear import FakeLinear
 from tests.integration.linear.conftest import LABELS, PROJECT, TEAM_ID
@@ -50,6 +51,7 @@ async def test_configured_linear_is_where_postmortems_go(
     try:
         [tracker] = chosen
         assert isinstance(tracker, LinearIssueTracker)
+        assert isinstance(tracker, Probe)  # `config check --probe` calls it
         assert await tracker.probe() == "team 'ENG' (Engineering) reachable as Alice Martin"
         filed = await tracker.file_postmortem(key="inc-1", title="PM", body="b")
     finally:
