@@ -97,7 +97,7 @@ class Workspace:
         }
 
     def team(self, id: str) -> dict[str, Any]:
-        team = self.teams.get(id) or next((t for t in self.teams.values() if t["key"] == id), None)
+        team = self.teams.get(id)
         if team is None:
             raise input_error("Entity not found: Team", "Could not find referenced Team.")
         return team
