@@ -404,6 +404,19 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("linear_label_ids")
+    @classmethod
+    def _label_uuids(cls, value: str | None) -> str | None:
+        wrong = [
+            p.strip() for p in (value or "").split(",") if p.strip() and not UUID.match(p.strip())
+        ]
+        if wrong:
+            raise ValueError(
+                f"{', '.join(repr(w) for w in wrong)} is not a label UUID: Linear's issueCreate "
+                "takes label ids, not names"
+            )
+        return value
+
     def warnings(self, environ: Mapping[str, str]) -> list[str]:
         """What start-up should point out without refusing: unknown INCIDENT_RESPONSE_*
         variables (most likely typos, silently ignored otherwise) and a short webhook secret."""

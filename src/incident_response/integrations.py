@@ -91,6 +91,7 @@ FACTORIES: dict[str, str] = {
     "github": "incident_response.adapters.github.factory:build",
     "grafana-cloud": "incident_response.adapters.grafana.cloud_factory:build",
     "grafana-oncall": "incident_response.adapters.grafana.oncall:build",
+    "linear": "incident_response.adapters.linear.factory:build",
     "workos": "incident_response.adapters.workos.factory:build",
 }
 

@@ -12,7 +12,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
-from incident_response.domain.alert import Alert, AlertEventKind
+from incident_response.domain.alert import Alert, AlertEventKind, Severity
 from incident_response.domain.audit import AuditEvent, AuditEventType, AuditRecord, ChainReport
 from incident_response.domain.chat import ChatMessage, InviteResult
 from incident_response.domain.context import (
@@ -319,8 +319,19 @@ class StatusPage(Protocol):
 class IssueTracker(Protocol):
     """Where postmortems are filed (Linear in production, Markdown files otherwise)."""
 
-    async def file_postmortem(self, *, key: str, title: str, body: str) -> FiledPostmortem:
-        """File once per `key`; filing the same key again returns the first one."""
+    async def file_postmortem(
+        self,
+        *,
+        key: str,
+        title: str,
+        body: str,
+        severity: Severity | None = None,
+        owner_email: str | None = None,
+    ) -> FiledPostmortem:
+        """File once per `key`; filing the same key again returns the first one.
+
+        `severity` and `owner_email` (the IC) let a tracker set its own priority and assignee
+        fields; a tracker without such fields may ignore them (the body names both)."""
         ...
 
     async def find_postmortem(self, key: str) -> FiledPostmortem | None: ...

@@ -168,6 +168,11 @@ def test_secret_values_carry_every_configured_secret_and_the_rotations_old_value
         ("INCIDENT_RESPONSE_WEBHOOK_SECRET", "hunter2", "shorter than 16 characters"),
         ("INCIDENT_RESPONSE_APPROVERS", "alice@example.com, bob", "not e-mail addresses: 'bob'"),
         ("LINEAR_TEAM_ID", "ENG", "is not a UUID"),
+        (
+            "LINEAR_LABEL_IDS",
+            "9cfb482a-81e3-4154-b5b9-2c805e70a02d,Bug",
+            "'Bug' is not a label UUID",
+        ),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_its_variable(

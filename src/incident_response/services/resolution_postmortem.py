@@ -68,7 +68,11 @@ async def file_postmortem(
                 f"The postmortem drafter failed ({describe(exc)}): the draft holds the facts only.",
             )
         filed = await issues.file_postmortem(
-            key=incident.id, title=postmortem_title(incident), body=body
+            key=incident.id,
+            title=postmortem_title(incident),
+            body=body,
+            severity=incident.severity,
+            owner_email=incident.ic,
         )
     now = clock.now()
     asked = requested_at(incident) or now

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from incident_response.domain.alert import Severity
 from incident_response.domain.context import FiledPostmortem
 
 KEY_LINE = re.compile(r"^<!-- postmortem-key: (.*) -->$")
@@ -83,7 +84,17 @@ class MarkdownIssueTracker:
             return None
         return self.directory / f"{name}.md"
 
-    async def file_postmortem(self, *, key: str, title: str, body: str) -> FiledPostmortem:
+    async def file_postmortem(
+        self,
+        *,
+        key: str,
+        title: str,
+        body: str,
+        severity: Severity | None = None,
+        owner_email: str | None = None,
+    ) -> FiledPostmortem:
+        """`severity` and `owner_email` are not written: a file has no priority or assignee, and
+        the drafted body already names both."""
         if not key.strip():
             raise ValueError("a postmortem needs a key")
         if not title.strip():

@@ -1,0 +1,74 @@
+"""The composition root builds the Linear tracker from the settings, and refuses bad ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from incident_response.adapters.linear.tracker import LinearIssueTracker
+from incident_response.bootstrap import Overrides, build
+from incident_response.config import ConfigurationError, load_settings
+from incident_response.integrations import Probe
+from incident_response.ports import IssueTracker
+from tests.fakes.linear import FakeLinear
+from tests.integration.linear.conftest import LABELS, PROJECT, TEAM_ID
+from tests.support.clock import ManualClock
+from tests.unit.commands.world import write_roster
+
+
+def linear_settings(data_dir: Path, linear: FakeLinear, **more: str) -> dict[str, str]:
+    return {
+        "INCIDENT_RESPONSE_DATA_DIR": str(data_dir),
+        "LINEAR_API_KEY": linear.api_key,
+        "LINEAR_TEAM_ID": TEAM_ID,
+        "LINEAR_API_URL": linear.api_url,
+        **more,
+    }
+
+
+async def test_configured_linear_is_where_postmortems_go(
+    tmp_path: Path, linear: FakeLinear
+) -> None:
+    write_roster(tmp_path)
+    chosen: list[IssueTracker] = []
+
+    def seen(tracker: IssueTracker) -> IssueTracker:
+        chosen.append(tracker)
+        return tracker
+
+    settings = load_settings(
+        linear_settings(
+            tmp_path, linear, LINEAR_PROJECT_ID=PROJECT, LINEAR_LABEL_IDS=" , ".join(LABELS)
+        )
+    )
+    app = await build(
+        settings,
+        base_url="http://incident-response.test",
+        clock=ManualClock(),
+        overrides=Overrides(issue_tracker=seen),
+    )
+    try:
+        [tracker] = chosen
+        assert isinstance(tracker, LinearIssueTracker)
+        assert isinstance(tracker, Probe)  # `config check --probe` calls it
+        assert await tracker.probe() == "team 'ENG' (Engineering) reachable as Alice Martin"
+        filed = await tracker.file_postmortem(key="inc-1", title="PM", body="b")
+    finally:
+        await app.aclose()
+
+    issue = linear.issue_by_id(filed.id)
+    assert issue["project"]["id"] == PROJECT
+    assert issue["labelIds"] == list(LABELS)
+    assert {c.headers["Authorization"] for c in linear.calls} == {linear.api_key}  # no "Bearer"
+
+
+async def test_a_label_name_in_linear_label_ids_stops_start_up_before_anything_opens(
+    tmp_path: Path, linear: FakeLinear
+) -> None:
+    environ = linear_settings(tmp_path, linear, LINEAR_LABEL_IDS=f"{LABELS[0]},postmortem")
+
+    with pytest.raises(ConfigurationError, match=r"LINEAR_LABEL_IDS.*'postmortem' is not a label"):
+        load_settings(environ)
+
+    assert linear.calls == []
