@@ -109,6 +109,8 @@ REPAIR_INTERVAL = timedelta(seconds=30)
 RELAY_INTERVAL = timedelta(seconds=60)
 RELAY_AFTER = timedelta(minutes=2)
 RELAY_WINDOW = timedelta(days=7)
+# resolutions with steps left (the postmortem, after a long tracker outage) are queued again
+RESOLUTION_REPAIR_INTERVAL = timedelta(seconds=60)
 # how long shutdown lets a war room's topic, bookmarks and repairs finish
 BESIDE_GRACE_SECONDS = 5.0
 
@@ -327,7 +329,11 @@ class Upkeep:
 
 
 def upkeep_jobs(
-    *, gate: StatusUpdateGate, assembler: WarRoomAssembler, intake: AlertIntake
+    *,
+    gate: StatusUpdateGate,
+    assembler: WarRoomAssembler,
+    intake: AlertIntake,
+    resolver: Resolver,
 ) -> list[Periodic]:
     async def recover_publishes() -> None:
         report = await gate.recover_all()
@@ -342,10 +348,16 @@ def upkeep_jobs(
         if requeued:
             log.warning("intake.requeued", deliveries=requeued)
 
+    async def finish_resolutions() -> None:
+        queued = await resolver.resume_unfinished(every=RESOLUTION_REPAIR_INTERVAL)
+        if queued:
+            log.warning("resolution.requeued", incidents=queued)
+
     return [
         Periodic(RECOVERY_INTERVAL, recover_publishes),
         Periodic(REPAIR_INTERVAL, repair_rooms),
         Periodic(RELAY_INTERVAL, relay_outbox),
+        Periodic(RESOLUTION_REPAIR_INTERVAL, finish_resolutions),
     ]
 
 
@@ -691,7 +703,7 @@ async def build(
         # the embedded timers are polled here; EventBridge Scheduler sends on its own
         fire_timers=partial(scheduler.fire_due, queue),
         clock=clock,
-        jobs=upkeep_jobs(gate=gate, assembler=assembler, intake=intake),
+        jobs=upkeep_jobs(gate=gate, assembler=assembler, intake=intake, resolver=resolver),
     )
     # personal tokens and console sessions: revocation state the CLI's process writes too
     credentials = await SqliteCredentials(db=db, clock=clock).open()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -542,3 +543,37 @@ async def test_a_resolution_queued_without_a_person_still_drafts_the_resolved_up
     assert incident.status is IncidentStatus.RESOLVED
     [resolved] = [d for d in incident.drafts if d.kind is DraftKind.RESOLVED]
     assert resolved.status is DraftStatus.DRAFT
+
+
+async def test_a_resolution_left_unfinished_by_a_long_outage_is_queued_again_by_upkeep(
+    world: World,
+) -> None:
+    """Linear down longer than the queue's retries: the message dead-letters, and still the
+    postmortem gets filed, without anyone sending `resolve` again and without a message a
+    minute in the room."""
+    await world.open_incident()
+    await world.command("resolve")
+    down = Failing(world.issues, "file_postmortem", ConnectionError("tracker unreachable"))
+    with pytest.raises(ResolutionIncomplete):
+        await world.resolver_with(issues=down).resolve(INCIDENT, "alice@example.com")
+    while await world.queue.depth():  # the resolution's own message is gone (dead-lettered)
+        [delivery] = await world.queue.receive(max_messages=1)
+        await world.queue.ack(delivery)
+    every = timedelta(seconds=60)
+    sent_at: list[int] = []
+    for minute in range(1, 20):  # upkeep ticks for 19 minutes
+        world.clock.advance(seconds=60)
+        if await world.resolver.resume_unfinished(every=every):
+            sent_at.append(minute)
+
+    assert sent_at == [2, 4, 8, 16]  # once per doubling of its age, not every minute
+    assert await world.drain() >= 1
+    await assert_resolved_exactly_once(world)
+
+
+async def test_a_finished_resolution_is_never_queued_again(world: World) -> None:
+    await world.open_incident()
+    await resolve_via_queue(world)
+    world.clock.advance(minutes=2)
+
+    assert await world.resolver.resume_unfinished(every=timedelta(minutes=1)) == 0

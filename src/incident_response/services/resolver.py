@@ -17,6 +17,7 @@ reported and never blocks the resolution.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -77,6 +78,16 @@ log = get_logger(__name__)
 
 A = AuditEventType
 MAX_CHANGES = 50
+
+
+# unfinished resolutions are repaired for this long after they were asked for
+REPAIR_WINDOW = timedelta(days=7)
+
+
+def _doubling_bucket(age: timedelta) -> int:
+    """0 below 2 minutes, then 1 from 2 minutes, 2 from 4, 3 from 8...: one try per doubling."""
+    minutes = age.total_seconds() / 60
+    return int(math.log2(minutes)) if minutes >= 2 else 0
 
 
 class Resolver:
@@ -183,6 +194,35 @@ class Resolver:
             group_id=incident_id,
             dedup_id=f"resolve:{incident_id}",
         )
+
+    async def resume_unfinished(self, *, every: timedelta, limit: int = 500) -> int:
+        """Queue again every resolution that was asked for but still has steps left: a vendor
+        outage outlasting the queue's retries (Linear down for an hour) dead-letters the message,
+        and the postmortem must still be filed without anyone sending `resolve` again.
+
+        Run by the processor's upkeep every `every`. A resolution is queued again when its age
+        crosses 2, 4, 8, 16... minutes (about a dozen tries over a week), so a step that keeps
+        failing does not post its failure in the room every minute; several processors sending
+        at the same crossing share one dedup id."""
+        now = self._clock.now()
+        queued = 0
+        for incident in await self._store.recent(limit=limit):
+            asked = requested_at(incident)
+            if asked is None or not pending_steps(incident) or now - asked > REPAIR_WINDOW:
+                continue
+            bucket = _doubling_bucket(now - asked)
+            if bucket == 0 or bucket == _doubling_bucket(now - asked - every):
+                continue
+            sent = await self._queue.send(
+                QueueMessage(
+                    type=EventType.INCIDENT_RESOLUTION.value,
+                    payload={"incident_id": incident.id, "actor": "system"},
+                ),
+                group_id=incident.id,
+                dedup_id=f"resolve:{incident.id}:repair:{bucket}",
+            )
+            queued += int(sent)
+        return queued
 
     async def ask_to_resolve(self, incident_id: str) -> bool:
         """After the alert source resolved: ask the IC in the room whether to resolve.
