@@ -90,6 +90,7 @@ from incident_response.services.authority import Authority
 from incident_response.services.incident_opener import IncidentOpener
 from incident_response.services.nudges import NudgeScheduler
 from incident_response.services.postmortem import PostmortemWriter
+from incident_response.services.postmortem_copy import PostmortemWithCopy
 from incident_response.services.postmortem_drafts import PostmortemDrafts
 from incident_response.services.resolver import Resolver
 from incident_response.services.sla import SlaMonitor
@@ -558,7 +559,15 @@ async def build(
     builtin_page: StatusPage = status_page
     no_code_host: CodeHost = NoCodeHost()
     telemetry = _wrap(overrides.telemetry, chosen.telemetry or embedded_telemetry)
-    issues = _wrap(overrides.issue_tracker, chosen.issue_tracker or markdown_issues)
+    filed_in: IssueTracker = markdown_issues
+    for name, contribution in production.items():
+        if contribution.issue_tracker is not None:
+            filed_in = PostmortemWithCopy(
+                tracker=contribution.issue_tracker,
+                copies=markdown_issues,
+                tracker_name=name.title(),
+            )
+    issues = _wrap(overrides.issue_tracker, filed_in)
     published = _wrap(overrides.status_page, chosen.status_page or builtin_page)
     llm = _wrap(overrides.llm, chosen.llm or drafter)
     code_host = _wrap(overrides.code_host, chosen.code_host or no_code_host)

@@ -11,6 +11,7 @@ from incident_response.bootstrap import Overrides, build
 from incident_response.config import ConfigurationError, load_settings
 from incident_response.integrations import Probe
 from incident_response.ports import IssueTracker
+from incident_response.services.postmortem_copy import PostmortemWithCopy
 from tests.fakes.linear import FakeLinear
 from tests.integration.linear.conftest import LABELS, PROJECT, TEAM_ID
 from tests.support.clock import ManualClock
@@ -49,13 +50,20 @@ async def test_configured_linear_is_where_postmortems_go(
         overrides=Overrides(issue_tracker=seen),
     )
     try:
-        [tracker] = chosen
+        [filing] = chosen
+        assert isinstance(filing, PostmortemWithCopy)
+        tracker = filing.tracker
         assert isinstance(tracker, LinearIssueTracker)
         assert isinstance(tracker, Probe)  # `config check --probe` calls it
         assert await tracker.probe() == "team 'ENG' (Engineering) reachable as Alice Martin"
-        filed = await tracker.file_postmortem(key="inc-1", title="PM", body="b")
+        filed = await filing.file_postmortem(key="inc-1", title="PM", body="b")
+        [copy] = await app.issue_tracker.list()
     finally:
         await app.aclose()
+
+    # the Markdown copy the console and /api/postmortems show opens with the Linear link
+    assert copy.key == "inc-1"
+    assert f"Filed in Linear: {filed.url}" in copy.path.read_text()
 
     issue = linear.issue_by_id(filed.id)
     assert issue["project"]["id"] == PROJECT
