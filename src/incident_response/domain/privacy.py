@@ -202,7 +202,8 @@ _IPV6_CANDIDATE = re.compile(
     re.IGNORECASE,
 )
 # Long random-looking strings (AWS secret keys, API keys with no known prefix, base64 blobs)
-_SECRET_CANDIDATE = re.compile(r"(?<![\w+/=.:-])[A-Za-z0-9+/_=-]{32,}")
+_SECRET_CANDIDATE = re.compile(r"(?<![\w+/=.:-])[A-Za-z0-9+/_-]{32,}={0,2}")
+_UUID_ONLY = re.compile(_UUID, re.IGNORECASE)
 _HEX_SECRET = re.compile(r"(?<![\w-])[0-9a-fA-F]{32,}(?![\w-])")
 _ENTROPY_BITS = 3.5  # per character: below it, too repetitive to be a generated secret
 _WORDY_RUN = 3.0  # mean length of lowercase runs: CamelCase words ~5, random base64 ~1.7
@@ -231,6 +232,8 @@ def _looks_secret(text: str) -> bool:
             any(c.isdigit() for c in text),
         )
     )
+    if _UUID_ONLY.fullmatch(text):
+        return False  # an id (request, trace); ids that say whose they are go by their label
     if classes < 2 or text.startswith("/") or text.count("/") > 3 or text.count("-") > 4:
         return False
     runs = re.findall(r"[a-z]+", text)

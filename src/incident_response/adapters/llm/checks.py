@@ -68,6 +68,11 @@ _ALLOWED = """
     response responded recovered recovery restored restore restart restarted rollback rolled
     deploy deployed deployment investigation investigated identify confirmed confirm
     services' customers' other both either neither one two three four five
+    see visit check contact read follow subscribe expect use try retry learn continue
+    working work works affected affecting impacted unable able normal normally operating
+    operational available unavailable slow slower elevated increased intermittent
+    engineering teams' investigate delays delay delayed timeouts failures failed
+    failing succeeded success recovering recovered stable stabilised stabilized good
     tbd todo n/a
     """
 ALLOWED_WORDS = frozenset(_ALLOWED.split())
