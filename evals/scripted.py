@@ -14,7 +14,9 @@ from incident_response.adapters.llm.completion import PromptRequest
 AUDIENCE = re.compile(
     r"\b(status ?page|customers?|stakeholders?|support|leadership|execs?|public)\b", re.I
 )
-TOLD = re.compile(r"\b(told|posted|sent|published|informed|notified|updated|emailed|shared)\b", re.I)
+TOLD = re.compile(
+    r"\b(told|posted|sent|published|informed|notified|updated|emailed|shared)\b", re.I
+)
 
 
 def facts(request: PromptRequest) -> dict[str, str]:
@@ -127,7 +129,9 @@ class HallucinatingCompletion(CarefulCompletion):
         answer = await super().complete(request, model=model)
         if request.task == "classify":
             return "maybe"
-        extra = f" About 37% of requests failed; Dave from Cloudflare is helping. Contact {self.leak}."
+        extra = (
+            f" About 37% of requests failed; Dave from Cloudflare is helping. Contact {self.leak}."
+        )
         if request.task == "postmortem":
             return answer.replace("## Impact\n\n", f"## Impact\n\n{extra.strip()}\n\n", 1)
         return answer + extra

@@ -111,7 +111,9 @@ TOKENS = st.one_of(
         st.from_regex(r"[A-Za-z0-9]{24}", fullmatch=True),
     ),
     st.from_regex(r"AKIA[A-Z0-9]{16}", fullmatch=True),
-    st.from_regex(r"eyJ[A-Za-z0-9_-]{8,20}\.eyJ[A-Za-z0-9_-]{8,20}\.[A-Za-z0-9_-]{8,30}", fullmatch=True),
+    st.from_regex(
+        r"eyJ[A-Za-z0-9_-]{8,20}\.eyJ[A-Za-z0-9_-]{8,20}\.[A-Za-z0-9_-]{8,30}", fullmatch=True
+    ),
 )
 PERSONAL = st.one_of(EMAILS, IPV4, IPV6, HOSTS, TOKENS)
 

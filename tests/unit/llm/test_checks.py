@@ -103,7 +103,10 @@ def test_an_email_or_url_not_in_the_input_is_caught() -> None:
 
 
 def test_a_url_from_the_input_may_be_repeated() -> None:
-    assert invented("See https://status.acme.io/incidents/1.", "https://status.acme.io/incidents/1") == []
+    assert (
+        invented("See https://status.acme.io/incidents/1.", "https://status.acme.io/incidents/1")
+        == []
+    )
 
 
 def test_personal_data_in_a_draft_is_caught() -> None:
@@ -121,7 +124,9 @@ def test_status_update_shape() -> None:
     assert "the status update has a Markdown heading" in status_update_problems(
         "# Checkout\n" + GOOD, FACTS
     )
-    assert any("Markdown formatting" in p for p in status_update_problems("**Checkout** down", FACTS))
+    assert any(
+        "Markdown formatting" in p for p in status_update_problems("**Checkout** down", FACTS)
+    )
     long = " ".join([GOOD] * 4)
     assert f"at most {STATUS_MAX_CHARS}" in status_update_problems(long, FACTS)[0]
 
@@ -137,7 +142,9 @@ def test_a_postmortem_without_its_sections_is_caught() -> None:
 
 
 def test_a_postmortem_that_blames_someone_by_name_is_caught() -> None:
-    text = POSTMORTEM.replace("_To fill in_\n\n## Action", "Dave Smith deployed a bad config.\n\n## Action", 1)
+    text = POSTMORTEM.replace(
+        "_To fill in_\n\n## Action", "Dave Smith deployed a bad config.\n\n## Action", 1
+    )
     problems = postmortem_problems(text, POSTMORTEM_FACTS)
     assert "the name 'Dave' is not in the input" in problems
     assert "the name 'Smith' is not in the input" in problems

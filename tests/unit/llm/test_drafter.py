@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from evals.scripted import CarefulCompletion, HallucinatingCompletion
 
 from incident_response.adapters.llm.drafter import DraftRejected, ModelDrafter
 from incident_response.domain.errors import IncidentResponseError
 from incident_response.http import VendorError
 from incident_response.ports import LLM, StatusContext
-from evals.scripted import CarefulCompletion, HallucinatingCompletion
 from tests.contract.incident_samples import STARTED, sample_incident
 from tests.contract.llm_suite import LLMContract, postmortem_context
 from tests.support.clock import ManualClock

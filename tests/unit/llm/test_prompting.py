@@ -56,15 +56,24 @@ def timeline(incident_id: str) -> tuple[AuditRecord, ...]:
             AuditEventType.TIMELINE_NOTE_ADDED,
             STARTED + timedelta(minutes=5),
             "bob@example.com",
-            {"text": "Bob Okafor: pod checkout-7f9c6d8b5-x2kqp OOM, token xoxb-123456789012-abcdefABCDEF"},
+            {
+                "text": "Bob Okafor: pod checkout-7f9c6d8b5-x2kqp OOM, token xoxb-123456789012-abcdefABCDEF"
+            },
         ),
-        (AuditEventType.INCIDENT_RESOLVED, STARTED + timedelta(minutes=42), "alice@example.com", {}),
+        (
+            AuditEventType.INCIDENT_RESOLVED,
+            STARTED + timedelta(minutes=42),
+            "alice@example.com",
+            {},
+        ),
     ]
     records: list[AuditRecord] = []
     previous = "0" * 64
     for seq, (kind, at, actor, data) in enumerate(events, start=1):
         record = seal(
-            AuditEvent(incident_id=incident_id, type=kind, key=f"k{seq}", at=at, actor=actor, data=data),
+            AuditEvent(
+                incident_id=incident_id, type=kind, key=f"k{seq}", at=at, actor=actor, data=data
+            ),
             seq,
             previous,
             AUDIT_KEY,
@@ -106,7 +115,9 @@ def test_a_status_update_prompt_carries_public_facts_and_no_personal_data() -> N
 
 
 def test_the_system_text_is_the_same_for_every_incident() -> None:
-    one = status_update_request(StatusContext(incident=sample_incident(), public_status="investigating"), now=NOW)
+    one = status_update_request(
+        StatusContext(incident=sample_incident(), public_status="investigating"), now=NOW
+    )
     other = status_update_request(
         StatusContext(
             incident=sample_incident(service="search", title="Disk full"), public_status="resolved"
@@ -186,7 +197,7 @@ def test_a_missing_fact_in_a_template_is_an_error_not_an_empty_line() -> None:
 
 
 def test_public_status_must_be_a_stage() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="on fire"):
         status_update_request(StatusContext(incident=sample_incident(), public_status="on fire"))
 
 

@@ -357,7 +357,7 @@ AUDIENCE = re.compile(
 )
 TOLD = re.compile(
     r"\b(?:told|posted|sent|published|informed|notified|updated|announced|emailed|e-mailed|"
-    r"tweeted|shared|messaged|briefed|let\s+\w+\s+know)\b",
+    r"tweeted|shared|messaged|briefed|let\s+(?:\w+\s+){1,3}know)\b",
     re.IGNORECASE,
 )
 

@@ -73,6 +73,8 @@ _ALLOWED = """
     operational available unavailable slow slower elevated increased intermittent
     engineering teams' investigate delays delay delayed timeouts failures failed
     failing succeeded success recovering recovered stable stabilised stabilized good
+    fact facts value values source time times event events details detail name names e-mail
+    role roles repository commit commits author opened duration assembled customer-facing
     tbd todo n/a
     """
 ALLOWED_WORDS = frozenset(_ALLOWED.split())
