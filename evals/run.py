@@ -371,6 +371,20 @@ def text_table(results: Sequence[Result]) -> str:
     return "\n".join(lines)
 
 
+NOTES = """
+For a model, the drafts scored are the ones production keeps: the model's answer when it passed
+the checks, else the built-in drafter's (FallbackDrafter). `model rejected` and `model leaked`
+score the model's own answers before that: the hallucinating model's invented figure, invented
+names and planted e-mail address are refused every time, so its kept drafts are the built-in
+drafter's. Its classification falls back too (it answers "maybe").
+
+The built-in postmortem is an internal record built from the unstripped facts: it names the
+responders with their e-mail addresses and quotes alert titles and labels, so it shows personal
+data and planted values by design; it never goes to a model. Its few `invented` hits are its own
+counts ("status updates published: 1") and ids split by Markdown escaping.
+"""
+
+
 def markdown(results: Sequence[Result], cases: int) -> str:
     head = "| " + " | ".join(COLUMNS) + " |\n|" + "---|" * len(COLUMNS) + "\n"
     body = "".join("| " + " | ".join(row) + " |\n" for row in rows(results))
@@ -392,6 +406,7 @@ def markdown(results: Sequence[Result], cases: int) -> str:
         "and no missing fact. See docs/ai-drafting.md for what each column means.\n\n"
         + head
         + body
+        + NOTES
         + "\n## Classification\n\n"
         + classification
         + ("\n## Examples of what was flagged\n\n" + examples if examples else "")
