@@ -157,3 +157,10 @@ def test_a_too_short_postmortem_is_caught() -> None:
 def test_another_service_named_in_the_draft_is_caught() -> None:
     problems = status_update_problems(GOOD + " Search is also affected.", FACTS)
     assert "the name 'Search' is not in the input" in problems
+
+
+def test_a_possessive_of_a_known_name_is_known() -> None:
+    assert invented("Checkout's error rate fell.", "service checkout-api") == []
+    assert "the name 'Stripe's' is not in the input" in invented(
+        "Then Stripe's API failed.", "service checkout-api"
+    )

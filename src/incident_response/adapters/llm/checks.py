@@ -117,7 +117,7 @@ def invented(output: str, facts: str) -> list[str]:
         word = match.group(0)
         if not (word[0].isupper() or any(c.isdigit() for c in word)):
             continue
-        key = word.lower().rstrip("'s") if word.lower().endswith("'s") else word.lower()
+        key = word.lower().removesuffix("'s")
         if key in known_words or key in ALLOWED_WORDS or _placeholder_at(output, match):
             continue
         # a common word capitalised because it opens a sentence is fine; a name is not

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from incident_response.adapters.llm.drafter import DraftRejected
 from incident_response.http import VendorError
@@ -17,6 +17,12 @@ from incident_response.ports import LLM, PostmortemContext, StatusContext
 from incident_response.telemetry.logging import get_logger
 
 T = TypeVar("T")
+
+
+class WarningLog(Protocol):
+    """Where the fallback says why (a structlog logger by default)."""
+
+    def warning(self, event: str, **fields: Any) -> Any: ...
 
 
 class FallbackDrafter:
@@ -32,14 +38,14 @@ class FallbackDrafter:
         fallback: LLM,
         *,
         timeout_seconds: float,
-        logger: Any | None = None,
+        logger: WarningLog | None = None,
     ) -> None:
         if timeout_seconds <= 0:
             raise ValueError("timeout_seconds must be positive")
         self._primary = primary
         self._fallback = fallback
         self._timeout = timeout_seconds
-        self._log = logger or get_logger(__name__)
+        self._log: WarningLog = logger or get_logger(__name__)
         self.last_drafted_by = ""
 
     async def draft_status_update(self, context: StatusContext) -> str:

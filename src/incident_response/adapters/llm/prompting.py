@@ -229,7 +229,7 @@ def duration(incident: Incident) -> str:
 
 
 def _roles(incident: Incident) -> list[str]:
-    roles = [f"{IC_ROLE}" + (" (assigned)" if incident.ic else " (not recorded)")]
+    roles = [IC_ROLE + (" (assigned)" if incident.ic else " (not recorded)")]
     roles += [
         f"responder {n}: {r.role}"
         for n, r in enumerate(incident.responders, start=1)
