@@ -161,6 +161,6 @@ def test_another_service_named_in_the_draft_is_caught() -> None:
 
 def test_a_possessive_of_a_known_name_is_known() -> None:
     assert invented("Checkout's error rate fell.", "service checkout-api") == []
-    assert "the name 'Stripe's' is not in the input" in invented(
+    assert 'the name "Stripe\'s" is not in the input' in invented(
         "Then Stripe's API failed.", "service checkout-api"
     )
