@@ -164,3 +164,8 @@ def test_a_possessive_of_a_known_name_is_known() -> None:
     assert 'the name "Stripe\'s" is not in the input' in invented(
         "Then Stripe's API failed.", "service checkout-api"
     )
+
+
+def test_common_sentence_openings_are_not_names() -> None:
+    text = "Unfortunately, checkout errors continue. Meanwhile, engineers are investigating."
+    assert invented(text, "service checkout-api") == []

@@ -75,6 +75,9 @@ _ALLOWED = """
     failing succeeded success recovering recovered stable stabilised stabilized good
     fact facts value values source time times event events details detail name names e-mail
     role roles repository commit commits author opened duration assembled customer-facing
+    unfortunately fortunately additionally importantly separately specifically consequently
+    therefore thus hence instead rather likely unlikely possibly potentially temporarily
+    partially fully completely intermittently immediately shortly soon here
     tbd todo n/a
     """
 ALLOWED_WORDS = frozenset(_ALLOWED.split())
