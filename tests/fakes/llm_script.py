@@ -41,19 +41,25 @@ STATUS_TEXT = (
     "We will post an update as soon as we know more."
 )
 POSTMORTEM_TEXT = (
-    "# Postmortem\n\n## Summary\n\nCustomers saw errors while the service was degraded.\n\n"
-    "## Timeline\n\nSee the incident timeline.\n\n## Follow-ups\n\n- Review the alert.\n"
+    "# Postmortem\n\n"
+    "## Summary\n\nCustomers saw errors while the service was degraded; the team restored it.\n\n"
+    "## Impact\n\nSome customers saw failed requests during the incident.\n\n"
+    "## Timeline\n\nSee the incident timeline for the recorded events.\n\n"
+    "## Root cause\n\nTo be filled in by the responders.\n\n"
+    "## Action items\n\n- Review the alert and its runbook.\n\n"
+    "## Lessons learned\n\nTo be filled in by the responders.\n"
 )
 
 
 def plain_script(prompt: Prompt) -> str:
-    """A sensible default: a short status update, or a Markdown postmortem when the system
-    prompt asks for one, or a classification label."""
+    """A sensible default that passes the drafter's checks: a short status update, a Markdown
+    postmortem with the expected sections when the system prompt asks for one, or "no" to a
+    yes-or-no classification."""
     system = prompt.system.lower()
+    if "yes or no" in system:
+        return "no"
     if "postmortem" in system:
         return POSTMORTEM_TEXT
-    if "classif" in system:
-        return "status_update"
     return STATUS_TEXT
 
 
