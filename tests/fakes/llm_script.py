@@ -44,9 +44,9 @@ POSTMORTEM_TEXT = (
     "# Postmortem\n\n"
     "## Summary\n\nCustomers saw errors while the service was degraded; the team restored it.\n\n"
     "## Impact\n\nSome customers saw failed requests during the incident.\n\n"
-    "## Timeline\n\nSee the incident timeline for the recorded events.\n\n"
+    "## Timeline\n\nThe incident timeline has the recorded events.\n\n"
     "## Root cause\n\nTo be filled in by the responders.\n\n"
-    "## Action items\n\n- Review the alert and its runbook.\n\n"
+    "## Action items\n\n- Fix the alert so that it fires sooner.\n\n"
     "## Lessons learned\n\nTo be filled in by the responders.\n"
 )
 

@@ -84,6 +84,16 @@ async def test_the_converse_request_follows_the_service_model_and_the_text_comes
     assert sent.body["inferenceConfig"] == {"maxTokens": 300, "temperature": 0.2}
 
 
+async def test_the_endpoint_is_the_standard_aws_endpoint_url_bedrock_runtime(
+    outbound: OutboundHttp, fake: FakeBedrock
+) -> None:
+    completion = await client(outbound)
+    await completion.complete(REQUEST, model=MODEL)
+
+    assert completion.endpoint == fake.url
+    assert len(fake.calls) == 1
+
+
 async def test_the_system_prompt_is_followed_by_a_cache_point_and_the_second_call_reads_it(
     outbound: OutboundHttp, fake: FakeBedrock
 ) -> None:

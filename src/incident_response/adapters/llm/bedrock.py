@@ -83,6 +83,11 @@ class BedrockCompletion:
         self._probe_model = probe_model
         self._cache = True  # cleared when a model refuses cache points
 
+    @property
+    def endpoint(self) -> str:
+        """Where the calls go (the region's, or AWS_ENDPOINT_URL_BEDROCK_RUNTIME's)."""
+        return str(self._runtime.meta.endpoint_url)
+
     async def complete(self, request: PromptRequest, *, model: str) -> str:
         try:
             answer = await self._converse(self._arguments(request, model))
