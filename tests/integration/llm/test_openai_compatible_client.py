@@ -197,6 +197,26 @@ async def test_a_wrong_key_is_a_refusal_that_is_not_retried(
     assert len(fake.calls) == 1
 
 
+async def test_a_base_url_without_the_version_path_says_so(
+    outbound: OutboundHttp, fake: FakeOpenAI
+) -> None:
+    vendor = outbound.vendor("openai-compatible", base_url=fake.url, headers=headers(KEY))
+    completion = OpenAICompatibleCompletion(vendor, probe_model=MODEL)
+
+    with pytest.raises(VendorError, match="OPENAI_BASE_URL includes the version path"):
+        await completion.complete(REQUEST, model=MODEL)
+    with pytest.raises(VendorError, match="OPENAI_BASE_URL includes the version path"):
+        await completion.probe()
+
+
+async def test_a_model_the_endpoint_does_not_serve_names_the_setting(
+    outbound: OutboundHttp, fake: FakeOpenAI
+) -> None:
+    with pytest.raises(VendorError, match="OPENAI_MODEL") as failed:
+        await client(outbound, fake).complete(REQUEST, model="mistral:7b")
+    assert not failed.value.transient
+
+
 async def test_probe_finds_the_configured_model(outbound: OutboundHttp, fake: FakeOpenAI) -> None:
     assert await client(outbound, fake, probe_model=MODEL).probe() == f"model {MODEL} available"
     assert fake.calls[-1].path == "/v1/models"

@@ -96,9 +96,12 @@ class OpenAICompatibleCompletion:
         return body
 
     async def _post(self, request: PromptRequest, model: str) -> Any:
-        response = await self._vendor.request(
-            "POST", _PATH, json=self._body(request, model), idempotent=True
-        )
+        try:
+            response = await self._vendor.request(
+                "POST", _PATH, json=self._body(request, model), idempotent=True
+            )
+        except VendorError as exc:
+            raise _with_hint(exc, model) from None
         try:
             return response.json()
         except ValueError:
@@ -109,7 +112,10 @@ class OpenAICompatibleCompletion:
     async def probe(self) -> str:
         """`GET {base}/models`: proves the endpoint answers (and the key, when one is set) and
         that it serves the configured model."""
-        response = await self._vendor.request("GET", "/models")
+        try:
+            response = await self._vendor.request("GET", "/models")
+        except VendorError as exc:
+            raise _with_hint(exc, self._probe_model) from None
         try:
             ids = [str(m.get("id")) for m in response.json().get("data", [])]
         except (ValueError, AttributeError):
@@ -124,6 +130,25 @@ class OpenAICompatibleCompletion:
                 f"OPENAI_CLASSIFIER_MODEL; served: {', '.join(ids[:10]) or 'none'})",
             )
         return f"model {self._probe_model} available"
+
+
+def _with_hint(error: VendorError, model: str | None) -> VendorError:
+    """A 404 names the setting to check: the model, when the endpoint says it has no such
+    model, else the base URL (most often missing its version path, such as `/v1`)."""
+    if error.status != 404:
+        return error
+    try:
+        code = (json.loads(error.body).get("error") or {}).get("code")
+    except (ValueError, AttributeError):
+        code = None
+    hint = (
+        f"model {model!r} not found (check OPENAI_MODEL / OPENAI_CLASSIFIER_MODEL)"
+        if code == "model_not_found"
+        else "not found: check that OPENAI_BASE_URL includes the version path, such as /v1"
+    )
+    return VendorError(
+        error.vendor, error.what, f"{error.reason}; {hint}", status=404, body=error.body
+    )
 
 
 def _refused_parameter(error: VendorError) -> str | None:
