@@ -21,8 +21,8 @@ run: $(STAMP)  ## run the service on the embedded default
 test: lint typecheck browser-deps unit  ## everything CI runs
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench scripts
-	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/ruff check src tests bench scripts evals
+	$(BIN)/ruff format --check src tests bench scripts evals
 	$(BIN)/python scripts/check_architecture.py  # runs check_publish_callers and check_slack_clients too
 
 typecheck: $(STAMP)

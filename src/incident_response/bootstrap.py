@@ -93,6 +93,7 @@ from incident_response.services.postmortem import PostmortemWriter
 from incident_response.services.resolver import Resolver
 from incident_response.services.sla import SlaMonitor
 from incident_response.services.status_update_gate import StatusUpdateGate
+from incident_response.services.status_update_notes import StatusUpdateNotes
 from incident_response.services.war_room import RetryPolicy, StepDeadline, WarRoomAssembler
 from incident_response.telemetry.logging import get_logger
 from incident_response.tokens import issue, load_or_create_key
@@ -551,6 +552,7 @@ async def build(
         clock=clock,
         announcements_channel=announcements_channel,
     )
+    status_notes = StatusUpdateNotes(llm=llm, nudges=nudges, audit=audit)
     commands = CommandRegistry(
         services=CommandServices(
             store=store,
@@ -562,6 +564,7 @@ async def build(
             reminders=nudges,
             resolver=resolver,
             clock=clock,
+            status_notes=status_notes,
         )
     )
     handlers: list[EventHandler] = [
@@ -583,6 +586,7 @@ async def build(
                 surface=slack_chat,
                 clock=clock,
                 reaction_emoji=settings.incident_response_slack_timeline_emoji,
+                status_notes=status_notes,
             )
         )
     events = EventRegistry(handlers)

@@ -349,6 +349,11 @@ class LLM(Protocol):
 
     async def draft_postmortem(self, context: PostmortemContext) -> str: ...
 
+    async def is_status_update(self, text: str) -> bool:
+        """Does this war-room message already tell customers or stakeholders where the incident
+        stands (or say that they were told)? Such a message counts as an update for the nudge."""
+        ...
+
 
 class SecretValue(BaseModel):
     model_config = ConfigDict(frozen=True)

@@ -76,3 +76,7 @@ class LLMContract:
         text = await llm.draft_postmortem(postmortem_context())
         assert text.strip()
         assert "#" in text
+
+    async def test_classification_answers_yes_or_no(self, llm: LLM) -> None:
+        for text in ("Posted to the status page: investigating", "restarted the pods"):
+            assert isinstance(await llm.is_status_update(text), bool)

@@ -365,3 +365,30 @@ def test_alert_text_never_becomes_a_live_link_in_the_postmortem() -> None:
     # stand inside code spans
     outside_code = re.sub(r"(`+).*?\1", "", text)
     assert "evil.example" not in outside_code
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Status update: checkout errors identified, fix rolling out",
+        "Posted to the status page: investigating elevated errors",
+        "Told support and the customers that payments are slow",
+        "emailed stakeholders the ETA",
+        "let the support team know the dashboard has a minor issue",
+    ],
+)
+async def test_the_builtin_drafter_reads_a_status_update(text: str) -> None:
+    assert await BuiltinDrafter().is_status_update(text) is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "restarted the pods",
+        "customers are seeing 500s",  # an observation, not an update to them
+        "need to update the config map",
+        "",
+    ],
+)
+async def test_the_builtin_drafter_reads_other_messages_as_not_updates(text: str) -> None:
+    assert await BuiltinDrafter().is_status_update(text) is False

@@ -66,6 +66,10 @@ class Reminders(Protocol):
     async def unsilence(self, incident_id: str, *, actor: str) -> bool: ...
 
 
+class StatusNotes(Protocol):
+    async def consider(self, incident_id: str, *, note_key: str, text: str, actor: str) -> bool: ...
+
+
 class Permissions(Protocol):
     """The one policy with the live facts about the person (services.authority.Authority)."""
 
@@ -102,6 +106,8 @@ class CommandServices:
     reminders: Reminders
     resolver: Resolution
     clock: Clock
+    # asks the drafter whether a note is a status update (services.status_update_notes)
+    status_notes: StatusNotes | None = None
 
 
 @dataclass(frozen=True)

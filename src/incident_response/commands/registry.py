@@ -26,6 +26,7 @@ from incident_response.commands.draft import DraftCommand
 from incident_response.commands.help import HelpCommand
 from incident_response.commands.ic import IcCommand
 from incident_response.commands.invite import InviteCommand
+from incident_response.commands.note import NoteCommand
 from incident_response.commands.rate import RateCommand
 from incident_response.commands.reminders import SilenceCommand, UnsilenceCommand
 from incident_response.commands.resolve import ResolveCommand
@@ -52,6 +53,7 @@ COMMANDS: Mapping[str, CommandFactory] = {
     "silence": SilenceCommand,
     "unsilence": UnsilenceCommand,
     "timeline": TimelineCommand,
+    "note": NoteCommand,
     "resolve": ResolveCommand,
     "rate": RateCommand,
     "help": HelpCommand,

@@ -34,6 +34,7 @@ class Action(StrEnum):
     CHECKLIST = "change the checklist"
     INVITE = "invite people to the war room"
     RATE = "rate how the incident was run"
+    NOTE = "add a note to the timeline"
 
 
 class Standing(StrEnum):
@@ -60,6 +61,7 @@ RULES: Mapping[Action, frozenset[Standing]] = {
     Action.CHECKLIST: WORKING,
     Action.INVITE: WORKING,
     Action.RATE: WORKING,
+    Action.NOTE: WORKING,
 }
 
 WHO: Mapping[frozenset[Standing], str] = {

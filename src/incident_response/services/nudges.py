@@ -4,6 +4,11 @@ Each incident has one durable recurring schedule that puts a STATUS_UPDATE_NUDGE
 Every decision is derived from the audit log (when the status page was last published, how many
 reminders went unanswered since, whether this streak was already escalated), so a crash or a
 redelivered message never double-counts, and there is no counter to drift out of step.
+
+What answers a reminder is the last customer update: a publication on the status page, or a
+war-room message the drafter read as a status update (`count_as_update`, recorded as a
+STATUS_UPDATE_SENT with `via: war_room`), such as "told support and the status page: checkout
+is degraded". Either starts the interval again and a new streak of reminders.
 """
 
 from __future__ import annotations
@@ -41,6 +46,26 @@ async def escalation_contact(oncall: OnCall, incident: Incident, at: datetime) -
 
 def last_of(records: Sequence[AuditRecord], kind: AuditEventType) -> AuditRecord | None:
     return next((r for r in reversed(records) if r.type is kind), None)
+
+
+WAR_ROOM = "war_room"  # STATUS_UPDATE_SENT's `via` when a war-room message counted as an update
+
+
+def is_war_room_update(record: AuditRecord) -> bool:
+    return record.type is A.STATUS_UPDATE_SENT and record.data.get("via") == WAR_ROOM
+
+
+def last_update(records: Sequence[AuditRecord]) -> AuditRecord | None:
+    """The last thing that told customers where the incident stands: a status page publication
+    or a war-room message counted as a status update."""
+    return next(
+        (r for r in reversed(records) if r.type is A.STATUSPAGE_PUBLISHED or is_war_room_update(r)),
+        None,
+    )
+
+
+def noted_update_key(note_key: str) -> str:
+    return f"status-update-noted:{note_key}"
 
 
 class NudgeOutcome(StrEnum):
@@ -119,7 +144,7 @@ class NudgeScheduler:
         done = next((r for r in records if r.key == key), None)
         if done is not None and done.type is A.STATUS_REMINDER_SUPPRESSED:
             return NudgeOutcome.SUPPRESSED
-        published = last_of(records, A.STATUSPAGE_PUBLISHED)
+        published = last_update(records)
         if done is None:
             if published is not None and published.at > now - timedelta(seconds=self._interval):
                 await self._record(
@@ -159,7 +184,7 @@ class NudgeScheduler:
     async def unanswered(self, incident_id: str) -> int:
         """Reminders sent since the status page was last published."""
         records = await self._audit.records(incident_id)
-        return self._unanswered(records, last_of(records, A.STATUSPAGE_PUBLISHED))
+        return self._unanswered(records, last_update(records))
 
     async def silence(self, incident_id: str, *, actor: str) -> bool:
         """Stop reminders for the incident, keeping the schedule (disabled) so they can resume.
@@ -196,6 +221,42 @@ class NudgeScheduler:
         await self._set_silenced(incident_id, silenced=False)
         return True
 
+    async def count_as_update(
+        self, incident_id: str, *, note_key: str, actor: str, text: str
+    ) -> datetime | None:
+        """Count a war-room message (already read as a status update) as this incident's latest
+        update: reminders start their interval again from now, and the room is told so.
+
+        Returns when the next reminder may come at the earliest; None when the incident is
+        resolved or unknown. The audit key is the message's, so a redelivered note counts once
+        (its room message is keyed too, so a retry after a lost post says it once).
+        """
+        incident = await self._store.get(incident_id)
+        if incident is None or not incident.is_open:
+            return None
+        key = noted_update_key(note_key)
+        recorded = await self._audit.append(
+            AuditEvent(
+                incident_id=incident_id,
+                type=A.STATUS_UPDATE_SENT,
+                key=key,
+                at=self._clock.now(),
+                actor=actor,
+                data={"via": WAR_ROOM, "note": note_key, "text": shortened(text, 200)},
+            )
+        )
+        earliest = recorded.at + timedelta(seconds=self._interval)
+        if incident.channel is not None and not incident.nudges_silenced:
+            await self._chat.post(
+                incident.channel.id,
+                ChatMessage(
+                    text="Counted as a status update: the reminder to update customers waits "
+                    f"until at least {earliest:%H:%M} UTC.",
+                    key=f"{incident_id}:{key}",
+                ),
+            )
+        return earliest
+
     async def delete(self, incident_id: str) -> None:
         """Remove the schedule when the incident is resolved; deleting twice is harmless."""
         try:
@@ -216,6 +277,8 @@ class NudgeScheduler:
         minutes = int(silent_for.total_seconds() // 60)
         if published is None:
             state = f"customers have had no status page update yet ({minutes} min in)"
+        elif is_war_room_update(published):
+            state = f"the last status update (a war-room message) was {minutes} min ago"
         else:
             state = f"the last status page update was {minutes} min ago"
         return ChatMessage(

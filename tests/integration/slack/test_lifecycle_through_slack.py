@@ -300,6 +300,32 @@ async def test_pins_and_timeline_reactions_become_timeline_notes(room: Room) -> 
     assert notes[0].at.timestamp() == pytest.approx(float(said["ts"]))
 
 
+async def test_a_pinned_message_that_told_customers_counts_as_a_status_update(
+    room: Room,
+) -> None:
+    slack = room.slack
+    said = slack.post_as_user(
+        channel_id=room.channel,
+        user_id=BOB,
+        text="Told support and the status page: checkout is degraded",
+    )
+    await slack.send_event(slack.pin_as_user(channel_id=room.channel, ts=said["ts"], user_id=ALICE))
+
+    async def counted() -> list[Any]:
+        sent = await room.world.audit.find(room.incident.id, AuditEventType.STATUS_UPDATE_SENT)
+        return [r for r in sent if r.data.get("via") == "war_room"]
+
+    [record] = await eventually(counted)
+    assert record.actor == "bob@example.com"
+    await eventually(
+        lambda: _async(
+            any(
+                "Counted as a status update" in (m.text or "") for m in slack.messages[room.channel]
+            )
+        )
+    )
+
+
 async def test_pulse_buttons_rate_the_incident_once_resolved(room: Room) -> None:
     slack = room.slack
     await slack.send_slash_command(text="resolve", user_id=ALICE, channel_id=room.channel)

@@ -67,6 +67,7 @@ CASES = [
     Case("draft", WORKING, WORKING_WHO, command="draft"),
     Case("invite", WORKING, WORKING_WHO, command="invite erin@example.com"),
     Case("silence", WORKING, WORKING_WHO, command="silence"),
+    Case("note", WORKING, WORKING_WHO, command="note checking the graphs"),
     Case("unsilence", WORKING, WORKING_WHO, command="unsilence"),
     Case("resolve", WORKING, WORKING_WHO, command="resolve"),
     Case("rate", WORKING, WORKING_WHO, command="rate 4", resolved=True),

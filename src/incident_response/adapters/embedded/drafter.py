@@ -344,6 +344,31 @@ def _table(header: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> str:
     return "\n".join(lines)
 
 
+# A war-room message is a status update when it names an audience outside the room and says it
+# was told, or announces itself as one. Transparent on purpose: the IC can predict the answer.
+STATUS_UPDATE_OPENING = re.compile(
+    r"^\W*(?:status|customer|stakeholder|public|external)\s+(?:update|comms|communication)\b",
+    re.IGNORECASE,
+)
+AUDIENCE = re.compile(
+    r"\b(?:status\s*page|statuspage|customers?|stakeholders?|users|support(?:\s+team)?|"
+    r"leadership|execs?|account\s+managers?|public(?:ly)?|comms|twitter|x\.com)\b",
+    re.IGNORECASE,
+)
+TOLD = re.compile(
+    r"\b(?:told|posted|sent|published|informed|notified|updated|announced|emailed|e-mailed|"
+    r"tweeted|shared|messaged|briefed|let\s+(?:\w+\s+){1,3}know)\b",
+    re.IGNORECASE,
+)
+
+
+def looks_like_status_update(text: str) -> bool:
+    """A message opening "Status update: ...", or saying an audience outside the room was told."""
+    return bool(STATUS_UPDATE_OPENING.search(text)) or bool(
+        AUDIENCE.search(text) and TOLD.search(text)
+    )
+
+
 class BuiltinDrafter:
     """LLM port from templates: always available, deterministic, never leaves the machine."""
 
@@ -355,3 +380,6 @@ class BuiltinDrafter:
 
     async def draft_postmortem(self, context: PostmortemContext) -> str:
         return postmortem_markdown(context)
+
+    async def is_status_update(self, text: str) -> bool:
+        return looks_like_status_update(text)

@@ -9,7 +9,8 @@ CommandRegistry as the console, with Slack's mention markup made plain first; Ap
 Edit and Reject go to the StatusUpdateGate, which alone decides who may approve. Answers are
 shown to the person who acted only (ephemeral); what the room must see (a draft to approve, a
 publication) is posted in the room. Pins and reactions with the timeline emoji become
-TIMELINE_NOTE_ADDED records, keyed by the message so the same message is noted once.
+TIMELINE_NOTE_ADDED records, keyed by the message so the same message is noted once; a note the
+drafter reads as a status update counts as one for the reminders (services.status_update_notes).
 
 The Slack user is mapped to the roster by chat id, else by e-mail (`users.info`).
 """
@@ -92,6 +93,10 @@ class SlackSurface(Protocol):
     def permalink(self, channel_id: str, ts: str) -> str: ...
 
 
+class StatusNotes(Protocol):
+    async def consider(self, incident_id: str, *, note_key: str, text: str, actor: str) -> bool: ...
+
+
 class Commands(Protocol):
     async def handle(self, text: str, context: CommandContext) -> CommandReply: ...
 
@@ -135,7 +140,9 @@ class SlackInteraction:
         surface: SlackSurface,
         clock: Clock,
         reaction_emoji: str = "pushpin",
+        status_notes: StatusNotes | None = None,
     ) -> None:
+        self._status_notes = status_notes
         self._commands = commands
         self._gate = gate
         self._store = store
@@ -355,15 +362,17 @@ class SlackInteraction:
         author_id = str(message.get("user") or event.get("item_user") or "")
         author = await self._actor(author_id) if author_id else None
         noted_by = await self._actor(str(event.get("user", "")))
+        text = str(message.get("text", ""))[:NOTE_CHARS]
+        key = f"timeline-note:{channel_id}:{ts}"
         await self._audit.append(
             AuditEvent(
                 incident_id=incident.id,
                 type=AuditEventType.TIMELINE_NOTE_ADDED,
-                key=f"timeline-note:{channel_id}:{ts}",
+                key=key,
                 at=_slack_time(ts) or self._clock.now(),
                 actor=author.email if author else "unknown",
                 data={
-                    "text": str(message.get("text", ""))[:NOTE_CHARS],
+                    "text": text,
                     "source": source,
                     "noted_by": noted_by.email,
                     "message_ts": ts,
@@ -371,6 +380,13 @@ class SlackInteraction:
                 },
             )
         )
+        if self._status_notes is not None:
+            await self._status_notes.consider(
+                incident.id,
+                note_key=key,
+                text=text,
+                actor=author.email if author else noted_by.email,
+            )
 
     # -- plumbing --------------------------------------------------------------------------------
 
