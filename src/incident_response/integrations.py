@@ -85,7 +85,11 @@ Factory = Callable[[Wiring], Awaitable[Contribution]]
 
 # integration name -> "module:function" of its factory; the Slack integration is wired in
 # bootstrap. Keep the lines sorted.
-FACTORIES: dict[str, str] = {}
+FACTORIES: dict[str, str] = {
+    "anthropic": "incident_response.adapters.llm.factory:build_anthropic",
+    "bedrock": "incident_response.adapters.llm.factory:build_bedrock",
+    "openai-compatible": "incident_response.adapters.llm.factory:build_openai_compatible",
+}
 
 WIRED_IN_BOOTSTRAP = frozenset({"slack"})
 
