@@ -389,8 +389,12 @@ class VendorClient:
                 raise VendorError(
                     self.name, what, f"no answer within {deadline:g} s", transient=True
                 ) from None
-            except VendorError:
-                self.breaker.failed()
+            except VendorError as exc:
+                # a refusal (a bad request, no access) means the vendor is up: like `request`
+                if exc.transient:
+                    self.breaker.failed()
+                else:
+                    self.breaker.succeeded()
                 raise
             except Exception as exc:
                 self.breaker.failed()

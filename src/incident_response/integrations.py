@@ -88,10 +88,13 @@ Factory = Callable[[Wiring], Awaitable[Contribution]]
 # integration name -> "module:function" of its factory; the Slack integration is wired in
 # bootstrap. Keep the lines sorted.
 FACTORIES: dict[str, str] = {
+    "anthropic": "incident_response.adapters.llm.factory:build_anthropic",
+    "bedrock": "incident_response.adapters.llm.factory:build_bedrock",
     "github": "incident_response.adapters.github.factory:build",
     "grafana-cloud": "incident_response.adapters.grafana.cloud_factory:build",
     "grafana-oncall": "incident_response.adapters.grafana.oncall:build",
     "linear": "incident_response.adapters.linear.factory:build",
+    "openai-compatible": "incident_response.adapters.llm.factory:build_openai_compatible",
     "workos": "incident_response.adapters.workos.factory:build",
 }
 

@@ -357,3 +357,16 @@ def test_full_jitter_waits_stay_inside_the_window(attempt: int) -> None:
     seconds = wait(state)
 
     assert 0 <= seconds <= min(5.0, 0.25 * 2**attempt)
+
+
+async def test_guard_does_not_count_a_refusal_against_the_vendor(outbound: OutboundHttp) -> None:
+    client = outbound.vendor("sdk", base_url="", breaker=BreakerPolicy(failures=1))
+
+    async def refused() -> str:
+        raise VendorError("sdk", "converse", "ValidationException: bad model id")
+
+    for _ in range(3):
+        with pytest.raises(VendorError):
+            await client.guard("converse", refused, deadline=1)
+
+    assert outbound.breakers["sdk"].state == "closed"
