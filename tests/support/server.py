@@ -34,7 +34,18 @@ def clean_env(data_dir: Path, **extra: str) -> dict[str, str]:
         k: v
         for k, v in os.environ.items()
         if not k.startswith(
-            ("SLACK_", "AWS_", "LINEAR_", "STATUSPAGE_", "WORKOS_", "GITHUB_", "GRAFANA_")
+            (
+                "SLACK_",
+                "AWS_",
+                "LINEAR_",
+                "STATUSPAGE_",
+                "WORKOS_",
+                "GITHUB_",
+                "GRAFANA_",
+                "ANTHROPIC_",
+                "OPENAI_",
+                "BEDROCK_",
+            )
         )
         and not k.startswith("INCIDENT_RESPONSE_")
     }
