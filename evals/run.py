@@ -12,7 +12,12 @@ incident names) and a postmortem, and classifies the war-room messages. Each dra
   on what it was given, and a model on what it was given plus nothing);
 - invented: numbers, times, e-mails, URLs and names in the draft that are not in the input;
 - missing: facts a good status update must carry (the public service name and the stage);
-- leaked: planted personal values (people, e-mails, hosts, IPs, tokens) found in the draft.
+- leaked: planted personal values (people, e-mails, hosts, IPs, tokens) found in the draft; a
+  postmortem may name the incident's own responders (it is internal and names people as
+  colleagues do), so their names alone do not count there; their e-mails and chat ids do.
+
+A draft is judged as a reader sees it: Markdown escapes (`cus\\_123`) are undone first, so an
+escaped value cannot hide from the checks.
 
 For a model (any `Completion`), the drafts are the ones production would keep: a ModelDrafter
 behind a FallbackDrafter over the built-in drafter. The model's own answers are scored too
@@ -25,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -66,6 +72,7 @@ class Case:
     status_at: datetime
     postmortem: PostmortemContext
     planted: tuple[str, ...]
+    names: tuple[str, ...]  # the incident's people by name: a postmortem may use them
     messages: tuple[tuple[str, bool], ...]
     raw_facts: str  # every value the incident holds, unstripped
 
@@ -145,6 +152,11 @@ def load_case(path: Path) -> Case:
         status_at=at(update["at"]),
         postmortem=postmortem,
         planted=tuple(raw["planted"]),
+        names=tuple(
+            dict.fromkeys(
+                n for n in (ic.get("name"), *(r.get("name") for r in raw["responders"])) if n
+            )
+        ),
         messages=tuple((m["text"], bool(m["is_update"])) for m in raw.get("messages", ())),
         raw_facts=yaml.safe_dump(raw, allow_unicode=True, width=10_000),
     )
@@ -212,6 +224,14 @@ def must_carry(context: StatusContext) -> list[str]:
     return [name, context.public_status]
 
 
+MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()<>#+!|~-])")
+
+
+def rendered(text: str) -> str:
+    """`text` with Markdown's backslash escapes undone: what a reader sees."""
+    return MARKDOWN_ESCAPE.sub(r"\1", text)
+
+
 def leaked(text: str, planted: Sequence[str]) -> list[str]:
     lowered = text.lower()
     return [p for p in planted if p.lower() in lowered]
@@ -224,11 +244,14 @@ def score(
     facts: str,
     problems_of: Callable[[str, str], list[str]],
     required: Sequence[str] = (),
+    named: Sequence[str] = (),
 ) -> None:
+    """Add one draft to `total`; `named` are planted names the draft may carry."""
+    text = rendered(text)
     every_fact = facts + "\n" + case.raw_facts
     problems = problems_of(text, every_fact)
     invented = checks.invented(text, every_fact)
-    leaks = leaked(text, case.planted)
+    leaks = leaked(text, [p for p in case.planted if p not in named])
     missing = [r for r in required if r.lower() not in text.lower()]
     total.drafts += 1
     total.problems += len(problems)
@@ -306,7 +329,14 @@ async def evaluate(
                 checks.status_update_problems,
             )
         text = await drafter.draft_postmortem(case.postmortem)
-        score(result.postmortem, case, text, postmortem_facts, checks.postmortem_problems)
+        score(
+            result.postmortem,
+            case,
+            text,
+            postmortem_facts,
+            checks.postmortem_problems,
+            named=case.names,
+        )
         if recorder is not None:
             score_model_answer(
                 result.postmortem,
@@ -378,10 +408,15 @@ score the model's own answers before that: the hallucinating model's invented fi
 names and planted e-mail address are refused every time, so its kept drafts are the built-in
 drafter's. Its classification falls back too (it answers "maybe").
 
-The built-in postmortem is an internal record built from the unstripped facts: it names the
-responders with their e-mail addresses and quotes alert titles and labels, so it shows personal
-data and planted values by design; it never goes to a model. Its few `invented` hits are its own
-counts ("status updates published: 1") and ids split by Markdown escaping.
+The built-in postmortem is filed in the issue tracker and read widely, and it is what a model's
+failed postmortem falls back to: it names the incident's responders by name (or role), never by
+e-mail or chat id, and strips personal data from every outside text (alert title, audit details,
+notes, checklist, change titles and authors), so it leaks nothing; the responders' names are the
+only planted values it may carry and are not counted for postmortems. Its remaining `invented`
+hits are one count it makes itself, correctly: with one update published, "Customer-facing status
+updates published: 1" and the list's "1. Update 1" hold a number the input never states. The
+checks refuse counts from a model (which could miscount); the built-in drafter counts the record.
+Drafts are scored as read, Markdown escapes undone, so an escaped value (`cus\\_...`) cannot hide.
 """
 
 

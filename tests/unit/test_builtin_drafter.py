@@ -260,7 +260,7 @@ def test_the_postmortem_has_every_section_in_order() -> None:
     text = postmortem()
     headings = re.findall(r"^#{1,2} (.+)$", text, flags=re.MULTILINE)
     assert headings == [
-        "Postmortem: HighErrorRate on ip-10-4-2-17.eu-west-1.compute.internal",
+        "Postmortem: HighErrorRate on \\[host\\]",  # the host is stripped, the alert name kept
         "Summary",
         "Impact",
         "Timeline (UTC)",
@@ -287,7 +287,7 @@ def test_the_postmortem_timeline_is_a_dated_table_of_audit_records() -> None:
         "| 2026-11-26 09:42:00",
     ]
     assert "Status page updated" in rows[2]
-    assert "alice@example.com" in rows[3]
+    assert "| Alice Martin |" in rows[3]  # the actor by name, not by e-mail
     assert "inc-1 \\| checkout" in rows[1]
 
 
@@ -301,8 +301,8 @@ def test_the_postmortem_quotes_published_updates_verbatim() -> None:
 def test_the_postmortem_lists_responders_changes_and_facts() -> None:
     text = postmortem()
     responders = section(text, "Responders")
-    assert "| Alice Martin | alice@example.com | incident commander |" in responders
-    assert "| Bob Okafor | bob@example.com | secondary |" in responders
+    assert "| Alice Martin | incident commander |" in responders
+    assert "| Bob Okafor | secondary |" in responders
     changes = section(text, "Recent changes")
     assert (
         "[Raise connection pool size](<https://github.example.com/shop/checkout/pull/42>)"
@@ -310,7 +310,7 @@ def test_the_postmortem_lists_responders_changes_and_facts() -> None:
     )
     assert "0123456789" in changes
     assert "| Duration | 42 min |" in text
-    assert "- [x] Assign an IC (alice@example.com)" in section(text, "Checklist")
+    assert "- [x] Assign an IC (Alice Martin)" in section(text, "Checklist")
     assert "- [ ] Post a status update" in section(text, "Checklist")
     assert "Customer-facing status updates published: 2." in section(text, "Impact")
 

@@ -16,6 +16,8 @@ from incident_response.domain.clock import utc
 from incident_response.domain.context import Change
 from incident_response.domain.errors import IllegalTransition
 from incident_response.domain.incident import Incident, IncidentStatus
+from incident_response.domain.privacy import strip_personal_data
+from incident_response.domain.responder_names import ResponderNames
 from incident_response.domain.status_update import DraftStatus
 from incident_response.ports import LLM, AuditLog, PostmortemContext
 from incident_response.telemetry.logging import get_logger
@@ -24,7 +26,10 @@ log = get_logger(__name__)
 
 
 def postmortem_title(incident: Incident) -> str:
-    return f"Postmortem: {incident.severity.value} {incident.title} ({incident.id})"
+    """The filed issue's title: read in lists across the company, so the alert title in it is
+    made fit to share (people by name, hosts, IPs and e-mails stripped) like the body."""
+    title = ResponderNames.of(incident).text(" ".join(incident.title.split()))
+    return f"Postmortem: {incident.severity.value} {title} ({incident.id})"
 
 
 def published_bodies(incident: Incident) -> tuple[str, ...]:
@@ -89,20 +94,24 @@ class PostmortemWriter:
 
 
 def skeleton(context: PostmortemContext, *, problem: str = "") -> str:
-    """A postmortem draft from the record alone, with every judgement left to people."""
+    """A postmortem draft from the record alone, with every judgement left to people. It is
+    filed like any postmortem, so it names people by name or role, never by e-mail, and strips
+    personal data from outside text, as the built-in drafter does."""
     incident = context.incident
+    names = ResponderNames.of(incident)
     parts = [f"# {postmortem_title(incident)}"]
     if problem:
         parts.append(
-            f"_Drafted from the record without the language model, which failed ({problem})._"
+            "_Drafted from the record without the language model, which failed "
+            f"({strip_personal_data(problem)})._"
         )
     parts += [
         "## Facts",
         _lines(
             [
                 f"Severity: {incident.severity.value}",
-                f"Service: {incident.service}",
-                f"Incident commander: {incident.ic or 'not recorded'}",
+                f"Service: {names.text(incident.service)}",
+                f"Incident commander: {names.who(incident.ic) if incident.ic else 'not recorded'}",
                 f"Opened: {_when(incident.created_at)}",
                 f"War room assembled: {_when(incident.assembled_at)}",
                 f"Mitigated: {_when(incident.mitigated_at)}",
@@ -110,14 +119,11 @@ def skeleton(context: PostmortemContext, *, problem: str = "") -> str:
             ]
         ),
         "## Timeline (UTC)",
-        _lines(_timeline(context.timeline)) or "_No audit records were found._",
+        _lines(_timeline(context.timeline, names)) or "_No audit records were found._",
         "## Status updates as published",
         _lines(context.published_updates) or "_No status update was published._",
         "## Recent changes",
-        _lines(
-            f"{_when(c.at)} {c.repo}@{c.sha[:10]} {c.title} ({c.author}) {c.url}".rstrip()
-            for c in context.changes
-        )
+        _lines(_change(c, names) for c in context.changes)
         or "_No code changes were found around the incident._",
         "## Root cause",
         "_To fill in._",
@@ -127,11 +133,17 @@ def skeleton(context: PostmortemContext, *, problem: str = "") -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _timeline(records: Iterable[AuditRecord]) -> list[str]:
+def _timeline(records: Iterable[AuditRecord], names: ResponderNames) -> list[str]:
     ordered = sorted(records, key=lambda r: (utc(r.at), r.seq))
     return [
-        f"{_when(r.at)} {r.type.value.replace('_', ' ').capitalize()} ({r.actor})" for r in ordered
+        f"{_when(r.at)} {r.type.value.replace('_', ' ').capitalize()} ({names.who(r.actor)})"
+        for r in ordered
     ]
+
+
+def _change(change: Change, names: ResponderNames) -> str:
+    text = names.text(f"{change.repo}@{change.sha[:10]} {change.title} ({change.author})")
+    return f"{_when(change.at)} {text} {change.url}".rstrip()
 
 
 def _lines(items: Iterable[str]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from evals.run import evaluate, load_cases, main
+from evals.run import Score, evaluate, load_cases, main, score
 from evals.scripted import CarefulCompletion, HallucinatingCompletion
 
 
@@ -42,3 +42,26 @@ async def test_the_runner_prints_a_table_and_writes_the_report(
     assert await main(["--drafter", "builtin", "--report", str(report)]) == 0
     assert "builtin" in capsys.readouterr().out
     assert "| builtin | status update | 20 | 20 | 0 | 0 | 0 | 0 | 0 |" in report.read_text()
+
+
+async def test_the_builtin_postmortem_leaks_no_planted_or_personal_data() -> None:
+    result = await evaluate("builtin", load_cases())
+    assert (result.postmortem.leaked, result.postmortem.personal) == (0, 0)
+
+
+def test_the_scorer_reads_a_draft_as_rendered_and_lets_a_postmortem_name_responders() -> None:
+    case = next(c for c in load_cases() if "cus_N8aZ3kLm9QxY" in c.planted)
+    name, email = case.names[0], next(p for p in case.planted if "@" in p)
+
+    def no_problems(text: str, facts: str) -> list[str]:
+        return []
+
+    def leaks(text: str, *, named: tuple[str, ...] = ()) -> int:
+        total = Score()
+        score(total, case, text, "", no_problems, named=named)
+        return total.leaked
+
+    assert leaks("slow query from cus\\_N8aZ3kLm9QxY") == 1  # escaped, still read as the id
+    assert leaks(f"noted by {name}", named=case.names) == 0  # a postmortem names responders
+    assert leaks(f"noted by {name}") == 1  # anything else may not
+    assert leaks(f"noted by {email}", named=case.names) == 1

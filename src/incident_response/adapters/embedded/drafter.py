@@ -2,8 +2,11 @@
 
 A status update goes to customers, so it is built only from public facts: the service's name,
 how bad it is (from the severity), the public status and times in UTC. Alert titles, labels,
-hostnames, people and e-mail addresses never reach it. A postmortem is internal and may say
-everything the audit log knows.
+hostnames, people and e-mail addresses never reach it. A postmortem is filed in the issue tracker
+and read across the company (and stands in for a model's draft that failed), so it keeps the
+facts (times, durations, service, severity, stages, the updates customers saw) but names people
+by name or role, never by e-mail or chat id, and every outside text in it (alert title, audit
+details, notes, checklist, change titles and authors) goes through `strip_personal_data`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from incident_response.domain.clock import Clock, SystemClock, utc
 from incident_response.domain.context import Change, PublicStatus
 from incident_response.domain.incident import Incident
 from incident_response.domain.public import public_service_name
+from incident_response.domain.responder_names import ResponderNames, known_name
 from incident_response.ports import PostmortemContext, StatusContext
 
 NEXT_UPDATE = {
@@ -123,23 +127,24 @@ def status_update_text(context: StatusContext, *, at: datetime) -> str:
 def postmortem_markdown(context: PostmortemContext) -> str:
     """A structured postmortem draft: facts filled in from the record, judgement left to people."""
     incident = context.incident
+    names = ResponderNames.of(incident)
     parts = [
-        f"# Postmortem: {_inline(incident.title)}",
-        _facts(incident),
+        f"# Postmortem: {_inline(names.text(incident.title))}",
+        _facts(incident, names),
         "## Summary",
-        _summary(incident),
+        _summary(incident, names),
         "## Impact",
-        _impact(incident, len(context.published_updates)),
+        _impact(incident, len(context.published_updates), names),
         "## Timeline (UTC)",
-        _timeline(context.timeline),
+        _timeline(context.timeline, names),
         "## Status updates as published",
         _published(context.published_updates),
         "## Responders",
         _responders(incident),
         "## Recent changes",
-        _changes(context.changes),
+        _changes(context.changes, names),
         "## Checklist",
-        _checklist(incident),
+        _checklist(incident, names),
         "## Root cause",
         "_To fill in: what failed, why it failed, and why our safeguards did not stop it._",
         "## Action items",
@@ -153,14 +158,14 @@ def postmortem_markdown(context: PostmortemContext) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _facts(incident: Incident) -> str:
+def _facts(incident: Incident, names: ResponderNames) -> str:
     rows = [
         ("Incident", incident.id),
         ("Severity", incident.severity.value),
-        ("Service", incident.service),
+        ("Service", names.text(incident.service)),
         ("Status", incident.status.value),
-        ("Source", f"{incident.source.value} alert group {incident.alert_group_id}"),
-        ("Incident commander", incident.ic or "not recorded"),
+        ("Source", names.text(f"{incident.source.value} alert group {incident.alert_group_id}")),
+        ("Incident commander", names.who(incident.ic) if incident.ic else "not recorded"),
         ("Opened", _when(incident.created_at)),
         ("War room assembled", _when(incident.assembled_at)),
         ("Mitigated", _when(incident.mitigated_at)),
@@ -169,14 +174,16 @@ def _facts(incident: Incident) -> str:
     ]
     if incident.channel is not None:
         room = incident.channel
-        rows.append(("War room", Md(f"<{room.url}>") if room.url else f"#{room.name}"))
+        # a link this service built from its own base URL: kept, it names nobody
+        rows.append(("War room", Md(f"<{room.url}>") if room.url else f"#{names.text(room.name)}"))
     return _table(("Fact", "Value"), rows)
 
 
-def _summary(incident: Incident) -> str:
+def _summary(incident: Incident, names: ResponderNames) -> str:
     text = (
-        f"A {incident.severity.value} incident on {_code(incident.service)}, opened by the "
-        f"alert \u201c{_inline(incident.title)}\u201d at {_when(incident.created_at)}"
+        f"A {incident.severity.value} incident on {_code(names.text(incident.service))}, opened "
+        f"by the alert \u201c{_inline(names.text(incident.title))}\u201d at "
+        f"{_when(incident.created_at)}"
     )
     if incident.resolved_at is not None:
         text += f" and resolved at {_when(incident.resolved_at)} ({_duration(incident)})"
@@ -186,9 +193,9 @@ def _summary(incident: Incident) -> str:
     )
 
 
-def _impact(incident: Incident, published: int) -> str:
+def _impact(incident: Incident, published: int, names: ResponderNames) -> str:
     impact = IMPACT[incident.severity]
-    subject = _inline(public_service_name(incident.service) or incident.service)
+    subject = _inline(public_service_name(incident.service) or names.text(incident.service))
     return (
         f"Severity {incident.severity.value} ({impact.noun}): "
         f"{impact.past.format(subject=subject)}\n\n"
@@ -208,19 +215,21 @@ def event_title(record: AuditRecord) -> str:
     return EVENT_WORDS.get(record.type.value) or record.type.value.replace("_", " ").capitalize()
 
 
-def _timeline(records: Iterable[AuditRecord]) -> str:
+def _timeline(records: Iterable[AuditRecord], names: ResponderNames) -> str:
     ordered = sorted(records, key=lambda r: (utc(r.at), r.seq))
     if not ordered:
         return "_No audit records were found for this incident._"
     rows = [
-        (f"{utc(r.at):%Y-%m-%d %H:%M:%S}", event_title(r), r.actor, _details(r.data))
+        (f"{utc(r.at):%Y-%m-%d %H:%M:%S}", event_title(r), names.who(r.actor), _details(r, names))
         for r in ordered
     ]
     return _table(("Time (UTC)", "Event", "By", "Details"), rows)
 
 
-def _details(data: Mapping[str, Any]) -> str:
-    text = ", ".join(f"{k}: {_flat(v)}" for k, v in data.items())
+def _details(record: AuditRecord, names: ResponderNames) -> str:
+    """The record's data, people named and the rest stripped, before it is cut to length (a
+    cut e-mail address would no longer look like one to the stripper)."""
+    text = names.text(", ".join(f"{k}: {_flat(v)}" for k, v in record.data.items()))
     return text if len(text) <= DETAIL_LIMIT else text[: DETAIL_LIMIT - 1] + "\u2026"
 
 
@@ -233,6 +242,7 @@ def _flat(value: Any) -> str:
 
 
 def _published(updates: Iterable[str]) -> str:
+    """Quoted as customers saw them: approved public text, not stripped (it would misquote)."""
     blocks = [
         f"{n}. Update {n}:\n\n"
         + "\n".join(f"   > {_inline(line)}" for line in body.strip().splitlines())
@@ -241,29 +251,30 @@ def _published(updates: Iterable[str]) -> str:
     return "\n\n".join(blocks) if blocks else "_No status update was published._"
 
 
+NO_NAME = "name not recorded"
+
+
 def _responders(incident: Incident) -> str:
+    """Who responded, by name and role: their e-mail and chat ids stay in the roster."""
     rows = [
-        (
-            r.name or "",
-            Md(r.email),  # from the directory, not from an alert
-            "incident commander" if r.email == incident.ic else r.role,
-        )
+        (known_name(r) or NO_NAME, "incident commander" if r.email == incident.ic else r.role)
         for r in incident.responders
     ]
     if incident.ic and all(r.email != incident.ic for r in incident.responders):
-        rows.insert(0, ("", Md(incident.ic), "incident commander"))
+        rows.insert(0, (NO_NAME, "incident commander"))
     if not rows:
         return "_No responders were recorded._"
-    return _table(("Name", "E-mail", "Role"), rows)
+    return _table(("Name", "Role"), rows)
 
 
-def _changes(changes: Iterable[Change]) -> str:
+def _changes(changes: Iterable[Change], names: ResponderNames) -> str:
     rows = [
         (
             f"{utc(c.at):%Y-%m-%d %H:%M}",
-            c.repo,
-            Md(f"[{_inline(c.title)}](<{c.url}>)") if c.url else c.title,
-            c.author,
+            names.text(c.repo),
+            # the code host's own link to the change (repository and commit, nobody's data)
+            Md(f"[{_inline(names.text(c.title))}](<{c.url}>)") if c.url else names.text(c.title),
+            names.text(c.author),
             c.sha[:10],
         )
         for c in sorted(changes, key=lambda c: utc(c.at))
@@ -273,12 +284,12 @@ def _changes(changes: Iterable[Change]) -> str:
     return _table(("When (UTC)", "Repository", "Change", "Author", "Commit"), rows)
 
 
-def _checklist(incident: Incident) -> str:
+def _checklist(incident: Incident, names: ResponderNames) -> str:
     if not incident.checklist:
         return "_No checklist was recorded._"
     return "\n".join(
-        f"- [{'x' if item.done else ' '}] {_inline(item.text)}"
-        + (f" ({item.done_by})" if item.done and item.done_by else "")
+        f"- [{'x' if item.done else ' '}] {_inline(names.text(item.text))}"
+        + (f" ({_inline(names.who(item.done_by))})" if item.done and item.done_by else "")
         for item in incident.checklist
     )
 
