@@ -1,6 +1,6 @@
 """Score the drafters on the eval incidents: factual consistency and personal data leaked.
 
-    python evals/run.py                      # built-in, careful and hallucinating scripted models
+    python evals/run.py                      # built-in, scripted models, each adapter vs its fake
     python evals/run.py --drafter builtin
     python evals/run.py --drafter anthropic --base-url http://127.0.0.1:8099   # settings from env
 
@@ -46,6 +46,7 @@ if str(ROOT / "src") not in sys.path:  # `python evals/run.py` from a checkout
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from evals import scripted  # noqa: E402
 from evals.scripted import CarefulCompletion, HallucinatingCompletion  # noqa: E402
 from incident_response.adapters.embedded.drafter import BuiltinDrafter  # noqa: E402
 from incident_response.adapters.llm import checks, prompting  # noqa: E402
@@ -417,6 +418,12 @@ hits are one count it makes itself, correctly: with one update published, "Custo
 updates published: 1" and the list's "1. Update 1" hold a number the input never states. The
 checks refuse counts from a model (which could miscount); the built-in drafter counts the record.
 Drafts are scored as read, Markdown escapes undone, so an escaped value (`cus\\_...`) cannot hide.
+
+The `(fake)` rows are the production LLM adapters (Anthropic Messages, OpenAI-compatible Chat
+Completions, Bedrock Converse), each built by its integration factory and called over HTTP against
+its vendor's local fake, the fake answering with the careful script: the same scores as
+`scripted-careful` mean the adapter sent the prompt and read the answer faithfully, and that the
+kept drafts are the model's (a fallback to the built-in postmortem would show its 14/20).
 """
 
 
@@ -448,7 +455,9 @@ def markdown(results: Sequence[Result], cases: int) -> str:
     )
 
 
-def vendor_llm(name: str, base_url: str | None) -> Callable[[Case], Awaitable[LLM]]:
+def vendor_llm(
+    name: str, base_url: str | None, environ: dict[str, str] | None = None
+) -> Callable[[Case], Awaitable[LLM]]:
     """A vendor's drafter built by its integration factory from the environment (the same
     settings as `serve`), e.g. ANTHROPIC_API_KEY; `--base-url` points it at a fake or a proxy."""
     from incident_response import integrations
@@ -467,7 +476,7 @@ def vendor_llm(name: str, base_url: str | None) -> Callable[[Case], Awaitable[LL
         "openai-compatible": "OPENAI_BASE_URL",
         "bedrock": "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
     }[integration]
-    environ = dict(os.environ)
+    environ = dict(os.environ if environ is None else environ)
     if base_url:
         environ[variable] = base_url
     settings = load_settings(environ)
@@ -502,26 +511,99 @@ OFFLINE: dict[str, Callable[[], dict[str, Any]]] = {
 }
 
 
+def careful_script(prompt: Any) -> str:
+    """The scripted careful model behind a vendor fake: the fake hands over the prompt as its
+    vendor's request carried it, and the careful model answers from it."""
+    system = prompt.system.lower()
+    task = (
+        "classify"
+        if "yes or no" in system
+        else ("postmortem" if "postmortem" in system else "status_update")
+    )
+    request = PromptRequest(task=task, version="", system=prompt.system, user=prompt.user)
+    if task == "classify":
+        return scripted.classification(request)
+    if task == "postmortem":
+        return scripted.postmortem(request)
+    return scripted.status_update(request)
+
+
+async def through_vendor_fakes(cases: Sequence[Case], call_timeout: float) -> list[Result]:
+    """Each LLM adapter (Anthropic, OpenAI-compatible, Bedrock) built by its integration factory
+    and scored over HTTP against its vendor's fake, the fake answering with the careful script:
+    the adapter's score, request shapes and answer parsing included."""
+    from tests.fakes.anthropic import FakeAnthropic
+    from tests.fakes.bedrock import MODELS as BEDROCK_MODELS
+    from tests.fakes.bedrock import FakeBedrock
+    from tests.fakes.openai import FakeOpenAI
+
+    results: list[Result] = []
+    base = {k: v for k, v in os.environ.items() if not k.startswith(VENDOR_PREFIXES)}
+    async with FakeAnthropic(api_key="sk-ant-eval", script=careful_script) as anthropic:
+        environ = {**base, "ANTHROPIC_API_KEY": "sk-ant-eval"}
+        llm = vendor_llm("anthropic", anthropic.url, environ)
+        results.append(
+            await evaluate("anthropic (fake)", cases, llm=llm, timeout_seconds=call_timeout)
+        )
+    async with FakeOpenAI(script=careful_script) as openai:
+        environ = {**base, "OPENAI_MODEL": "llama3.1:8b"}
+        llm = vendor_llm("openai", openai.base_url, environ)
+        results.append(
+            await evaluate("openai-compatible (fake)", cases, llm=llm, timeout_seconds=call_timeout)
+        )
+    async with FakeBedrock(script=careful_script) as bedrock:
+        environ = {
+            **base,
+            "BEDROCK_MODEL_ID": BEDROCK_MODELS[0],
+            "AWS_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+            "AWS_SECRET_ACCESS_KEY": "eval-only-secret",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+        saved = {k: os.environ.get(k) for k in environ if k.startswith("AWS_")}
+        os.environ.update({k: v for k, v in environ.items() if k.startswith("AWS_")})
+        os.environ["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = bedrock.url
+        try:
+            llm = vendor_llm("bedrock", bedrock.url, environ)
+            results.append(
+                await evaluate("bedrock (fake)", cases, llm=llm, timeout_seconds=call_timeout)
+            )
+        finally:
+            os.environ.pop("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", None)
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+    return results
+
+
+VENDOR_PREFIXES = ("ANTHROPIC_", "OPENAI_", "BEDROCK_", "AWS_")
+
+
 async def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--drafter",
-        choices=["all", *OFFLINE, "anthropic", "openai", "bedrock"],
+        choices=["all", *OFFLINE, "vendor-fakes", "anthropic", "openai", "bedrock"],
         default="all",
-        help="all = the built-in drafter and both scripted models (no network)",
+        help="all = the built-in drafter, both scripted models, and each LLM adapter against "
+        "its vendor's local fake answering with the careful script (no network beyond loopback)",
     )
     parser.add_argument("--base-url", help="the vendor endpoint (a fake, a proxy, a region)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per model call")
     parser.add_argument("--report", type=Path, default=REPORT)
     options = parser.parse_args(argv)
     cases = load_cases()
-    names = list(OFFLINE) if options.drafter == "all" else [options.drafter]
+    names = [*OFFLINE, "vendor-fakes"] if options.drafter == "all" else [options.drafter]
     results: list[Result] = []
     for name in names:
         if name in OFFLINE:
             results.append(
                 await evaluate(name, cases, timeout_seconds=options.timeout, **OFFLINE[name]())
             )
+        elif name == "vendor-fakes":
+            results.extend(await through_vendor_fakes(cases, options.timeout))
         else:
             results.append(await evaluate(name, cases, llm=vendor_llm(name, options.base_url)))
     print(text_table(results))

@@ -65,3 +65,20 @@ def test_the_scorer_reads_a_draft_as_rendered_and_lets_a_postmortem_name_respond
     assert leaks(f"noted by {name}", named=case.names) == 0  # a postmortem names responders
     assert leaks(f"noted by {name}") == 1  # anything else may not
     assert leaks(f"noted by {email}", named=case.names) == 1
+
+
+async def test_each_llm_adapter_scores_like_the_careful_model_through_its_vendor_fake() -> None:
+    from evals.run import through_vendor_fakes
+
+    results = await through_vendor_fakes(load_cases()[:3], call_timeout=10)
+
+    assert [r.drafter for r in results] == [
+        "anthropic (fake)",
+        "openai-compatible (fake)",
+        "bedrock (fake)",
+    ]
+    for result in results:
+        for total in (result.status, result.postmortem):
+            # the model's drafts were kept (the built-in fallback's postmortem is not clean)
+            assert total.clean() == total.drafts == 3, result.drafter
+            assert total.leaked == 0
