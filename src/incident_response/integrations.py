@@ -85,7 +85,9 @@ Factory = Callable[[Wiring], Awaitable[Contribution]]
 
 # integration name -> "module:function" of its factory; the Slack integration is wired in
 # bootstrap. Keep the lines sorted.
-FACTORIES: dict[str, str] = {}
+FACTORIES: dict[str, str] = {
+    "statuspage": "incident_response.adapters.statuspage.factory:build",
+}
 
 WIRED_IN_BOOTSTRAP = frozenset({"slack"})
 
