@@ -13,7 +13,8 @@ Statuspage's documented fields) and refuses what breaks it:
   `violations`, with no effect;
 - each write with a `body` adds an incident update; `metadata` replaces the incident's (the
   strictest reading of the docs, so a client that forgets earlier markers fails its tests);
-- its 1 request/s per key (`rate_limited_at(1.0)`) answers 420 (or 429) with Retry-After.
+- its 1 request/s per key on a rolling 60 s window (`rate_limited_at()`) answers 420 (or 429)
+  with Retry-After.
 
 `lose_next_response(status)` makes the next write take effect and then answer `status`, as when
 the answer to a create is lost: the case the adapter's crash marker exists for.
@@ -90,9 +91,12 @@ class FakeStatuspage(FakeVendorServer):
         self.components.append(component)
         return component
 
-    def rate_limited_at(self, per_second: float = 1.0, *, status: int = 420) -> None:
-        """Statuspage's limit per API key: over it, `status` (420 or 429) with Retry-After."""
-        self.rate_limit(per_second, status=status)
+    def rate_limited_at(
+        self, per_second: float = 1.0, *, window: float = 60.0, status: int = 420
+    ) -> None:
+        """Statuspage's limit per API key, 1 request/s on a rolling 60 s window: over it,
+        `status` (420 or 429) with Retry-After, and nothing done."""
+        self.rate_limit(per_second, window=window, status=status)
 
     def lose_next_response(self, status: int = 503) -> None:
         """The next write happens, then its answer is `status` instead (the answer was lost)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from incident_response.adapters.statuspage.api import VENDOR, StatuspageApi
-from incident_response.adapters.statuspage.statuspage_io import StatuspageIo
+from incident_response.adapters.statuspage.statuspage_io import PUBLISH_DEADLINE, StatuspageIo
 from incident_response.http import BreakerPolicy, CallPolicy, OutboundHttp
 from tests.fakes.statuspage import FakeStatuspage
 
@@ -30,6 +30,7 @@ def statuspage_io(
     per_second: float | None = 1.0,
     api_key: str | None = None,
     page_id: str | None = None,
+    publish_deadline: float = PUBLISH_DEADLINE,
 ) -> StatuspageIo:
     """The adapter as the factory builds it (same vendor name, header and pacing)."""
     client = http.vendor(
@@ -40,4 +41,6 @@ def statuspage_io(
         policy=CallPolicy(timeout=timeout, attempts=attempts),
         breaker=breaker,
     )
-    return StatuspageIo(StatuspageApi(client, page_id=page_id or fake.page_id))
+    return StatuspageIo(
+        StatuspageApi(client, page_id=page_id or fake.page_id), publish_deadline=publish_deadline
+    )
