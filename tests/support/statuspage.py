@@ -44,3 +44,12 @@ def statuspage_io(
     return StatuspageIo(
         StatuspageApi(client, page_id=page_id or fake.page_id), publish_deadline=publish_deadline
     )
+
+
+def statuspage_settings(fake: FakeStatuspage) -> dict[str, str]:
+    """The variables that switch the Statuspage integration on, pointed at the fake."""
+    return {
+        "STATUSPAGE_API_KEY": fake.api_key,
+        "STATUSPAGE_PAGE_ID": fake.page_id,
+        "STATUSPAGE_API_URL": fake.url,
+    }
