@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+import structlog
 
 from incident_response.adapters.statuspage.statuspage_io import StatuspageIo, UnknownComponent
 from incident_response.domain.context import Impact, PublicStatus, PublishRequest
@@ -365,3 +366,32 @@ async def test_probe_says_which_setting_is_wrong(fake: FakeStatuspage, http: Out
         VendorError, match="no page nosuchpage for this key: check STATUSPAGE_PAGE_ID"
     ):
         await statuspage_io(fake, http, page_id="nosuchpage").probe()
+
+
+# -- the component map, read ahead and kept ------------------------------------------------------
+
+
+async def test_warm_up_reads_the_components_once_and_names_configured_ones_the_page_lacks(
+    fake: FakeStatuspage, page: StatuspageIo
+) -> None:
+    with structlog.testing.capture_logs() as logs:
+        await page.warm_up(("Checkout", "Search"))
+    [warning] = [e for e in logs if e["event"] == "statuspage.components_missing"]
+    assert warning["missing"] == ["Search"]
+    await page.publish(FIRST)
+    assert len(fake.calls_to("GET", f"/v1/pages/{fake.page_id}/components")) == 1
+
+
+async def test_a_component_replaced_on_statuspage_is_read_again_after_the_refusal(
+    fake: FakeStatuspage, page: StatuspageIo
+) -> None:
+    await page.warm_up(("Checkout",))
+    fake.components = [c for c in fake.components if c["name"] != "Checkout"]
+    fake.add_component("Checkout")
+    with pytest.raises(VendorError, match="HTTP 422") as refused:
+        await page.publish(FIRST)
+    assert not refused.value.transient
+    fake.violations.clear()  # the refusal above was the point
+    published = await page.publish(FIRST)
+    assert fake.bodies(published.status_page_incident_id) == [FIRST.body]
+    assert fake.component_status("Checkout") == "partial_outage"

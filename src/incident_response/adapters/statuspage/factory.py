@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from incident_response.adapters.statuspage.api import VENDOR, StatuspageApi
 from incident_response.adapters.statuspage.statuspage_io import StatuspageIo
 from incident_response.config import ConfigurationError
@@ -24,4 +27,15 @@ async def build(wiring: Wiring) -> Contribution:
         per_second=REQUESTS_PER_SECOND,
         policy=CallPolicy(timeout=settings.incident_response_http_call_timeout_seconds),
     )
-    return Contribution(status_page=StatuspageIo(StatuspageApi(client, page_id=page_id.strip())))
+    page = StatuspageIo(StatuspageApi(client, page_id=page_id.strip()))
+    # read the page's components now, beside start-up, so the first approval does not wait
+    warming = asyncio.get_running_loop().create_task(
+        page.warm_up(settings.status_page_components.names)
+    )
+
+    async def stop_warming() -> None:
+        warming.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await warming
+
+    return Contribution(status_page=page, closers=[stop_warming])

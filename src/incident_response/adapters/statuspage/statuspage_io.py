@@ -4,18 +4,20 @@ The first approved update of an incident creates the Statuspage incident (name, 
 impact_override, body, the affected components and their status); later ones update it, and the
 resolution sets it `resolved` with the approved text, the components back to operational.
 Everything sent comes from the approved PublishRequest; the components it names are the public
-names of the configured ComponentMap, which must exist on the page (they are looked up once and
-cached; a name the page lacks refuses the publish, changing nothing).
+names of the configured ComponentMap, which must exist on the page. The page's components are read
+at start-up (`warm_up`) and kept until a name is missing or Statuspage refuses a write (422), then
+read again; a name the page still lacks refuses the publish, changing nothing.
 
 Statuspage has no idempotency key, so each update leaves a marker in the incident's private
 metadata (marker.py) and `find_published` looks the key up among the page's recent incidents.
 `publish` checks the same way before it writes, and in-process it serialises publishes of a key
 (and writes to an incident), so a retried, repeated or recovered publish never posts twice.
 
-A publish that cannot write within `PUBLISH_DEADLINE` seconds (1 request/s per key queues
-concurrent approvals behind each other) gives up without writing: the gate keeps the approval and
-its recovery publishes it later. The deadline stays below the gate's recovery grace (60 s), so a
-publish still queued here never races a recovery elsewhere.
+A publish not done within `PUBLISH_DEADLINE` seconds (1 request/s per key queues concurrent
+approvals behind each other) gives up, mostly before writing (a write already on its way may
+still land, which the marker tells later): the gate keeps the approval and its recovery publishes
+it. The deadline stays below the gate's recovery grace (60 s), so a publish still queued here
+never races a recovery elsewhere.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ from incident_response.domain.clock import utc
 from incident_response.domain.context import Impact, PublicStatus, PublishedUpdate, PublishRequest
 from incident_response.domain.errors import NotFound
 from incident_response.http import VendorError
+from incident_response.telemetry.logging import get_logger
+
+log = get_logger(__name__)
 
 # Statuspage's component status for an unresolved incident of each impact
 COMPONENT_STATUS: Mapping[Impact, str] = {
@@ -42,7 +47,6 @@ COMPONENT_STATUS: Mapping[Impact, str] = {
     Impact.CRITICAL: "major_outage",
 }
 RESOLVED_COMPONENT_STATUS = "operational"
-COMPONENTS_TTL = 300.0  # seconds a component listing is trusted (a missing name refreshes it)
 ABSENCE_TTL = 15.0  # seconds a lookup that found no key spares the publish right after it
 PUBLISH_DEADLINE = 40.0  # seconds; below the gate's 60 s recovery grace
 
@@ -69,7 +73,7 @@ class StatuspageIo:
         self._absent: dict[str, tuple[float, dict[str, Json]]] = {}
         self._components: dict[str, list[str]] = {}
         self._names: set[str] = set()
-        self._components_at: float | None = None
+        self._components_read = False
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @property
@@ -92,6 +96,25 @@ class StatuspageIo:
                 ) from None
             raise
         return f"page '{page.get('name', '?')}' ({page.get('id', self.page_id)}) reachable"
+
+    async def warm_up(self, configured: Sequence[str]) -> None:
+        """Read the page's components ahead of the first approval (which then waits for two
+        calls, not three) and warn about configured components the page lacks. Never raises:
+        a publish reads the components itself when this could not."""
+        try:
+            await self._load_components()
+        except VendorError as exc:
+            log.warning("statuspage.components_unread", page_id=self.page_id, error=str(exc))
+            return
+        missing = [n for n in configured if _fold(n) not in self._components]
+        if missing:
+            log.warning(
+                "statuspage.components_missing",
+                page_id=self.page_id,
+                missing=missing,
+                hint="updates naming them will be refused until they exist on the page; "
+                "add them on Statuspage or change INCIDENT_RESPONSE_STATUS_PAGE_COMPONENTS",
+            )
 
     # -- the StatusPage port -------------------------------------------------------------------
 
@@ -144,14 +167,21 @@ class StatuspageIo:
         component_ids = await self._component_ids(request.components)
         fields = _fields(request, component_ids)
         incident_id = request.status_page_incident_id
-        if incident_id is None:
-            fields["metadata"] = marker.with_marker(
-                None, key=request.key, status=request.status.value, body=request.body
-            )
-            incident = await self._api.create_incident(fields)
-        else:
-            async with self._lock(f"incident:{incident_id}"):
-                incident = await self._update(incident_id, request, fields, seen.get(incident_id))
+        try:
+            if incident_id is None:
+                fields["metadata"] = marker.with_marker(
+                    None, key=request.key, status=request.status.value, body=request.body
+                )
+                incident = await self._api.create_incident(fields)
+            else:
+                async with self._lock(f"incident:{incident_id}"):
+                    incident = await self._update(
+                        incident_id, request, fields, seen.get(incident_id)
+                    )
+        except VendorError as exc:
+            if exc.status == 422:  # perhaps a component deleted on Statuspage: read them again
+                self._components_read = False
+            raise
         published = _published(incident, request.key)
         if published is None:
             raise VendorError(
@@ -183,11 +213,7 @@ class StatuspageIo:
         """The page's component id of each public name; refuses names the page lacks."""
         if not names:
             return []
-        fresh = (
-            self._components_at is not None
-            and self._monotonic() - self._components_at < COMPONENTS_TTL
-        )
-        if not fresh or any(_fold(n) not in self._components for n in names):
+        if not self._components_read or any(_fold(n) not in self._components for n in names):
             await self._load_components()
         missing = [n for n in names if _fold(n) not in self._components]
         doubled = [n for n in names if len(self._components.get(_fold(n), [])) > 1]
@@ -220,7 +246,7 @@ class StatuspageIo:
             names.add(name)
             by_name.setdefault(_fold(name), []).append(str(component["id"]))
         self._components, self._names = by_name, names
-        self._components_at = self._monotonic()
+        self._components_read = True
 
     def _remember_absent(self, key: str, incidents: list[Json]) -> None:
         now = self._monotonic()
