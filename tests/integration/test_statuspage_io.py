@@ -395,3 +395,14 @@ async def test_a_component_replaced_on_statuspage_is_read_again_after_the_refusa
     published = await page.publish(FIRST)
     assert fake.bodies(published.status_page_incident_id) == [FIRST.body]
     assert fake.component_status("Checkout") == "partial_outage"
+
+
+async def test_lookups_asked_together_share_one_listing_of_the_page(
+    fake: FakeStatuspage, page: StatuspageIo
+) -> None:
+    published = await page.publish(FIRST)
+    calls = len(fake.calls)
+    found = await asyncio.gather(*(page.find_published(f"d{n}:v1") for n in range(2, 12)))
+    assert found == [None] * 10
+    assert len(fake.calls) - calls <= 2
+    assert await restarted(fake).find_published(FIRST.key) == published

@@ -23,6 +23,7 @@ never races a recovery elsewhere.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -69,8 +70,10 @@ class StatuspageIo:
         self._monotonic = monotonic
         self._deadline = publish_deadline
         self._published: dict[str, PublishedUpdate] = {}
-        # key -> (when a lookup found it absent, the incidents that lookup saw, by id)
+        # key -> (when a lookup that found it absent began, the incidents it saw, by id)
         self._absent: dict[str, tuple[float, dict[str, Json]]] = {}
+        self._listing: asyncio.Future[list[Json]] | None = None
+        self._listing_started = float("-inf")
         self._components: dict[str, list[str]] = {}
         self._names: set[str] = set()
         self._components_read = False
@@ -122,13 +125,14 @@ class StatuspageIo:
         done = self._published.get(key)
         if done is not None:
             return done
-        incidents = await self._api.recent_incidents()
+        asked = self._monotonic()
+        incidents = await self._recent_incidents(asked)
         for incident in incidents:
             found = _published(incident, key)
             if found is not None:
                 self._published[key] = found
                 return found
-        self._remember_absent(key, incidents)
+        self._remember_absent(key, asked, incidents)
         return None
 
     async def publish(self, request: PublishRequest) -> PublishedUpdate:
@@ -140,8 +144,12 @@ class StatuspageIo:
             done = self._published.get(request.key)
             if done is not None:
                 return done
+            # the deadline runs from the gate's lookup just before, when there was one
+            now = self._monotonic()
+            entry = self._absent.get(request.key)
+            began = entry[0] if entry is not None and now - entry[0] < ABSENCE_TTL else now
             try:
-                async with asyncio.timeout(self._deadline):
+                async with asyncio.timeout(self._deadline - (now - began)):
                     published = await self._publish_once(request)
             except TimeoutError:
                 raise VendorError(
@@ -248,11 +256,26 @@ class StatuspageIo:
         self._components, self._names = by_name, names
         self._components_read = True
 
-    def _remember_absent(self, key: str, incidents: list[Json]) -> None:
+    async def _recent_incidents(self, asked: float) -> list[Json]:
+        """A listing of the page's recent incidents taken after `asked`. Concurrent lookups
+        share one listing (each waits for one that started after it asked), so N approvals
+        at once cost N + 2 calls of Statuspage's 1 request/s, not 2N."""
+        while True:
+            listing = self._listing
+            if listing is not None and self._listing_started >= asked:
+                return await asyncio.shield(listing)
+            if listing is not None and not listing.done():
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(listing)  # taken too early for us: wait, then the next
+                continue
+            self._listing_started = self._monotonic()
+            self._listing = asyncio.ensure_future(self._api.recent_incidents())
+
+    def _remember_absent(self, key: str, asked: float, incidents: list[Json]) -> None:
         now = self._monotonic()
         for old in [k for k, (at, _) in self._absent.items() if now - at >= ABSENCE_TTL]:
             del self._absent[old]
-        self._absent[key] = (now, {str(i.get("id")): i for i in incidents})
+        self._absent[key] = (asked, {str(i.get("id")): i for i in incidents})
 
     def _take_absent(self, key: str) -> dict[str, Json] | None:
         """The incidents a lookup just saw without `key`, once, if it is recent enough."""
