@@ -340,7 +340,7 @@ async def test_a_publish_stuck_behind_the_rate_limit_gives_up_before_the_gates_g
     try:
         # one call every 2 s: after the lookup, the next call cannot start in time
         slow = statuspage_io(fake, http, per_second=0.5, publish_deadline=0.5)
-        with pytest.raises(VendorError, match=r"not posted within 0\.5 s") as failed:
+        with pytest.raises(VendorError, match=r"not done within 0\.5 s") as failed:
             await slow.publish(FIRST)
     finally:
         await http.aclose()
@@ -406,3 +406,21 @@ async def test_lookups_asked_together_share_one_listing_of_the_page(
     assert found == [None] * 10
     assert len(fake.calls) - calls <= 2
     assert await restarted(fake).find_published(FIRST.key) == published
+
+
+async def test_two_updates_looked_up_together_keep_each_others_markers(
+    fake: FakeStatuspage, page: StatuspageIo
+) -> None:
+    first = await page.publish(FIRST)
+    incident_id = first.status_page_incident_id
+    second = follow_up(incident_id, "d2:v1", "Identified.")
+    third = follow_up(incident_id, "d3:v1", "Monitoring.", status=PublicStatus.MONITORING)
+    assert await page.find_published(second.key) is None
+    assert await page.find_published(third.key) is None  # saw the incident before `second`
+    await page.publish(second)
+    await page.publish(third)
+    after = restarted(fake)
+    for request in (FIRST, second, third):
+        found = await after.find_published(request.key)
+        assert found is not None, request.key
+    assert fake.bodies(incident_id) == [FIRST.body, "Identified.", "Monitoring."]

@@ -72,6 +72,7 @@ class StatuspageIo:
         self._published: dict[str, PublishedUpdate] = {}
         # key -> (when a lookup that found it absent began, the incidents it saw, by id)
         self._absent: dict[str, tuple[float, dict[str, Json]]] = {}
+        self._written: dict[str, Json] = {}  # incident id -> our last write's answer
         self._listing: asyncio.Future[list[Json]] | None = None
         self._listing_started = float("-inf")
         self._components: dict[str, list[str]] = {}
@@ -155,7 +156,7 @@ class StatuspageIo:
                 raise VendorError(
                     VENDOR,
                     "publish",
-                    f"not posted within {self._deadline:g} s (Statuspage takes 1 request/s per "
+                    f"not done within {self._deadline:g} s (Statuspage takes 1 request/s per "
                     "key and other updates were ahead of this one)",
                     transient=True,
                 ) from None
@@ -181,6 +182,7 @@ class StatuspageIo:
                     None, key=request.key, status=request.status.value, body=request.body
                 )
                 incident = await self._api.create_incident(fields)
+                self._written[str(incident.get("id"))] = incident
             else:
                 async with self._lock(f"incident:{incident_id}"):
                     incident = await self._update(
@@ -204,7 +206,13 @@ class StatuspageIo:
     async def _update(
         self, incident_id: str, request: PublishRequest, fields: Json, seen: Json | None
     ) -> Json:
-        current = seen if seen is not None else await self._api.incident(incident_id)
+        # the newer of the lookup's copy and our own last write: no marker of ours is dropped
+        known = [doc for doc in (seen, self._written.get(incident_id)) if doc is not None]
+        current = (
+            max(known, key=lambda doc: str(doc.get("updated_at", "")))
+            if known
+            else await self._api.incident(incident_id)
+        )
         if current is None:
             raise NotFound(f"status page incident {incident_id} (page {self.page_id})")
         if _published(current, request.key) is not None:
@@ -215,6 +223,7 @@ class StatuspageIo:
         updated = await self._api.update_incident(incident_id, fields)
         if updated is None:
             raise NotFound(f"status page incident {incident_id} (page {self.page_id})")
+        self._written[incident_id] = updated
         return updated
 
     async def _component_ids(self, names: Sequence[str]) -> list[str]:
