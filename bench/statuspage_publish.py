@@ -239,9 +239,10 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, command: s
     if "back-to-back" in by_mode:
         b = by_mode["back-to-back"]["published_on_approval"]
         lines.append(
-            f"- **back-to-back** (no pause at all): p50 {b['p50_ms']} ms. Each approval's lookup "
-            "waits for the 1 s after the previous create, so two approvals take 2 s of "
-            "Statuspage's budget each: an IC clicking faster than that waits about 2 s per update."
+            f"- **back-to-back** (no pause at all): p50 {b['p50_ms']} ms. Each approval spends two "
+            "calls of the 1 request/s budget, and its lookup waits for the second after the "
+            "previous create: an IC approving faster than one update every 2 s waits about 2 s "
+            "per update."
         )
     if "concurrent" in by_mode:
         c = by_mode["concurrent"]
@@ -257,7 +258,7 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, command: s
             "service's clock; in production the processor's upkeep runs it every 30 s). Every "
             f"approved text is on the page once ({c['on_page_once']}/{c['approvals']})."
         )
-    lines += ["", "Statuspage calls during the approvals, per run:"]
+    lines += ["", "Statuspage calls during the approvals (and the recovery), per run:"]
     lines += [
         f"- {r['mode']}: " + ", ".join(f"{k} {v}" for k, v in sorted(r["calls"].items()))
         for r in results
