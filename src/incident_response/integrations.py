@@ -95,6 +95,7 @@ FACTORIES: dict[str, str] = {
     "grafana-oncall": "incident_response.adapters.grafana.oncall:build",
     "linear": "incident_response.adapters.linear.factory:build",
     "openai-compatible": "incident_response.adapters.llm.factory:build_openai_compatible",
+    "statuspage": "incident_response.adapters.statuspage.factory:build",
     "workos": "incident_response.adapters.workos.factory:build",
 }
 
