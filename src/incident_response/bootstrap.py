@@ -281,6 +281,18 @@ def _wrap(wrapper: Callable[[P], P] | None, adapter: P) -> P:
     return adapter if wrapper is None else wrapper(adapter)
 
 
+def _public_status_page(
+    settings: Settings, production: StatusPage | None, builtin: str
+) -> str | Callable[[], str | None]:
+    """What war rooms bookmark as the status page: the configured address, else the production
+    page's own (learnt from the vendor after start-up), else the built-in /status."""
+    if settings.incident_response_status_page_url:
+        return settings.incident_response_status_page_url
+    if production is not None:
+        return lambda: getattr(production, "public_url", None)
+    return builtin
+
+
 def _chosen(production: dict[str, integrations.Contribution]) -> integrations.Contribution:
     """The production adapter of each port, merged from every enabled integration (each port
     has at most one: config refuses two LLMs, and the others serve distinct ports)."""
@@ -630,7 +642,7 @@ async def build(
         # paced Slack calls may queue behind rate-limit tokens in a storm: give them room
         call_timeout_seconds=overrides.assembly_call_timeout_seconds
         or (180.0 if slack_api is not None else 10.0),
-        status_page_url=status_page.url,
+        status_page_url=_public_status_page(settings, chosen.status_page, status_page.url),
         code_host=code_host,
         acknowledge_alert_groups=bool(settings.incident_response_oncall_acknowledge),
     )

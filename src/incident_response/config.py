@@ -287,6 +287,11 @@ class Settings(BaseSettings):
         description="Service to public status-page component, e.g. "
         '"checkout=Checkout,payments-api=Payments".',
     )
+    incident_response_status_page_url: str | None = Field(
+        default=None,
+        description="The public status page people open (bookmarked in every war room); "
+        "default: the built-in /status, or with Statuspage the page's own address.",
+    )
     incident_response_status_page_default_component: str = Field(
         default=DEFAULT_COMPONENT,
         description="The public component for services the map does not name.",
@@ -341,6 +346,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "incident_response_base_url",
+        "incident_response_status_page_url",
         "slack_api_url",
         "statuspage_api_url",
         "linear_api_url",

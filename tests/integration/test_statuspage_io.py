@@ -352,7 +352,7 @@ async def test_a_publish_stuck_behind_the_rate_limit_gives_up_before_the_gates_g
 
 
 async def test_probe_names_the_page(fake: FakeStatuspage, page: StatuspageIo) -> None:
-    assert await page.probe() == "page 'Acme Status' (pg1acme0000) reachable"
+    assert await page.probe() == "page 'Acme Status' (pg1acme0000) reachable at https://acme.statuspage.io"
     [call] = fake.calls
     assert (call.method, call.path) == ("GET", "/v1/pages/pg1acme0000")
 

@@ -44,6 +44,10 @@ async def test_an_approved_update_reaches_statuspage_through_the_service(
         await container.processor.drain(within_seconds=10)
         await container.processor.stop()
         [incident] = await container.store.recent()
+        assert incident.channel is not None
+        marks = {
+            b.title: b.url for b in await container.console_chat.bookmarks(incident.channel.id)
+        }
         ic = incident.ic or ""
         draft = await container.gate.create_draft(incident.id, actor=ic)
         outcome = await container.gate.approve_and_publish(
@@ -52,6 +56,8 @@ async def test_an_approved_update_reaches_statuspage_through_the_service(
     finally:
         await container.aclose()
     [page_incident] = fake.incidents.values()
+    # the room bookmarks the page customers read, not the unused built-in one
+    assert marks["Status page"] == "https://acme.statuspage.io"
     assert outcome.published_now
     assert fake.bodies(page_incident["id"]) == [draft.body]
     assert page_incident["name"] == draft.title

@@ -95,7 +95,7 @@ class WarRoomAssembler:
     steps are retried, `sleep` the waits of both; `call_timeout_seconds` bounds every vendor call
     so a wedged one degrades its step instead of stalling the room. `scheduler` is accepted for
     symmetry with the other services; timers are put through `nudges` and `sla`.
-    `status_page_url` is bookmarked in every room. `code_host`, when given, suggests the
+    `status_page_url` (or what it returns, when a callable) is bookmarked in every room. `code_host`, when given, suggests the
     service's owners (CODEOWNERS) in the brief; its failure only says so there. With
     `acknowledge_alert_groups` the on-call system's alert group is acknowledged once its room is
     assembled (see `_acknowledge`)."""
@@ -118,7 +118,7 @@ class WarRoomAssembler:
         step_deadline: StepDeadline | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         call_timeout_seconds: float = 10.0,
-        status_page_url: str | None = None,
+        status_page_url: str | Callable[[], str | None] | None = None,
         code_host: CodeHost | None = None,
         acknowledge_alert_groups: bool = False,
     ) -> None:
@@ -143,6 +143,7 @@ class WarRoomAssembler:
             deadline=step_deadline,
             sleep=sleep,
         )
+        # a callable when the address is learnt after start-up (read from Statuspage)
         self._status_page_url = status_page_url or None
         self._code_host = code_host
         self._acknowledge_alert_groups = acknowledge_alert_groups
@@ -493,7 +494,11 @@ class WarRoomAssembler:
             channel,
             chat=self._chat,
             steps=steps or self._steps,
-            status_page_url=self._status_page_url,
+            status_page_url=(
+                self._status_page_url()
+                if callable(self._status_page_url)
+                else self._status_page_url
+            ),
             tell_the_room=steps is None,  # a repair that fails again says nothing new
         )
 

@@ -78,11 +78,18 @@ class StatuspageIo:
         self._components: dict[str, list[str]] = {}
         self._names: set[str] = set()
         self._components_read = False
+        self._public_url: str | None = None
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @property
     def page_id(self) -> str:
         return self._api.page_id
+
+    @property
+    def public_url(self) -> str | None:
+        """The address customers open (the page's custom domain, else its statuspage.io
+        subdomain), once `warm_up` or `probe` read the page; None before."""
+        return self._public_url
 
     async def probe(self) -> str:
         what = f"GET /v1/pages/{self.page_id}"
@@ -99,7 +106,18 @@ class StatuspageIo:
                     VENDOR, what, f"HTTP {exc.status}: {hints[exc.status]}", status=exc.status
                 ) from None
             raise
-        return f"page '{page.get('name', '?')}' ({page.get('id', self.page_id)}) reachable"
+        self._public_url = _public_address(page) or self._public_url
+        where = f" at {self._public_url}" if self._public_url else ""
+        return f"page '{page.get('name', '?')}' ({page.get('id', self.page_id)}) reachable{where}"
+
+    async def learn_address(self) -> str | None:
+        """Read the page's public address (bookmarked in every war room). Never raises: a page
+        that cannot be read now leaves the bookmark out, and says so in the log."""
+        try:
+            self._public_url = _public_address(await self._api.page())
+        except VendorError as exc:
+            log.warning("statuspage.page_unread", page_id=self.page_id, error=str(exc))
+        return self._public_url
 
     async def warm_up(self, configured: Sequence[str]) -> None:
         """Read the page's components ahead of the first approval (which then waits for two
@@ -344,3 +362,13 @@ def _time(value: Any) -> datetime:
 
 def _fold(name: str) -> str:
     return name.strip().casefold()
+
+
+def _public_address(page: Json) -> str | None:
+    """Statuspage's page object: `domain` is a custom domain, `subdomain` its statuspage.io
+    name (`url` is the company's website, not the status page)."""
+    domain = str(page.get("domain") or "").strip()
+    if domain:
+        return f"https://{domain}"
+    subdomain = str(page.get("subdomain") or "").strip()
+    return f"https://{subdomain}.statuspage.io" if subdomain else None
