@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test lint typecheck unit browser-deps screenshots bench clean constraints
+.PHONY: run test lint typecheck unit browser-deps screenshots bench evals clean constraints
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ bench: $(STAMP)  ## benchmarks; reports land in bench/reports/
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/assembly.py --incidents 200
 	$(BIN)/python bench/assembly.py --incidents 200 --mode burst
+	$(BIN)/python bench/lifecycle.py --runs 10
+	$(BIN)/python bench/slack_assembly.py --fault-rate 0.2
+	$(BIN)/python bench/statuspage_publish.py
+	$(BIN)/python bench/postmortem_linear.py --runs 3
+
+evals: $(STAMP)  ## score the drafters (built-in, scripted, each LLM adapter via its fake)
+	$(BIN)/python evals/run.py
 
 constraints:  ## re-pin every dependency after changing pyproject.toml
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
