@@ -301,6 +301,19 @@ def _chosen(production: dict[str, integrations.Contribution]) -> integrations.Co
     return merged
 
 
+def status_page_address(
+    production: StatusPage | None, *, builtin_url: str
+) -> str | Callable[[], Awaitable[str | None]] | None:
+    """What war rooms bookmark as the status page: the page customers actually read. The
+    built-in page's URL when it publishes; a hosted page's address as its adapter reads it
+    (none, rather than the built-in page customers are not shown, when it cannot)."""
+    if production is None:
+        return builtin_url
+    if isinstance(production, integrations.PublicAddress):
+        return production.public_url
+    return None
+
+
 @dataclass
 class Periodic:
     """A job of the processor's upkeep and how often it runs."""
@@ -630,7 +643,7 @@ async def build(
         # paced Slack calls may queue behind rate-limit tokens in a storm: give them room
         call_timeout_seconds=overrides.assembly_call_timeout_seconds
         or (180.0 if slack_api is not None else 10.0),
-        status_page_url=status_page.url,
+        status_page_url=status_page_address(chosen.status_page, builtin_url=status_page.url),
         code_host=code_host,
         acknowledge_alert_groups=bool(settings.incident_response_oncall_acknowledge),
     )
