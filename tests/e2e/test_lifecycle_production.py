@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -41,7 +42,7 @@ from tests.fakes.slack import FakeSlack
 from tests.fakes.statuspage import FakeStatuspage
 from tests.fakes.workos import FakeWorkOS
 from tests.support.payloads import oncall_payload
-from tests.support.server import SECRET, ServeProcess, clean_env
+from tests.support.server import SECRET, ServeProcess, clean_env, executable
 
 pytestmark = pytest.mark.slow
 T = TypeVar("T")
@@ -60,6 +61,15 @@ FRANK = {"name": "Frank Ito", "email": "frank@example.com", "slack": "U0FRANK"}
 BOB = {"name": "Bob Okafor", "email": "bob@example.com", "slack": "U0BOB"}
 CAROL = {"name": "Carol Nguyen", "email": "carol@example.com", "slack": "U0CAROL"}
 PEOPLE = (FRANK, BOB, CAROL)
+INTEGRATIONS = (
+    "slack",
+    "statuspage",
+    "linear",
+    "workos",
+    "grafana-oncall",
+    "grafana-cloud",
+    "github",
+)  # and the LLM of the run
 FRANK_LINEAR_ID = "3e6d1c2a-7b4f-4c8e-9a1d-5f2b8c7e6d03"
 
 # the roster lists the people who act (tokens are issued for roster people only) and which team
@@ -296,27 +306,7 @@ def test_the_lifecycle_with_every_production_integration(
     vendors: Vendors, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     provider = request.node.callspec.params["vendors"]
-    if provider == "anthropic":  # once is enough: the probes do not depend on the LLM chosen
-        probed = ServeProcess.__new__(ServeProcess)
-        probed.env = vendors.env
-        check = probed.cli("config", "check", "--probe")
-        assert check.returncode == 0, check.stdout + check.stderr
-        for integration in (
-            "slack",
-            "statuspage",
-            "linear",
-            "workos",
-            "grafana-oncall",
-            "grafana-cloud",
-            "github",
-            provider,
-        ):
-            assert re.search(rf"^ok\s+{re.escape(integration)}: ", check.stdout, re.M), (
-                integration,
-                check.stdout,
-                check.stderr,
-            )
-        assert "failed" not in check.stdout + check.stderr
+    probe_every_integration(vendors, provider)
 
     with ServeProcess(tmp_path, env=vendors.env) as server:
         try:
@@ -327,6 +317,24 @@ def test_the_lifecycle_with_every_production_integration(
     verify = server.cli("audit", "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert vendors.violations() == {}
+    failures = [line for line in server.log_path.read_text().splitlines() if '"level": "error"' in line]
+    assert failures == []
+
+
+def probe_every_integration(vendors: Vendors, provider: str) -> None:
+    """`incident-response config check --probe` with the same settings: one `ok` line each."""
+    check = subprocess.run(
+        [executable(), "config", "check", "--probe"],
+        env=vendors.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    for integration in (*INTEGRATIONS, provider):
+        line = rf"^ok\s+{re.escape(integration)}: "
+        assert re.search(line, check.stdout, re.M), (integration, check.stdout, check.stderr)
+    assert "failed" not in check.stdout + check.stderr
 
 
 def walk(server: ServeProcess, vendors: Vendors, provider: str) -> None:

@@ -102,7 +102,9 @@ class StatuspageIo:
     async def probe(self) -> str:
         what = f"GET /v1/pages/{self.page_id}"
         try:
-            page = await self._api.page()
+            async with self._lock("page"):  # a warm-up asking at the same time reuses this read
+                page = await self._api.page()
+                self._public_url = self._public_url or public_address(page)
         except VendorError as exc:
             hints = {
                 401: "the API key was refused: check STATUSPAGE_API_KEY",
@@ -114,7 +116,6 @@ class StatuspageIo:
                     VENDOR, what, f"HTTP {exc.status}: {hints[exc.status]}", status=exc.status
                 ) from None
             raise
-        self._public_url = self._public_url or public_address(page)
         return f"page '{page.get('name', '?')}' ({page.get('id', self.page_id)}) reachable"
 
     async def warm_up(self, configured: Sequence[str]) -> None:
