@@ -90,7 +90,12 @@ INVESTIGATING_TEXT = (
     "We are investigating errors affecting some customers using Checkout. "
     "We will post an update as soon as we know more."
 )
+FOLLOW_UP_TEXT = (
+    "We are still investigating errors affecting some customers using Checkout. "
+    "We will post another update soon."
+)
 RESOLVED_TEXT = "This incident has been resolved. Checkout is operating normally again."
+SIGNING_SECRET = "e2e-slack-signing-secret-0123456789"
 
 
 def script(prompt: Prompt) -> str | Reply:
@@ -101,6 +106,8 @@ def script(prompt: Prompt) -> str | Reply:
         return POSTMORTEM_TEXT
     if "Stage: resolved" in prompt.user:
         return RESOLVED_TEXT
+    if "Updates already published" in prompt.user:
+        return FOLLOW_UP_TEXT
     return INVESTIGATING_TEXT
 
 
@@ -258,7 +265,7 @@ def vendors(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Vendors]
             tmp_path,
             COLUMNS="200",
             SLACK_BOT_TOKEN=slack.bot_token,
-            SLACK_SIGNING_SECRET="e2e-slack-signing-secret-0123456789",
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
             SLACK_API_URL=slack.api_url,
             INCIDENT_RESPONSE_ANNOUNCEMENTS_CHANNEL=announcements,
             STATUSPAGE_API_KEY=statuspage.api_key,
@@ -317,7 +324,9 @@ def test_the_lifecycle_with_every_production_integration(
     verify = server.cli("audit", "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert vendors.violations() == {}
-    failures = [line for line in server.log_path.read_text().splitlines() if '"level": "error"' in line]
+    failures = [
+        line for line in server.log_path.read_text().splitlines() if '"level": "error"' in line
+    ]
     assert failures == []
 
 
@@ -420,6 +429,21 @@ def walk(server: ServeProcess, vendors: Vendors, provider: str) -> None:
     assert statuspage.component_status("Checkout") == "major_outage"  # P1
     assert page_incident["status"] == "investigating"
 
+    # --- a follow-up from Slack: the IC clicks the brief's button, then Approve on the card ------
+    click(server, slack, channel.id, "draft.create")
+    card = wait_for(
+        lambda: next((m for m in reversed(slack.messages[channel.id]) if approves(m)), None),
+        "the follow-up draft's card in the room",
+    )
+    assert FOLLOW_UP_TEXT in html.unescape(" ".join(texts(card.blocks)))
+    assert statuspage.bodies(page_incident["id"]) == [INVESTIGATING_TEXT]
+    click(server, slack, channel.id, "draft.approve", message_ts=card.ts)
+    wait_for(
+        lambda: statuspage.bodies(page_incident["id"]) == [INVESTIGATING_TEXT, FOLLOW_UP_TEXT],
+        "the follow-up approved in Slack on Statuspage",
+    )
+    assert len(statuspage.incidents) == 1
+
     # --- resolve: one Linear issue with the model's postmortem, GitHub asked for the window ----
     resolve = frank.post(f"/api/incidents/{iid}/commands", json={"text": "resolve"})
     assert resolve.status_code == 200, resolve.text
@@ -470,10 +494,48 @@ def walk(server: ServeProcess, vendors: Vendors, provider: str) -> None:
     assert done.status_code == 200, done.text
     [page_incident] = statuspage.incidents.values()
     assert page_incident["status"] == "resolved"
-    assert statuspage.bodies(page_incident["id"]) == [INVESTIGATING_TEXT, RESOLVED_TEXT]
+    assert statuspage.bodies(page_incident["id"]) == [
+        INVESTIGATING_TEXT,
+        FOLLOW_UP_TEXT,
+        RESOLVED_TEXT,
+    ]
     assert statuspage.component_status("Checkout") == "operational"
 
     # --- the model never saw an e-mail address ----------------------------------------------------
     for prompt in vendors.llm.prompts:
         found = EMAIL.findall(json.dumps(prompt.body))
         assert found == [], (provider, found)
+
+
+def approves(message: Any) -> bool:
+    """A draft's card: a message with an Approve button."""
+    return any(
+        element.get("action_id") == "draft.approve"
+        for block in message.blocks or []
+        for element in block.get("elements", [])
+    )
+
+
+def click(
+    server: ServeProcess,
+    slack: FakeSlack,
+    channel_id: str,
+    action_id: str,
+    *,
+    message_ts: str | None = None,
+) -> None:
+    """Frank clicks a button in the room: Slack posts the signed interaction to `serve`."""
+
+    async def deliver() -> Any:
+        payload = slack.block_action_payload(
+            user_id=FRANK["slack"],
+            channel_id=channel_id,
+            action_id=action_id,
+            message_ts=message_ts,
+        )
+        return await slack.deliver_http(
+            server.base + "/slack/interactivity", "interactive", payload, SIGNING_SECRET
+        )
+
+    delivery = slack.run(deliver())
+    assert delivery.status == 200, delivery.text
