@@ -480,6 +480,16 @@ def walk(server: ServeProcess, vendors: Vendors, provider: str) -> None:
         ),
         "the resolution announced with its postmortem",
     )
+    # the filed text is readable by the id the incident records, as in the embedded build
+    copy = frank.get(f"/api/postmortems/{final['postmortem']['id']}")
+    assert copy.status_code == 200, copy.text
+    assert f"Filed in Linear: {issue['url']}" in copy.text
+    assert POSTMORTEM_TEXT.strip() in copy.text
+    calls = len(vendors.llm.prompts)
+    again = frank.get(f"/api/incidents/{iid}/postmortem-draft").json()
+    assert again["source"] == "filed"
+    assert again["markdown"] == copy.text
+    assert len(vendors.llm.prompts) == calls  # the filed one, not a new draft
     wait_for(lambda: slack.channels[channel.id].is_archived, "the war room archived")
 
     # --- the final public text goes through the gate too -----------------------------------------
