@@ -61,6 +61,16 @@ FRANK = {"name": "Frank Ito", "email": "frank@example.com", "slack": "U0FRANK"}
 BOB = {"name": "Bob Okafor", "email": "bob@example.com", "slack": "U0BOB"}
 CAROL = {"name": "Carol Nguyen", "email": "carol@example.com", "slack": "U0CAROL"}
 PEOPLE = (FRANK, BOB, CAROL)
+PORTS = (
+    "Chat",
+    "Directory",
+    "OnCall",
+    "Telemetry",
+    "StatusPage",
+    "IssueTracker",
+    "CodeHost",
+    "LLM",
+)
 INTEGRATIONS = (
     "slack",
     "statuspage",
@@ -344,6 +354,19 @@ def probe_every_integration(vendors: Vendors, provider: str) -> None:
         line = rf"^ok\s+{re.escape(integration)}: "
         assert re.search(line, check.stdout, re.M), (integration, check.stdout, check.stderr)
     assert "failed" not in check.stdout + check.stderr
+    assert "not in this build" not in check.stdout
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in check.stdout.splitlines()]
+    adapters = {row[0]: row[1] for row in rows if len(row) == 3}
+    assert {port: adapters[port] for port in PORTS} == {
+        "Chat": "slack",
+        "Directory": "workos",
+        "OnCall": "grafana-oncall",
+        "Telemetry": "grafana-cloud",
+        "StatusPage": "statuspage",
+        "IssueTracker": "linear",
+        "CodeHost": "github",
+        "LLM": provider,
+    }
 
 
 def walk(server: ServeProcess, vendors: Vendors, provider: str) -> None:
@@ -428,6 +451,15 @@ def walk(server: ServeProcess, vendors: Vendors, provider: str) -> None:
     assert [c["name"] for c in page_incident["components"]] == ["Checkout"]
     assert statuspage.component_status("Checkout") == "major_outage"  # P1
     assert page_incident["status"] == "investigating"
+
+    # --- a note naming people by e-mail: the model is asked whether it was a status update -------
+    noted = frank.post(
+        f"/api/incidents/{iid}/commands",
+        json={"text": "note Carol (carol@example.com) told ops@customer.example we are on it"},
+    )
+    assert noted.status_code == 200, noted.text
+    assert noted.json()["data"]["status_update"] is False  # the model said no
+    assert [p for p in vendors.llm.prompts if "yes or no" in p.system.lower()]
 
     # --- a follow-up from Slack: the IC clicks the brief's button, then Approve on the card ------
     click(server, slack, channel.id, "draft.create")
