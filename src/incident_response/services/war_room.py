@@ -82,6 +82,8 @@ ACKNOWLEDGE_KEY = "acknowledge_alert_group"
 REPAIR_SCAN_LIMIT = 500
 # how long the brief waits for CODEOWNERS: a suggestion, never worth holding the room up for
 OWNERS_DEADLINE_SECONDS = 8.0
+# how long the bookmarks wait for a hosted status page to say where customers read it
+STATUS_PAGE_ADDRESS_DEADLINE_SECONDS = 8.0
 
 log = get_logger(__name__)
 
@@ -491,7 +493,7 @@ class WarRoomAssembler:
         if not callable(self._status_page_url):
             return self._status_page_url or None
         try:
-            async with asyncio.timeout(OWNERS_DEADLINE_SECONDS):
+            async with asyncio.timeout(STATUS_PAGE_ADDRESS_DEADLINE_SECONDS):
                 return await self._status_page_url() or None
         except Exception:
             log.warning("war_room.status_page_address_failed", exc_info=True)
