@@ -3,11 +3,14 @@ its settings and pointed at its vendor's fake (each running in this test process
 Slack, Statuspage, Linear, WorkOS, Grafana OnCall, Grafana Cloud, GitHub and one LLM (each of
 Anthropic, OpenAI-compatible and Bedrock in turn).
 
-alert (Grafana OnCall) -> war room in Slack staffed from Grafana OnCall and WorkOS, briefed from
-Grafana Cloud and CODEOWNERS, alert group acknowledged -> the model's draft -> approval -> one
-Statuspage incident -> resolve -> one Linear issue with the model's postmortem, GitHub asked for
+`config check --probe` first: an `ok` line for every integration. Then: alert (Grafana OnCall) ->
+a private Slack room staffed from Grafana OnCall and WorkOS, briefed from Grafana Cloud and
+CODEOWNERS, bookmarking the Statuspage page, alert group acknowledged -> the model's draft (API)
+-> approval -> one Statuspage incident -> a note the model classifies -> a follow-up drafted and
+approved from Slack -> resolve -> one Linear issue with the model's postmortem, GitHub asked for
 the window's changes -> the resolution approved -> the Statuspage incident resolved -> the audit
-log verifies. No fake saw a request that breaks its vendor's contract.
+log verifies. No fake saw a request that breaks its vendor's contract, no model prompt held an
+e-mail address, and `serve` logged no error.
 """
 
 from __future__ import annotations
@@ -170,7 +173,20 @@ class Vendors:
         return {name: list(fake.violations) for name, fake in fakes.items() if fake.violations}
 
 
-def seed_people(stack: ExitStack) -> tuple[FakeSlack, FakeWorkOS, FakeGrafanaOnCall, str, str]:
+@dataclass
+class People:
+    """Where the people are: Slack (with its announcements channel), WorkOS (with the team's
+    group) and Grafana OnCall (with the alert group whose escalation names who is on call)."""
+
+    slack: FakeSlack
+    announcements: str
+    workos: FakeWorkOS
+    team_group: str
+    oncall: FakeGrafanaOnCall
+    alert_group: str
+
+
+def seed_people(stack: ExitStack) -> People:
     slack = stack.enter_context(
         FakeSlack.in_thread(
             users=[{"id": p["slack"], "email": p["email"], "name": p["name"]} for p in PEOPLE]
@@ -191,7 +207,7 @@ def seed_people(stack: ExitStack) -> tuple[FakeSlack, FakeWorkOS, FakeGrafanaOnC
         {"type": "notify_persons", "persons_to_notify": [bob]},
     )
     group = oncall.add_alert_group(chain)
-    return slack, workos, oncall, group, f"{announcements}|{payments.id}"
+    return People(slack, announcements, workos, payments.id, oncall, group)
 
 
 def seed_context(stack: ExitStack) -> tuple[FakeGrafanaCloud, FakeGitHub]:
@@ -252,8 +268,8 @@ def start_llm(stack: ExitStack, provider: str) -> tuple[Any, dict[str, str]]:
 @pytest.fixture(params=["anthropic", "openai-compatible", "bedrock"])
 def vendors(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Vendors]:
     with ExitStack() as stack:
-        slack, workos, oncall, group, ids = seed_people(stack)
-        announcements, payments_group = ids.split("|")
+        people = seed_people(stack)
+        slack, workos, oncall = people.slack, people.workos, people.oncall
         cloud, github = seed_context(stack)
         statuspage = stack.enter_context(FakeStatuspage.in_thread())
         statuspage.rate_limited_at()
@@ -277,7 +293,7 @@ def vendors(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Vendors]
             SLACK_BOT_TOKEN=slack.bot_token,
             SLACK_SIGNING_SECRET=SIGNING_SECRET,
             SLACK_API_URL=slack.api_url,
-            INCIDENT_RESPONSE_ANNOUNCEMENTS_CHANNEL=announcements,
+            INCIDENT_RESPONSE_ANNOUNCEMENTS_CHANNEL=people.announcements,
             STATUSPAGE_API_KEY=statuspage.api_key,
             STATUSPAGE_PAGE_ID=statuspage.page_id,
             STATUSPAGE_API_URL=statuspage.url,
@@ -287,7 +303,7 @@ def vendors(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Vendors]
             LINEAR_API_URL=linear.api_url,
             WORKOS_API_KEY=WORKOS_KEY,
             WORKOS_DIRECTORY_ID=DIRECTORY,
-            WORKOS_TEAM_GROUP_MAP=f"payments={payments_group}",
+            WORKOS_TEAM_GROUP_MAP=f"payments={people.team_group}",
             WORKOS_API_URL=workos.url,
             GRAFANA_ONCALL_TOKEN=ONCALL_TOKEN,
             GRAFANA_ONCALL_API_URL=oncall.url,
@@ -313,8 +329,8 @@ def vendors(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Vendors]
             cloud=cloud,
             github=github,
             llm=llm,
-            alert_group=group,
-            announcements=announcements,
+            alert_group=people.alert_group,
+            announcements=people.announcements,
             env=env,
         )
 
