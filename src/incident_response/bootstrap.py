@@ -281,18 +281,6 @@ def _wrap(wrapper: Callable[[P], P] | None, adapter: P) -> P:
     return adapter if wrapper is None else wrapper(adapter)
 
 
-def _public_status_page(
-    settings: Settings, production: StatusPage | None, builtin: str
-) -> str | Callable[[], str | None]:
-    """What war rooms bookmark as the status page: the configured address, else the production
-    page's own (learnt from the vendor after start-up), else the built-in /status."""
-    if settings.incident_response_status_page_url:
-        return settings.incident_response_status_page_url
-    if production is not None:
-        return lambda: getattr(production, "public_url", None)
-    return builtin
-
-
 def _chosen(production: dict[str, integrations.Contribution]) -> integrations.Contribution:
     """The production adapter of each port, merged from every enabled integration (each port
     has at most one: config refuses two LLMs, and the others serve distinct ports)."""
@@ -311,6 +299,19 @@ def _chosen(production: dict[str, integrations.Contribution]) -> integrations.Co
             if adapter is not None:
                 setattr(merged, port, adapter)
     return merged
+
+
+def status_page_address(
+    production: StatusPage | None, *, builtin_url: str
+) -> str | Callable[[], Awaitable[str | None]] | None:
+    """What war rooms bookmark as the status page: the page customers actually read. The
+    built-in page's URL when it publishes; a hosted page's address as its adapter reads it
+    (none, rather than the built-in page customers are not shown, when it cannot)."""
+    if production is None:
+        return builtin_url
+    if isinstance(production, integrations.PublicAddress):
+        return production.public_url
+    return None
 
 
 @dataclass
@@ -642,7 +643,8 @@ async def build(
         # paced Slack calls may queue behind rate-limit tokens in a storm: give them room
         call_timeout_seconds=overrides.assembly_call_timeout_seconds
         or (180.0 if slack_api is not None else 10.0),
-        status_page_url=_public_status_page(settings, chosen.status_page, status_page.url),
+        status_page_url=settings.incident_response_status_page_url
+        or status_page_address(chosen.status_page, builtin_url=status_page.url),
         code_host=code_host,
         acknowledge_alert_groups=bool(settings.incident_response_oncall_acknowledge),
     )

@@ -289,7 +289,8 @@ class Settings(BaseSettings):
     )
     incident_response_status_page_url: str | None = Field(
         default=None,
-        description="The public status page people open (bookmarked in every war room); "
+        description="The public status page people open (bookmarked in every war room), "
+        "when it is not the one the service publishes to (a proxy, a vanity address); "
         "default: the built-in /status, or with Statuspage the page's own address.",
     )
     incident_response_status_page_default_component: str = Field(

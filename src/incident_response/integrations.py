@@ -83,6 +83,15 @@ class Probe(Protocol):
         ...
 
 
+@runtime_checkable
+class PublicAddress(Protocol):
+    """A hosted public status page that can say where customers read it."""
+
+    async def public_url(self) -> str | None:
+        """The page's public URL, or None when the vendor cannot say now; never raises."""
+        ...
+
+
 Factory = Callable[[Wiring], Awaitable[Contribution]]
 
 # integration name -> "module:function" of its factory; the Slack integration is wired in

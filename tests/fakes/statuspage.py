@@ -52,6 +52,7 @@ class FakeStatuspage(FakeVendorServer):
         api_key: str = "sp-test-key",
         page_id: str = "pg1acme0000",
         page_name: str = "Acme Status",
+        domain: str | None = "status.acme.test",
         components: tuple[str, ...] = ("Checkout", "Payments", "Platform"),
         latency: float = 0.0,
     ) -> None:
@@ -59,6 +60,7 @@ class FakeStatuspage(FakeVendorServer):
         self.api_key = api_key
         self.page_id = page_id
         self.page_name = page_name
+        self.domain = domain  # the page's CNAME alias; None: read at its statuspage.io subdomain
         self.violations: list[str] = []
         self.incidents: dict[str, dict[str, Any]] = {}
         self.lost: list[LostResponse] = []
@@ -144,7 +146,8 @@ class FakeStatuspage(FakeVendorServer):
                 "id": self.page_id,
                 "name": self.page_name,
                 "subdomain": "acme",
-                "url": "https://status.acme.test",
+                "domain": self.domain,
+                "url": "https://www.acme.test",
                 "time_zone": "UTC",
                 "created_at": self._iso(self._epoch),
                 "updated_at": self._now(),

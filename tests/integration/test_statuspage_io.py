@@ -352,7 +352,7 @@ async def test_a_publish_stuck_behind_the_rate_limit_gives_up_before_the_gates_g
 
 
 async def test_probe_names_the_page(fake: FakeStatuspage, page: StatuspageIo) -> None:
-    assert await page.probe() == "page 'Acme Status' (pg1acme0000) reachable at https://acme.statuspage.io"
+    assert await page.probe() == "page 'Acme Status' (pg1acme0000) reachable"
     [call] = fake.calls
     assert (call.method, call.path) == ("GET", "/v1/pages/pg1acme0000")
 
@@ -380,6 +380,35 @@ async def test_warm_up_reads_the_components_once_and_names_configured_ones_the_p
     assert warning["missing"] == ["Search"]
     await page.publish(FIRST)
     assert len(fake.calls_to("GET", f"/v1/pages/{fake.page_id}/components")) == 1
+
+
+async def test_warm_up_learns_the_address_customers_read_the_page_at(
+    fake: FakeStatuspage, page: StatuspageIo
+) -> None:
+    def page_reads() -> int:
+        return sum(1 for c in fake.calls if c.path == f"/v1/pages/{fake.page_id}")
+
+    await page.warm_up(("Checkout",))
+    assert page_reads() == 1
+
+    assert await page.public_url() == "https://status.acme.test"  # its CNAME, not its `url`
+    assert page_reads() == 1  # kept
+
+
+async def test_a_page_without_a_custom_domain_is_read_at_its_statuspage_subdomain(
+    http: OutboundHttp,
+) -> None:
+    async with FakeStatuspage(domain=None) as fake:
+        assert await statuspage_io(fake, http).public_url() == "https://acme.statuspage.io"
+
+
+async def test_no_address_while_statuspage_cannot_say_then_it_is_asked_again(
+    fake: FakeStatuspage, page: StatuspageIo
+) -> None:
+    fake.fail_next(3, status=503, only=f"/v1/pages/{fake.page_id}")
+
+    assert await page.public_url() is None
+    assert await page.public_url() == "https://status.acme.test"
 
 
 async def test_a_component_replaced_on_statuspage_is_read_again_after_the_refusal(

@@ -44,10 +44,6 @@ async def test_an_approved_update_reaches_statuspage_through_the_service(
         await container.processor.drain(within_seconds=10)
         await container.processor.stop()
         [incident] = await container.store.recent()
-        assert incident.channel is not None
-        marks = {
-            b.title: b.url for b in await container.console_chat.bookmarks(incident.channel.id)
-        }
         ic = incident.ic or ""
         draft = await container.gate.create_draft(incident.id, actor=ic)
         outcome = await container.gate.approve_and_publish(
@@ -56,11 +52,34 @@ async def test_an_approved_update_reaches_statuspage_through_the_service(
     finally:
         await container.aclose()
     [page_incident] = fake.incidents.values()
-    # the room bookmarks the page customers read, not the unused built-in one
-    assert marks["Status page"] == "https://acme.statuspage.io"
     assert outcome.published_now
     assert fake.bodies(page_incident["id"]) == [draft.body]
     assert page_incident["name"] == draft.title
     assert [c["name"] for c in page_incident["components"]] == list(draft.component_names)
     assert outcome.status_page is not None
     assert outcome.status_page.url == page_incident["shortlink"]
+
+
+async def test_war_rooms_bookmark_the_statuspage_customers_read_not_the_built_in_page(
+    tmp_path: Path, fake: FakeStatuspage
+) -> None:
+    env = {
+        "INCIDENT_RESPONSE_DATA_DIR": str(tmp_path),
+        "INCIDENT_RESPONSE_WEBHOOK_SECRET": "s" * 32,
+        **statuspage_settings(fake),
+    }
+    container = await build(load_settings(env), base_url="http://t")
+    try:
+        await container.intake.accept("grafana-oncall", json.dumps(oncall_payload()).encode())
+        container.processor.start()
+        await container.processor.drain(within_seconds=10)
+        await container.processor.stop()
+        await container.assembler.settle(grace_seconds=10)
+        [incident] = await container.store.recent()
+        assert incident.channel is not None
+        bookmarks = await container.console_chat.bookmarks(incident.channel.id)
+    finally:
+        await container.aclose()
+    links = {b.title: b.url for b in bookmarks}
+    assert links["Status page"] == "https://status.acme.test"
+    assert container.status_page.url not in links.values()

@@ -174,7 +174,7 @@ async def build_world(
     checklists: Any = DEFAULT_CHECKLISTS,
     escalate_after: int = 3,
     call_timeout_seconds: float = 10.0,
-    status_page_url: str | None = STATUS_PAGE_URL,
+    status_page_url: Any = STATUS_PAGE_URL,
     code_host: Any = None,
     acknowledge_alert_groups: bool = False,
 ) -> World:

@@ -86,6 +86,41 @@ async def test_without_a_status_page_only_the_alerts_links_are_bookmarked(
     assert bookmarks == [("Dashboard", DASHBOARD)]
 
 
+async def test_a_hosted_status_page_is_bookmarked_at_the_address_it_gives(
+    db: Database, clock: ManualClock, tmp_path: Path
+) -> None:
+    async def statuspage_address() -> str | None:
+        return "https://status.acme.test"
+
+    w = await build_world(db, clock, tmp_path / "r.yaml", status_page_url=statuspage_address)
+    incident = await w.open_incident()
+
+    await w.assembler.assemble(incident.id)
+    await w.assembler.settle()
+
+    _, bookmarks = await topic_and_bookmarks(w, incident.id)
+    assert bookmarks == [("Dashboard", DASHBOARD), ("Status page", "https://status.acme.test")]
+
+
+async def test_a_hosted_status_page_that_cannot_say_where_it_is_gets_no_bookmark(
+    db: Database, clock: ManualClock, tmp_path: Path
+) -> None:
+    async def statuspage_down() -> str | None:
+        raise ConnectionError("statuspage: 503")
+
+    w = await build_world(db, clock, tmp_path / "r.yaml", status_page_url=statuspage_down)
+    incident = await w.open_incident()
+
+    await w.assembler.assemble(incident.id)
+    await w.assembler.settle()
+
+    done = await w.incident(incident.id)
+    _, bookmarks = await topic_and_bookmarks(w, incident.id)
+    assert done.status is IncidentStatus.ASSEMBLED
+    assert bookmarks == [("Dashboard", DASHBOARD)]
+    assert done.assembly_steps[Step.TOPIC_AND_BOOKMARKS]["ok"] is True
+
+
 class SignsOutage(Wrapper):
     async def set_topic(self, channel_id: str, topic: str) -> None:
         raise ConnectionError("slack: ratelimited")

@@ -5,6 +5,11 @@ works on it and the link the war room gets. A Markdown copy, opening with that l
 in the embedded tracker too, so the console's postmortem pages and `GET /api/postmortems` keep
 working and the record survives the tracker's retention rules. The copy is best effort: its
 failure is logged and never fails the filing.
+
+What is recorded on the incident is the tracker's URL (where people work on it) with the copy's
+id, the name the console and `GET /api/postmortems/{id}` read it by (and the filed text an agent
+asking for the postmortem gets back). Without a copy (it failed, or a crash came between the
+filing and the copy) the tracker's own id is recorded: the link still works, the copy is missing.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ class PostmortemWithCopy:
             key=key, title=title, body=body, severity=severity, owner_email=owner_email
         )
         try:
-            await self._copies.file_postmortem(
+            copy = await self._copies.file_postmortem(
                 key=key,
                 title=title,
                 body=f"Filed in {self._name}: {filed.url}\n\n{body}",
@@ -51,7 +56,16 @@ class PostmortemWithCopy:
             )
         except Exception:
             log.exception("postmortem.copy_failed", key=key)
-        return filed
+            return filed
+        return filed.model_copy(update={"id": copy.id})
 
     async def find_postmortem(self, key: str) -> FiledPostmortem | None:
-        return await self._tracker.find_postmortem(key)
+        filed = await self._tracker.find_postmortem(key)
+        if filed is None:
+            return None
+        try:
+            copy = await self._copies.find_postmortem(key)
+        except Exception:
+            log.exception("postmortem.copy_unreadable", key=key)
+            return filed
+        return filed if copy is None else filed.model_copy(update={"id": copy.id})

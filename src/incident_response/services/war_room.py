@@ -82,6 +82,8 @@ ACKNOWLEDGE_KEY = "acknowledge_alert_group"
 REPAIR_SCAN_LIMIT = 500
 # how long the brief waits for CODEOWNERS: a suggestion, never worth holding the room up for
 OWNERS_DEADLINE_SECONDS = 8.0
+# how long the bookmarks wait for a hosted status page to say where customers read it
+STATUS_PAGE_ADDRESS_DEADLINE_SECONDS = 8.0
 
 log = get_logger(__name__)
 
@@ -95,7 +97,8 @@ class WarRoomAssembler:
     steps are retried, `sleep` the waits of both; `call_timeout_seconds` bounds every vendor call
     so a wedged one degrades its step instead of stalling the room. `scheduler` is accepted for
     symmetry with the other services; timers are put through `nudges` and `sla`.
-    `status_page_url` (or what it returns, when a callable) is bookmarked in every room. `code_host`, when given, suggests the
+    `status_page_url` is bookmarked in every room (a function is asked for it, room by room: a
+    hosted page's address is read from its vendor; no answer, no bookmark). `code_host`, when given, suggests the
     service's owners (CODEOWNERS) in the brief; its failure only says so there. With
     `acknowledge_alert_groups` the on-call system's alert group is acknowledged once its room is
     assembled (see `_acknowledge`)."""
@@ -118,7 +121,7 @@ class WarRoomAssembler:
         step_deadline: StepDeadline | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         call_timeout_seconds: float = 10.0,
-        status_page_url: str | Callable[[], str | None] | None = None,
+        status_page_url: str | Callable[[], Awaitable[str | None]] | None = None,
         code_host: CodeHost | None = None,
         acknowledge_alert_groups: bool = False,
     ) -> None:
@@ -143,8 +146,7 @@ class WarRoomAssembler:
             deadline=step_deadline,
             sleep=sleep,
         )
-        # a callable when the address is learnt after start-up (read from Statuspage)
-        self._status_page_url = status_page_url or None
+        self._status_page_url = status_page_url
         self._code_host = code_host
         self._acknowledge_alert_groups = acknowledge_alert_groups
         self._beside = BesideWork()
@@ -486,19 +488,28 @@ class WarRoomAssembler:
         }
         await steps.complete(incident.id, Step.SCHEDULE_REMINDERS, result)
 
+    async def _status_page_address(self) -> str | None:
+        """The status page to bookmark; a hosted page that cannot say in time gets none."""
+        if not callable(self._status_page_url):
+            return self._status_page_url or None
+        try:
+            async with asyncio.timeout(STATUS_PAGE_ADDRESS_DEADLINE_SECONDS):
+                return await self._status_page_url() or None
+        except Exception:
+            log.warning("war_room.status_page_address_failed", exc_info=True)
+            return None
+
     async def _topic_and_bookmarks(
         self, incident: Incident, channel: ChannelRef, *, steps: AssemblySteps | None = None
     ) -> None:
+        if Step.TOPIC_AND_BOOKMARKS in incident.assembly_steps:
+            return
         await topic_and_bookmarks(
             incident,
             channel,
             chat=self._chat,
             steps=steps or self._steps,
-            status_page_url=(
-                self._status_page_url()
-                if callable(self._status_page_url)
-                else self._status_page_url
-            ),
+            status_page_url=await self._status_page_address(),
             tell_the_room=steps is None,  # a repair that fails again says nothing new
         )
 

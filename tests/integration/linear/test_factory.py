@@ -65,10 +65,41 @@ async def test_configured_linear_is_where_postmortems_go(
     assert copy.key == "inc-1"
     assert f"Filed in Linear: {filed.url}" in copy.path.read_text()
 
-    issue = linear.issue_by_id(filed.id)
+    [issue] = linear.issues.values()
+    assert filed.url == issue["url"]
     assert issue["project"]["id"] == PROJECT
     assert issue["labelIds"] == list(LABELS)
     assert {c.headers["Authorization"] for c in linear.calls} == {linear.api_key}  # no "Bearer"
+
+
+async def test_a_postmortem_filed_in_linear_is_read_by_the_id_the_incident_records(
+    tmp_path: Path, linear: FakeLinear
+) -> None:
+    """The incident records Linear's URL with the copy's id: `GET /api/postmortems/{id}`, the
+    console page and an agent asking for the filed postmortem all read the copy by that id."""
+    write_roster(tmp_path)
+    chosen: list[IssueTracker] = []
+
+    def seen(tracker: IssueTracker) -> IssueTracker:
+        chosen.append(tracker)
+        return tracker
+
+    settings = load_settings(linear_settings(tmp_path, linear))
+    app = await build(settings, base_url="http://t", overrides=Overrides(issue_tracker=seen))
+    try:
+        [filing] = chosen
+        filed = await filing.file_postmortem(key="inc-1", title="PM", body="What happened.")
+        found = await filing.find_postmortem("inc-1")  # as a resolution resumed after a crash
+        text = await app.issue_tracker.read(filed.id)
+    finally:
+        await app.aclose()
+
+    [issue] = linear.issues.values()
+    assert filed.url == issue["url"]
+    assert found == filed
+    assert text is not None
+    assert "What happened." in text
+    assert f"Filed in Linear: {issue['url']}" in text
 
 
 async def test_a_label_name_in_linear_label_ids_stops_start_up_before_anything_opens(

@@ -13,8 +13,6 @@ from incident_response.integrations import Contribution, Wiring
 
 # Statuspage's published limit: 1 request/s per API key (420 or 429 beyond it)
 REQUESTS_PER_SECOND = 1.0
-# how long start-up waits to learn the page's public address before going on without it
-ADDRESS_WAIT_SECONDS = 3.0
 
 
 async def build(wiring: Wiring) -> Contribution:
@@ -30,10 +28,6 @@ async def build(wiring: Wiring) -> Contribution:
         policy=CallPolicy(timeout=settings.incident_response_http_call_timeout_seconds),
     )
     page = StatuspageIo(StatuspageApi(client, page_id=page_id.strip()))
-    # the page's public address, for the war rooms' bookmark: worth a short wait at start-up
-    if not settings.incident_response_status_page_url:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(page.learn_address(), ADDRESS_WAIT_SECONDS)
     # read the page's components now, beside start-up, so the first approval does not wait
     warming = asyncio.get_running_loop().create_task(
         page.warm_up(settings.status_page_components.names)

@@ -6,7 +6,8 @@ resolution sets it `resolved` with the approved text, the components back to ope
 Everything sent comes from the approved PublishRequest; the components it names are the public
 names of the configured ComponentMap, which must exist on the page. The page's components are read
 at start-up (`warm_up`) and kept until a name is missing or Statuspage refuses a write (422), then
-read again; a name the page still lacks refuses the publish, changing nothing.
+read again; a name the page still lacks refuses the publish, changing nothing. The page itself is
+read then too, for the address customers open (`public_url`, bookmarked in every war room).
 
 Statuspage has no idempotency key, so each update leaves a marker in the incident's private
 metadata (marker.py) and `find_published` looks the key up among the page's recent incidents.
@@ -85,16 +86,25 @@ class StatuspageIo:
     def page_id(self) -> str:
         return self._api.page_id
 
-    @property
-    def public_url(self) -> str | None:
-        """The address customers open (the page's custom domain, else its statuspage.io
-        subdomain), once `warm_up` or `probe` read the page; None before."""
+    async def public_url(self) -> str | None:
+        """Where customers read the page: its custom domain, else its statuspage.io subdomain.
+        Read once (`warm_up` does it at start-up) and kept; None while Statuspage cannot say."""
+        if self._public_url is not None:
+            return self._public_url
+        async with self._lock("page"):
+            if self._public_url is None:
+                try:
+                    self._public_url = public_address(await self._api.page())
+                except VendorError as exc:
+                    log.warning("statuspage.page_unread", page_id=self.page_id, error=str(exc))
         return self._public_url
 
     async def probe(self) -> str:
         what = f"GET /v1/pages/{self.page_id}"
         try:
-            page = await self._api.page()
+            async with self._lock("page"):  # a warm-up asking at the same time reuses this read
+                page = await self._api.page()
+                self._public_url = self._public_url or public_address(page)
         except VendorError as exc:
             hints = {
                 401: "the API key was refused: check STATUSPAGE_API_KEY",
@@ -106,23 +116,13 @@ class StatuspageIo:
                     VENDOR, what, f"HTTP {exc.status}: {hints[exc.status]}", status=exc.status
                 ) from None
             raise
-        self._public_url = _public_address(page) or self._public_url
-        where = f" at {self._public_url}" if self._public_url else ""
-        return f"page '{page.get('name', '?')}' ({page.get('id', self.page_id)}) reachable{where}"
-
-    async def learn_address(self) -> str | None:
-        """Read the page's public address (bookmarked in every war room). Never raises: a page
-        that cannot be read now leaves the bookmark out, and says so in the log."""
-        try:
-            self._public_url = _public_address(await self._api.page())
-        except VendorError as exc:
-            log.warning("statuspage.page_unread", page_id=self.page_id, error=str(exc))
-        return self._public_url
+        return f"page '{page.get('name', '?')}' ({page.get('id', self.page_id)}) reachable"
 
     async def warm_up(self, configured: Sequence[str]) -> None:
         """Read the page's components ahead of the first approval (which then waits for two
-        calls, not three) and warn about configured components the page lacks. Never raises:
-        a publish reads the components itself when this could not."""
+        calls, not three) and warn about configured components the page lacks; then read the
+        page for its public address. Never raises: a publish reads the components itself when
+        this could not, and a room opened without the address has no status-page bookmark."""
         try:
             await self._load_components()
         except VendorError as exc:
@@ -137,6 +137,7 @@ class StatuspageIo:
                 hint="updates naming them will be refused until they exist on the page; "
                 "add them on Statuspage or change INCIDENT_RESPONSE_STATUS_PAGE_COMPONENTS",
             )
+        await self.public_url()
 
     # -- the StatusPage port -------------------------------------------------------------------
 
@@ -337,6 +338,17 @@ def _fields(request: PublishRequest, component_ids: Sequence[str]) -> Json:
     return fields
 
 
+def public_address(page: Mapping[str, Any]) -> str | None:
+    """The page's public URL from its document: the CNAME alias (`domain`) when it has one,
+    else its subdomain of statuspage.io. (`url` is the company's website, not the page.)"""
+    domain = str(page.get("domain") or "").strip().strip("/")
+    subdomain = str(page.get("subdomain") or "").strip().strip("/")
+    host = domain or (subdomain if "." in subdomain else f"{subdomain}.statuspage.io")
+    if not (domain or subdomain):
+        return None
+    return host if host.startswith(("https://", "http://")) else f"https://{host}"
+
+
 def _published(incident: Mapping[str, Any], key: str) -> PublishedUpdate | None:
     """The update `key` posted on this incident, read from its marker; None if it has none."""
     marked, update = marker.marked_update(incident, key)
@@ -362,13 +374,3 @@ def _time(value: Any) -> datetime:
 
 def _fold(name: str) -> str:
     return name.strip().casefold()
-
-
-def _public_address(page: Json) -> str | None:
-    """Statuspage's page object: `domain` is a custom domain, `subdomain` its statuspage.io
-    name (`url` is the company's website, not the status page)."""
-    domain = str(page.get("domain") or "").strip()
-    if domain:
-        return f"https://{domain}"
-    subdomain = str(page.get("subdomain") or "").strip()
-    return f"https://{subdomain}.statuspage.io" if subdomain else None
