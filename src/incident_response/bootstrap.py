@@ -87,6 +87,7 @@ from incident_response.ports import (
 from incident_response.processor import Processor
 from incident_response.services.audit_verification import verify_audit_trail
 from incident_response.services.authority import Authority
+from incident_response.services.draft_announcer import DraftAnnouncer
 from incident_response.services.incident_opener import IncidentOpener
 from incident_response.services.nudges import NudgeScheduler
 from incident_response.services.postmortem import PostmortemWriter
@@ -432,6 +433,7 @@ class Container:
     credentials: Credentials
     http: OutboundHttp
     production: dict[str, integrations.Contribution]
+    draft_announcer: DraftAnnouncer
     webhook_secret_file: Path | None = None
     slack: SlackRuntime | None = None
 
@@ -781,6 +783,7 @@ async def build(
         credentials=credentials,
         http=http,
         production=production,
+        draft_announcer=DraftAnnouncer(store=store, chat=chat),
         webhook_secret_file=webhook_secret_file,
         slack=slack,
     )

@@ -55,7 +55,12 @@ def routers_for(container: Container, role: str) -> list[APIRouter]:
                 reminders=container.nudges,
                 person=person,
             ),
-            actions_router(commands=container.commands, gate=container.gate, person=person),
+            actions_router(
+                commands=container.commands,
+                gate=container.gate,
+                person=person,
+                announcer=container.draft_announcer,
+            ),
             status_page_router(container.status_page),
             postmortems_router(
                 container.issue_tracker, drafts=container.postmortem_drafts, person=person
@@ -72,6 +77,7 @@ def routers_for(container: Container, role: str) -> list[APIRouter]:
                 gate=container.gate,
                 postmortems=container.postmortem_drafts,
                 person=person,
+                announcer=container.draft_announcer,
             )
         )
         slack = container.slack

@@ -18,6 +18,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from incident_response.domain.incident import Incident
 from incident_response.domain.status_update import DraftStatus
+from incident_response.services.draft_card import APPROVE
 from tests.support.clock import ManualClock
 from tests.support.console import ConsoleWorld, console_world
 
@@ -160,6 +161,8 @@ async def test_an_agents_draft_waits_for_the_ic_who_approves_it_through_the_api(
         ("STATUSPAGE_DRAFT_CREATED", ic, "mcp"),
         ("STATUSPAGE_DRAFT_REVISED", ic, "mcp"),
     ]
+    # the IC sees it where they work: the card, with Approve & Publish, in the war room
+    assert await approve_buttons(world, stored) == [f"{draft['id']}:{draft['version']}"]
 
     client = world.browser().client
     approved = await client.post(
@@ -314,3 +317,12 @@ async def test_the_api_notes_only_the_surfaces_it_knows_in_a_drafts_audit(
     records = await world.container.audit.records(incident.id)
     vias = [r.data.get("via") for r in records if r.type.value.startswith("STATUSPAGE_DRAFT")]
     assert vias == ["mcp", None]
+    # each version made over the API is shown in the war room, where the IC approves
+    draft_id = first.json()["id"]
+    assert await approve_buttons(world, incident) == [f"{draft_id}:1", f"{draft_id}:2"]
+
+
+async def approve_buttons(world: ConsoleWorld, incident: Incident) -> list[str]:
+    assert incident.channel is not None
+    messages = await world.container.console_chat.messages(incident.channel.id)
+    return [b.value for m in messages for b in m.buttons if b.action == APPROVE]

@@ -28,6 +28,7 @@ from incident_response.domain.people import Person
 from incident_response.mcp_server.backend import IncidentBackend
 from incident_response.mcp_server.in_process import ServiceBackend
 from incident_response.mcp_server.tools import build_server
+from incident_response.services.draft_announcer import DraftAnnouncer
 from incident_response.services.status_update_gate import StatusUpdateGate
 from incident_response.web.api import IncidentViews
 from incident_response.web.auth import PersonLookup
@@ -74,12 +75,17 @@ def mcp_router(
     gate: StatusUpdateGate,
     postmortems: PostmortemDrafter,
     person: PersonLookup,
+    announcer: DraftAnnouncer | None = None,
 ) -> APIRouter:
     """The `/mcp` route, and its session manager run for the app's lifetime (router lifespan)."""
 
     def backend_for(ctx: Context) -> IncidentBackend:
         return ServiceBackend(
-            views=views, gate=gate, postmortems=postmortems, actor=caller(ctx).email
+            views=views,
+            gate=gate,
+            postmortems=postmortems,
+            actor=caller(ctx).email,
+            announcer=announcer,
         )
 
     server = build_server(backend_for)

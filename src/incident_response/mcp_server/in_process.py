@@ -11,6 +11,7 @@ from typing import Any
 
 from incident_response.domain.errors import IncidentResponseError
 from incident_response.mcp_server.backend import ToolRefused
+from incident_response.services.draft_announcer import DraftAnnouncer
 from incident_response.services.status_update_gate import StatusUpdateGate
 from incident_response.web.api import OPEN_STATUSES, IncidentViews
 from incident_response.web.postmortems import PostmortemDrafter
@@ -26,11 +27,13 @@ class ServiceBackend:
         gate: StatusUpdateGate,
         postmortems: PostmortemDrafter,
         actor: str,
+        announcer: DraftAnnouncer | None = None,
     ) -> None:
         self._views = views
         self._gate = gate
         self._postmortems = postmortems
         self._actor = actor
+        self._announcer = announcer
 
     async def open_incidents(self, *, limit: int) -> list[dict[str, Any]]:
         return await self._views.listed(statuses=OPEN_STATUSES, limit=limit)
@@ -62,6 +65,8 @@ class ServiceBackend:
                 )
         except IncidentResponseError as exc:
             raise ToolRefused(str(exc)) from None
+        if self._announcer is not None:  # the IC sees the agent's draft in the war room
+            await self._announcer.announce(incident_id, draft.id)
         return draft.model_dump(mode="json")
 
     async def draft_postmortem(self, incident_id: str) -> dict[str, Any]:

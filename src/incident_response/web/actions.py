@@ -7,7 +7,7 @@ translates its refusals into status codes: 403 not allowed, 409 stale version, 4
 
 # No `from __future__ import annotations`: FastAPI must see the dependency types defined
 # inside the router factory, which string annotations would hide from it.
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, HTTPException
@@ -19,6 +19,7 @@ from incident_response.domain.clock import isoformat
 from incident_response.domain.errors import ConcurrentUpdate, IncidentResponseError, NotFound
 from incident_response.domain.people import Person
 from incident_response.services.authority import NotPermitted
+from incident_response.services.draft_announcer import DraftAnnouncer
 from incident_response.services.status_update_gate import (
     DraftSuperseded,
     InvalidDraft,
@@ -92,8 +93,19 @@ class RejectRequest(BaseModel):
 
 
 def actions_router(
-    *, commands: CommandRegistry, gate: StatusUpdateGate, person: PersonLookup
+    *,
+    commands: CommandRegistry,
+    gate: StatusUpdateGate,
+    person: PersonLookup,
+    announcer: DraftAnnouncer | None = None,
 ) -> APIRouter:
+    """`announcer` shows every draft made here (a command's or a direct one) in the war room,
+    where the IC works."""
+
+    async def show(incident_id: str, draft: Any) -> None:
+        if announcer is not None and isinstance(draft, Mapping) and draft.get("id"):
+            await announcer.announce(incident_id, str(draft["id"]))
+
     router = APIRouter(prefix="/api/incidents/{incident_id}", tags=["actions"])
     Caller = Annotated[Person, Depends(person)]
 
@@ -107,6 +119,7 @@ def actions_router(
         body = {"ok": reply.ok, "text": reply.text, "data": reply.data}
         if not reply.ok:
             raise HTTPException(403 if reply.data.get("not_permitted") else 400, body)
+        await show(incident_id, reply.data.get("draft"))
         return body
 
     @router.post("/drafts")
@@ -115,6 +128,7 @@ def actions_router(
         draft = await answered(
             gate.create_draft(incident_id, actor=caller.email, via=declared_via(via))
         )
+        await show(incident_id, {"id": draft.id})
         return draft.model_dump(mode="json")
 
     @router.post("/drafts/{draft_id}/edit")
@@ -135,6 +149,7 @@ def actions_router(
                 via=declared_via(via),
             )
         )
+        await show(incident_id, {"id": draft.id})  # the new version's card
         return draft.model_dump(mode="json")
 
     @router.post("/drafts/{draft_id}/reject")
