@@ -12,7 +12,7 @@ import secrets as random_secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 
 from incident_response import integrations
+from incident_response.adapter_plan import refuse_unavailable
 from incident_response.adapters.console.chat import ConsoleChat
 from incident_response.adapters.embedded import data_dir
 from incident_response.adapters.embedded.audit_log import SqliteAuditLog
@@ -49,14 +50,14 @@ from incident_response.adapters.embedded.secrets import (
 from incident_response.adapters.embedded.store import SqliteIncidentStore
 from incident_response.adapters.embedded.telemetry import EmbeddedTelemetry
 from incident_response.adapters.slack.chat import SlackChat
-from incident_response.adapters.slack.client import SlackCallFailed, SlackWebApi
+from incident_response.adapters.slack.client import SlackWebApi
 from incident_response.adapters.slack.front import SlackFront, SocketMode, build_app
 from incident_response.adapters.slack.interactions import SlackInteraction
 from incident_response.adapters.slack.pacing import RateTable
 from incident_response.adapters.statuspage.builtin import BuiltinStatusPage
 from incident_response.commands.context import CommandServices
 from incident_response.commands.registry import OUTSIDE_INCIDENTS, CommandRegistry
-from incident_response.config import INTEGRATIONS, PORTS, ConfigurationError, Settings
+from incident_response.config import ConfigurationError, Settings
 from incident_response.domain.audit import ALL_CHAINS, AuditKey, ChainBreak, ChainReport
 from incident_response.domain.clock import Clock, SystemClock
 from incident_response.events.alert_received import AlertReceived
@@ -100,160 +101,14 @@ from incident_response.services.status_update_notes import StatusUpdateNotes
 from incident_response.services.war_room import RetryPolicy, StepDeadline, WarRoomAssembler
 from incident_response.telemetry.logging import get_logger
 from incident_response.tokens import issue, load_or_create_key
+from incident_response.upkeep import Upkeep, upkeep_jobs
 
 log = get_logger(__name__)
 
-# how often approved-but-unpublished status updates are retried (the gate's grace is 60 s)
-RECOVERY_INTERVAL = timedelta(seconds=30)
-# how often assembled war rooms that still lack a step (an outage, a restart) are repaired
-REPAIR_INTERVAL = timedelta(seconds=30)
-# deliveries recorded but still unprocessed after RELAY_AFTER are queued again, once (looking back
-# RELAY_WINDOW), in case they were recorded just before storage went busy and never queued
-RELAY_INTERVAL = timedelta(seconds=60)
-RELAY_AFTER = timedelta(minutes=2)
-RELAY_WINDOW = timedelta(days=7)
-# resolutions with steps left (the postmortem, after a long tracker outage) are queued again
-RESOLUTION_REPAIR_INTERVAL = timedelta(seconds=60)
 # how long shutdown lets a war room's topic, bookmarks and repairs finish
 BESIDE_GRACE_SECONDS = 5.0
 
 P = TypeVar("P")
-
-EMBEDDED_ADAPTERS: dict[str, str] = {
-    "IncidentStore": "sqlite",
-    "AuditLog": "sqlite (hash-chained)",
-    "EventQueue": "sqlite (FIFO per group)",
-    "Scheduler": "sqlite timers",
-    "Chat": "web console",
-    "Directory": "roster file",
-    "OnCall": "roster file",
-    "Telemetry": "alert labels and links (no backend)",
-    "StatusPage": "built-in public page (/status)",
-    "IssueTracker": "Markdown files in the data dir",
-    "CodeHost": "none (no recent changes)",
-    "LLM": "built-in drafter (no network)",
-    "Secrets": "environment / data dir",
-    "Credentials": "sqlite (token generations, console sessions)",
-}
-
-# Integrations whose production adapters ship in this build (integrations.FACTORIES and Slack).
-AVAILABLE_INTEGRATIONS: frozenset[str] = integrations.available()
-
-
-@dataclass(frozen=True)
-class AdapterChoice:
-    port: str
-    adapter: str
-    reason: str
-    available: bool = True
-
-
-def adapter_plan(settings: Settings) -> list[AdapterChoice]:
-    """Which adapter serves each port under these settings, and why."""
-    chosen: dict[str, AdapterChoice] = {}
-    for integration in INTEGRATIONS:
-        if not settings.enabled(integration.name):
-            continue
-        available = integration.name in AVAILABLE_INTEGRATIONS
-        for port in integration.ports:
-            chosen[port] = AdapterChoice(
-                port,
-                integration.name if available else f"{integration.name} (not in this build)",
-                f"{', '.join(integration.required)} set",
-                available,
-            )
-    return [
-        chosen.get(port)
-        or AdapterChoice(port, f"embedded: {EMBEDDED_ADAPTERS[port]}", "no integration configured")
-        for port in PORTS
-    ]
-
-
-@dataclass(frozen=True)
-class IntegrationStatus:
-    """One integration as `config check` lists it."""
-
-    name: str
-    ports: tuple[str, ...]
-    enabled: bool
-    available: bool
-    given: tuple[str, ...]
-    missing: tuple[str, ...]
-
-
-def integration_statuses(settings: Settings) -> list[IntegrationStatus]:
-    statuses = []
-    for integration in INTEGRATIONS:
-        given = tuple(
-            v for v in integration.required + integration.optional if settings.value_of(v)
-        )
-        missing = tuple(v for v in integration.required if not settings.value_of(v))
-        statuses.append(
-            IntegrationStatus(
-                name=integration.name,
-                ports=integration.ports,
-                enabled=settings.enabled(integration.name),
-                available=integration.name in AVAILABLE_INTEGRATIONS,
-                given=given,
-                missing=missing,
-            )
-        )
-    return statuses
-
-
-async def probe_integrations(
-    settings: Settings, *, deadline: float = 10.0
-) -> list[integrations.ProbeResult]:
-    """Build each enabled integration's adapters (nothing else: no database, no data dir) and
-    check its credentials with one cheap call each, for `config check --probe`."""
-    results: list[integrations.ProbeResult] = []
-    http = OutboundHttp(default_timeout=min(deadline, 10.0))
-    roster = Roster(settings.roster_path)  # read lazily: only delegating adapters touch it
-    wiring = integrations.Wiring(
-        settings=settings,
-        http=http,
-        clock=SystemClock(),
-        directory=RosterDirectory(roster, approvers=settings.approvers),
-        oncall=RosterOnCall(roster),
-        drafter=BuiltinDrafter(clock=SystemClock()),
-    )
-    try:
-        if settings.enabled("slack"):
-            results.append(await _probe_slack(settings, deadline))
-        for name, contribution in (await integrations.contributions(wiring)).items():
-            try:
-                results.extend(await integrations.probe(name, contribution, deadline=deadline))
-            finally:
-                for close in contribution.closers:
-                    await close()
-    finally:
-        await http.aclose()
-    return results
-
-
-async def _probe_slack(settings: Settings, deadline: float) -> integrations.ProbeResult:
-    api = SlackWebApi(token=_secret(settings.slack_bot_token), base_url=settings.slack_api_url)
-    try:
-        found = await asyncio.wait_for(api.call("auth.test", {}), deadline)
-    except TimeoutError:
-        return integrations.ProbeResult("slack", False, f"no answer within {deadline:g} s")
-    except SlackCallFailed as exc:
-        return integrations.ProbeResult("slack", False, str(exc))
-    finally:
-        await api.aclose()
-    return integrations.ProbeResult(
-        "slack", True, f"bot {found.get('user', '?')} in workspace {found.get('team', '?')}"
-    )
-
-
-def refuse_unavailable(settings: Settings) -> None:
-    missing = [c for c in adapter_plan(settings) if not c.available]
-    if missing:
-        names = ", ".join(sorted({c.adapter.split(" ")[0] for c in missing}))
-        raise ConfigurationError(
-            f"{names} configured, but this build has no adapter for it yet; unset its variables "
-            "to run on the embedded default (see `incident-response config check`)"
-        )
 
 
 @dataclass(frozen=True)
@@ -313,68 +168,6 @@ def status_page_address(
     if isinstance(production, integrations.PublicAddress):
         return production.public_url
     return None
-
-
-@dataclass
-class Periodic:
-    """A job of the processor's upkeep and how often it runs."""
-
-    every: timedelta
-    run: Callable[[], Awaitable[None]]
-    last: datetime | None = None
-
-
-@dataclass
-class Upkeep:
-    """The processor's periodic work: fire due timers every tick, and run each periodic job
-    (finishing interrupted publishes, repairing war rooms, relaying the intake outbox) when its
-    interval has passed. Jobs must be idempotent: several processors may run them."""
-
-    fire_timers: Callable[[], Awaitable[int]]
-    clock: Clock
-    jobs: list[Periodic]
-
-    async def tick(self) -> int:
-        fired = await self.fire_timers()
-        now = self.clock.now()
-        for job in self.jobs:
-            if job.last is None or now - job.last >= job.every:
-                job.last = now
-                await job.run()
-        return fired
-
-
-def upkeep_jobs(
-    *,
-    gate: StatusUpdateGate,
-    assembler: WarRoomAssembler,
-    intake: AlertIntake,
-    resolver: Resolver,
-) -> list[Periodic]:
-    async def recover_publishes() -> None:
-        report = await gate.recover_all()
-        if report.failures:
-            log.warning("gate.recovery_failed", failures=report.failures)
-
-    async def repair_rooms() -> None:
-        await assembler.resume_unfinished()  # starts the repairs, does not wait
-
-    async def relay_outbox() -> None:
-        requeued = await intake.requeue_unprocessed(older_than=RELAY_AFTER, window=RELAY_WINDOW)
-        if requeued:
-            log.warning("intake.requeued", deliveries=requeued)
-
-    async def finish_resolutions() -> None:
-        queued = await resolver.resume_unfinished(every=RESOLUTION_REPAIR_INTERVAL)
-        if queued:
-            log.warning("resolution.requeued", incidents=queued)
-
-    return [
-        Periodic(RECOVERY_INTERVAL, recover_publishes),
-        Periodic(REPAIR_INTERVAL, repair_rooms),
-        Periodic(RELAY_INTERVAL, relay_outbox),
-        Periodic(RESOLUTION_REPAIR_INTERVAL, finish_resolutions),
-    ]
 
 
 @dataclass

@@ -183,7 +183,8 @@ def config_check(
     ] = False,
 ) -> None:
     """Validate the configuration and show each integration and the adapter of each port."""
-    from incident_response.bootstrap import adapter_plan, check_startup, integration_statuses
+    from incident_response.adapter_plan import adapter_plan, integration_statuses
+    from incident_response.bootstrap import check_startup
 
     settings = _settings()
     table = Table("port", "adapter", "because")
@@ -217,7 +218,7 @@ def config_check(
 
 
 def _probe(settings: Settings) -> None:
-    from incident_response.bootstrap import probe_integrations
+    from incident_response.adapter_plan import probe_integrations
 
     results = asyncio.run(probe_integrations(settings))
     if not results:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from incident_response.adapter_plan import adapter_plan
 from incident_response.adapters.statuspage.statuspage_io import StatuspageIo
-from incident_response.bootstrap import adapter_plan, build
+from incident_response.bootstrap import build
 from incident_response.config import load_settings
 from tests.fakes.statuspage import FakeStatuspage
 from tests.support.payloads import oncall_payload

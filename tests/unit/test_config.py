@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from incident_response.bootstrap import adapter_plan, refuse_unavailable
+from incident_response.adapter_plan import adapter_plan, refuse_unavailable
 from incident_response.config import (
     INTEGRATIONS,
     PORTS,

@@ -9,8 +9,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+from incident_response.adapter_plan import adapter_plan
 from incident_response.adapters.slack.chat import SlackChat
-from incident_response.bootstrap import adapter_plan, build
+from incident_response.bootstrap import build
 from incident_response.config import load_settings
 from incident_response.domain.incident import Incident, IncidentStatus
 from tests.fakes.slack import FakeSlack

@@ -1,0 +1,158 @@
+"""Which adapter serves each port under the current settings, and whether this build has it.
+
+`config check` prints this plan, `serve` refuses to start on an integration this build lacks
+(`refuse_unavailable`), and `config check --probe` checks each enabled integration's credentials
+(`probe_integrations`) by building its adapters alone, without a database or data dir.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from incident_response import integrations
+from incident_response.adapters.embedded.drafter import BuiltinDrafter
+from incident_response.adapters.embedded.roster import Roster, RosterDirectory, RosterOnCall
+from incident_response.adapters.slack.client import SlackCallFailed, SlackWebApi
+from incident_response.config import INTEGRATIONS, PORTS, ConfigurationError, Settings
+from incident_response.domain.clock import SystemClock
+from incident_response.http import OutboundHttp
+
+EMBEDDED_ADAPTERS: dict[str, str] = {
+    "IncidentStore": "sqlite",
+    "AuditLog": "sqlite (hash-chained)",
+    "EventQueue": "sqlite (FIFO per group)",
+    "Scheduler": "sqlite timers",
+    "Chat": "web console",
+    "Directory": "roster file",
+    "OnCall": "roster file",
+    "Telemetry": "alert labels and links (no backend)",
+    "StatusPage": "built-in public page (/status)",
+    "IssueTracker": "Markdown files in the data dir",
+    "CodeHost": "none (no recent changes)",
+    "LLM": "built-in drafter (no network)",
+    "Secrets": "environment / data dir",
+    "Credentials": "sqlite (token generations, console sessions)",
+}
+
+# Integrations whose production adapters ship in this build (integrations.FACTORIES and Slack).
+AVAILABLE_INTEGRATIONS: frozenset[str] = integrations.available()
+
+
+@dataclass(frozen=True)
+class AdapterChoice:
+    port: str
+    adapter: str
+    reason: str
+    available: bool = True
+
+
+def adapter_plan(settings: Settings) -> list[AdapterChoice]:
+    """Which adapter serves each port under these settings, and why."""
+    chosen: dict[str, AdapterChoice] = {}
+    for integration in INTEGRATIONS:
+        if not settings.enabled(integration.name):
+            continue
+        available = integration.name in AVAILABLE_INTEGRATIONS
+        for port in integration.ports:
+            chosen[port] = AdapterChoice(
+                port,
+                integration.name if available else f"{integration.name} (not in this build)",
+                f"{', '.join(integration.required)} set",
+                available,
+            )
+    return [
+        chosen.get(port)
+        or AdapterChoice(port, f"embedded: {EMBEDDED_ADAPTERS[port]}", "no integration configured")
+        for port in PORTS
+    ]
+
+
+@dataclass(frozen=True)
+class IntegrationStatus:
+    """One integration as `config check` lists it."""
+
+    name: str
+    ports: tuple[str, ...]
+    enabled: bool
+    available: bool
+    given: tuple[str, ...]
+    missing: tuple[str, ...]
+
+
+def integration_statuses(settings: Settings) -> list[IntegrationStatus]:
+    statuses = []
+    for integration in INTEGRATIONS:
+        given = tuple(
+            v for v in integration.required + integration.optional if settings.value_of(v)
+        )
+        missing = tuple(v for v in integration.required if not settings.value_of(v))
+        statuses.append(
+            IntegrationStatus(
+                name=integration.name,
+                ports=integration.ports,
+                enabled=settings.enabled(integration.name),
+                available=integration.name in AVAILABLE_INTEGRATIONS,
+                given=given,
+                missing=missing,
+            )
+        )
+    return statuses
+
+
+async def probe_integrations(
+    settings: Settings, *, deadline: float = 10.0
+) -> list[integrations.ProbeResult]:
+    """Build each enabled integration's adapters (nothing else: no database, no data dir) and
+    check its credentials with one cheap call each, for `config check --probe`."""
+    results: list[integrations.ProbeResult] = []
+    http = OutboundHttp(default_timeout=min(deadline, 10.0))
+    roster = Roster(settings.roster_path)  # read lazily: only delegating adapters touch it
+    wiring = integrations.Wiring(
+        settings=settings,
+        http=http,
+        clock=SystemClock(),
+        directory=RosterDirectory(roster, approvers=settings.approvers),
+        oncall=RosterOnCall(roster),
+        drafter=BuiltinDrafter(clock=SystemClock()),
+    )
+    try:
+        if settings.enabled("slack"):
+            results.append(await _probe_slack(settings, deadline))
+        for name, contribution in (await integrations.contributions(wiring)).items():
+            try:
+                results.extend(await integrations.probe(name, contribution, deadline=deadline))
+            finally:
+                for close in contribution.closers:
+                    await close()
+    finally:
+        await http.aclose()
+    return results
+
+
+async def _probe_slack(settings: Settings, deadline: float) -> integrations.ProbeResult:
+    token = settings.slack_bot_token
+    if token is None:  # probed only when enabled, which needs the token
+        return integrations.ProbeResult("slack", False, "SLACK_BOT_TOKEN is not set")
+    api = SlackWebApi(token=token, base_url=settings.slack_api_url)
+    try:
+        found = await asyncio.wait_for(api.call("auth.test", {}), deadline)
+    except TimeoutError:
+        return integrations.ProbeResult("slack", False, f"no answer within {deadline:g} s")
+    except SlackCallFailed as exc:
+        return integrations.ProbeResult("slack", False, str(exc))
+    finally:
+        await api.aclose()
+    return integrations.ProbeResult(
+        "slack", True, f"bot {found.get('user', '?')} in workspace {found.get('team', '?')}"
+    )
+
+
+def refuse_unavailable(settings: Settings) -> None:
+    missing = [c for c in adapter_plan(settings) if not c.available]
+    if missing:
+        names = ", ".join(sorted({c.adapter.split(" ")[0] for c in missing}))
+        raise ConfigurationError(
+            f"{names} configured, but this build has no adapter for it yet; unset its variables "
+            "to run on the embedded default (see `incident-response config check`)"
+        )
