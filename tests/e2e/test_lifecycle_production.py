@@ -454,6 +454,11 @@ def walk(server: ServeProcess, vendors: Vendors, provider: str) -> None:
     assert vendors.llm.prompts, "the model was called"
     assert statuspage.incidents == {}
     assert not statuspage.calls_to("POST", "/v1/pages") + statuspage.calls_to("PATCH", "/v1/pages")
+    # a draft made over the API is shown where the IC works: its card, with Approve, in Slack
+    wait_for(
+        lambda: any(card_of(m, INVESTIGATING_TEXT) for m in slack.messages[channel.id]),
+        "the API draft's card in the Slack room",
+    )
 
     approve = f"/api/incidents/{iid}/drafts/{draft['id']}/approve"
     assert bob.post(approve, json={"version": draft["version"]}).status_code == 403
@@ -480,10 +485,9 @@ def walk(server: ServeProcess, vendors: Vendors, provider: str) -> None:
     # --- a follow-up from Slack: the IC clicks the brief's button, then Approve on the card ------
     click(server, slack, channel.id, "draft.create")
     card = wait_for(
-        lambda: next((m for m in reversed(slack.messages[channel.id]) if approves(m)), None),
+        lambda: next((m for m in slack.messages[channel.id] if card_of(m, FOLLOW_UP_TEXT)), None),
         "the follow-up draft's card in the room",
     )
-    assert FOLLOW_UP_TEXT in html.unescape(" ".join(texts(card.blocks)))
     assert statuspage.bodies(page_incident["id"]) == [INVESTIGATING_TEXT]
     click(server, slack, channel.id, "draft.approve", message_ts=card.ts)
     wait_for(
@@ -563,6 +567,11 @@ def walk(server: ServeProcess, vendors: Vendors, provider: str) -> None:
     for prompt in vendors.llm.prompts:
         found = EMAIL.findall(json.dumps(prompt.body))
         assert found == [], (provider, found)
+
+
+def card_of(message: Any, body: str) -> bool:
+    """The card of the draft saying `body`."""
+    return approves(message) and body in html.unescape(" ".join(texts(message.blocks)))
 
 
 def approves(message: Any) -> bool:
