@@ -1,0 +1,1 @@
+"""Production adapters on AWS managed services: one module per service, boto3 in threads."""
