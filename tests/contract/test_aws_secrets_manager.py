@@ -7,10 +7,12 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
-from incident_response.adapters.aws.secrets_manager import SecretsManagerSecrets
+from incident_response.adapters.aws.secrets_manager import (
+    SecretsManagerSecrets,
+    secrets_manager_client,
+)
 from incident_response.domain.errors import NotFound
 from incident_response.intake.auth import (
     SIGNATURE_HEADER,
@@ -49,14 +51,11 @@ class Calls:
 
 
 @pytest.fixture
-def client(aws: MotoServer) -> Any:
+def client(aws: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Any:
     aws.reset()
-    env = aws.environ()
-    client = boto3.session.Session(
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        region_name=aws.region,
-    ).client("secretsmanager", endpoint_url=aws.url)
+    for key, value in aws.environ().items():  # the adapter's factory finds moto by these alone
+        monkeypatch.setenv(key, value)
+    client = secrets_manager_client(region=aws.region)
     client.create_secret(Name=f"incident-response/{ENV}/{NAME}", SecretString=FIRST)
     return client
 

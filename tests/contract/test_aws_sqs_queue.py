@@ -13,10 +13,9 @@ import functools
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 
-from incident_response.adapters.aws.sqs_queue import SqsEventQueue, create_fifo_queue
+from incident_response.adapters.aws.sqs_queue import SqsEventQueue, create_fifo_queue, sqs_client
 from incident_response.domain.messages import QueueMessage
 from tests.contract.event_queue_suite import EventQueueContract, message, numbers
 from tests.support.clock import ManualClock
@@ -47,22 +46,21 @@ def aws() -> Iterator[MotoServer]:
         yield server
 
 
-def sqs_client(aws: MotoServer) -> Any:
-    env = aws.environ()
-    return boto3.session.Session(
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        region_name=aws.region,
-    ).client("sqs", endpoint_url=aws.url)
+@pytest.fixture(scope="module")
+def sqs(aws: MotoServer) -> Iterator[Any]:
+    """The adapter's own client factory, reaching moto through AWS_ENDPOINT_URL alone."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in aws.environ().items():
+            patch.setenv(key, value)
+        yield sqs_client(region=aws.region)
 
 
 class TestSqsEventQueue(EventQueueContract):
     @pytest.fixture
-    async def queue(self, aws: MotoServer, clock: ManualClock) -> SqsEventQueue:
+    async def queue(self, aws: MotoServer, sqs: Any, clock: ManualClock) -> SqsEventQueue:
         aws.reset()
-        client = sqs_client(aws)
-        url = create_fifo_queue(client, "events", max_receives=self.MAX_RECEIVES)
-        return await SqsEventQueue(client, queue_url=url, clock=clock).open()
+        url = create_fifo_queue(sqs, "events", max_receives=self.MAX_RECEIVES)
+        return await SqsEventQueue(sqs, queue_url=url, clock=clock).open()
 
 
 def _expected_to_fail(test: Callable[..., Awaitable[None]], reason: str) -> Any:
@@ -86,9 +84,9 @@ for _name, _reason in _KNOWN.items():
 
 
 @pytest.fixture
-def client(aws: MotoServer) -> Any:
+def client(aws: MotoServer, sqs: Any) -> Any:
     aws.reset()
-    return sqs_client(aws)
+    return sqs
 
 
 async def open_queue(client: Any, clock: ManualClock, *, max_receives: int = 3) -> SqsEventQueue:

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import boto3  # type: ignore[import-untyped]
+from botocore.config import Config  # type: ignore[import-untyped]
+
 from incident_response.domain.clock import Clock
 from incident_response.domain.errors import NotFound
 from incident_response.http import VendorError
@@ -29,6 +32,18 @@ CURRENT, PREVIOUS = "AWSCURRENT", "AWSPREVIOUS"
 _TRANSIENT_CODES = frozenset(
     {"ThrottlingException", "InternalServiceError", "InternalServiceErrorException"}
 )
+
+
+def secrets_manager_client(*, region: str, timeout: float = 5) -> Any:
+    """A `secretsmanager` client of its own boto3 Session. botocore honours
+    AWS_ENDPOINT_URL_SECRETS_MANAGER and AWS_ENDPOINT_URL. Blocking: call it in a thread."""
+    config = Config(
+        region_name=region,
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        retries={"total_max_attempts": 3, "mode": "standard"},
+    )
+    return boto3.session.Session().client("secretsmanager", config=config)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,9 @@ from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any, Self
 
+import boto3  # type: ignore[import-untyped]
+from botocore.config import Config  # type: ignore[import-untyped]
+
 from incident_response.domain.clock import Clock, isoformat, utc
 from incident_response.domain.messages import DeadLetter, Delivery, QueueMessage
 from incident_response.http import VendorError
@@ -64,6 +67,19 @@ DEAD_AT_ATTR = "ir_dead_at"
 COUNT_ATTR = "ir_receive_count"
 MESSAGE_ID_ATTR = "ir_message_id"
 _SYSTEM_ATTRS = ["ApproximateReceiveCount", "SentTimestamp", "MessageGroupId"]
+
+
+def sqs_client(*, region: str, connect_timeout: float = 5, read_timeout: float = 30) -> Any:
+    """An `sqs` client of its own boto3 Session (sessions are not thread-safe; clients are).
+    The read timeout outlasts the 20 s long poll. botocore honours AWS_ENDPOINT_URL_SQS and
+    AWS_ENDPOINT_URL (moto, a VPC endpoint). Blocking (it loads the service model)."""
+    config = Config(
+        region_name=region,
+        connect_timeout=connect_timeout,
+        read_timeout=max(read_timeout, MAX_WAIT_SECONDS + 5),
+        retries={"total_max_attempts": 3, "mode": "standard"},
+    )
+    return boto3.session.Session().client("sqs", config=config)
 
 
 def sqs_id(value: str) -> str:
