@@ -261,3 +261,15 @@ async def test_a_message_from_elsewhere_is_read_with_sqs_s_own_attributes(
     [delivery] = await queue.receive()
 
     assert (delivery.body, delivery.group_id, delivery.receive_count) == (body, "inc-1", 1)
+
+
+async def test_an_unreadable_body_is_left_for_the_dlq_and_does_not_hold_up_the_rest(
+    client: Any, clock: ManualClock
+) -> None:
+    queue = await open_queue(client, clock, max_receives=1)
+    client.send_message(
+        QueueUrl=queue._url, MessageBody="not json", MessageGroupId="x", MessageDeduplicationId="x"
+    )
+    await queue.send(message("fine"), group_id="inc-1", dedup_id="d")
+
+    assert numbers(await queue.receive(max_messages=10, visibility_timeout=0)) == ["fine"]

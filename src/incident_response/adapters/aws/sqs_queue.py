@@ -39,6 +39,9 @@ from botocore.config import Config  # type: ignore[import-untyped]
 from incident_response.domain.clock import Clock, isoformat, utc
 from incident_response.domain.messages import DeadLetter, Delivery, QueueMessage
 from incident_response.http import VendorError
+from incident_response.telemetry.logging import get_logger
+
+log = get_logger(__name__)
 
 VENDOR = "sqs"
 MAX_BATCH = 10  # SQS: ReceiveMessage returns at most 10 messages
@@ -212,7 +215,7 @@ class SqsEventQueue:
                 )
             ).get("Messages", [])
             if raw:
-                out += [self._delivery(item) for item in raw]
+                out += [d for d in map(self._delivery, raw) if d is not None]
             elif out or time.monotonic() >= deadline:
                 break
         if hidden == 0:
@@ -346,13 +349,20 @@ class SqsEventQueue:
     def _group_of(self, item: dict[str, Any]) -> str:
         return _string_attr(item, GROUP_ATTR) or str(item["Attributes"]["MessageGroupId"])
 
-    def _delivery(self, item: dict[str, Any]) -> Delivery:
+    def _delivery(self, item: dict[str, Any]) -> Delivery | None:
+        """The delivery, or None for a body that is no QueueMessage (sent by something else):
+        it is left in flight, and the redrive policy moves it to the DLQ after N receives."""
         sent_at = _string_attr(item, SENT_AT_ATTR)
+        try:
+            body = QueueMessage.model_validate_json(item["Body"])
+        except ValueError as exc:
+            log.warning("sqs.unreadable_message", message_id=item.get("MessageId"), error=str(exc))
+            return None
         return Delivery(
             message_id=str(item["MessageId"]),
             receipt=str(item["ReceiptHandle"]),
             group_id=self._group_of(item),
-            body=QueueMessage.model_validate_json(item["Body"]),
+            body=body,
             receive_count=int(item["Attributes"]["ApproximateReceiveCount"]),
             sent_at=utc(datetime.fromisoformat(sent_at)) if sent_at else _sent_timestamp(item),
         )
