@@ -1,0 +1,1 @@
+"""Production backends on AWS: one module per service, each behind a port (issue 11)."""
