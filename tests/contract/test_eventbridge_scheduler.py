@@ -316,3 +316,42 @@ async def test_probe_fails_when_the_group_is_missing(
 
     with pytest.raises(ClientError, match="ResourceNotFoundException"):
         await eventbridge.probe()
+
+
+async def test_a_recurring_schedules_next_fire_at_moves_on_along_its_cadence(
+    eventbridge: EventBridgeScheduler, clock: ManualClock
+) -> None:
+    nudge = schedule(clock, "nudge-inc-1", every=1800)
+    await eventbridge.put(nudge)
+
+    clock.advance(3700)  # EventBridge fired at +1800 and +3600; the next slot is +5400
+
+    stored = await eventbridge.get("nudge-inc-1")
+    assert stored is not None
+    assert stored.next_fire_at == nudge.next_fire_at + timedelta(seconds=3600)
+    assert [s.next_fire_at for s in await eventbridge.schedules()] == [stored.next_fire_at]
+
+
+async def test_silencing_long_after_the_put_keeps_the_cadence_with_a_start_not_in_the_past(
+    eventbridge: EventBridgeScheduler, raw: Any, clock: ManualClock
+) -> None:
+    nudge = schedule(clock, "nudge-inc-1", every=1800)
+    await eventbridge.put(nudge)
+    clock.advance(3700)
+
+    await eventbridge.disable("nudge-inc-1")
+    await eventbridge.enable("nudge-inc-1")
+
+    found = raw.get_schedule(Name="nudge-inc-1", GroupName=GROUP)
+    assert found["StartDate"] == nudge.next_fire_at + timedelta(seconds=3600)
+    assert found["State"] == "ENABLED"
+
+
+async def test_a_slot_already_past_when_put_starts_now(
+    eventbridge: EventBridgeScheduler, raw: Any, clock: ManualClock
+) -> None:
+    late = schedule(clock, "nudge-inc-1", next_fire_at=clock.now() - timedelta(minutes=10))
+
+    await eventbridge.put(late)
+
+    assert raw.get_schedule(Name="nudge-inc-1", GroupName=GROUP)["StartDate"] == clock.now()

@@ -13,7 +13,10 @@ How a port `Schedule` maps onto an EventBridge schedule:
 - enabled -> State.
 EventBridge keeps no exact `every_seconds` for a one-off, no microseconds and no fired count, so
 the port's own fields are kept beside them in Description (JSON) and `get` returns what `put`
-stored. The target queue must have content-based deduplication on: EventBridge Scheduler sends
+stored, except that a recurring schedule's `next_fire_at` moves on along its cadence as time
+passes (EventBridge fires without telling anyone; `fired_count` stays as put). A rate schedule
+first fires at its StartDate; a slot already past when it is put fires at once, as a late slot
+does on the embedded scheduler. The target queue must have content-based deduplication on: EventBridge Scheduler sends
 no MessageDeduplicationId (see docs/deployment-guide.md).
 
 boto3 is blocking: every call runs in a worker thread on this adapter's own client.
@@ -91,7 +94,7 @@ class EventBridgeScheduler:
 
     async def get(self, name: str) -> Schedule | None:
         found = await self._find(check_name(name))
-        return _schedule(found) if found is not None else None
+        return _schedule(found, self._clock.now()) if found is not None else None
 
     async def enable(self, name: str) -> None:
         await self._set_state(name, "ENABLED")
@@ -134,14 +137,22 @@ class EventBridgeScheduler:
 
         found = await asyncio.gather(*(one(name) for name in sorted(set(names))))
         # a `once` schedule that fired between the list and the get is gone: leave it out
-        return [_schedule(item) for item in found if item is not None]
+        now = self._clock.now()
+        return [_schedule(item, now) for item in found if item is not None]
 
     async def _set_state(self, name: str, state: str) -> None:
+        """UpdateSchedule replaces the whole schedule: read it, change State, write it back.
+        A put racing this in between can be overwritten; the services do not race them."""
         found = await self._find(check_name(name))
         if found is None:
             raise NotFound(f"no schedule named {name!r}")
         update = {key: found[key] for key in _UPDATABLE if found.get(key) is not None}
         update["State"] = state
+        if "StartDate" in update:
+            # EventBridge refuses a StartDate long past: keep the cadence from the next slot on
+            now = self._clock.now()
+            current = _schedule(found, now)
+            update["StartDate"] = max(current.next_fire_at, now)
         try:
             await self._call("update_schedule", **update)
         except ClientError as exc:
@@ -243,7 +254,15 @@ def _at(when: datetime) -> str:
     return whole.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def _schedule(found: dict[str, Any]) -> Schedule:
+def _on_cadence(first: datetime, every_seconds: float, now: datetime) -> datetime:
+    """The first slot not before `now` of a cadence starting at `first`."""
+    if first >= now:
+        return first
+    every = timedelta(seconds=every_seconds)
+    return first + -((first - now) // every) * every
+
+
+def _schedule(found: dict[str, Any], now: datetime) -> Schedule:
     try:
         kept = json.loads(found.get("Description") or "")
     except ValueError:
@@ -252,15 +271,19 @@ def _schedule(found: dict[str, Any]) -> Schedule:
             " incident-response (its Description holds no schedule record)"
         ) from None
     target = found["Target"]
+    once = str(found["ScheduleExpression"]).startswith("at(")
+    next_fire_at = utc(datetime.fromisoformat(kept["next_fire_at"]))
+    if not once:
+        next_fire_at = _on_cadence(next_fire_at, kept["every_seconds"], now)
     return Schedule(
         name=found["Name"],
         every_seconds=kept["every_seconds"],
         message=QueueMessage.model_validate_json(target["Input"]),
         group_id=target["SqsParameters"]["MessageGroupId"],
-        next_fire_at=kept["next_fire_at"],
+        next_fire_at=next_fire_at,
         enabled=found.get("State", "ENABLED") == "ENABLED",
         fired_count=kept.get("fired_count", 0),
-        once=str(found["ScheduleExpression"]).startswith("at("),
+        once=once,
     )
 
 
