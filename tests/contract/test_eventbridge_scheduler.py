@@ -9,6 +9,7 @@ QueueMessage the processor reads.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -23,6 +24,7 @@ from incident_response.adapters.aws.eventbridge_scheduler import (
 )
 from incident_response.domain.errors import NotFound
 from incident_response.domain.messages import QueueMessage
+from incident_response.http import VendorError
 from tests.contract.scheduler_suite import SchedulerContract, schedule
 from tests.support.clock import ManualClock
 from tests.support.moto_server import MotoServer
@@ -314,8 +316,29 @@ async def test_probe_fails_when_the_group_is_missing(
 ) -> None:
     raw.delete_schedule_group(Name=GROUP)
 
-    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+    with pytest.raises(VendorError, match="ResourceNotFoundException") as refused:
         await eventbridge.probe()
+    assert not refused.value.transient
+
+
+async def test_no_answer_from_eventbridge_is_a_transient_vendor_error(
+    environ: dict[str, str], queue_arn: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", dead)
+    unreachable = EventBridgeScheduler(
+        client=scheduler_client(region=environ["AWS_REGION"], connect_timeout=1, attempts=1),
+        group=GROUP,
+        queue_arn=queue_arn,
+        role_arn=ROLE_ARN,
+        clock=clock,
+    )
+
+    with pytest.raises(VendorError) as failed:
+        await unreachable.get("nudge-inc-1")
+    assert failed.value.transient
 
 
 async def test_a_recurring_schedules_next_fire_at_moves_on_along_its_cadence(

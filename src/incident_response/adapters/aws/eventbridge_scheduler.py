@@ -19,12 +19,15 @@ first fires at its StartDate; a slot already past when it is put fires at once, 
 does on the embedded scheduler. The target queue must have content-based deduplication on: EventBridge Scheduler sends
 no MessageDeduplicationId (see docs/deployment-guide.md).
 
-boto3 is blocking: every call runs in a worker thread on this adapter's own client.
+boto3 is blocking: every call runs in a worker thread on this adapter's own client. AWS's
+refusals and outages come out as VendorError (transient for throttling, 5xx and no answer), as
+from every other vendor adapter.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import re
@@ -32,13 +35,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3  # type: ignore[import-untyped]
-from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+from botocore.config import Config  # type: ignore[import-untyped]
+from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
 from incident_response.domain.clock import Clock, utc
 from incident_response.domain.errors import NotFound
 from incident_response.domain.messages import QueueMessage, Schedule
+from incident_response.http import VendorError
 
 SERVICE = "scheduler"
+VENDOR = "eventbridge-scheduler"
+TRANSIENT_CODES = frozenset(
+    {"ThrottlingException", "ServiceQuotaExceededException", "InternalServerException"}
+)
 NAME = re.compile(r"^[0-9a-zA-Z\-_.]{1,64}$")
 _NAME_CHAR = re.compile(r"^[0-9a-zA-Z\-_.]*$")
 _MAX_EVERY_SECONDS = 100 * 365 * 86400.0
@@ -48,11 +57,20 @@ _CONFLICT = "ConflictException"
 _LIST_CONCURRENCY = 8
 
 
-def scheduler_client(*, region: str) -> Any:
+def scheduler_client(
+    *, region: str, connect_timeout: float = 5, read_timeout: float = 10, attempts: int = 3
+) -> Any:
     """A `scheduler` client of its own boto3 Session (sessions are not thread-safe, clients are).
     The endpoint comes from AWS_ENDPOINT_URL(_SCHEDULER) when set, so moto or a VPC endpoint
-    is reached without code changes."""
-    return boto3.session.Session(region_name=region).client(SERVICE)
+    is reached without code changes. botocore's own retries (standard mode: backoff on
+    throttling and 5xx) are bounded by `attempts`."""
+    config = Config(
+        region_name=region,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        retries={"total_max_attempts": attempts, "mode": "standard"},
+    )
+    return boto3.session.Session(region_name=region).client(SERVICE, config=config)
 
 
 def check_name(name: str) -> str:
@@ -86,10 +104,8 @@ class EventBridgeScheduler:
         """Create or replace: create, and update when the name is taken (also by a racing put)."""
         definition = self._definition(schedule)
         try:
-            await self._call("create_schedule", **definition)
-        except ClientError as exc:
-            if _code(exc) != _CONFLICT:
-                raise
+            await self._call("create_schedule", passthrough={_CONFLICT}, **definition)
+        except ClientError:
             await self._call("update_schedule", **definition)
 
     async def get(self, name: str) -> Schedule | None:
@@ -105,11 +121,13 @@ class EventBridgeScheduler:
 
     async def delete(self, name: str) -> None:
         """Deleting a schedule that is not there is fine: a fired `once` schedule deletes itself."""
-        try:
-            await self._call("delete_schedule", Name=check_name(name), GroupName=self._group)
-        except ClientError as exc:
-            if _code(exc) != _NOT_FOUND:
-                raise
+        with contextlib.suppress(ClientError):  # only NotFound passes through: already gone
+            await self._call(
+                "delete_schedule",
+                passthrough={_NOT_FOUND},
+                Name=check_name(name),
+                GroupName=self._group,
+            )
 
     async def schedules(self, prefix: str = "") -> list[Schedule]:
         """The group's schedules whose name starts with `prefix`, in name order. A prefix with a
@@ -154,21 +172,17 @@ class EventBridgeScheduler:
             current = _schedule(found, now)
             update["StartDate"] = max(current.next_fire_at, now)
         try:
-            await self._call("update_schedule", **update)
-        except ClientError as exc:
-            if _code(exc) == _NOT_FOUND:
-                raise NotFound(f"no schedule named {name!r}") from None
-            raise
+            await self._call("update_schedule", passthrough={_NOT_FOUND}, **update)
+        except ClientError:
+            raise NotFound(f"no schedule named {name!r}") from None
 
     async def _find(self, name: str) -> dict[str, Any] | None:
         try:
             found: dict[str, Any] = await self._call(
-                "get_schedule", Name=name, GroupName=self._group
+                "get_schedule", passthrough={_NOT_FOUND}, Name=name, GroupName=self._group
             )
-        except ClientError as exc:
-            if _code(exc) == _NOT_FOUND:
-                return None
-            raise
+        except ClientError:
+            return None
         return found
 
     def _definition(self, schedule: Schedule) -> dict[str, Any]:
@@ -206,8 +220,28 @@ class EventBridgeScheduler:
             definition["StartDate"] = max(when, self._clock.now())
         return definition
 
-    async def _call(self, operation: str, **params: Any) -> Any:
-        return await asyncio.to_thread(getattr(self._client, operation), **params)
+    async def _call(
+        self, operation: str, *, passthrough: frozenset[str] | set[str] = frozenset(), **params: Any
+    ) -> Any:
+        """One SDK call in a worker thread. A ClientError whose code is in `passthrough` is
+        raised as is, for the caller's own meaning of it; every other failure is a VendorError."""
+        try:
+            return await asyncio.to_thread(getattr(self._client, operation), **params)
+        except ClientError as exc:
+            code = _code(exc)
+            if code in passthrough:
+                raise
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+            message = exc.response.get("Error", {}).get("Message", "")
+            raise VendorError(
+                VENDOR,
+                operation,
+                f"{code}: {message}" if message else code,
+                status=status,
+                transient=code in TRANSIENT_CODES or status >= 500,
+            ) from None
+        except BotoCoreError as exc:
+            raise VendorError(VENDOR, operation, str(exc), transient=True) from None
 
 
 # what GetSchedule returns that UpdateSchedule takes back (UpdateSchedule replaces everything)
