@@ -103,12 +103,29 @@ def test_bootstrap_creates_everything_then_a_second_run_changes_nothing(
     }
 
     dynamodb = client("dynamodb")
+    incidents = dynamodb.describe_table(TableName=settings["INCIDENTS_TABLE_NAME"])["Table"]
+    assert incidents["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    assert sorted(index["IndexName"] for index in incidents["GlobalSecondaryIndexes"]) == [
+        "by_channel",
+        "by_created",
+        "outbox",
+    ]
+    ttl = dynamodb.describe_time_to_live(TableName=settings["INCIDENTS_TABLE_NAME"])
+    assert ttl["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "ENABLED",
+        "AttributeName": "expires_at",
+    }
+    audit = dynamodb.describe_table(TableName=settings["AUDIT_TABLE_NAME"])["Table"]
+    assert audit["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    kept = dynamodb.describe_time_to_live(TableName=settings["AUDIT_TABLE_NAME"])
+    assert kept["TimeToLiveDescription"]["TimeToLiveStatus"] == "DISABLED"  # the audit log is kept
     for table in (settings["INCIDENTS_TABLE_NAME"], settings["AUDIT_TABLE_NAME"]):
         found = dynamodb.describe_table(TableName=table)["Table"]
         assert found["TableStatus"] == "ACTIVE"
         assert found["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-        ttl = dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
-        assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
         backups = dynamodb.describe_continuous_backups(TableName=table)
         recovery = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
         assert recovery["PointInTimeRecoveryStatus"] == "ENABLED"

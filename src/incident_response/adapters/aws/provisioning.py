@@ -2,8 +2,9 @@
 idempotently (a second run changes nothing), and the settings that point the service at them.
 
 What it creates, all named `incident-response-<env>...`:
-- the incidents and audit DynamoDB tables (on-demand, TTL on `expires_at`, point-in-time
-  recovery), with the key design of `TABLES`;
+- the incidents and audit DynamoDB tables (on-demand, point-in-time recovery; TTL on
+  `expires_at` on the incidents table; the audit log is kept), with the DynamoDB adapters' key
+  design (docs/aws-dynamodb.md);
 - the events SQS FIFO queue and its FIFO dead-letter queue, redriven after
   INCIDENT_RESPONSE_QUEUE_MAX_RECEIVES receives, hidden for
   INCIDENT_RESPONSE_QUEUE_VISIBILITY_TIMEOUT_SECONDS, long polling, 14 days' retention;
@@ -37,40 +38,55 @@ RETENTION_SECONDS = 14 * 86400  # SQS's maximum: a message waits out a long outa
 LONG_POLL_SECONDS = 20
 TTL_ATTRIBUTE = "expires_at"
 
-# The tables' key design (docs/deployment-guide.md): generic string keys, so the DynamoDB
-# adapters place incidents, their alert-group and channel claims, drafts and approvals as items
-# of one partition per incident and read a claim with one strongly consistent GetItem.
-# `channel` is the channel-to-incident index.
-TABLES: dict[str, dict[str, Any]] = {
-    "incidents": {
-        "AttributeDefinitions": [
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-            {"AttributeName": "channel_id", "AttributeType": "S"},
-        ],
+
+# The tables' key design, owned by the DynamoDB adapters: this mirrors
+# `adapters/aws/tables.py` (`incidents_table`, `audit_table`) of the aws-dynamodb branch, which
+# was not on this branch yet; once both are merged, use those and delete these two.
+def _index(name: str, hash_key: str, range_key: str) -> dict[str, Any]:
+    return {
+        "IndexName": name,
         "KeySchema": [
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
+            {"AttributeName": hash_key, "KeyType": "HASH"},
+            {"AttributeName": range_key, "KeyType": "RANGE"},
         ],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+
+
+def _strings(*names: str) -> list[dict[str, str]]:
+    return [{"AttributeName": name, "AttributeType": "S"} for name in names]
+
+
+def incidents_table(name: str) -> dict[str, Any]:
+    """Hash key `pk` (incident, alert-group claim, channel claim items); the lookups that may
+    be eventually consistent go through the indexes."""
+    return {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "AttributeDefinitions": _strings(
+            "pk", "channel_id", "created_at", "feed", "outbox", "recorded_at"
+        ),
         "GlobalSecondaryIndexes": [
-            {
-                "IndexName": "channel",
-                "KeySchema": [{"AttributeName": "channel_id", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            }
+            _index("by_channel", "channel_id", "created_at"),
+            _index("by_created", "feed", "created_at"),
+            _index("outbox", "outbox", "recorded_at"),
         ],
-    },
-    "audit": {
-        "AttributeDefinitions": [
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
+    }
+
+
+def audit_table(name: str) -> dict[str, Any]:
+    """Hash `pk` (the incident's chain), range `sk` (the record's sequence). No TTL: kept."""
+    return {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
         "KeySchema": [
             {"AttributeName": "pk", "KeyType": "HASH"},
             {"AttributeName": "sk", "KeyType": "RANGE"},
         ],
-    },
-}
+        "AttributeDefinitions": _strings("pk", "sk"),
+    }
+
 
 Progress = Callable[[str], None]
 
@@ -116,8 +132,8 @@ def _bootstrap(plan: Plan, progress: Progress) -> dict[str, str]:
     dynamodb = session.client("dynamodb")
     sqs = session.client("sqs")
     scheduler = session.client("scheduler")
-    incidents = _table(dynamodb, plan.name("incidents"), TABLES["incidents"], progress)
-    audit = _table(dynamodb, plan.name("audit"), TABLES["audit"], progress)
+    incidents = _table(dynamodb, incidents_table(plan.name("incidents")), progress, ttl=True)
+    audit = _table(dynamodb, audit_table(plan.name("audit")), progress, ttl=False)
     dlq_url = _queue(
         sqs,
         plan.name("events-dlq.fifo"),
@@ -164,13 +180,14 @@ def _bootstrap(plan: Plan, progress: Progress) -> dict[str, str]:
     return settings
 
 
-def _table(client: Any, name: str, design: dict[str, Any], progress: Progress) -> str:
+def _table(client: Any, design: dict[str, Any], progress: Progress, *, ttl: bool) -> str:
+    name = str(design["TableName"])
     try:
         found = client.describe_table(TableName=name)["Table"]
     except ClientError as exc:
         if _code(exc) != "ResourceNotFoundException":
             raise
-        client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **design)
+        client.create_table(**design)
         client.get_waiter("table_exists").wait(TableName=name)
         progress(f"table {name}: created")
     else:
@@ -180,8 +197,8 @@ def _table(client: Any, name: str, design: dict[str, Any], progress: Progress) -
                 f" {_keys(design['KeySchema'])}: it was made for something else; not changed"
             )
         progress(f"table {name}: exists")
-    ttl = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
-    if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+    expiry = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    if ttl and expiry.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
         client.update_time_to_live(
             TableName=name,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
