@@ -283,6 +283,16 @@ async def test_a_name_eventbridge_would_refuse_is_refused_and_stores_nothing(
     assert await eventbridge.schedules() == []
 
 
+@pytest.mark.parametrize("group_id", ["inc 1", "inc-\u00e9", "g" * 129])
+async def test_a_group_sqs_would_refuse_is_refused_and_stores_nothing(
+    eventbridge: EventBridgeScheduler, clock: ManualClock, group_id: str
+) -> None:
+    with pytest.raises(ValueError, match="group_id"):
+        await eventbridge.put(schedule(clock, "nudge-inc-1", group_id=group_id))
+
+    assert await eventbridge.schedules() == []
+
+
 @pytest.mark.parametrize("every", [30.0, 90.0, 600.5])
 async def test_a_period_that_is_not_whole_minutes_is_refused(
     eventbridge: EventBridgeScheduler, clock: ManualClock, every: float

@@ -50,6 +50,9 @@ TRANSIENT_CODES = frozenset(
 )
 NAME = re.compile(r"^[0-9a-zA-Z\-_.]{1,64}$")
 _NAME_CHAR = re.compile(r"^[0-9a-zA-Z\-_.]*$")
+# what SQS takes as a MessageGroupId: EventBridge passes the group through, and a group SQS
+# refuses would fail every firing, unseen
+_SQS_GROUP = re.compile(r"^[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}$")
 _MAX_EVERY_SECONDS = 100 * 365 * 86400.0
 _NOT_FOUND = "ResourceNotFoundException"
 _CONFLICT = "ConflictException"
@@ -276,8 +279,11 @@ def _check(schedule: Schedule) -> None:
             f" EventBridge Scheduler (it fires at most once a minute), got {every!r}"
         )
     check_name(schedule.name)
-    if len(schedule.group_id) > 128:
-        raise ValueError(f"schedule {schedule.name!r}: group_id is longer than 128 characters")
+    if not _SQS_GROUP.fullmatch(schedule.group_id):
+        raise ValueError(
+            f"schedule {schedule.name!r}: group_id {schedule.group_id!r} is not an SQS message"
+            " group id (1 to 128 ASCII letters, digits and punctuation)"
+        )
 
 
 def _at(when: datetime) -> str:
