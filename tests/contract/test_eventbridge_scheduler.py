@@ -19,6 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from incident_response.adapters.aws.eventbridge_scheduler import (
+    NAME,
     EventBridgeScheduler,
     scheduler_client,
 )
@@ -388,3 +389,22 @@ async def test_a_slot_already_past_when_put_starts_now(
     await eventbridge.put(late)
 
     assert raw.get_schedule(Name="nudge-inc-1", GroupName=GROUP)["StartDate"] == clock.now()
+
+
+async def test_the_names_the_services_give_their_schedules_are_accepted(
+    eventbridge: EventBridgeScheduler, clock: ManualClock
+) -> None:
+    """Runs once the services' schedule names are valid EventBridge names (issue 11 renames
+    `nudge:<id>` and `sla:<id>:<minutes>` on another branch); skipped, saying so, until then."""
+    from incident_response.services import nudges, sla
+
+    names = [nudges.schedule_name("inc-1"), f"{sla.schedule_prefix('inc-1')}30"]
+    if not all(NAME.fullmatch(name) for name in names):
+        pytest.skip(f"the services still name schedules {names}: not valid on EventBridge")
+
+    for name in names:
+        await eventbridge.put(schedule(clock, name))
+        await eventbridge.disable(name)  # silence
+        await eventbridge.delete(name)  # resolve
+
+    assert await eventbridge.schedules() == []
