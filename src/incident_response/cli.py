@@ -11,6 +11,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from incident_response import __version__
@@ -27,6 +28,8 @@ audit_app = typer.Typer(help="Inspect the audit log.", no_args_is_help=True)
 config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(config_app, name="config")
+aws_app = typer.Typer(help="Provision the AWS backends.", no_args_is_help=True)
+app.add_typer(aws_app, name="aws")
 
 # breaks whose likeliest cause is this command using another key than `serve` (see audit.md)
 KEY_SUSPECTS = ("no audit key", "no record matches its hash")
@@ -142,6 +145,47 @@ def token(
 def _usage(message: str) -> NoReturn:
     err.print(f"[red]error:[/red] {message}", soft_wrap=True)
     raise typer.Exit(2)
+
+
+@aws_app.command("bootstrap")
+def aws_bootstrap(
+    env: Annotated[
+        str, typer.Option(help="Environment name, part of every resource name, e.g. staging.")
+    ],
+    scheduler_role: Annotated[
+        bool,
+        typer.Option(
+            "--scheduler-role/--no-scheduler-role",
+            help="Also create the IAM role EventBridge Scheduler sends to the queue with.",
+        ),
+    ] = True,
+) -> None:
+    """Create the environment's DynamoDB tables, SQS FIFO queues and schedule group, idempotently,
+    and print the settings to use as KEY=VALUE lines (progress goes to stderr). The endpoint is
+    boto3's: AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> reach moto or a VPC endpoint."""
+    from incident_response.adapters.aws.provisioning import Plan, ProvisioningError, bootstrap
+
+    settings = _settings()
+    region = settings.aws_region or os.environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        _usage("set AWS_REGION to the region to create the resources in")
+    try:
+        plan = Plan(
+            env=env,
+            region=region,
+            max_receives=settings.incident_response_queue_max_receives,
+            visibility_timeout_seconds=settings.incident_response_queue_visibility_timeout_seconds,
+            scheduler_role=scheduler_role,
+        )
+    except ValueError as exc:
+        _usage(str(exc))
+    try:
+        created = bootstrap(plan, lambda line: err.print(line, markup=False, highlight=False))
+    except ProvisioningError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(1) from None
+    for key, value in created.items():
+        print(f"{key}={value}")
 
 
 @audit_app.command("verify")

@@ -259,6 +259,11 @@ class Settings(BaseSettings):
         default="", description="Comma-separated e-mails allowed to approve besides the IC."
     )
     incident_response_queue_max_receives: int = Field(default=5, ge=1)
+    incident_response_schedule_group: str = Field(
+        default="default",
+        pattern=r"^[0-9a-zA-Z\-_.]{1,64}$",
+        description="The EventBridge Scheduler schedule group the incidents' timers live in.",
+    )
     incident_response_queue_visibility_timeout_seconds: float = Field(
         default=60, gt=0, description="How long a crashed processor's message stays hidden."
     )
