@@ -114,9 +114,10 @@ P = TypeVar("P")
 class Overrides:
     """Explicit seams for callers that need more than settings. Each port wrapper receives the
     adapter `build` chose and returns what every service gets instead (a test wraps the real
-    adapter to count calls or inject a crash, or puts another backend in its place). The rest are knobs that are not settings, with
-    the services' defaults; `slack_rates` are the limits a Slack-compatible server other than
-    Slack enforces (a fake whose minutes are shortened)."""
+    adapter to count calls or inject a crash, or puts another backend in its place); every port
+    has one, storage included. The rest are knobs that are not settings, with the services'
+    defaults; `slack_rates` are the limits a Slack-compatible server other than Slack enforces
+    (a fake whose minutes are shortened)."""
 
     store: Callable[[IncidentStore], IncidentStore] | None = None
     audit: Callable[[AuditLog], AuditLog] | None = None

@@ -210,9 +210,10 @@ class Scheduler(Protocol):
     (EventBridge Scheduler): push-based, so nothing outside the adapter polls for due timers.
 
     Names fit `[0-9a-zA-Z-_.]{1,64}` (domain.messages.check_schedule_name); `put` raises
-    ValueError for any other name, a bad period or an empty group_id, storing nothing. A
-    schedule's message is sent with its `group_id` and a dedup id naming the slot, so a slot
-    sent twice reaches the handlers once.
+    ValueError for any other name, a bad period or an empty group_id, storing nothing. A due
+    schedule's message goes to the queue with its `group_id` as the FIFO group, at least once
+    per slot (the embedded adapter dedups by name and slot; on SQS the queue's content-based
+    deduplication does); the handlers are idempotent per slot. A missed slot fires once late.
     """
 
     async def put(self, schedule: Schedule) -> None:
