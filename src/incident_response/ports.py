@@ -213,7 +213,7 @@ class Scheduler(Protocol):
     ValueError for any other name, a bad period or an empty group_id, storing nothing. A due
     schedule's message goes to the queue with its `group_id` as the FIFO group, at least once
     per slot (the embedded adapter dedups by name and slot; on SQS the queue's content-based
-    deduplication does); the handlers are idempotent per slot. A missed slot fires once late.
+    deduplication does); the handlers are idempotent per slot.
     """
 
     async def put(self, schedule: Schedule) -> None:
