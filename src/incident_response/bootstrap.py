@@ -11,9 +11,8 @@ import asyncio
 import secrets as random_secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -115,10 +114,17 @@ P = TypeVar("P")
 class Overrides:
     """Explicit seams for callers that need more than settings. Each port wrapper receives the
     adapter `build` chose and returns what every service gets instead (a test wraps the real
-    adapter to count calls or inject a crash). The rest are knobs that are not settings, with
-    the services' defaults; `slack_rates` are the limits a Slack-compatible server other than
-    Slack enforces (a fake whose minutes are shortened)."""
+    adapter to count calls or inject a crash, or puts another backend in its place); every port
+    has one, storage included. The rest are knobs that are not settings, with the services'
+    defaults; `slack_rates` are the limits a Slack-compatible server other than Slack enforces
+    (a fake whose minutes are shortened)."""
 
+    store: Callable[[IncidentStore], IncidentStore] | None = None
+    audit: Callable[[AuditLog], AuditLog] | None = None
+    queue: Callable[[EventQueue], EventQueue] | None = None
+    scheduler: Callable[[Scheduler], Scheduler] | None = None
+    secrets: Callable[[Secrets], Secrets] | None = None
+    credentials: Callable[[Credentials], Credentials] | None = None
     chat: Callable[[Chat], Chat] | None = None
     directory: Callable[[Directory], Directory] | None = None
     oncall: Callable[[OnCall], OnCall] | None = None
@@ -229,6 +235,8 @@ class Container:
     draft_announcer: DraftAnnouncer
     webhook_secret_file: Path | None = None
     slack: SlackRuntime | None = None
+    # background work of the embedded adapters (the scheduler's firing loop), ended by aclose
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}
@@ -243,6 +251,8 @@ class Container:
         return checks
 
     async def aclose(self) -> None:
+        for close in self.closers:
+            await close()
         await self.assembler.settle(grace_seconds=BESIDE_GRACE_SECONDS)
         if self.slack is not None:
             await self.slack.aclose()
@@ -311,20 +321,27 @@ async def build(
     base_url = (settings.incident_response_base_url or base_url).rstrip("/")
 
     db = await Database(settings.database_path).open()
-    store = await SqliteIncidentStore(db=db, clock=clock).open()
+    sqlite_store: IncidentStore = await SqliteIncidentStore(db=db, clock=clock).open()
+    store = _wrap(overrides.store, sqlite_store)
     audit_key = load_audit_key(settings.data_dir, _configured_audit_key(settings))
-    audit = await SqliteAuditLog(db=db, clock=clock, key=audit_key).open()
-    if not await audit.key_matches():
+    sqlite_audit = await SqliteAuditLog(db=db, clock=clock, key=audit_key).open()
+    if not await sqlite_audit.key_matches():
         log.warning(
             "audit.key_mismatch",
             hint="the audit log was sealed with another key (or its chain count was tampered "
             "with); records written now will not verify together with the older ones. Check "
             "INCIDENT_RESPONSE_AUDIT_KEY and run `incident-response audit verify`.",
         )
-    queue = await SqliteEventQueue(
+    embedded_audit: AuditLog = sqlite_audit
+    audit = _wrap(overrides.audit, embedded_audit)
+    sqlite_queue: EventQueue = await SqliteEventQueue(
         db=db, clock=clock, max_receives=settings.incident_response_queue_max_receives
     ).open()
-    scheduler = await SqliteScheduler(db=db, clock=clock).open()
+    queue = _wrap(overrides.queue, sqlite_queue)
+    # the embedded timers fire into the queue by themselves (as EventBridge Scheduler does)
+    timers = await SqliteScheduler(db=db, clock=clock, queue=queue).open()
+    embedded_scheduler: Scheduler = timers
+    scheduler = _wrap(overrides.scheduler, embedded_scheduler)
     console_chat = ConsoleChat(db, base_url=base_url, clock=clock)
     status_page = BuiltinStatusPage(db, base_url=base_url, clock=clock)
     # approvers are read live from the roster on every decision; the settings' are added
@@ -380,7 +397,8 @@ async def build(
     published = _wrap(overrides.status_page, chosen.status_page or builtin_page)
     llm = _wrap(overrides.llm, chosen.llm or drafter)
     code_host = _wrap(overrides.code_host, chosen.code_host or no_code_host)
-    secrets = EnvSecrets(settings.secret_values(), data_dir=settings.data_dir)
+    env_secrets: Secrets = EnvSecrets(settings.secret_values(), data_dir=settings.data_dir)
+    secrets = _wrap(overrides.secrets, env_secrets)
 
     intake = AlertIntake(
         store=store,
@@ -522,13 +540,13 @@ async def build(
         )
         slack = SlackRuntime(api=slack_api, chat=slack_chat, app=app, socket_mode=socket_mode)
     upkeep = Upkeep(
-        # the embedded timers are polled here; EventBridge Scheduler sends on its own
-        fire_timers=partial(scheduler.fire_due, queue),
         clock=clock,
         jobs=upkeep_jobs(gate=gate, assembler=assembler, intake=intake, resolver=resolver),
     )
     # personal tokens and console sessions: revocation state the CLI's process writes too
-    credentials = await SqliteCredentials(db=db, clock=clock).open()
+    sqlite_credentials: Credentials = await SqliteCredentials(db=db, clock=clock).open()
+    credentials = _wrap(overrides.credentials, sqlite_credentials)
+    timers.start()  # last: a build that failed earlier leaves no loop running
     return Container(
         settings=settings,
         clock=clock,
@@ -568,7 +586,7 @@ async def build(
         processor=Processor(
             queue=queue,
             registry=events,
-            fire_timers=upkeep.tick,
+            tick=upkeep.tick,
             concurrency=settings.incident_response_processor_concurrency,
             visibility_timeout=settings.incident_response_queue_visibility_timeout_seconds,
         ),
@@ -579,6 +597,7 @@ async def build(
         draft_announcer=DraftAnnouncer(store=store, chat=chat),
         webhook_secret_file=webhook_secret_file,
         slack=slack,
+        closers=[timers.aclose],
     )
 
 

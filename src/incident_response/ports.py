@@ -156,12 +156,16 @@ class AuditLog(Protocol):
 
 @runtime_checkable
 class EventQueue(Protocol):
-    """SQS FIFO semantics: FIFO per group, at-least-once, visibility timeout, dead letters."""
+    """SQS FIFO semantics: FIFO per group, at-least-once, visibility timeout, dead letters.
 
-    async def send(
-        self, message: QueueMessage, *, group_id: str, dedup_id: str, delay_seconds: float = 0
-    ) -> bool:
-        """Enqueue; False when a message with `dedup_id` was sent within the dedup window."""
+    It promises nothing a FIFO queue cannot keep: no per-message delay on send (a message that
+    must wait is a `once` Schedule), a depth that is approximate, and dead letters read from the
+    dead-letter queue.
+    """
+
+    async def send(self, message: QueueMessage, *, group_id: str, dedup_id: str) -> bool:
+        """Enqueue, visible at once; False when a message with `dedup_id` was sent within the
+        dedup window (SQS: 5 minutes)."""
         ...
 
     async def receive(
@@ -175,8 +179,9 @@ class EventQueue(Protocol):
         ...
 
     async def retry(self, delivery: Delivery, *, error: str, delay_seconds: float = 0) -> None:
-        """Make the message visible again after `delay_seconds`, or dead-letter it if it has been
-        received the configured maximum number of times."""
+        """Make the message visible again after `delay_seconds` (SQS ChangeMessageVisibility on
+        the in-flight message), or dead-letter it if it has been received the configured
+        maximum number of times."""
         ...
 
     async def extend_visibility(self, delivery: Delivery, *, seconds: float) -> bool:
@@ -187,16 +192,29 @@ class EventQueue(Protocol):
         SQS also caps the total at 12 hours from the receive: do not count on more."""
         ...
 
-    async def dead_letters(self) -> list[DeadLetter]: ...
+    async def dead_letters(self) -> list[DeadLetter]:
+        """The messages in the dead-letter queue, oldest first: read there (SQS: a receive on
+        the DLQ that leaves them in it), never from the source queue."""
+        ...
 
     async def depth(self) -> int:
-        """Messages waiting or in flight (not dead-lettered)."""
+        """About how many messages are waiting or in flight (not dead-lettered): approximate,
+        as SQS's ApproximateNumberOfMessages(+NotVisible). Use it for metrics and for waiting
+        until a queue drains, never for a decision that must be exact."""
         ...
 
 
 @runtime_checkable
 class Scheduler(Protocol):
-    """Durable recurring timers that send a message to the queue when due (EventBridge Scheduler)."""
+    """Durable timers that put their message on the EventQueue by themselves when due
+    (EventBridge Scheduler): push-based, so nothing outside the adapter polls for due timers.
+
+    Names fit `[0-9a-zA-Z-_.]{1,64}` (domain.messages.check_schedule_name); `put` raises
+    ValueError for any other name, a bad period or an empty group_id, storing nothing. A due
+    schedule's message goes to the queue with its `group_id` as the FIFO group, at least once
+    per slot (the embedded adapter dedups by name and slot; on SQS the queue's content-based
+    deduplication does); the handlers are idempotent per slot.
+    """
 
     async def put(self, schedule: Schedule) -> None:
         """Create or replace the schedule named `schedule.name`."""

@@ -1,4 +1,5 @@
-"""The processor: drains the EventQueue through the EventRegistry and fires due timers.
+"""The processor: drains the EventQueue through the EventRegistry and runs the upkeep's tick
+(timers are not its business: the Scheduler puts due messages on the queue by itself).
 
 Messages are acked only after their handler returns, so a crash (even SIGKILL) mid-handler leaves
 the message to reappear after its visibility timeout: at-least-once, with idempotent handlers.
@@ -26,7 +27,7 @@ from incident_response.telemetry.logging import get_logger
 
 log = get_logger(__name__)
 
-TimerTick = Callable[[], Awaitable[int]]
+Tick = Callable[[], Awaitable[object]]
 
 MAX_VISIBILITY_SECONDS = 43_200  # what SQS allows
 HEARTBEATS_PER_TIMEOUT = 3
@@ -38,13 +39,13 @@ class Processor:
         *,
         queue: EventQueue,
         registry: EventRegistry,
-        fire_timers: TimerTick | None = None,
+        tick: Tick | None = None,
         concurrency: int = 16,
         visibility_timeout: float = 60,
         idle_wait: float = 0.05,
         poll_seconds: float = 0.5,
         retry_base_delay: float = 1.0,
-        timer_interval: float = 1.0,
+        tick_interval: float = 1.0,
     ) -> None:
         if not (0 < visibility_timeout <= MAX_VISIBILITY_SECONDS):
             raise ValueError(
@@ -53,13 +54,13 @@ class Processor:
             )
         self._queue = queue
         self._registry = registry
-        self._fire_timers = fire_timers
+        self._tick = tick
         self._concurrency = concurrency
         self._visibility_timeout = visibility_timeout
         self._idle_wait = idle_wait
         self._poll_seconds = poll_seconds
         self._retry_base_delay = retry_base_delay
-        self._timer_interval = timer_interval
+        self._tick_interval = tick_interval
         self._in_flight: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
@@ -88,9 +89,9 @@ class Processor:
         while not self._stopping.is_set():
             try:
                 now = time.monotonic()
-                if self._fire_timers is not None and now - last_tick >= self._timer_interval:
+                if self._tick is not None and now - last_tick >= self._tick_interval:
                     last_tick = now
-                    await self._fire_timers()
+                    await self._tick()
                 free = self._concurrency - len(self._in_flight)
                 # a long-poll: the queue answers as soon as a message is sent, so an alert
                 # starts assembling without waiting for a polling interval

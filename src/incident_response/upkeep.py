@@ -1,5 +1,4 @@
-"""The processor's upkeep: timers fired every tick, and the periodic repairs that make a crash or
-a vendor outage lose nothing (interrupted publishes finished, war rooms repaired, the intake
+"""The processor's upkeep: the periodic repairs that make a crash or a vendor outage lose nothing (interrupted publishes finished, war rooms repaired, the intake
 outbox relayed, unfinished resolutions queued again). Every job is idempotent: several
 processors may run them at once.
 """
@@ -43,22 +42,24 @@ class Periodic:
 
 @dataclass
 class Upkeep:
-    """The processor's periodic work: fire due timers every tick, and run each periodic job
-    (finishing interrupted publishes, repairing war rooms, relaying the intake outbox) when its
-    interval has passed. Jobs must be idempotent: several processors may run them."""
+    """The processor's periodic work: each tick runs every job (finishing interrupted
+    publishes, repairing war rooms, relaying the intake outbox) whose interval has passed.
+    Jobs must be idempotent: several processors may run them. Timers are not fired here: the
+    Scheduler puts due messages on the queue by itself."""
 
-    fire_timers: Callable[[], Awaitable[int]]
     clock: Clock
     jobs: list[Periodic]
 
     async def tick(self) -> int:
-        fired = await self.fire_timers()
+        """Run the jobs that are due; returns how many ran."""
         now = self.clock.now()
+        ran = 0
         for job in self.jobs:
             if job.last is None or now - job.last >= job.every:
                 job.last = now
                 await job.run()
-        return fired
+                ran += 1
+        return ran
 
 
 def upkeep_jobs(

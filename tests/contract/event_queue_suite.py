@@ -1,11 +1,17 @@
 """What every EventQueue must do (SQS FIFO semantics). An adapter's test module subclasses
 `EventQueueContract` and provides a `queue` fixture on the `clock` fixture, configured with the
-class's MAX_RECEIVES and DEDUP_WINDOW_SECONDS (see test_embedded_queue.py)."""
+class's MAX_RECEIVES and DEDUP_WINDOW_SECONDS (see test_embedded_queue.py and README.md here).
+
+The port promises only what SQS FIFO keeps: no per-message delay on send, a depth that is
+approximate (checked here once it has had DEPTH_SETTLES_WITHIN_SECONDS to settle), and dead
+letters read from the dead-letter queue, which may not know why or exactly when a message
+died (DEAD_LETTERS_KNOW_WHY)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
 
@@ -27,15 +33,27 @@ def numbers(deliveries: list[Delivery]) -> list[object]:
 class EventQueueContract:
     MAX_RECEIVES = 3
     DEDUP_WINDOW_SECONDS = 300.0
+    # an approximate depth (SQS's) may lag: how long it gets to show the settled count
+    DEPTH_SETTLES_WITHIN_SECONDS = 0.0
+    # whether a dead letter keeps the last error and the moment it died (an SQS DLQ does not)
+    DEAD_LETTERS_KNOW_WHY = True
 
     @pytest.fixture
     def queue(self) -> EventQueue:
         raise NotImplementedError("the adapter's test class provides a `queue` fixture")
 
-    async def send(
-        self, queue: EventQueue, n: int | str, group: str = "g1", delay: float = 0
-    ) -> bool:
-        return await queue.send(message(n), group_id=group, dedup_id=f"d-{n}", delay_seconds=delay)
+    async def send(self, queue: EventQueue, n: int | str, group: str = "g1") -> bool:
+        return await queue.send(message(n), group_id=group, dedup_id=f"d-{n}")
+
+    async def assert_depth(self, queue: EventQueue, expected: int) -> None:
+        """`depth()` is approximate: it must reach `expected` once the queue is quiet."""
+        depth = await queue.depth()
+        for _ in range(round(self.DEPTH_SETTLES_WITHIN_SECONDS * 10)):
+            if depth == expected:
+                break
+            await asyncio.sleep(0.1)
+            depth = await queue.depth()
+        assert depth == expected
 
     async def receive(self, queue: EventQueue, max_messages: int = 10) -> list[Delivery]:
         return await queue.receive(max_messages=max_messages, visibility_timeout=VISIBILITY)
@@ -60,7 +78,7 @@ class EventQueueContract:
 
     async def test_an_empty_queue_gives_nothing(self, queue: EventQueue) -> None:
         assert await self.receive(queue) == []
-        assert await queue.depth() == 0
+        await self.assert_depth(queue, 0)
 
     async def test_a_dedup_id_sent_again_within_the_window_is_dropped(
         self, queue: EventQueue, clock: ManualClock
@@ -68,17 +86,17 @@ class EventQueueContract:
         assert await queue.send(message("a"), group_id="g1", dedup_id="same") is True
         clock.advance(self.DEDUP_WINDOW_SECONDS - 1)
         assert await queue.send(message("b"), group_id="g2", dedup_id="same") is False
-        assert await queue.depth() == 1
+        await self.assert_depth(queue, 1)
 
         clock.advance(2)
         assert await queue.send(message("c"), group_id="g1", dedup_id="same") is True
-        assert await queue.depth() == 2
+        await self.assert_depth(queue, 2)
 
     async def test_dedup_is_by_id_not_by_body(self, queue: EventQueue) -> None:
         assert await queue.send(message(1), group_id="g1", dedup_id="x") is True
         assert await queue.send(message(1), group_id="g1", dedup_id="y") is True
 
-        assert await queue.depth() == 2
+        await self.assert_depth(queue, 2)
 
     async def test_a_group_delivers_one_at_a_time_in_send_order(self, queue: EventQueue) -> None:
         for n in range(1, 4):
@@ -138,7 +156,7 @@ class EventQueueContract:
         await queue.ack(delivery)
         await queue.ack(delivery)
 
-        assert await queue.depth() == 0
+        await self.assert_depth(queue, 0)
         clock.advance(VISIBILITY * 10)
         assert await self.receive(queue) == []
 
@@ -153,26 +171,19 @@ class EventQueueContract:
 
         await queue.ack(stale)
 
-        assert await queue.depth() == 2
+        await self.assert_depth(queue, 2)
         assert await self.receive(queue) == []  # the redelivered copy is still in flight
         await queue.ack(current)
         assert numbers(await self.receive(queue)) == [2]
 
-    async def test_a_delayed_message_waits_and_keeps_its_place_in_the_group(
-        self, queue: EventQueue, clock: ManualClock
-    ) -> None:
-        await self.send(queue, 1, delay=60)
-        await self.send(queue, 2)
-        await self.send(queue, "other", group="g2")
+    async def test_a_send_takes_no_delay(self, queue: EventQueue) -> None:
+        """FIFO queues have no per-message delay: a message that must wait is a Schedule."""
+        delayed: dict[str, Any] = {"delay_seconds": 60}
 
-        [other] = await self.receive(queue)
-        assert numbers([other]) == ["other"]
-        await queue.ack(other)
-        clock.advance(61)
-        [first] = await self.receive(queue)
-        assert numbers([first]) == [1]
-        await queue.ack(first)
-        assert numbers(await self.receive(queue)) == [2]
+        with pytest.raises(TypeError):
+            await queue.send(message(1), group_id="g1", dedup_id="d-1", **delayed)
+
+        await self.assert_depth(queue, 0)
 
     async def test_retry_makes_the_message_visible_after_the_delay(
         self, queue: EventQueue, clock: ManualClock
@@ -201,7 +212,7 @@ class EventQueueContract:
 
         assert await self.receive(queue) == []
         await queue.ack(current)
-        assert await queue.depth() == 0
+        await self.assert_depth(queue, 0)
 
     async def test_extending_the_visibility_keeps_an_in_flight_message_hidden(
         self, queue: EventQueue, clock: ManualClock
@@ -231,7 +242,7 @@ class EventQueueContract:
         await queue.ack(delivery)
 
         assert await queue.dead_letters() == []
-        assert await queue.depth() == 0
+        await self.assert_depth(queue, 0)
 
     async def test_extending_with_a_stale_receipt_is_refused_and_changes_nothing(
         self, queue: EventQueue, clock: ManualClock
@@ -309,9 +320,10 @@ class EventQueueContract:
         [dead] = await queue.dead_letters()
         assert dead.body == message("poison")
         assert (dead.group_id, dead.receive_count) == ("g1", self.MAX_RECEIVES)
-        assert dead.last_error == f"KeyError: attempt {self.MAX_RECEIVES}"
-        assert dead.dead_at == clock.now()
-        assert await queue.depth() == 1
+        if self.DEAD_LETTERS_KNOW_WHY:
+            assert dead.last_error == f"KeyError: attempt {self.MAX_RECEIVES}"
+            assert dead.dead_at == clock.now()
+        await self.assert_depth(queue, 1)
         assert numbers(await self.receive(queue)) == ["next"]
 
     async def test_a_message_that_keeps_crashing_its_worker_is_dead_lettered(
@@ -357,14 +369,14 @@ class EventQueueContract:
         await self.send(queue, "poison", group="p")
         await self.send(queue, 1, group="g")
         await self.send(queue, 2, group="g")
-        assert await queue.depth() == 3
+        await self.assert_depth(queue, 3)
 
         for _ in range(self.MAX_RECEIVES):
             [poison] = [d for d in await self.receive(queue) if d.group_id == "p"]
-            assert await queue.depth() == 3  # message 1 stays in flight, never acked
+            await self.assert_depth(queue, 3)  # message 1 stays in flight, never acked
             await queue.retry(poison, error="boom")
 
-        assert await queue.depth() == 2
+        await self.assert_depth(queue, 2)
         assert len(await queue.dead_letters()) == 1
 
     async def test_receive_waits_for_a_message_sent_meanwhile(self, queue: EventQueue) -> None:
@@ -397,16 +409,14 @@ class EventQueueContract:
         assert got == []
         assert 0.15 <= time.monotonic() - started < 2
 
-    @pytest.mark.parametrize(
-        ("group", "dedup", "delay"), [("", "d", 0.0), ("g", "", 0.0), ("g", "d", -1.0)]
-    )
+    @pytest.mark.parametrize(("group", "dedup"), [("", "d"), ("g", "")])
     async def test_a_bad_send_is_refused_and_enqueues_nothing(
-        self, queue: EventQueue, group: str, dedup: str, delay: float
+        self, queue: EventQueue, group: str, dedup: str
     ) -> None:
-        with pytest.raises(ValueError, match=r"group_id|dedup_id|delay_seconds"):
-            await queue.send(message(1), group_id=group, dedup_id=dedup, delay_seconds=delay)
+        with pytest.raises(ValueError, match=r"group_id|dedup_id"):
+            await queue.send(message(1), group_id=group, dedup_id=dedup)
 
-        assert await queue.depth() == 0
+        await self.assert_depth(queue, 0)
 
     @pytest.mark.parametrize(
         "kwargs",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog
@@ -13,7 +15,8 @@ from incident_response.config import load_settings
 from incident_response.domain.audit import AuditEvent, AuditEventType
 from incident_response.domain.context import PublishedUpdate, PublishRequest
 from incident_response.domain.incident import ChannelRef, IncidentStatus
-from incident_response.ports import Chat, StatusPage
+from incident_response.domain.messages import Delivery, EventType
+from incident_response.ports import Chat, EventQueue, StatusPage
 from incident_response.services.status_update_gate import PublishFailed
 from tests.support.clock import ManualClock
 from tests.support.payloads import oncall_payload
@@ -198,3 +201,93 @@ async def test_without_slack_no_slack_event_is_handled(tmp_path: Path) -> None:
         assert "ALERT_RECEIVED" in container.events.event_types
     finally:
         await container.aclose()
+
+
+class Recorder:
+    """Wraps any adapter and records which of its methods were called."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.inner, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(name)
+            return attr(*args, **kwargs)
+
+        return call
+
+
+async def test_every_storage_port_can_be_replaced_through_overrides(tmp_path: Path) -> None:
+    """Another backend (DynamoDB, SQS, EventBridge, Secrets Manager) plugs in at the same seam
+    as a vendor adapter: what the override returns is what every service and the processor use."""
+    wrapped: dict[str, Recorder] = {}
+
+    def wrap(port: str) -> Any:
+        def wrapper(inner: object) -> Any:
+            wrapped[port] = Recorder(inner)
+            return wrapped[port]
+
+        return wrapper
+
+    ports = ("store", "audit", "queue", "scheduler", "secrets", "credentials")
+    settings = load_settings(
+        {"INCIDENT_RESPONSE_DATA_DIR": str(tmp_path), "INCIDENT_RESPONSE_WEBHOOK_SECRET": "s" * 32}
+    )
+    container = await build(
+        settings,
+        base_url="http://t",
+        clock=ManualClock(),
+        overrides=Overrides(**{port: wrap(port) for port in ports}),
+    )
+    try:
+        await container.verifier.verify({"authorization": "Bearer " + "s" * 32}, b"{}")
+        await container.intake.accept("grafana-oncall", json.dumps(oncall_payload()).encode())
+        container.processor.start()
+        await container.processor.drain(within_seconds=10)
+        await container.credentials.generations("alice@example.com")
+
+        assert {port: getattr(container, port) for port in ports} == wrapped
+        assert "create" in wrapped["store"].calls
+        assert "append" in wrapped["audit"].calls
+        assert {"send", "receive", "ack"} <= set(wrapped["queue"].calls)
+        assert "put" in wrapped["scheduler"].calls
+        assert "get" in wrapped["secrets"].calls
+        assert "generations" in wrapped["credentials"].calls
+    finally:
+        await container.processor.stop()
+        await container.aclose()
+
+
+async def test_a_due_reminder_reaches_the_queue_with_no_processor_running(tmp_path: Path) -> None:
+    """The scheduler is push-based (EventBridge's way): nobody polls it for due timers."""
+    clock = ManualClock()
+    settings = load_settings(
+        {"INCIDENT_RESPONSE_DATA_DIR": str(tmp_path), "INCIDENT_RESPONSE_WEBHOOK_SECRET": "s" * 32}
+    )
+    container = await build(settings, base_url="http://t", clock=clock)
+    try:
+        await container.intake.accept("grafana-oncall", json.dumps(oncall_payload()).encode())
+        container.processor.start()
+        await container.processor.drain(within_seconds=10)
+        await container.processor.stop()
+        [incident] = await container.store.recent()
+
+        clock.advance(settings.incident_response_nudge_interval_seconds + 1)
+        got = await asyncio.wait_for(nudge_for(container.queue), timeout=10)
+
+        assert (got.body.payload, got.group_id) == ({"incident_id": incident.id}, incident.id)
+    finally:
+        await container.aclose()
+
+
+async def nudge_for(queue: EventQueue) -> Delivery:
+    while True:
+        for delivery in await queue.receive(wait_seconds=0.1):
+            await queue.ack(delivery)
+            if delivery.body.type == EventType.STATUS_UPDATE_NUDGE:
+                return delivery

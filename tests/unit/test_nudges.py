@@ -56,7 +56,7 @@ async def nudge_after(world: World, incident: Incident, minutes: float) -> Nudge
 async def test_schedule_is_one_recurring_timer_per_incident(
     world: World, incident: Incident
 ) -> None:
-    schedule = await world.scheduler.get(f"nudge:{incident.id}")
+    schedule = await world.scheduler.get(f"nudge.{incident.id}")
 
     assert schedule is not None
     assert schedule.every_seconds == INTERVAL
@@ -154,7 +154,7 @@ async def test_silence_keeps_the_schedule_but_stops_reminders(
 ) -> None:
     assert await world.nudges.silence(incident.id, actor="alice@example.com")
 
-    schedule = await world.scheduler.get(f"nudge:{incident.id}")
+    schedule = await world.scheduler.get(f"nudge.{incident.id}")
     assert schedule is not None
     assert not schedule.enabled
     assert (await world.incident(incident.id)).nudges_silenced
@@ -172,7 +172,7 @@ async def test_unsilence_resumes_reminders(world: World, incident: Incident) -> 
 
     assert await world.nudges.unsilence(incident.id, actor="bob@example.com")
 
-    schedule = await world.scheduler.get(f"nudge:{incident.id}")
+    schedule = await world.scheduler.get(f"nudge.{incident.id}")
     assert schedule is not None
     assert schedule.enabled
     assert not (await world.incident(incident.id)).nudges_silenced
@@ -190,7 +190,7 @@ async def test_scheduling_again_keeps_a_silenced_schedule(world: World, incident
 
     await world.nudges.schedule(await world.incident(incident.id))
 
-    schedule = await world.scheduler.get(f"nudge:{incident.id}")
+    schedule = await world.scheduler.get(f"nudge.{incident.id}")
     assert schedule is not None
     assert not schedule.enabled
 
@@ -199,7 +199,7 @@ async def test_delete_removes_the_schedule(world: World, incident: Incident) -> 
     await world.nudges.delete(incident.id)
     await world.nudges.delete(incident.id)
 
-    assert await world.scheduler.get(f"nudge:{incident.id}") is None
+    assert await world.scheduler.get(f"nudge.{incident.id}") is None
 
 
 async def test_no_reminders_once_resolved(world: World, incident: Incident) -> None:

@@ -75,8 +75,8 @@ class QueueMachine(RuleBasedStateMachine):
             and self.clock.now() < self.hidden_until[n]
         )
 
-    @rule(group=st.sampled_from(GROUPS), dedup=st.integers(0, 15), delay=st.sampled_from([0, 0, 5]))
-    def send(self, group: str, dedup: int, delay: float) -> None:
+    @rule(group=st.sampled_from(GROUPS), dedup=st.integers(0, 15))
+    def send(self, group: str, dedup: int) -> None:
         dedup_id, now = f"dedup-{dedup}", self.clock.now()
         last = self.dedup_sent_at.get(dedup_id)
         expect_new = last is None or now - last >= timedelta(seconds=DEDUP_WINDOW)
@@ -86,7 +86,6 @@ class QueueMachine(RuleBasedStateMachine):
                 QueueMessage(type="TEST", payload={"n": n}),
                 group_id=group,
                 dedup_id=dedup_id,
-                delay_seconds=delay,
             )
         )
         assert accepted is expect_new
@@ -95,7 +94,7 @@ class QueueMachine(RuleBasedStateMachine):
             self.dedup_sent_at[dedup_id] = now
             self.sent[group].append(n)
             self.group_of[n] = group
-            self.hidden_until[n] = now + timedelta(seconds=delay)
+            self.hidden_until[n] = now
 
     @rule(max_messages=st.integers(1, 4))
     def receive(self, max_messages: int) -> None:

@@ -53,9 +53,9 @@ async def test_marks_are_one_shot_timers_from_the_opening(
 ) -> None:
     incident = await assembled(world, severity)
 
-    schedules = await world.scheduler.schedules(f"sla:{incident.id}:")
+    schedules = await world.scheduler.schedules(f"sla.{incident.id}.")
 
-    assert [s.name for s in schedules] == sorted(f"sla:{incident.id}:{m}" for m in marks)
+    assert [s.name for s in schedules] == sorted(f"sla.{incident.id}.{m}" for m in marks)
     for schedule in schedules:
         minutes = schedule.message.payload["mark_minutes"]
         assert schedule.once
@@ -136,5 +136,5 @@ async def test_delete_removes_the_remaining_marks(world: World) -> None:
 
     await world.sla.delete(incident.id)
 
-    assert await world.scheduler.schedules(f"sla:{incident.id}:") == []
-    assert len(await world.scheduler.schedules(f"sla:{other.id}:")) == 2
+    assert await world.scheduler.schedules(f"sla.{incident.id}.") == []
+    assert len(await world.scheduler.schedules(f"sla.{other.id}.")) == 2

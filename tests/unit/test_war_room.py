@@ -18,6 +18,7 @@ import pytest
 from incident_response.adapters.console.chat import ConsoleChat, derived_user_id
 from incident_response.adapters.embedded.audit_log import SqliteAuditLog
 from incident_response.adapters.embedded.db import Database
+from incident_response.adapters.embedded.queue import SqliteEventQueue
 from incident_response.adapters.embedded.roster import Roster, RosterDirectory, RosterOnCall
 from incident_response.adapters.embedded.scheduler import SqliteScheduler
 from incident_response.adapters.embedded.store import SqliteIncidentStore
@@ -182,7 +183,8 @@ async def build_world(
     roster = load_roster(roster_path)
     real_store = await SqliteIncidentStore(db=db, clock=clock).open()
     real_audit = await SqliteAuditLog(db=db, clock=clock, key=AUDIT_KEY).open()
-    real_scheduler = await SqliteScheduler(db=db, clock=clock).open()
+    queue = await SqliteEventQueue(db=db, clock=clock).open()
+    real_scheduler = await SqliteScheduler(db=db, clock=clock, queue=queue).open()
     console = ConsoleChat(db, base_url="http://localhost:8080", clock=clock)
     parts: dict[str, Any] = {
         "audit": audit(real_audit) if audit else real_audit,
@@ -366,11 +368,11 @@ async def test_assembles_a_staffed_briefed_room(
     assert {b.action for b in checklist.buttons} == {"checklist.toggle"}
     assert [i.text for i in done.checklist] == [t.text for t in DEFAULT_CHECKLISTS[Severity.P1]]
 
-    nudge = await w.scheduler.get(f"nudge:{incident.id}")
+    nudge = await w.scheduler.get(f"nudge.{incident.id}")
     assert nudge is not None
     assert nudge.enabled
     assert nudge.message.payload == {"incident_id": incident.id}
-    sla = await w.scheduler.schedules(f"sla:{incident.id}:")
+    sla = await w.scheduler.schedules(f"sla.{incident.id}.")
     assert sorted(s.message.payload["mark_minutes"] for s in sla) == [15, 30]
 
     assert (await w.audit.verify(incident.id)).ok
@@ -694,7 +696,7 @@ async def test_reminders_start_after_assembly(world: World) -> None:
     incident = await world.open_incident()
     await world.assembler.assemble(incident.id)
 
-    nudge = await world.scheduler.get(f"nudge:{incident.id}")
+    nudge = await world.scheduler.get(f"nudge.{incident.id}")
 
     assert nudge is not None
     assert nudge.next_fire_at == world.clock.now() + timedelta(seconds=900)

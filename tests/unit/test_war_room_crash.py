@@ -134,8 +134,8 @@ CRASH_POINTS: dict[str, tuple[str, Callable[[str, Any], bool]]] = {
     "post_context": ("chat", key_ends(":context")),
     "post_checklist": ("chat", key_ends(":checklist")),
     "pin_checklist": ("chat", lambda call, _: call == "pin"),
-    "schedule nudges": ("scheduler", lambda call, name: str(name).startswith("nudge:")),
-    "schedule sla": ("scheduler", lambda call, name: str(name).startswith("sla:")),
+    "schedule nudges": ("scheduler", lambda call, name: str(name).startswith("nudge.")),
+    "schedule sla": ("scheduler", lambda call, name: str(name).startswith("sla.")),
     "schedule_reminders": ("audit", lambda call, key: key == "schedule_reminders"),
     "set_topic": ("chat", lambda call, _: call == "set_topic"),
     "first bookmark": ("chat", lambda call, title: call == "add_bookmark"),
@@ -208,14 +208,14 @@ async def test_a_crash_after_any_step_resumes_to_the_same_room(
         checklist = next(m for m in messages if m.key == f"{incident.id}:checklist")
         assert await w.console.pins(room) == [checklist.id]
         assert len(done.checklist) > 0
-        assert await w.scheduler.get(f"nudge:{incident.id}") is not None
+        assert await w.scheduler.get(f"nudge.{incident.id}") is not None
         assert channels[0].topic == "P1 · checkout · IC: Alice Martin · status: investigating"
         assert [(b.title, b.url) for b in await w.console.bookmarks(room)] == [
             ("Dashboard", "https://grafana.example.com/d/checkout"),
             ("Status page", STATUS_PAGE_URL),
         ]
         assert done.assembly_steps["topic_and_bookmarks"]["ok"] is True
-        assert len(await w.scheduler.schedules(f"sla:{incident.id}:")) == 2
+        assert len(await w.scheduler.schedules(f"sla.{incident.id}.")) == 2
 
         records = await w.records(incident.id)
         assert (await w.audit.verify(incident.id)).ok

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -51,8 +52,21 @@ class DeadLetter(BaseModel):
     last_error: str | None = None
 
 
+# what EventBridge Scheduler accepts as a schedule name; every Scheduler keeps to it
+SCHEDULE_NAME = re.compile(r"[0-9a-zA-Z\-_.]{1,64}")
+
+
+def check_schedule_name(name: str) -> str:
+    """`name` if a schedule may be called so, else ValueError (every backend refuses alike)."""
+    if SCHEDULE_NAME.fullmatch(name) is None:
+        raise ValueError(f"schedule name {name!r}: use 1 to 64 letters, digits, '-', '_' or '.'")
+    return name
+
+
 class Schedule(BaseModel):
-    """A durable recurring timer that sends `message` to the queue every `every_seconds`."""
+    """A durable recurring timer that sends `message` to the queue every `every_seconds`.
+
+    `name` must pass `check_schedule_name` (a Scheduler's `put` refuses any other)."""
 
     model_config = ConfigDict(frozen=True)
 

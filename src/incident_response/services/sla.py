@@ -39,7 +39,9 @@ DEFAULT_FIRST_UPDATE_WITHIN: Mapping[Severity, int | None] = {
 
 
 def schedule_prefix(incident_id: str) -> str:
-    return f"sla:{incident_id}:"
+    """`sla.<incident id>.` then the mark's minutes: '.' never occurs in an incident id, so one
+    incident's prefix lists only its own marks."""
+    return f"sla.{incident_id}."
 
 
 class SlaMonitor:

@@ -98,12 +98,9 @@ class SqliteEventQueue:
         await self._db.migrate("event_queue", SCHEMA)
         return self
 
-    async def send(
-        self, message: QueueMessage, *, group_id: str, dedup_id: str, delay_seconds: float = 0
-    ) -> bool:
+    async def send(self, message: QueueMessage, *, group_id: str, dedup_id: str) -> bool:
         if not group_id or not dedup_id:
             raise ValueError("a queue message needs a group_id and a dedup_id")
-        delay = _seconds("delay_seconds", delay_seconds)
         now = self._clock.now()
         async with self._db.transaction() as conn:
             await conn.execute(
@@ -126,7 +123,7 @@ class SqliteEventQueue:
                     group_id,
                     message.model_dump_json(),
                     _ts(now),
-                    _ts(now + delay),
+                    _ts(now),
                     group_id,
                 ),
             )
@@ -209,6 +206,7 @@ class SqliteEventQueue:
         ]
 
     async def depth(self) -> int:
+        """Exact here; the port promises only an approximation (SQS)."""
         row = await self._db.fetchone("SELECT COUNT(*) AS n FROM queue_messages")
         return int(row["n"]) if row is not None else 0
 

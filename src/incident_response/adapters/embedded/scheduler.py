@@ -1,11 +1,19 @@
-"""Durable timers in SQLite, fired into the EventQueue by the processor's timer tick.
+"""Durable timers in SQLite that put their messages on the EventQueue by themselves, as
+EventBridge Scheduler does: `start()` runs the firing loop (every second) until `aclose()`.
 
 `fire_due` sends before it advances the schedule, so a crash in between fires the slot again on
-the next tick; the dedup id names the slot, which makes that second send a no-op in the queue.
+the next round; the dedup id names the slot, which makes that second send a no-op in the queue.
+Several processes on one data dir may all run the loop: the advance is conditional on the slot.
+
+Names follow EventBridge's rule (`check_schedule_name`). Data dirs from before that rule hold
+`nudge:<id>` and `sla:<id>:<minutes>`; `open()` renames them once, ':' becoming '.', which is
+exactly the services' current naming (`nudge.<id>`, `sla.<id>.<minutes>`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 from datetime import datetime, timedelta
 from typing import Self
@@ -15,8 +23,11 @@ import aiosqlite
 from incident_response.adapters.embedded.db import Database
 from incident_response.domain.clock import Clock, isoformat, utc
 from incident_response.domain.errors import NotFound
-from incident_response.domain.messages import QueueMessage, Schedule
+from incident_response.domain.messages import QueueMessage, Schedule, check_schedule_name
 from incident_response.ports import EventQueue
+from incident_response.telemetry.logging import get_logger
+
+log = get_logger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS schedules (
@@ -32,6 +43,16 @@ CREATE TABLE IF NOT EXISTS schedules (
 CREATE INDEX IF NOT EXISTS schedules_due ON schedules (next_fire_at) WHERE enabled = 1
 """
 
+# names written before names had to fit EventBridge's rule: ':' becomes '.' (a name already
+# taken by the new spelling keeps the newer schedule)
+RENAME_OLD_NAMES = """
+UPDATE OR IGNORE schedules SET name = replace(name, ':', '.') WHERE instr(name, ':') > 0;
+DELETE FROM schedules WHERE instr(name, ':') > 0
+"""
+
+# how often the embedded scheduler looks for due schedules
+FIRE_EVERY_SECONDS = 1.0
+
 _MAX_EVERY_SECONDS = 100 * 365 * 86400.0
 _COLUMNS = "name, every_seconds, message, group_id, next_fire_at, enabled, fired_count, once"
 
@@ -42,15 +63,40 @@ def _ts(dt: datetime) -> str:
 
 
 class SqliteScheduler:
-    """The embedded Scheduler (conformance: tests/contract/scheduler_suite.py)."""
+    """The embedded Scheduler (conformance: tests/contract/scheduler_suite.py). It sends due
+    messages to `queue`; `start()` and `aclose()` belong to this adapter, not to the port."""
 
-    def __init__(self, *, db: Database, clock: Clock) -> None:
+    def __init__(self, *, db: Database, clock: Clock, queue: EventQueue) -> None:
         self._db = db
         self._clock = clock
+        self._queue = queue
+        self._loop: asyncio.Task[None] | None = None
 
     async def open(self) -> Self:
         await self._db.migrate("scheduler", SCHEMA)
+        await self._db.migrate("scheduler_names", RENAME_OLD_NAMES)
         return self
+
+    def start(self, *, every_seconds: float = FIRE_EVERY_SECONDS) -> None:
+        """Fire due schedules every `every_seconds` in the background until `aclose()`."""
+        if self._loop is None:
+            self._loop = asyncio.create_task(self._fire_forever(every_seconds), name="scheduler")
+
+    async def aclose(self) -> None:
+        if self._loop is not None:
+            self._loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop
+            self._loop = None
+
+    async def _fire_forever(self, every_seconds: float) -> None:
+        while True:
+            try:
+                await self.fire_due()
+            except Exception:
+                # storage busy or the queue failing: the due slots are still due next round
+                log.exception("scheduler.fire_failed")
+            await asyncio.sleep(every_seconds)
 
     async def put(self, schedule: Schedule) -> None:
         _check(schedule)
@@ -96,7 +142,7 @@ class SqliteScheduler:
         )
         return [_schedule(row) for row in rows]
 
-    async def fire_due(self, queue: EventQueue, *, now: datetime | None = None) -> int:
+    async def fire_due(self, *, now: datetime | None = None) -> int:
         """Send every due, enabled schedule's message and move it to its next slot.
 
         Slots missed while nothing was running fire once, not once per slot: a nudge that is
@@ -111,7 +157,7 @@ class SqliteScheduler:
         for row in rows:
             schedule = _schedule(row)
             slot = schedule.next_fire_at
-            await queue.send(
+            await self._queue.send(
                 schedule.message,
                 group_id=schedule.group_id,
                 dedup_id=f"{schedule.name}:{isoformat(slot)}",
@@ -143,8 +189,9 @@ class SqliteScheduler:
 
 
 def _check(schedule: Schedule) -> None:
-    if not schedule.name or not schedule.group_id:
-        raise ValueError("a schedule needs a name and a group_id")
+    check_schedule_name(schedule.name)
+    if not schedule.group_id:
+        raise ValueError("a schedule needs a group_id")
     every = schedule.every_seconds
     usable = math.isfinite(every) and every < _MAX_EVERY_SECONDS
     if not usable or every < 0 or (timedelta(seconds=every) <= timedelta(0) and not schedule.once):
