@@ -2,8 +2,8 @@
 
 moto keeps SQS's clock, not the suite's ManualClock: the tests that move time by hand past a
 visibility timeout or the dedup window cannot pass on any real SQS and are marked so below
-(tests/aws/test_sqs_queue.py covers the same behaviour in real seconds). Per-message delay is
-refused on purpose: FIFO queues have none (the Scheduler delays).
+(tests/aws/test_sqs_queue.py covers the same behaviour in real seconds). The port has no
+per-message delay (FIFO queues have none; the Scheduler delays).
 """
 
 from __future__ import annotations
@@ -22,12 +22,10 @@ from tests.support.clock import ManualClock
 from tests.support.moto_server import MotoServer
 
 NEEDS_TIME_TRAVEL = "moves the ManualClock past an SQS timer that only real time moves"
-NO_DELAY = "SQS FIFO queues have no per-message delay: send refuses it (use the Scheduler)"
 _KNOWN = {
     "test_a_dedup_id_sent_again_within_the_window_is_dropped": NEEDS_TIME_TRAVEL,
     "test_an_unacked_message_comes_back_after_its_visibility_timeout": NEEDS_TIME_TRAVEL,
     "test_an_ack_with_a_stale_receipt_changes_nothing": NEEDS_TIME_TRAVEL,
-    "test_a_delayed_message_waits_and_keeps_its_place_in_the_group": NO_DELAY,
     "test_retry_makes_the_message_visible_after_the_delay": NEEDS_TIME_TRAVEL,
     "test_retry_with_a_stale_receipt_changes_nothing": NEEDS_TIME_TRAVEL,
     "test_extending_the_visibility_keeps_an_in_flight_message_hidden": NEEDS_TIME_TRAVEL,
@@ -142,17 +140,6 @@ async def test_ids_sqs_would_refuse_are_hashed_and_still_group_and_dedup(
     assert (first.group_id, numbers([first])) == (group, [1])
     await queue.ack(first)
     assert numbers(await queue.receive(max_messages=10)) == [3]
-
-
-async def test_a_per_message_delay_is_refused_for_the_scheduler(
-    client: Any, clock: ManualClock
-) -> None:
-    queue = await open_queue(client, clock)
-
-    with pytest.raises(ValueError, match="no per-message delay; use the Scheduler"):
-        await queue.send(message(1), group_id="g", dedup_id="d", delay_seconds=60)
-
-    assert await queue.depth() == 0
 
 
 async def test_an_unacked_message_comes_back_after_its_visibility_timeout(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -23,7 +23,6 @@ from incident_response.adapters.aws.eventbridge_scheduler import (
     EventBridgeScheduler,
     scheduler_client,
 )
-from incident_response.domain.errors import NotFound
 from incident_response.domain.messages import QueueMessage
 from incident_response.http import VendorError
 from tests.contract.scheduler_suite import SchedulerContract, schedule
@@ -32,15 +31,6 @@ from tests.support.moto_server import MotoServer
 
 GROUP = "incident-response-test"
 ROLE_ARN = "arn:aws:iam::123456789012:role/incident-response-test-scheduler"
-
-# The suite names its schedules `nudge:inc-1`, `sla:inc-1`: not valid EventBridge names, which
-# this adapter refuses (issue 11 renames them in parallel). Until the suite uses valid names these
-# suite tests are skipped here; TestSuiteBehaviourWithValidNames below runs each of them with
-# valid names, unchanged otherwise.
-_COLON_NAMES = (
-    "the suite's schedule names contain ':' (`nudge:inc-1`), which EventBridge Scheduler "
-    "refuses; the same behaviour runs below with valid names"
-)
 
 
 @pytest.fixture(scope="module")
@@ -94,124 +84,6 @@ class TestEventBridgeScheduler(SchedulerContract):
     @pytest.fixture
     def scheduler(self, eventbridge: EventBridgeScheduler) -> EventBridgeScheduler:
         return eventbridge
-
-    @pytest.mark.skip(reason=_COLON_NAMES)
-    async def test_put_then_get_returns_the_schedule(self) -> None: ...
-
-    @pytest.mark.skip(reason=_COLON_NAMES)
-    async def test_put_replaces_a_schedule_of_the_same_name(self) -> None: ...
-
-    @pytest.mark.skip(reason=_COLON_NAMES)
-    async def test_a_disabled_schedule_is_kept_and_can_be_enabled_again(self) -> None: ...
-
-    @pytest.mark.skip(reason=_COLON_NAMES)
-    async def test_enabling_or_disabling_an_unknown_schedule_is_not_found(self) -> None: ...
-
-    @pytest.mark.skip(reason=_COLON_NAMES)
-    async def test_delete_removes_and_deleting_again_is_harmless(self) -> None: ...
-
-    @pytest.mark.skip(reason=_COLON_NAMES)
-    async def test_schedules_lists_by_name_prefix_in_name_order(self) -> None: ...
-
-    @pytest.mark.skip(reason=_COLON_NAMES)
-    async def test_times_in_other_zones_are_kept_as_the_same_instant(self) -> None: ...
-
-    @pytest.mark.skip(reason=_COLON_NAMES)
-    async def test_a_once_schedule_may_have_no_period(self) -> None: ...
-
-
-class TestSuiteBehaviourWithValidNames:
-    """The skipped suite tests, each with `-` for `:` in the names and nothing else changed."""
-
-    async def test_put_then_get_returns_the_schedule(
-        self, eventbridge: EventBridgeScheduler, clock: ManualClock
-    ) -> None:
-        nudge = schedule(clock, "nudge-inc-1", fired_count=2)
-
-        await eventbridge.put(nudge)
-
-        assert await eventbridge.get("nudge-inc-1") == nudge
-        assert await eventbridge.get("nudge-inc-2") is None
-
-    async def test_put_replaces_a_schedule_of_the_same_name(
-        self, eventbridge: EventBridgeScheduler, clock: ManualClock
-    ) -> None:
-        await eventbridge.put(schedule(clock, "nudge-inc-1", every=1800))
-        faster = schedule(clock, "nudge-inc-1", every=600, group_id="inc-1b")
-
-        await eventbridge.put(faster)
-
-        assert await eventbridge.get("nudge-inc-1") == faster
-        assert await eventbridge.schedules() == [faster]
-
-    async def test_a_disabled_schedule_is_kept_and_can_be_enabled_again(
-        self, eventbridge: EventBridgeScheduler, clock: ManualClock
-    ) -> None:
-        nudge = schedule(clock, "nudge-inc-1")
-        await eventbridge.put(nudge)
-
-        await eventbridge.disable("nudge-inc-1")
-        assert await eventbridge.get("nudge-inc-1") == nudge.model_copy(update={"enabled": False})
-        assert await eventbridge.schedules() == [nudge.model_copy(update={"enabled": False})]
-
-        await eventbridge.enable("nudge-inc-1")
-        assert await eventbridge.get("nudge-inc-1") == nudge
-
-    async def test_enabling_or_disabling_an_unknown_schedule_is_not_found(
-        self, eventbridge: EventBridgeScheduler
-    ) -> None:
-        with pytest.raises(NotFound):
-            await eventbridge.enable("nudge-nope")
-        with pytest.raises(NotFound):
-            await eventbridge.disable("nudge-nope")
-
-        assert await eventbridge.schedules() == []
-
-    async def test_delete_removes_and_deleting_again_is_harmless(
-        self, eventbridge: EventBridgeScheduler, clock: ManualClock
-    ) -> None:
-        await eventbridge.put(schedule(clock, "nudge-inc-1"))
-        await eventbridge.put(schedule(clock, "nudge-inc-2"))
-
-        await eventbridge.delete("nudge-inc-1")
-        await eventbridge.delete("nudge-inc-1")
-
-        assert await eventbridge.get("nudge-inc-1") is None
-        assert [s.name for s in await eventbridge.schedules()] == ["nudge-inc-2"]
-
-    async def test_schedules_lists_by_name_prefix_in_name_order(
-        self, eventbridge: EventBridgeScheduler, clock: ManualClock
-    ) -> None:
-        for name in ("sla-inc-2", "nudge-inc-2", "nudge-inc-1", "nudge_x", "Nudge-inc-3"):
-            await eventbridge.put(schedule(clock, name))
-
-        assert [s.name for s in await eventbridge.schedules("nudge-")] == [
-            "nudge-inc-1",
-            "nudge-inc-2",
-        ]
-        assert [s.name for s in await eventbridge.schedules("sla-")] == ["sla-inc-2"]
-        assert await eventbridge.schedules("nudge%") == []
-        assert len(await eventbridge.schedules()) == 5
-
-    async def test_times_in_other_zones_are_kept_as_the_same_instant(
-        self, eventbridge: EventBridgeScheduler, clock: ManualClock
-    ) -> None:
-        from_zone = clock.now().astimezone(timezone(timedelta(hours=-5)))
-
-        await eventbridge.put(schedule(clock, "nudge-inc-1", next_fire_at=from_zone))
-
-        stored = await eventbridge.get("nudge-inc-1")
-        assert stored is not None
-        assert stored.next_fire_at == clock.now()
-
-    async def test_a_once_schedule_may_have_no_period(
-        self, eventbridge: EventBridgeScheduler, clock: ManualClock
-    ) -> None:
-        sla = schedule(clock, "sla-inc-1", once=True, every_seconds=0.0)
-
-        await eventbridge.put(sla)
-
-        assert await eventbridge.get("sla-inc-1") == sla
 
 
 async def test_the_schedule_targets_the_fifo_queue_in_the_incidents_group(
@@ -394,13 +266,12 @@ async def test_a_slot_already_past_when_put_starts_now(
 async def test_the_names_the_services_give_their_schedules_are_accepted(
     eventbridge: EventBridgeScheduler, clock: ManualClock
 ) -> None:
-    """Runs once the services' schedule names are valid EventBridge names (issue 11 renames
-    `nudge:<id>` and `sla:<id>:<minutes>` on another branch); skipped, saying so, until then."""
+    """The names the services build (`nudge.<id>`, `sla.<id>.<minutes>`) are valid on
+    EventBridge: put, disable (silence) and delete (resolve) all accept them."""
     from incident_response.services import nudges, sla
 
     names = [nudges.schedule_name("inc-1"), f"{sla.schedule_prefix('inc-1')}30"]
-    if not all(NAME.fullmatch(name) for name in names):
-        pytest.skip(f"the services still name schedules {names}: not valid on EventBridge")
+    assert all(NAME.fullmatch(name) for name in names), names
 
     for name in names:
         await eventbridge.put(schedule(clock, name))

@@ -163,15 +163,12 @@ class SqsEventQueue:
         depth = await self.depth()
         return f"SQS queue {self._url.rsplit('/', 1)[-1]} reachable ({depth} messages)"
 
-    async def send(
-        self, message: QueueMessage, *, group_id: str, dedup_id: str, delay_seconds: float = 0
-    ) -> bool:
-        """True unless this adapter sent `dedup_id` within the window (see the module doc)."""
+    async def send(self, message: QueueMessage, *, group_id: str, dedup_id: str) -> bool:
+        """True unless this adapter sent `dedup_id` within the window (see the module doc).
+        FIFO queues have no per-message delay, and neither has the port: a message that must
+        wait is a Schedule."""
         if not group_id or not dedup_id:
             raise ValueError("a queue message needs a group_id and a dedup_id")
-        _seconds("delay_seconds", delay_seconds)
-        if delay_seconds > 0:
-            raise ValueError("SQS FIFO queues have no per-message delay; use the Scheduler")
         now = self._clock.now()
         self._forget_sent(now)
         if dedup_id in self._sent:
