@@ -1,0 +1,32 @@
+"""DynamoDB tables on a moto server for the AWS adapters' tests: a fresh account per test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from incident_response.adapters.aws.dynamodb_client import dynamodb_client
+from incident_response.adapters.aws.tables import create_tables
+from tests.support.moto_server import MotoServer
+
+INCIDENTS = "ir-test-incidents"
+AUDIT = "ir-test-audit"
+
+
+@dataclass
+class Tables:
+    aws: MotoServer
+    client: Any
+    incidents: str = INCIDENTS
+    audit: str = AUDIT
+
+    def raw(self) -> Any:
+        """Another client on the same tables, for tampering and for looking at raw items."""
+        return dynamodb_client(region=self.aws.region, endpoint_url=self.aws.url)
+
+
+def fresh_tables(aws: MotoServer) -> Tables:
+    aws.reset()
+    client = dynamodb_client(region=aws.region, endpoint_url=aws.url)
+    create_tables(client, incidents=INCIDENTS, audit=AUDIT)
+    return Tables(aws=aws, client=client)
