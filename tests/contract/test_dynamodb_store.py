@@ -3,10 +3,28 @@ what only this backend can get wrong: transactions, compare-and-set, TTL, thrott
 
 from __future__ import annotations
 
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
 import pytest
 
+from incident_response.adapters.aws.dynamodb_client import RETRY_ATTEMPTS, dynamodb_client
 from incident_response.adapters.aws.dynamodb_store import DynamoDbIncidentStore
-from tests.contract.incident_store_suite import IncidentStoreContract
+from incident_response.domain.errors import AlertClaimed, ConcurrentUpdate
+from incident_response.domain.incident import Incident
+from incident_response.http import VendorError
+from tests.contract.incident_store_suite import (
+    IncidentStoreContract,
+    S,
+    alert,
+    claim,
+    incident,
+)
+from tests.support.dynamodb import record_requests
+from tests.support.moto_server import MotoServer
 from tests.support.clock import ManualClock
 from tests.support.dynamodb import Tables
 
@@ -19,3 +37,165 @@ class TestDynamoDbIncidentStore(IncidentStoreContract):
     @pytest.fixture
     def store(self, dynamodb: Tables, clock: ManualClock) -> DynamoDbIncidentStore:
         return make_store(dynamodb, clock)
+
+
+def raw_items(tables: Tables) -> dict[str, dict[str, Any]]:
+    """Every item of the incidents table, by key, read straight from DynamoDB."""
+    pages = (
+        tables.raw().get_paginator("scan").paginate(TableName=tables.incidents, ConsistentRead=True)
+    )
+    return {item["pk"]["S"]: item for page in pages for item in page["Items"]}
+
+
+async def test_a_claim_held_by_another_incident_leaves_nothing_written(
+    dynamodb: Tables, clock: ManualClock
+) -> None:
+    store = make_store(dynamodb, clock)
+    await store.create(incident("inc-1", at=clock.now()), claim=claim("d-1"))
+    before = raw_items(dynamodb)
+
+    with pytest.raises(AlertClaimed):  # the group is inc-1's; the delivery d-2 is free
+        await store.create(incident("inc-2", at=clock.now()), claim=claim("d-2"))
+
+    assert raw_items(dynamodb) == before
+    assert {"INCIDENT#inc-2", "DELIVERY#d-2"}.isdisjoint(before)
+
+
+async def test_a_stale_version_is_a_concurrent_update_and_the_item_keeps_the_newer_one(
+    dynamodb: Tables, clock: ManualClock
+) -> None:
+    store = make_store(dynamodb, clock)
+    created = await store.create(incident("inc-1", at=clock.now()))
+    newer = await store.save(created.update(title="Newer"))
+
+    with pytest.raises(ConcurrentUpdate, match="version 2 is stored"):
+        await store.save(created.update(title="Stale"), claim=claim("d-1"))
+
+    item = raw_items(dynamodb)["INCIDENT#inc-1"]
+    assert item["version"]["N"] == "2"
+    assert Incident.model_validate_json(item["doc"]["S"]) == newer
+    assert "DELIVERY#d-1" not in raw_items(dynamodb)
+
+
+async def test_items_expire_366_days_after_resolution_or_creation(
+    dynamodb: Tables, clock: ManualClock
+) -> None:
+    store = make_store(dynamodb, clock)
+    opened_at = clock.now()
+    created = await store.create(incident("inc-1", at=opened_at), claim=claim("d-1"))
+    await store.record_alert(alert("d-1", at=opened_at))
+
+    def expiry(pk: str) -> datetime:
+        return datetime.fromtimestamp(int(raw_items(dynamodb)[pk]["expires_at"]["N"]), UTC)
+
+    year = timedelta(days=366)
+    assert expiry("INCIDENT#inc-1") == opened_at.replace(microsecond=0) + year
+    assert expiry("DELIVERY#d-1") == opened_at.replace(microsecond=0) + year
+    assert expiry("ALERT#d-1") == opened_at.replace(microsecond=0) + year
+
+    resolved_at = clock.advance(3 * 86400)
+    await store.save(created.transition(S.RESOLVED, at=resolved_at))
+
+    assert expiry("INCIDENT#inc-1") == resolved_at.replace(microsecond=0) + year
+    ttl = dynamodb.raw().describe_time_to_live(TableName=dynamodb.incidents)
+    assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires_at"
+    assert ttl["TimeToLiveDescription"]["TimeToLiveStatus"] in {"ENABLED", "ENABLING"}
+
+
+async def test_claim_lookups_are_consistent_reads_of_one_key(
+    dynamodb: Tables, clock: ManualClock
+) -> None:
+    store = make_store(dynamodb, clock)
+    await store.create(incident("inc-1", at=clock.now()), claim=claim("d-1"))
+    sent = record_requests(dynamodb.client)
+
+    assert await store.find_by_delivery("d-1") is not None
+    assert await store.find_by_alert_group(claim("x").alert_group_key) is not None
+
+    assert {operation for operation, _ in sent} == {"GetItem"}
+    assert all(params["ConsistentRead"] is True for _, params in sent)
+    assert [params["Key"]["pk"]["S"] for _, params in sent] == [
+        "DELIVERY#d-1",
+        "INCIDENT#inc-1",
+        f"GROUP#{claim('x').alert_group_key}",
+        "INCIDENT#inc-1",
+    ]
+
+
+class RefusingDynamoDb(ThreadingHTTPServer):
+    """A DynamoDB endpoint that answers every call with one error, and counts the calls."""
+
+    def __init__(self, status: int, error_type: str) -> None:
+        self.calls = 0
+        self.answer = (status, error_type)
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                server.calls += 1
+                status, error_type = server.answer
+                body = json.dumps(
+                    {"__type": f"com.amazonaws.dynamodb.v20120810#{error_type}", "message": "no"}
+                ).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/x-amz-json-1.0")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type"),
+    [(400, "ThrottlingException"), (500, "InternalServerError")],
+)
+async def test_throttling_and_5xx_are_retried_a_bounded_number_of_times_then_transient(
+    moto_server: MotoServer, clock: ManualClock, status: int, error_type: str
+) -> None:
+    refusing = RefusingDynamoDb(status, error_type)
+    thread = threading.Thread(target=refusing.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = dynamodb_client(region=moto_server.region, endpoint_url=refusing.url)
+        store = DynamoDbIncidentStore(client=client, table="incidents", clock=clock)
+
+        with pytest.raises(VendorError) as raised:
+            await store.create(incident("inc-1", at=clock.now()), claim=claim("d-1"))
+    finally:
+        refusing.shutdown()
+        refusing.server_close()
+        thread.join(5)
+
+    assert raised.value.transient
+    assert raised.value.vendor == "dynamodb"
+    assert error_type in str(raised.value)
+    assert refusing.calls == RETRY_ATTEMPTS  # retried, and not forever
+
+
+async def test_a_refusal_that_is_not_transient_is_not_retried(
+    moto_server: MotoServer, clock: ManualClock
+) -> None:
+    refusing = RefusingDynamoDb(400, "ResourceNotFoundException")
+    thread = threading.Thread(target=refusing.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = dynamodb_client(region=moto_server.region, endpoint_url=refusing.url)
+        store = DynamoDbIncidentStore(client=client, table="incidents", clock=clock)
+        with pytest.raises(VendorError) as raised:
+            await store.get("inc-1")
+    finally:
+        refusing.shutdown()
+        refusing.server_close()
+        thread.join(5)
+
+    assert not raised.value.transient
+    assert refusing.calls == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,3 +31,15 @@ def fresh_tables(aws: MotoServer) -> Tables:
     client = dynamodb_client(region=aws.region, endpoint_url=aws.url)
     create_tables(client, incidents=INCIDENTS, audit=AUDIT)
     return Tables(aws=aws, client=client)
+
+
+def record_requests(client: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(operation, parameters) of every request `client` sends from now on, as botocore is about
+    to send it (the `before-call` event): what DynamoDB is actually asked, not what we meant."""
+    sent: list[tuple[str, dict[str, Any]]] = []
+
+    def seen(*, model: Any, params: dict[str, Any], **_: Any) -> None:
+        sent.append((str(model.name), json.loads(params["body"])))
+
+    client.meta.events.register("before-call.dynamodb", seen)
+    return sent

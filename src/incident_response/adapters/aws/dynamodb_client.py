@@ -44,7 +44,7 @@ def dynamodb_client(
     """A client with bounded standard-mode retries and short timeouts. `endpoint_url` None means
     the standard AWS_ENDPOINT_URL(_DYNAMODB) lookup, then AWS itself."""
     config = Config(
-        retries={"mode": "standard", "max_attempts": attempts},
+        retries={"mode": "standard", "total_max_attempts": attempts},
         connect_timeout=timeout,
         read_timeout=timeout,
         tcp_keepalive=True,
