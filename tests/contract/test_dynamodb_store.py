@@ -23,10 +23,9 @@ from tests.contract.incident_store_suite import (
     claim,
     incident,
 )
-from tests.support.dynamodb import record_requests
-from tests.support.moto_server import MotoServer
 from tests.support.clock import ManualClock
-from tests.support.dynamodb import Tables
+from tests.support.dynamodb import Tables, record_requests
+from tests.support.moto_server import MotoServer
 
 
 def make_store(tables: Tables, clock: ManualClock) -> DynamoDbIncidentStore:
