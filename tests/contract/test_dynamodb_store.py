@@ -3,8 +3,10 @@ what only this backend can get wrong: transactions, compare-and-set, TTL, thrott
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -25,7 +27,6 @@ from tests.contract.incident_store_suite import (
 )
 from tests.support.clock import ManualClock
 from tests.support.dynamodb import Tables, record_requests
-from tests.support.moto_server import MotoServer
 
 
 def make_store(tables: Tables, clock: ManualClock) -> DynamoDbIncidentStore:
@@ -121,22 +122,25 @@ async def test_claim_lookups_are_consistent_reads_of_one_key(
     ]
 
 
-class RefusingDynamoDb(ThreadingHTTPServer):
-    """A DynamoDB endpoint that answers every call with one error, and counts the calls."""
+def error(error_type: str, **fields: Any) -> dict[str, Any]:
+    return {"__type": f"com.amazonaws.dynamodb.v20120810#{error_type}", "message": "no", **fields}
 
-    def __init__(self, status: int, error_type: str) -> None:
+
+class ScriptedDynamoDb(ThreadingHTTPServer):
+    """A DynamoDB endpoint that gives the answers it is given, in order (the last one again and
+    again), and counts the calls."""
+
+    def __init__(self, *answers: tuple[int, dict[str, Any]]) -> None:
         self.calls = 0
-        self.answer = (status, error_type)
+        self.answers = list(answers)
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                status, answer = server.answers[min(server.calls, len(server.answers) - 1)]
                 server.calls += 1
-                status, error_type = server.answer
-                body = json.dumps(
-                    {"__type": f"com.amazonaws.dynamodb.v20120810#{error_type}", "message": "no"}
-                ).encode()
+                body = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/x-amz-json-1.0")
                 self.send_header("Content-Length", str(len(body)))
@@ -148,31 +152,30 @@ class RefusingDynamoDb(ThreadingHTTPServer):
 
         super().__init__(("127.0.0.1", 0), Handler)
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+    @contextlib.contextmanager
+    def store(self, clock: ManualClock) -> Iterator[DynamoDbIncidentStore]:
+        thread = threading.Thread(target=self.serve_forever, daemon=True)
+        thread.start()
+        try:
+            url = f"http://127.0.0.1:{self.server_address[1]}"
+            client = dynamodb_client(region="us-east-1", endpoint_url=url)
+            yield DynamoDbIncidentStore(client=client, table="incidents", clock=clock)
+        finally:
+            self.shutdown()
+            self.server_close()
+            thread.join(5)
 
 
 @pytest.mark.parametrize(
-    ("status", "error_type"),
-    [(400, "ThrottlingException"), (500, "InternalServerError")],
+    ("status", "error_type"), [(400, "ThrottlingException"), (500, "InternalServerError")]
 )
 async def test_throttling_and_5xx_are_retried_a_bounded_number_of_times_then_transient(
-    moto_server: MotoServer, clock: ManualClock, status: int, error_type: str
+    clock: ManualClock, status: int, error_type: str
 ) -> None:
-    refusing = RefusingDynamoDb(status, error_type)
-    thread = threading.Thread(target=refusing.serve_forever, daemon=True)
-    thread.start()
-    try:
-        client = dynamodb_client(region=moto_server.region, endpoint_url=refusing.url)
-        store = DynamoDbIncidentStore(client=client, table="incidents", clock=clock)
+    refusing = ScriptedDynamoDb((status, error(error_type)))
 
-        with pytest.raises(VendorError) as raised:
-            await store.create(incident("inc-1", at=clock.now()), claim=claim("d-1"))
-    finally:
-        refusing.shutdown()
-        refusing.server_close()
-        thread.join(5)
+    with refusing.store(clock) as store, pytest.raises(VendorError) as raised:
+        await store.create(incident("inc-1", at=clock.now()), claim=claim("d-1"))
 
     assert raised.value.transient
     assert raised.value.vendor == "dynamodb"
@@ -180,21 +183,25 @@ async def test_throttling_and_5xx_are_retried_a_bounded_number_of_times_then_tra
     assert refusing.calls == RETRY_ATTEMPTS  # retried, and not forever
 
 
-async def test_a_refusal_that_is_not_transient_is_not_retried(
-    moto_server: MotoServer, clock: ManualClock
-) -> None:
-    refusing = RefusingDynamoDb(400, "ResourceNotFoundException")
-    thread = threading.Thread(target=refusing.serve_forever, daemon=True)
-    thread.start()
-    try:
-        client = dynamodb_client(region=moto_server.region, endpoint_url=refusing.url)
-        store = DynamoDbIncidentStore(client=client, table="incidents", clock=clock)
-        with pytest.raises(VendorError) as raised:
-            await store.get("inc-1")
-    finally:
-        refusing.shutdown()
-        refusing.server_close()
-        thread.join(5)
+async def test_a_refusal_that_is_not_transient_is_not_retried(clock: ManualClock) -> None:
+    refusing = ScriptedDynamoDb((400, error("ResourceNotFoundException")))
+
+    with refusing.store(clock) as store, pytest.raises(VendorError) as raised:
+        await store.get("inc-1")
 
     assert not raised.value.transient
     assert refusing.calls == 1
+
+
+async def test_a_transaction_conflict_is_tried_again_and_then_written(clock: ManualClock) -> None:
+    conflict = error(
+        "TransactionCanceledException",
+        CancellationReasons=[{"Code": "TransactionConflict"}, {"Code": "None"}, {"Code": "None"}],
+    )
+    scripted = ScriptedDynamoDb((400, conflict), (200, {}))
+
+    with scripted.store(clock) as store:
+        created = await store.create(incident("inc-1", at=clock.now()), claim=claim("d-1"))
+
+    assert created.version == 1
+    assert scripted.calls == 2

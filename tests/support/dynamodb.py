@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import subprocess
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from incident_response.adapters.aws.dynamodb_client import dynamodb_client
 from incident_response.adapters.aws.tables import create_tables
-from tests.support.moto_server import MotoServer
+from tests.support.moto_server import MotoServer, _free_port
+
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 INCIDENTS = "ir-test-incidents"
 AUDIT = "ir-test-audit"
@@ -24,6 +31,30 @@ class Tables:
     def raw(self) -> Any:
         """Another client on the same tables, for tampering and for looking at raw items."""
         return dynamodb_client(region=self.aws.region, endpoint_url=self.aws.url)
+
+
+@contextlib.contextmanager
+def serial_moto_server(*, timeout: float = 30.0) -> Iterator[MotoServer]:
+    """A moto server that answers one request at a time (see tests/support/serial_moto.py:
+    the threaded one does not isolate concurrent transactions, DynamoDB does)."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.serial_moto", str(port)],
+        cwd=REPOSITORY,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    server = MotoServer(url=f"http://127.0.0.1:{port}", process=process)
+    try:
+        server._wait_ready(timeout)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
 
 
 def fresh_tables(aws: MotoServer) -> Tables:

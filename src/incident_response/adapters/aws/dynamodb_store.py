@@ -14,6 +14,8 @@ decide nothing irrevocable, and the services re-check on the incident item itsel
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +39,7 @@ from incident_response.ports import AlertClaim
 
 RETENTION = timedelta(days=366)
 _PAGE = 100
+_CONFLICT_ATTEMPTS = 5
 
 
 def _ts(dt: datetime) -> str:
@@ -197,23 +200,27 @@ class DynamoDbIncidentStore:
 
     async def _transact(self, items: list[dict[str, Any]], what: str) -> list[str] | None:
         """Write `items` atomically: None when written, else each item's cancellation code.
-        A conflict with another transaction in flight counts as a lost compare-and-set."""
-        try:
-            await call(what, self._client.transact_write_items, TransactItems=items)
-        except ClientError as exc:
-            if error_code(exc) != "TransactionCanceledException":
-                raise vendor_error(f"{what} incident", exc) from exc
-            codes = [
-                str(r.get("Code", "None")) for r in exc.response.get("CancellationReasons", [])
-            ]
-            if "ConditionalCheckFailed" in codes:
-                return codes + ["None"] * (len(items) - len(codes))
-            if "TransactionConflict" in codes:
-                raise ConcurrentUpdate(
-                    f"{what}: another write to the same items was in flight"
-                ) from exc
-            raise vendor_error(f"{what} incident", exc) from exc
-        return None
+
+        A TransactionConflict (another transaction on the same items in flight) wrote nothing:
+        the write is tried again, so the loser of a race learns why it lost (the claim or the
+        version the winner took) from a condition, not from the timing."""
+        for attempt in range(_CONFLICT_ATTEMPTS):
+            try:
+                await call(what, self._client.transact_write_items, TransactItems=items)
+            except ClientError as exc:
+                if error_code(exc) != "TransactionCanceledException":
+                    raise vendor_error(f"{what} incident", exc) from exc
+                codes = [
+                    str(r.get("Code", "None")) for r in exc.response.get("CancellationReasons", [])
+                ]
+                if "ConditionalCheckFailed" in codes:
+                    return codes + ["None"] * (len(items) - len(codes))
+                if "TransactionConflict" not in codes:
+                    raise vendor_error(f"{what} incident", exc) from exc
+                await asyncio.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+            else:
+                return None
+        raise ConcurrentUpdate(f"{what}: other writes to the same items kept conflicting")
 
     async def find_by_delivery(self, delivery_id: str) -> tuple[Incident, AlertClaim] | None:
         item = await self._item(f"DELIVERY#{delivery_id}", consistent=True)
