@@ -16,6 +16,7 @@ from tests.contract.audit_log_suite import AuditLogContract, T, event
 from tests.support.audit import AUDIT_KEY, OTHER_KEY
 from tests.support.clock import ManualClock
 from tests.support.dynamodb import Tables, record_requests
+from tests.unit.test_status_update_gate import IC, INCIDENT_ID, RESPONDER, build_world
 
 
 def make_log(tables: Tables, clock: ManualClock) -> DynamoDbAuditLog:
@@ -166,3 +167,28 @@ async def test_a_log_sealed_with_another_key_does_not_verify(
     assert not await other.key_matches()
     assert not (await other.verify("inc-1")).ok
     assert await chain.key_matches()
+
+
+async def test_the_gate_publishes_on_a_consistent_read_of_the_approval(
+    dynamodb: Tables, db: Database, clock: ManualClock
+) -> None:
+    """The real StatusUpdateGate on the DynamoDB audit log: the read its publish decision rests
+    on (the STATUSPAGE_DRAFT_APPROVED records) is sent with ConsistentRead."""
+    world = await build_world(db, clock)
+    world.audit = make_log(dynamodb, clock)
+    world.gate = world.new_gate()
+    draft = await world.gate.create_draft(INCIDENT_ID, actor=RESPONDER)
+    sent = record_requests(dynamodb.client)
+
+    outcome = await world.gate.approve_and_publish(INCIDENT_ID, draft.id, version=1, actor=IC)
+
+    assert outcome.published_now
+    approval_reads = [
+        params
+        for operation, params in sent
+        if operation == "Query"
+        and params.get("ExpressionAttributeValues", {}).get(":type")
+        == {"S": T.STATUSPAGE_DRAFT_APPROVED.value}
+    ]
+    assert approval_reads, "the gate did not re-read the approval"
+    assert all(params.get("ConsistentRead") is True for params in approval_reads)
