@@ -3,6 +3,7 @@ with its items, and the ConsistentRead the approval gate depends on."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -192,3 +193,31 @@ async def test_the_gate_publishes_on_a_consistent_read_of_the_approval(
     ]
     assert approval_reads, "the gate did not re-read the approval"
     assert all(params.get("ConsistentRead") is True for params in approval_reads)
+
+
+async def test_probe_names_the_table(dynamodb: Tables, clock: ManualClock) -> None:
+    assert "ir-test-audit" in await make_log(dynamodb, clock).probe()
+
+
+async def test_a_chain_started_while_verify_scans_is_not_a_break(
+    dynamodb: Tables, chain: DynamoDbAuditLog, clock: ManualClock
+) -> None:
+    """Another process opens an incident just after verify listed the chains: the count has
+    moved, and verify reads again instead of reporting a chain as added."""
+    other_process = DynamoDbAuditLog(
+        client=dynamodb.raw(), table=dynamodb.audit, clock=clock, key=AUDIT_KEY
+    )
+    started: list[str] = []
+
+    def open_an_incident(**_: Any) -> None:
+        if not started:
+            started.append("inc-new")
+            asyncio.run(other_process.append(event(clock, "opened", incident_id="inc-new")))
+
+    dynamodb.client.meta.events.register("after-call.dynamodb.Scan", open_an_incident)
+
+    report = await chain.verify()
+
+    assert started == ["inc-new"]
+    assert report.ok, report.breaks
+    assert report.incidents_checked == 3

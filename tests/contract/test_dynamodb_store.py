@@ -205,3 +205,14 @@ async def test_a_transaction_conflict_is_tried_again_and_then_written(clock: Man
 
     assert created.version == 1
     assert scripted.calls == 2
+
+
+async def test_probe_names_the_table_or_says_what_is_wrong(
+    dynamodb: Tables, clock: ManualClock
+) -> None:
+    assert "ir-test-incidents" in await make_store(dynamodb, clock).probe()
+
+    missing = DynamoDbIncidentStore(client=dynamodb.client, table="no-such-table", clock=clock)
+    with pytest.raises(VendorError, match="no-such-table") as raised:
+        await missing.probe()
+    assert not raised.value.transient

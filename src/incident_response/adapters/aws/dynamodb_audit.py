@@ -190,12 +190,21 @@ class DynamoDbAuditLog:
         if incident_id is not None:
             return await self._verify_one(incident_id)
         report = ChainReport()
-        ids = await self.incident_ids()
-        count = await self._count()
+        ids, count = await self._chains_and_count()
         report.breaks.extend(verify_count(count, len(ids), self._key))
         for one in ids:
             report.merge(await self._verify_one(one))
         return report
+
+    async def _chains_and_count(self) -> tuple[list[str], ChainCount | None]:
+        """The chains and the count as of one moment: a chain started during the scan moves the
+        count, so the scan is taken again rather than report a chain that is merely new."""
+        for _ in range(3):
+            count = await self._count()
+            ids = await self.incident_ids()
+            if await self._count() == count:
+                break
+        return ids, count
 
     async def key_matches(self) -> bool:
         """Whether the log was sealed with this key so far, as far as the chain count can tell."""
