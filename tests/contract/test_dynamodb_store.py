@@ -169,6 +169,7 @@ class ScriptedDynamoDb(ThreadingHTTPServer):
 @pytest.mark.parametrize(
     ("status", "error_type"), [(400, "ThrottlingException"), (500, "InternalServerError")]
 )
+@pytest.mark.usefixtures("aws_credentials")
 async def test_throttling_and_5xx_are_retried_a_bounded_number_of_times_then_transient(
     clock: ManualClock, status: int, error_type: str
 ) -> None:
@@ -183,6 +184,7 @@ async def test_throttling_and_5xx_are_retried_a_bounded_number_of_times_then_tra
     assert refusing.calls == RETRY_ATTEMPTS  # retried, and not forever
 
 
+@pytest.mark.usefixtures("aws_credentials")
 async def test_a_refusal_that_is_not_transient_is_not_retried(clock: ManualClock) -> None:
     refusing = ScriptedDynamoDb((400, error("ResourceNotFoundException")))
 
@@ -193,6 +195,7 @@ async def test_a_refusal_that_is_not_transient_is_not_retried(clock: ManualClock
     assert refusing.calls == 1
 
 
+@pytest.mark.usefixtures("aws_credentials")
 async def test_a_transaction_conflict_is_tried_again_and_then_written(clock: ManualClock) -> None:
     conflict = error(
         "TransactionCanceledException",
