@@ -32,60 +32,12 @@ from typing import Any
 import boto3  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
+from incident_response.adapters.aws.tables import TTL_ATTRIBUTE, audit_table, incidents_table
+
 ENV = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,22}[a-z0-9])?$")
 PREFIX = "incident-response"
 RETENTION_SECONDS = 14 * 86400  # SQS's maximum: a message waits out a long outage
 LONG_POLL_SECONDS = 20
-TTL_ATTRIBUTE = "expires_at"
-
-
-# The tables' key design, owned by the DynamoDB adapters: this mirrors
-# `adapters/aws/tables.py` (`incidents_table`, `audit_table`) of the aws-dynamodb branch, which
-# was not on this branch yet; once both are merged, use those and delete these two.
-def _index(name: str, hash_key: str, range_key: str) -> dict[str, Any]:
-    return {
-        "IndexName": name,
-        "KeySchema": [
-            {"AttributeName": hash_key, "KeyType": "HASH"},
-            {"AttributeName": range_key, "KeyType": "RANGE"},
-        ],
-        "Projection": {"ProjectionType": "ALL"},
-    }
-
-
-def _strings(*names: str) -> list[dict[str, str]]:
-    return [{"AttributeName": name, "AttributeType": "S"} for name in names]
-
-
-def incidents_table(name: str) -> dict[str, Any]:
-    """Hash key `pk` (incident, alert-group claim, channel claim items); the lookups that may
-    be eventually consistent go through the indexes."""
-    return {
-        "TableName": name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-        "AttributeDefinitions": _strings(
-            "pk", "channel_id", "created_at", "feed", "outbox", "recorded_at"
-        ),
-        "GlobalSecondaryIndexes": [
-            _index("by_channel", "channel_id", "created_at"),
-            _index("by_created", "feed", "created_at"),
-            _index("outbox", "outbox", "recorded_at"),
-        ],
-    }
-
-
-def audit_table(name: str) -> dict[str, Any]:
-    """Hash `pk` (the incident's chain), range `sk` (the record's sequence). No TTL: kept."""
-    return {
-        "TableName": name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "KeySchema": [
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        "AttributeDefinitions": _strings("pk", "sk"),
-    }
 
 
 Progress = Callable[[str], None]
