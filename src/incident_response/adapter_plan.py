@@ -37,6 +37,7 @@ EMBEDDED_ADAPTERS: dict[str, str] = {
     "Credentials": "sqlite (token generations, console sessions)",
 }
 
+
 @dataclass(frozen=True)
 class AdapterChoice:
     port: str
@@ -139,4 +140,3 @@ async def _probe_slack(settings: Settings, deadline: float) -> integrations.Prob
     return integrations.ProbeResult(
         "slack", True, f"bot {found.get('user', '?')} in workspace {found.get('team', '?')}"
     )
-

@@ -280,7 +280,7 @@ _STORAGE_PORTS = ("store", "audit", "queue", "scheduler", "secrets", "credential
 
 
 async def _backend_check(probes: list[integrations.Probe]) -> str:
-    """"ok" when every probe of one backend answers in time, else what failed."""
+    """ "ok" when every probe of one backend answers in time, else what failed."""
     for adapter in probes:
         try:
             await asyncio.wait_for(adapter.probe(), BACKEND_CHECK_SECONDS)
