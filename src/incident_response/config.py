@@ -99,7 +99,7 @@ INTEGRATIONS: tuple[Integration, ...] = (
     ),
     Integration(
         "dynamodb",
-        ("IncidentStore", "AuditLog"),
+        ("IncidentStore", "AuditLog", "Credentials"),
         ("INCIDENTS_TABLE_NAME", "AUDIT_TABLE_NAME", "AWS_REGION"),
     ),
     Integration(
