@@ -8,6 +8,7 @@ embedded default's.
 from __future__ import annotations
 
 import asyncio
+import functools
 import secrets as random_secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -244,7 +245,7 @@ class Container:
     # background work of the embedded adapters (the scheduler's firing loop), ended by aclose
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # the production storage backends readiness checks instead of SQLite, by integration
-    backends: dict[str, list[integrations.Probe]] = field(default_factory=dict)
+    backends: dict[str, list[Callable[[], Awaitable[object]]]] = field(default_factory=dict)
 
     async def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}
@@ -279,11 +280,11 @@ BACKEND_CHECK_SECONDS = 5.0
 _STORAGE_PORTS = ("store", "audit", "queue", "scheduler", "secrets", "credentials")
 
 
-async def _backend_check(probes: list[integrations.Probe]) -> str:
-    """ "ok" when every probe of one backend answers in time, else what failed."""
-    for adapter in probes:
+async def _backend_check(checks: list[Callable[[], Awaitable[object]]]) -> str:
+    """Whether every check of one backend answers in time ("ok"), else what failed."""
+    for check in checks:
         try:
-            await asyncio.wait_for(adapter.probe(), BACKEND_CHECK_SECONDS)
+            await asyncio.wait_for(check(), BACKEND_CHECK_SECONDS)
         except TimeoutError:
             return f"failed: no answer within {BACKEND_CHECK_SECONDS:g} s"
         except Exception as exc:
@@ -293,17 +294,26 @@ async def _backend_check(probes: list[integrations.Probe]) -> str:
 
 def _backends(
     production: dict[str, integrations.Contribution],
-) -> dict[str, list[integrations.Probe]]:
-    """The storage adapters of each production integration that can be probed, by name."""
-    found: dict[str, list[integrations.Probe]] = {}
+) -> dict[str, list[Callable[[], Awaitable[object]]]]:
+    """Readiness checks of each production storage backend, by integration: the adapters'
+    probes, except for Secrets Manager, read as the verifier reads it (the webhook secret,
+    cached; its probe lists secrets, which the service's role need not be allowed)."""
+    found: dict[str, list[Callable[[], Awaitable[object]]]] = {}
     for name, contribution in production.items():
-        probes: list[integrations.Probe] = []
+        checks: list[Callable[[], Awaitable[object]]] = []
+        secrets, secret_name = contribution.secrets, contribution.webhook_secret_name
+        if secrets is not None and secret_name is not None:
+            checks.append(functools.partial(secrets.get, secret_name))
+        probed: list[object] = []
         for port in _STORAGE_PORTS:
             adapter = getattr(contribution, port)
-            if isinstance(adapter, integrations.Probe) and adapter not in probes:
-                probes.append(adapter)
-        if probes:
-            found[name] = probes
+            if port == "secrets" or adapter in probed:
+                continue
+            if isinstance(adapter, integrations.Probe):
+                probed.append(adapter)
+                checks.append(adapter.probe)
+        if checks:
+            found[name] = checks
     return found
 
 
