@@ -61,7 +61,9 @@ def aws_env(tmp_path: Path) -> Iterator[dict[str, str]]:
             timeout=120,
         )
         assert done.returncode == 0, done.stderr
-        printed = dict(SETTING.fullmatch(line).groups() for line in done.stdout.splitlines())  # type: ignore[union-attr]
+        lines = [SETTING.fullmatch(line) for line in done.stdout.splitlines()]
+        assert all(lines), done.stdout  # KEY=VALUE lines only
+        printed = dict(m.groups() for m in lines if m is not None)
         assert {"INCIDENTS_TABLE_NAME", "INCIDENT_EVENTS_QUEUE_URL", "SCHEDULER_ROLE_ARN"} <= set(
             printed
         )

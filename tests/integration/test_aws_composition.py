@@ -9,6 +9,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from typer.testing import CliRunner
 
 from incident_response.adapters.aws.dynamodb_audit import DynamoDbAuditLog
 from incident_response.adapters.aws.dynamodb_credentials import DynamoDbCredentials
@@ -18,6 +19,7 @@ from incident_response.adapters.aws.provisioning import Plan, bootstrap
 from incident_response.adapters.aws.secrets_manager import SecretsManagerSecrets
 from incident_response.adapters.aws.sqs_queue import SqsEventQueue
 from incident_response.bootstrap import Container, build
+from incident_response.cli import app
 from incident_response.config import ConfigurationError, load_settings
 from tests.support.moto_server import MotoServer
 
@@ -121,3 +123,13 @@ def test_the_nudge_interval_must_be_whole_minutes_with_eventbridge(
 ) -> None:
     with pytest.raises(ConfigurationError, match="multiple of 60"):
         load_settings({**aws_settings, "INCIDENT_RESPONSE_NUDGE_INTERVAL_SECONDS": "150"})
+
+
+def test_config_check_probes_each_aws_backend(aws_settings: dict[str, str]) -> None:
+    result = CliRunner().invoke(
+        app, ["config", "check", "--probe"], env={**aws_settings, "COLUMNS": "200"}
+    )
+
+    assert result.exit_code == 0, result.output
+    for name in ("dynamodb", "sqs", "eventbridge-scheduler", "secrets-manager"):
+        assert f"ok     {name}: " in result.stdout, result.stdout
