@@ -1,20 +1,22 @@
-"""Which adapter serves each port under the current settings, and whether this build has it.
+"""Which adapter serves each port under the current settings.
 
-`config check` prints this plan, `serve` refuses to start on an integration this build lacks
-(`refuse_unavailable`), and `config check --probe` checks each enabled integration's credentials
-(`probe_integrations`) by building its adapters alone, without a database or data dir.
+`config check` prints this plan, and `config check --probe` checks each enabled integration's
+credentials (`probe_integrations`) by building its adapters alone, without a database or data dir.
+Every integration config.INTEGRATIONS names ships in this build (integrations.FACTORIES and Slack).
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from dataclasses import dataclass
 
 from incident_response import integrations
 from incident_response.adapters.embedded.drafter import BuiltinDrafter
 from incident_response.adapters.embedded.roster import Roster, RosterDirectory, RosterOnCall
 from incident_response.adapters.slack.client import SlackCallFailed, SlackWebApi
-from incident_response.config import INTEGRATIONS, PORTS, ConfigurationError, Settings
+from incident_response.config import INTEGRATIONS, PORTS, Settings
+from incident_response.domain.audit import AuditKey
 from incident_response.domain.clock import SystemClock
 from incident_response.http import OutboundHttp
 
@@ -35,16 +37,12 @@ EMBEDDED_ADAPTERS: dict[str, str] = {
     "Credentials": "sqlite (token generations, console sessions)",
 }
 
-# Integrations whose production adapters ship in this build (integrations.FACTORIES and Slack).
-AVAILABLE_INTEGRATIONS: frozenset[str] = integrations.available()
-
 
 @dataclass(frozen=True)
 class AdapterChoice:
     port: str
     adapter: str
     reason: str
-    available: bool = True
 
 
 def adapter_plan(settings: Settings) -> list[AdapterChoice]:
@@ -53,13 +51,9 @@ def adapter_plan(settings: Settings) -> list[AdapterChoice]:
     for integration in INTEGRATIONS:
         if not settings.enabled(integration.name):
             continue
-        available = integration.name in AVAILABLE_INTEGRATIONS
         for port in integration.ports:
             chosen[port] = AdapterChoice(
-                port,
-                integration.name if available else f"{integration.name} (not in this build)",
-                f"{', '.join(integration.required)} set",
-                available,
+                port, integration.name, f"{', '.join(integration.required)} set"
             )
     return [
         chosen.get(port)
@@ -75,7 +69,6 @@ class IntegrationStatus:
     name: str
     ports: tuple[str, ...]
     enabled: bool
-    available: bool
     given: tuple[str, ...]
     missing: tuple[str, ...]
 
@@ -92,7 +85,6 @@ def integration_statuses(settings: Settings) -> list[IntegrationStatus]:
                 name=integration.name,
                 ports=integration.ports,
                 enabled=settings.enabled(integration.name),
-                available=integration.name in AVAILABLE_INTEGRATIONS,
                 given=given,
                 missing=missing,
             )
@@ -115,6 +107,8 @@ async def probe_integrations(
         directory=RosterDirectory(roster, approvers=settings.approvers),
         oncall=RosterOnCall(roster),
         drafter=BuiltinDrafter(clock=SystemClock()),
+        # probing reads no audit chain: a throwaway key builds the DynamoDB audit log
+        audit_key=AuditKey(secrets.token_bytes(32)),
     )
     try:
         if settings.enabled("slack"):
@@ -146,13 +140,3 @@ async def _probe_slack(settings: Settings, deadline: float) -> integrations.Prob
     return integrations.ProbeResult(
         "slack", True, f"bot {found.get('user', '?')} in workspace {found.get('team', '?')}"
     )
-
-
-def refuse_unavailable(settings: Settings) -> None:
-    missing = [c for c in adapter_plan(settings) if not c.available]
-    if missing:
-        names = ", ".join(sorted({c.adapter.split(" ")[0] for c in missing}))
-        raise ConfigurationError(
-            f"{names} configured, but this build has no adapter for it yet; unset its variables "
-            "to run on the embedded default (see `incident-response config check`)"
-        )

@@ -8,6 +8,7 @@ embedded default's.
 from __future__ import annotations
 
 import asyncio
+import functools
 import secrets as random_secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,7 +21,6 @@ from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 
 from incident_response import integrations
-from incident_response.adapter_plan import refuse_unavailable
 from incident_response.adapters.console.chat import ConsoleChat
 from incident_response.adapters.embedded import data_dir
 from incident_response.adapters.embedded.audit_log import SqliteAuditLog
@@ -156,6 +156,13 @@ def _chosen(production: dict[str, integrations.Contribution]) -> integrations.Co
             "issue_tracker",
             "code_host",
             "llm",
+            "store",
+            "audit",
+            "queue",
+            "scheduler",
+            "secrets",
+            "credentials",
+            "webhook_secret_name",
         ):
             adapter = getattr(contribution, port)
             if adapter is not None:
@@ -237,14 +244,19 @@ class Container:
     slack: SlackRuntime | None = None
     # background work of the embedded adapters (the scheduler's firing loop), ended by aclose
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # the production storage backends readiness checks instead of SQLite, by integration
+    backends: dict[str, list[Callable[[], Awaitable[object]]]] = field(default_factory=dict)
 
     async def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}
-        try:
-            await self.db.fetchone("SELECT 1")
-            checks["database"] = "ok"
-        except Exception as exc:
-            checks["database"] = f"failed: {exc}"
+        if "dynamodb" not in self.backends:  # the incidents live in SQLite
+            try:
+                await self.db.fetchone("SELECT 1")
+                checks["database"] = "ok"
+            except Exception as exc:
+                checks["database"] = f"failed: {exc}"
+        for name, probes in self.backends.items():
+            checks[name] = await _backend_check(probes)
         # a full or read-only volume still answers reads: writing is what intake needs
         problem = await asyncio.to_thread(data_dir.unwritable, self.settings.data_dir)
         checks["data_dir"] = "ok" if problem is None else f"failed: {problem}"
@@ -263,6 +275,48 @@ class Container:
         await self.db.close()
 
 
+# how long readiness waits for one AWS backend's answer
+BACKEND_CHECK_SECONDS = 5.0
+_STORAGE_PORTS = ("store", "audit", "queue", "scheduler", "secrets", "credentials")
+
+
+async def _backend_check(checks: list[Callable[[], Awaitable[object]]]) -> str:
+    """Whether every check of one backend answers in time ("ok"), else what failed."""
+    for check in checks:
+        try:
+            await asyncio.wait_for(check(), BACKEND_CHECK_SECONDS)
+        except TimeoutError:
+            return f"failed: no answer within {BACKEND_CHECK_SECONDS:g} s"
+        except Exception as exc:
+            return f"failed: {exc}"
+    return "ok"
+
+
+def _backends(
+    production: dict[str, integrations.Contribution],
+) -> dict[str, list[Callable[[], Awaitable[object]]]]:
+    """Readiness checks of each production storage backend, by integration: the adapters'
+    probes, except for Secrets Manager, read as the verifier reads it (the webhook secret,
+    cached; its probe lists secrets, which the service's role need not be allowed)."""
+    found: dict[str, list[Callable[[], Awaitable[object]]]] = {}
+    for name, contribution in production.items():
+        checks: list[Callable[[], Awaitable[object]]] = []
+        secrets, secret_name = contribution.secrets, contribution.webhook_secret_name
+        if secrets is not None and secret_name is not None:
+            checks.append(functools.partial(secrets.get, secret_name))
+        probed: list[object] = []
+        for port in _STORAGE_PORTS:
+            adapter = getattr(contribution, port)
+            if port == "secrets" or adapter in probed:
+                continue
+            if isinstance(adapter, integrations.Probe):
+                probed.append(adapter)
+                checks.append(adapter.probe)
+        if checks:
+            found[name] = checks
+    return found
+
+
 def _secret(value: SecretStr | None) -> SecretStr:
     if value is None:  # settings.enabled() checked the integration's required variables
         raise ConfigurationError("a required secret is missing")
@@ -273,10 +327,6 @@ def check_startup(settings: Settings) -> list[str]:
     """What would stop `serve` from starting with these settings, without creating anything:
     `config check` reports exactly these."""
     problems: list[str] = []
-    try:
-        refuse_unavailable(settings)
-    except ConfigurationError as exc:
-        problems.append(str(exc))
     folder = settings.data_dir
     if folder.exists() and not folder.is_dir():
         problems.append(f"data dir {folder} is a file, not a directory")
@@ -311,44 +361,22 @@ async def build(
     clock: Clock | None = None,
     overrides: Overrides | None = None,
 ) -> Container:
-    refuse_unavailable(settings)
     overrides = overrides or Overrides()
     clock = clock or SystemClock()
     roster = prepare_data_dir(settings)
     webhook_secret_file = None
-    if settings.incident_response_webhook_secret is None:
+    if settings.incident_response_webhook_secret is None and not settings.enabled(
+        "secrets-manager"
+    ):
         webhook_secret_file = ensure_webhook_secret(settings.data_dir)
     base_url = (settings.incident_response_base_url or base_url).rstrip("/")
 
-    db = await Database(settings.database_path).open()
-    sqlite_store: IncidentStore = await SqliteIncidentStore(db=db, clock=clock).open()
-    store = _wrap(overrides.store, sqlite_store)
-    audit_key = load_audit_key(settings.data_dir, _configured_audit_key(settings))
-    sqlite_audit = await SqliteAuditLog(db=db, clock=clock, key=audit_key).open()
-    if not await sqlite_audit.key_matches():
-        log.warning(
-            "audit.key_mismatch",
-            hint="the audit log was sealed with another key (or its chain count was tampered "
-            "with); records written now will not verify together with the older ones. Check "
-            "INCIDENT_RESPONSE_AUDIT_KEY and run `incident-response audit verify`.",
-        )
-    embedded_audit: AuditLog = sqlite_audit
-    audit = _wrap(overrides.audit, embedded_audit)
-    sqlite_queue: EventQueue = await SqliteEventQueue(
-        db=db, clock=clock, max_receives=settings.incident_response_queue_max_receives
-    ).open()
-    queue = _wrap(overrides.queue, sqlite_queue)
-    # the embedded timers fire into the queue by themselves (as EventBridge Scheduler does)
-    timers = await SqliteScheduler(db=db, clock=clock, queue=queue).open()
-    embedded_scheduler: Scheduler = timers
-    scheduler = _wrap(overrides.scheduler, embedded_scheduler)
-    console_chat = ConsoleChat(db, base_url=base_url, clock=clock)
-    status_page = BuiltinStatusPage(db, base_url=base_url, clock=clock)
     # approvers are read live from the roster on every decision; the settings' are added
     roster_directory: Directory = RosterDirectory(roster, approvers=settings.approvers)
     roster_oncall: OnCall = RosterOnCall(roster)
     drafter: LLM = BuiltinDrafter(clock=clock)
     http = OutboundHttp(default_timeout=settings.incident_response_http_call_timeout_seconds)
+    audit_key = load_audit_key(settings.data_dir, _configured_audit_key(settings))
     production = await integrations.contributions(
         integrations.Wiring(
             settings=settings,
@@ -357,9 +385,42 @@ async def build(
             directory=roster_directory,
             oncall=roster_oncall,
             drafter=drafter,
+            audit_key=audit_key,
         )
     )
     chosen = _chosen(production)
+
+    # the embedded adapters only for the ports no production backend serves
+    db = await Database(settings.database_path).open()
+    if chosen.store is None:
+        chosen.store = await SqliteIncidentStore(db=db, clock=clock).open()
+    store = _wrap(overrides.store, chosen.store)
+    if chosen.audit is None:
+        sqlite_audit = await SqliteAuditLog(db=db, clock=clock, key=audit_key).open()
+        if not await sqlite_audit.key_matches():
+            log.warning(
+                "audit.key_mismatch",
+                hint="the audit log was sealed with another key (or its chain count was "
+                "tampered with); records written now will not verify together with the older "
+                "ones. Check INCIDENT_RESPONSE_AUDIT_KEY and run `incident-response audit "
+                "verify`.",
+            )
+        chosen.audit = sqlite_audit
+    audit = _wrap(overrides.audit, chosen.audit)
+    if chosen.queue is None:
+        chosen.queue = await SqliteEventQueue(
+            db=db, clock=clock, max_receives=settings.incident_response_queue_max_receives
+        ).open()
+    queue = _wrap(overrides.queue, chosen.queue)
+    # the embedded timers fire into the queue by themselves (as EventBridge Scheduler does);
+    # with EventBridge selected there is no firing loop here at all
+    timers: SqliteScheduler | None = None
+    if chosen.scheduler is None:
+        timers = await SqliteScheduler(db=db, clock=clock, queue=queue).open()
+        chosen.scheduler = timers
+    scheduler = _wrap(overrides.scheduler, chosen.scheduler)
+    console_chat = ConsoleChat(db, base_url=base_url, clock=clock)
+    status_page = BuiltinStatusPage(db, base_url=base_url, clock=clock)
     directory = _wrap(overrides.directory, chosen.directory or roster_directory)
     authority = Authority(directory=directory)
     oncall = _wrap(overrides.oncall, chosen.oncall or roster_oncall)
@@ -398,7 +459,7 @@ async def build(
     llm = _wrap(overrides.llm, chosen.llm or drafter)
     code_host = _wrap(overrides.code_host, chosen.code_host or no_code_host)
     env_secrets: Secrets = EnvSecrets(settings.secret_values(), data_dir=settings.data_dir)
-    secrets = _wrap(overrides.secrets, env_secrets)
+    secrets = _wrap(overrides.secrets, chosen.secrets or env_secrets)
 
     intake = AlertIntake(
         store=store,
@@ -407,7 +468,9 @@ async def build(
         severity_map=settings.severity_map,
         grouping_labels=settings.grouping_labels,
     )
-    verifier = WebhookVerifier(secrets=secrets, clock=clock, secret_name=WEBHOOK_SECRET)
+    verifier = WebhookVerifier(
+        secrets=secrets, clock=clock, secret_name=chosen.webhook_secret_name or WEBHOOK_SECRET
+    )
     opener = IncidentOpener(
         store=store,
         audit=audit,
@@ -544,9 +607,11 @@ async def build(
         jobs=upkeep_jobs(gate=gate, assembler=assembler, intake=intake, resolver=resolver),
     )
     # personal tokens and console sessions: revocation state the CLI's process writes too
-    sqlite_credentials: Credentials = await SqliteCredentials(db=db, clock=clock).open()
-    credentials = _wrap(overrides.credentials, sqlite_credentials)
-    timers.start()  # last: a build that failed earlier leaves no loop running
+    if chosen.credentials is None:
+        chosen.credentials = await SqliteCredentials(db=db, clock=clock).open()
+    credentials = _wrap(overrides.credentials, chosen.credentials)
+    if timers is not None:
+        timers.start()  # last: a build that failed earlier leaves no loop running
     return Container(
         settings=settings,
         clock=clock,
@@ -597,7 +662,8 @@ async def build(
         draft_announcer=DraftAnnouncer(store=store, chat=chat),
         webhook_secret_file=webhook_secret_file,
         slack=slack,
-        closers=[timers.aclose],
+        closers=[timers.aclose] if timers is not None else [],
+        backends=_backends(production),
     )
 
 
@@ -645,8 +711,40 @@ async def _roster_email(settings: Settings, email: str) -> str:
 
 
 @asynccontextmanager
-async def _credentials(settings: Settings, clock: Clock) -> AsyncIterator[SqliteCredentials]:
-    """The Credentials `serve` uses on the same data dir, from this (CLI) process."""
+async def _dynamodb(
+    settings: Settings, clock: Clock, key: AuditKey
+) -> AsyncIterator[integrations.Contribution]:
+    """The DynamoDB integration's adapters alone, for a CLI command (no serve, no SQLite)."""
+    http = OutboundHttp(default_timeout=settings.incident_response_http_call_timeout_seconds)
+    roster = Roster(settings.roster_path)
+    wiring = integrations.Wiring(
+        settings=settings,
+        http=http,
+        clock=clock,
+        directory=RosterDirectory(roster),
+        oncall=RosterOnCall(roster),
+        drafter=BuiltinDrafter(clock=clock),
+        audit_key=key,
+    )
+    contribution = await integrations.factory("dynamodb")(wiring)
+    try:
+        yield contribution
+    finally:
+        for close in contribution.closers:
+            await close()
+        await http.aclose()
+
+
+@asynccontextmanager
+async def _credentials(settings: Settings, clock: Clock) -> AsyncIterator[Credentials]:
+    """The Credentials `serve` uses with these settings, from this (CLI) process: DynamoDB's
+    when it is selected, else the data dir's SQLite."""
+    if settings.enabled("dynamodb"):
+        unused_key = AuditKey(random_secrets.token_bytes(32))  # credentials write no audit
+        async with _dynamodb(settings, clock, unused_key) as contribution:
+            assert contribution.credentials is not None  # the DynamoDB factory builds them
+            yield contribution.credentials
+        return
     db = await Database(settings.database_path).open()
     try:
         yield await SqliteCredentials(db=db, clock=clock).open()
@@ -661,22 +759,36 @@ def _configured_audit_key(settings: Settings) -> str | None:
 
 async def verify_audit(settings: Settings, incident_id: str | None = None) -> ChainReport:
     """Verify the audit log with the key `serve` uses, cross-checked with the stored incidents.
-    Without any key nothing verifies: every chain is reported, and so is the missing key."""
-    if not settings.database_path.exists():
-        return ChainReport()
+    Without any key nothing verifies: every chain is reported, and so is the missing key.
+    With DynamoDB selected, its tables are verified (and the data dir's SQLite is not read)."""
     key = find_audit_key(settings.data_dir, _configured_audit_key(settings))
-    db = await Database(settings.database_path).open()
-    try:
-        clock = SystemClock()
-        audit = await SqliteAuditLog(
-            db=db, clock=clock, key=key or AuditKey(random_secrets.token_bytes(32))
-        ).open()
-        store = await SqliteIncidentStore(db=db, clock=clock).open()
-        report = await verify_audit_trail(
-            store=store, audit=audit, not_incidents={OUTSIDE_INCIDENTS}, incident_id=incident_id
-        )
-    finally:
-        await db.close()
+    used_key = key or AuditKey(random_secrets.token_bytes(32))
+    clock = SystemClock()
+    if settings.enabled("dynamodb"):
+        async with _dynamodb(settings, clock, used_key) as contribution:
+            assert contribution.store is not None
+            assert contribution.audit is not None
+            report = await verify_audit_trail(
+                store=contribution.store,
+                audit=contribution.audit,
+                not_incidents={OUTSIDE_INCIDENTS},
+                incident_id=incident_id,
+            )
+    else:
+        if not settings.database_path.exists():
+            return ChainReport()
+        db = await Database(settings.database_path).open()
+        try:
+            audit = await SqliteAuditLog(db=db, clock=clock, key=used_key).open()
+            store = await SqliteIncidentStore(db=db, clock=clock).open()
+            report = await verify_audit_trail(
+                store=store,
+                audit=audit,
+                not_incidents={OUTSIDE_INCIDENTS},
+                incident_id=incident_id,
+            )
+        finally:
+            await db.close()
     if key is None and not report.ok:
         missing = ChainBreak(
             ALL_CHAINS,

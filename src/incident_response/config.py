@@ -99,7 +99,7 @@ INTEGRATIONS: tuple[Integration, ...] = (
     ),
     Integration(
         "dynamodb",
-        ("IncidentStore", "AuditLog"),
+        ("IncidentStore", "AuditLog", "Credentials"),
         ("INCIDENTS_TABLE_NAME", "AUDIT_TABLE_NAME", "AWS_REGION"),
     ),
     Integration(
@@ -127,6 +127,9 @@ VENDOR_URLS: dict[str, str] = {
     "ANTHROPIC_BASE_URL": "https://api.anthropic.com",
     "OPENAI_BASE_URL": "https://api.openai.com/v1",
 }
+
+# A Secrets Manager secret of the service: incident-response/<env>/<name> (docs/aws.md).
+SECRET_ID = re.compile(r"^incident-response/([a-z0-9](?:[a-z0-9-]{0,22}[a-z0-9])?)/([^/\s]+)$")
 
 # Only one LLM integration may be enabled at a time: the drafter is one adapter.
 LLM_INTEGRATIONS: tuple[str, ...] = ("bedrock", "anthropic", "openai-compatible")
@@ -474,9 +477,35 @@ class Settings(BaseSettings):
                 f"more than one LLM is configured ({', '.join(llms)}): the drafter is one "
                 "adapter, so unset the variables of all but one"
             )
+        problems.extend(self._aws_problems())
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _aws_problems(self) -> list[str]:
+        """What the AWS backends need of each other: EventBridge Scheduler fires into the SQS
+        queue the processors read, in whole minutes; the webhook secret's ID names its env."""
+        problems: list[str] = []
+        if self.enabled("eventbridge-scheduler"):
+            if not self.enabled("sqs"):
+                problems.append(
+                    "eventbridge-scheduler needs the sqs integration (INCIDENT_EVENTS_QUEUE_URL): "
+                    "its schedules put their messages on that queue"
+                )
+            if self.incident_response_nudge_interval_seconds % 60:
+                problems.append(
+                    "INCIDENT_RESPONSE_NUDGE_INTERVAL_SECONDS must be a multiple of 60 with "
+                    "EventBridge Scheduler (its rates are whole minutes), got "
+                    f"{self.incident_response_nudge_interval_seconds:g}"
+                )
+        secret_id = self.grafana_oncall_hmac_secret_id
+        if secret_id and not SECRET_ID.fullmatch(secret_id):
+            problems.append(
+                f"GRAFANA_ONCALL_HMAC_SECRET_ID {secret_id!r} must be "
+                "incident-response/<env>/<name> (e.g. incident-response/production/"
+                "grafana-oncall-hmac): the env selects every secret the service reads"
+            )
+        return problems
 
     def vendor_url(self, variable: str) -> str:
         """The vendor base URL `variable` names: its setting, else the vendor's public one."""

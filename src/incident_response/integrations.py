@@ -19,14 +19,21 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
 from incident_response.config import INTEGRATIONS, Settings
+from incident_response.domain.audit import AuditKey
 from incident_response.domain.clock import Clock
 from incident_response.http import OutboundHttp
 from incident_response.ports import (
     LLM,
+    AuditLog,
     CodeHost,
+    Credentials,
     Directory,
+    EventQueue,
+    IncidentStore,
     IssueTracker,
     OnCall,
+    Scheduler,
+    Secrets,
     StatusPage,
     Telemetry,
 )
@@ -36,7 +43,9 @@ from incident_response.ports import (
 class Wiring:
     """What a factory may use. `oncall` and `drafter` are the embedded adapters (roster file,
     built-in drafter), for adapters that fall back on them; `directory` is the roster's, or the
-    production Directory once an integration serving it was built (it is built first)."""
+    production Directory once an integration serving it was built (it is built first).
+    `audit_key` seals the audit chains (the one `serve` and `audit verify` use); `queue` is the
+    production EventQueue once built (the scheduler that fires into it is built after it)."""
 
     settings: Settings
     http: OutboundHttp
@@ -44,6 +53,8 @@ class Wiring:
     directory: Directory
     oncall: OnCall
     drafter: LLM
+    audit_key: AuditKey | None = None
+    queue: EventQueue | None = None
 
 
 @dataclass
@@ -57,6 +68,14 @@ class Contribution:
     issue_tracker: IssueTracker | None = None
     code_host: CodeHost | None = None
     llm: LLM | None = None
+    store: IncidentStore | None = None
+    audit: AuditLog | None = None
+    queue: EventQueue | None = None
+    scheduler: Scheduler | None = None
+    secrets: Secrets | None = None
+    credentials: Credentials | None = None
+    # the name the webhook verifier asks `secrets` for (the Secrets Manager integration's own)
+    webhook_secret_name: str | None = None
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def adapters(self) -> list[object]:
@@ -70,6 +89,12 @@ class Contribution:
                 self.issue_tracker,
                 self.code_host,
                 self.llm,
+                self.store,
+                self.audit,
+                self.queue,
+                self.scheduler,
+                self.secrets,
+                self.credentials,
             )
             if a is not None
         ]
@@ -99,11 +124,15 @@ Factory = Callable[[Wiring], Awaitable[Contribution]]
 FACTORIES: dict[str, str] = {
     "anthropic": "incident_response.adapters.llm.factory:build_anthropic",
     "bedrock": "incident_response.adapters.llm.factory:build_bedrock",
+    "dynamodb": "incident_response.adapters.aws.factory:build_dynamodb",
+    "eventbridge-scheduler": "incident_response.adapters.aws.factory:build_eventbridge_scheduler",
     "github": "incident_response.adapters.github.factory:build",
     "grafana-cloud": "incident_response.adapters.grafana.cloud_factory:build",
     "grafana-oncall": "incident_response.adapters.grafana.oncall:build",
     "linear": "incident_response.adapters.linear.factory:build",
     "openai-compatible": "incident_response.adapters.llm.factory:build_openai_compatible",
+    "secrets-manager": "incident_response.adapters.aws.factory:build_secrets_manager",
+    "sqs": "incident_response.adapters.aws.factory:build_sqs",
     "statuspage": "incident_response.adapters.statuspage.factory:build",
     "workos": "incident_response.adapters.workos.factory:build",
 }
@@ -126,17 +155,30 @@ async def contributions(wiring: Wiring) -> dict[str, Contribution]:
     """Build every enabled integration's adapters (Slack excepted), by integration name.
 
     The Directory is built first and handed on: an adapter that turns e-mails into people (the
-    on-call one) then uses the production directory rather than the roster."""
+    on-call one) then uses the production directory rather than the roster; likewise the
+    EventQueue before the Scheduler that fires into it. If one factory fails, the adapters built
+    so far are closed before the error goes on."""
     built: dict[str, Contribution] = {}
     enabled = [
         i.name for i in INTEGRATIONS if i.name in FACTORIES and wiring.settings.enabled(i.name)
     ]
-    directory_first = sorted(enabled, key=lambda name: _serves(name, "Directory") is False)
-    for name in directory_first:
-        contribution = await factory(name)(wiring)
-        built[name] = contribution
-        if contribution.directory is not None:
-            wiring = replace(wiring, directory=contribution.directory)
+    ordered = sorted(
+        enabled,
+        key=lambda name: (not _serves(name, "Directory"), not _serves(name, "EventQueue")),
+    )
+    try:
+        for name in ordered:
+            contribution = await factory(name)(wiring)
+            built[name] = contribution
+            if contribution.directory is not None:
+                wiring = replace(wiring, directory=contribution.directory)
+            if contribution.queue is not None:
+                wiring = replace(wiring, queue=contribution.queue)
+    except BaseException:
+        for done in built.values():
+            for close in done.closers:
+                await close()
+        raise
     return built
 
 

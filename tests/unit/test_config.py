@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from incident_response.adapter_plan import adapter_plan, refuse_unavailable
+from incident_response.adapter_plan import adapter_plan
 from incident_response.config import (
     INTEGRATIONS,
     PORTS,
@@ -41,15 +41,52 @@ def test_aws_region_alone_enables_nothing() -> None:
     assert all(c.adapter.startswith("embedded") for c in plan)
 
 
-def test_a_fully_configured_integration_without_an_adapter_in_this_build_is_refused() -> None:
+def test_the_aws_backends_are_chosen_when_configured() -> None:
     settings = load_settings(
-        {"INCIDENTS_TABLE_NAME": "i", "AUDIT_TABLE_NAME": "a", "AWS_REGION": "eu-west-1"}
+        {
+            "INCIDENTS_TABLE_NAME": "i",
+            "AUDIT_TABLE_NAME": "a",
+            "AWS_REGION": "eu-west-1",
+            "INCIDENT_EVENTS_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/1/e.fifo",
+            "SCHEDULER_ROLE_ARN": "arn:aws:iam::1:role/s",
+            "GRAFANA_ONCALL_HMAC_SECRET_ID": "incident-response/production/oncall-hmac",
+        }
     )
-    choice = next(c for c in adapter_plan(settings) if c.port == "IncidentStore")
+    chosen = {c.port: c.adapter for c in adapter_plan(settings)}
 
-    assert choice.adapter == "dynamodb (not in this build)"
-    with pytest.raises(ConfigurationError, match="dynamodb configured, but this build has no"):
-        refuse_unavailable(settings)
+    assert chosen["IncidentStore"] == chosen["AuditLog"] == "dynamodb"
+    assert chosen["EventQueue"] == "sqs"
+    assert chosen["Scheduler"] == "eventbridge-scheduler"
+    assert chosen["Secrets"] == "secrets-manager"
+
+
+EVENTBRIDGE = {
+    "AWS_REGION": "eu-west-1",
+    "INCIDENT_EVENTS_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/1/e.fifo",
+    "SCHEDULER_ROLE_ARN": "arn:aws:iam::1:role/s",
+}
+
+
+def test_eventbridge_refuses_a_nudge_interval_that_is_not_whole_minutes() -> None:
+    with pytest.raises(ConfigurationError, match="multiple of 60 with EventBridge"):
+        load_settings({**EVENTBRIDGE, "INCIDENT_RESPONSE_NUDGE_INTERVAL_SECONDS": "90"})
+
+    assert load_settings({**EVENTBRIDGE, "INCIDENT_RESPONSE_NUDGE_INTERVAL_SECONDS": "120"})
+    # the embedded timers take any interval
+    assert load_settings({"INCIDENT_RESPONSE_NUDGE_INTERVAL_SECONDS": "90"})
+
+
+def test_eventbridge_needs_the_sqs_queue_it_fires_into() -> None:
+    with pytest.raises(ConfigurationError, match="eventbridge-scheduler needs the sqs"):
+        load_settings({"AWS_REGION": "eu-west-1", "SCHEDULER_ROLE_ARN": "arn:aws:iam::1:role/s"})
+
+
+@pytest.mark.parametrize(
+    "secret_id", ["oncall-hmac", "incident-response/oncall-hmac", "other/prod/oncall-hmac"]
+)
+def test_a_secret_id_outside_incident_response_env_name_is_refused(secret_id: str) -> None:
+    with pytest.raises(ConfigurationError, match="incident-response/<env>/<name>"):
+        load_settings({"AWS_REGION": "eu-west-1", "GRAFANA_ONCALL_HMAC_SECRET_ID": secret_id})
 
 
 def test_vendor_urls_default_to_the_vendors_own_and_can_point_elsewhere() -> None:

@@ -35,7 +35,12 @@ def test_every_integration_this_build_has_is_in_the_readme_and_not_called_missin
         "bedrock": "Bedrock",
         "anthropic": "Anthropic",
         "openai-compatible": "OpenAI-compatible",
+        "dynamodb": "DynamoDB",
+        "sqs": "SQS FIFO",
+        "eventbridge-scheduler": "EventBridge Scheduler",
+        "secrets-manager": "Secrets Manager",
     }
     for name in available():
         assert readme_names[name] in README, name
     assert "Statuspage, Linear" not in README  # the old "not in this build" list
+    assert "not in this" not in README

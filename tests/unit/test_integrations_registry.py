@@ -68,3 +68,73 @@ def test_every_registered_factory_names_a_known_integration() -> None:
     assert set(integrations.FACTORIES) <= names
     for name in integrations.FACTORIES:
         assert callable(integrations.factory(name))
+
+
+AWS_QUEUE_AND_SCHEDULER = {
+    "AWS_REGION": "eu-west-1",
+    "INCIDENT_EVENTS_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/1/e.fifo",
+    "SCHEDULER_ROLE_ARN": "arn:aws:iam::1:role/s",
+}
+
+
+def wiring_for(values: dict[str, str], http: OutboundHttp) -> Wiring:
+    return Wiring(
+        settings=load_settings(values),
+        http=http,
+        clock=SystemClock(),
+        directory=Marker("roster"),  # type: ignore[arg-type]
+        oncall=Marker("roster on-call"),  # type: ignore[arg-type]
+        drafter=BuiltinDrafter(clock=SystemClock()),
+    )
+
+
+async def test_the_queue_is_built_before_the_scheduler_that_fires_into_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    queue = Marker("sqs")
+    seen: dict[str, object] = {}
+
+    async def scheduler(wiring: Wiring) -> Contribution:
+        seen["scheduler got"] = wiring.queue
+        return Contribution()
+
+    async def sqs(wiring: Wiring) -> Contribution:
+        return Contribution(queue=queue)  # type: ignore[arg-type]
+
+    factories = {"eventbridge-scheduler": scheduler, "sqs": sqs}
+    monkeypatch.setattr(integrations, "factory", factories.get)
+    monkeypatch.setattr(integrations, "FACTORIES", dict.fromkeys(factories, "x:y"))
+    http = OutboundHttp()
+    try:
+        await integrations.contributions(wiring_for(AWS_QUEUE_AND_SCHEDULER, http))
+    finally:
+        await http.aclose()
+
+    assert seen == {"scheduler got": queue}
+
+
+async def test_a_failing_factory_closes_what_was_built_before_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    closed: list[str] = []
+
+    async def close_sqs() -> None:
+        closed.append("sqs")
+
+    async def sqs(wiring: Wiring) -> Contribution:
+        return Contribution(closers=[close_sqs])
+
+    async def scheduler(wiring: Wiring) -> Contribution:
+        raise RuntimeError("the schedule group is not there")
+
+    factories = {"eventbridge-scheduler": scheduler, "sqs": sqs}
+    monkeypatch.setattr(integrations, "factory", factories.get)
+    monkeypatch.setattr(integrations, "FACTORIES", dict.fromkeys(factories, "x:y"))
+    http = OutboundHttp()
+    try:
+        with pytest.raises(RuntimeError, match="schedule group"):
+            await integrations.contributions(wiring_for(AWS_QUEUE_AND_SCHEDULER, http))
+    finally:
+        await http.aclose()
+
+    assert closed == ["sqs"]
