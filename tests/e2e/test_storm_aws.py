@@ -7,8 +7,8 @@ the environment of every process. DynamoDB is a serial moto server (tests/suppor
 the threaded one does not isolate concurrent transactions, DynamoDB does); SQS, EventBridge
 Scheduler and IAM are a threaded moto server, because one long poll would hold a serial server
 for 20 s. Both are reached through the standard AWS_ENDPOINT_URL(_DYNAMODB). The five processes
-share one data dir only for what stays embedded here (console chat, built-in status page, API
-tokens, the roster), as pods sharing nothing but those would use Slack and Statuspage instead.
+share one data dir only for what stays embedded here (console chat, built-in status page, the
+roster); pods in production use Slack and Statuspage for those instead.
 
 The storm: GROUPS Grafana OnCall alert groups of distinct services (the storm cap is lifted so
 each opens its own incident), each fired REFIRES + 1 times with distinct event times, every
