@@ -49,6 +49,7 @@ bench: $(STAMP)  ## benchmarks; reports land in bench/reports/
 	$(BIN)/python bench/slack_assembly.py --fault-rate 0.2
 	$(BIN)/python bench/statuspage_publish.py
 	$(BIN)/python bench/postmortem_linear.py --runs 3
+	$(BIN)/python bench/aws_assembly.py --incidents 30
 
 evals: $(STAMP)  ## score the drafters (built-in, scripted, each LLM adapter via its fake)
 	$(BIN)/python evals/run.py
