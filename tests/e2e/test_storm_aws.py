@@ -40,7 +40,6 @@ from typing import Any
 import httpx
 import pytest
 
-from incident_response import integrations
 from incident_response.adapters.aws.dynamodb_client import dynamodb_client
 from incident_response.adapters.aws.dynamodb_store import DynamoDbIncidentStore
 from incident_response.adapters.aws.sqs_queue import sqs_client
@@ -53,14 +52,7 @@ from tests.support.moto_server import MotoServer
 from tests.support.payloads import oncall_payload
 from tests.support.server import SECRET, ServeProcess, clean_env, executable
 
-pytestmark = [
-    pytest.mark.slow,
-    # runs by itself once `serve` can select these backends (refuse_unavailable reads the same set)
-    pytest.mark.skipif(
-        not {"dynamodb", "sqs", "eventbridge-scheduler"} <= integrations.available(),
-        reason="needs the AWS wiring (branch aws-wiring): serve cannot select the AWS backends",
-    ),
-]
+pytestmark = pytest.mark.slow
 
 GROUPS = 50
 REFIRES = 9  # each group fires 1 + REFIRES times: 500 deliveries
