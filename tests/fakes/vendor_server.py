@@ -27,16 +27,16 @@ import asyncio
 import json
 import math
 import socket
-import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from aiohttp import web
+
+from tests.fakes.threaded import ThreadedFake
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 T = TypeVar("T")
@@ -82,7 +82,7 @@ class RateLimit:
         return None
 
 
-class FakeVendorServer:
+class FakeVendorServer(ThreadedFake):
     """One vendor's API on 127.0.0.1 at a free port. Subclasses add routes and state."""
 
     name = "vendor"
@@ -247,27 +247,3 @@ class FakeVendorServer:
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
-
-    @classmethod
-    @contextmanager
-    def in_thread(cls, *args: Any, **options: Any) -> Iterator[Self]:
-        """For tests that drive a separate process (`serve`): the fake runs on its own loop in a
-        daemon thread; touch its state with `fake.run(...)` or read it directly."""
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name=f"fake-{cls.name}", daemon=True)
-        thread.start()
-        fake = cls(*args, **options)
-        try:
-            asyncio.run_coroutine_threadsafe(fake.start(), loop).result(10)
-            yield fake
-        finally:
-            asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(10)
-            loop.close()
-
-    def run(self, work: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
-        """Run a coroutine on the fake's loop from another thread (see `in_thread`)."""
-        if self._loop is None:
-            raise RuntimeError(f"{type(self).__name__} is not started")
-        return asyncio.run_coroutine_threadsafe(work, self._loop).result(timeout)

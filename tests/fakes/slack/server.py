@@ -17,11 +17,9 @@ import asyncio
 import json
 import random
 import socket
-import threading
 import time
 from collections import defaultdict
-from collections.abc import Coroutine, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -46,6 +44,7 @@ from tests.fakes.slack.state import (
     Violation,
     Workspace,
 )
+from tests.fakes.threaded import ThreadedFake
 
 T = TypeVar("T")
 
@@ -53,7 +52,7 @@ DEFAULT_BOT_TOKEN = "xoxb-fake-bot-token"
 DEFAULT_APP_TOKEN = "xapp-fake-app-token"
 
 
-class FakeSlack(Interactions):
+class FakeSlack(Interactions, ThreadedFake):
     """One fake workspace with one installed app, served on 127.0.0.1 at a free port.
 
     latency: seconds per Web API call, half before the effect and half after.
@@ -230,30 +229,6 @@ class FakeSlack(Interactions):
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
-
-    @classmethod
-    @contextmanager
-    def in_thread(cls, **options: Any) -> Iterator[FakeSlack]:
-        """For synchronous tests: the server runs on its own loop in a daemon thread; call the
-        async helpers through `slack.run(slack.send_slash_command(...))`."""
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="fake-slack", daemon=True)
-        thread.start()
-        slack = cls(**options)
-        try:
-            asyncio.run_coroutine_threadsafe(slack.start(), loop).result(10)
-            yield slack
-        finally:
-            asyncio.run_coroutine_threadsafe(slack.stop(), loop).result(10)
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(10)
-            loop.close()
-
-    def run(self, work: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
-        """Run one of the async helpers from another thread (see `in_thread`)."""
-        if self._loop is None:
-            raise RuntimeError("FakeSlack is not started")
-        return asyncio.run_coroutine_threadsafe(work, self._loop).result(timeout)
 
     # -- the Web API --------------------------------------------------------------------------
 
