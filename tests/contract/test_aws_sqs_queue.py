@@ -1,16 +1,16 @@
 """The SQS FIFO EventQueue against the EventQueue suite, over real HTTP on a moto server.
 
-moto keeps SQS's clock, not the suite's ManualClock: the tests that move time by hand past a
-visibility timeout or the dedup window cannot pass on any real SQS and are marked so below
-(tests/aws/test_sqs_queue.py covers the same behaviour in real seconds). The port has no
+The suite moves its ManualClock past visibility timeouts, retry delays and the dedup window; the
+moto server here moves SQS's clock with it (tests/support/clocked_moto.py), so the suite runs
+unchanged. The tests after the suite check the same timers in real seconds on that server, and
+what only SQS does (hashed ids, redrive by SQS, messages put by EventBridge). The port has no
 per-message delay (FIFO queues have none; the Scheduler delays).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,28 +19,14 @@ from incident_response.adapters.aws.sqs_queue import SqsEventQueue, create_fifo_
 from incident_response.domain.messages import QueueMessage
 from tests.contract.event_queue_suite import EventQueueContract, message, numbers
 from tests.support.clock import ManualClock
+from tests.support.clocked_moto import MovableClock
 from tests.support.moto_server import MotoServer
-
-NEEDS_TIME_TRAVEL = "moves the ManualClock past an SQS timer that only real time moves"
-_KNOWN = {
-    "test_a_dedup_id_sent_again_within_the_window_is_dropped": NEEDS_TIME_TRAVEL,
-    "test_an_unacked_message_comes_back_after_its_visibility_timeout": NEEDS_TIME_TRAVEL,
-    "test_an_ack_with_a_stale_receipt_changes_nothing": NEEDS_TIME_TRAVEL,
-    "test_retry_makes_the_message_visible_after_the_delay": NEEDS_TIME_TRAVEL,
-    "test_retry_with_a_stale_receipt_changes_nothing": NEEDS_TIME_TRAVEL,
-    "test_extending_the_visibility_keeps_an_in_flight_message_hidden": NEEDS_TIME_TRAVEL,
-    "test_extending_with_a_stale_receipt_is_refused_and_changes_nothing": NEEDS_TIME_TRAVEL,
-    "test_a_message_whose_visibility_ran_out_cannot_be_extended": NEEDS_TIME_TRAVEL,
-    "test_an_acked_or_retried_message_cannot_be_extended": NEEDS_TIME_TRAVEL,
-    "test_a_message_that_keeps_crashing_its_worker_is_dead_lettered": NEEDS_TIME_TRAVEL,
-    # the refusal itself holds; the test then waits for a redelivery by moving the ManualClock
-    "test_an_extension_sqs_would_refuse_is_refused": NEEDS_TIME_TRAVEL,
-}
 
 
 @pytest.fixture(scope="module")
 def aws() -> Iterator[MotoServer]:
-    with MotoServer.started() as server:
+    """moto with an SQS clock the suite's ManualClock moves (tests/support/clocked_moto.py)."""
+    with MotoServer.started(module="tests.support.clocked_moto") as server:
         yield server
 
 
@@ -53,29 +39,19 @@ def sqs(aws: MotoServer) -> Iterator[Any]:
         yield sqs_client(region=aws.region)
 
 
+@pytest.fixture
+def clock(aws: MotoServer) -> MovableClock:
+    """Moving the service's clock moves SQS's: visibility timeouts, retries and the dedup
+    window pass in the suite as they would in real time."""
+    return MovableClock(aws.url)
+
+
 class TestSqsEventQueue(EventQueueContract):
     @pytest.fixture
     async def queue(self, aws: MotoServer, sqs: Any, clock: ManualClock) -> SqsEventQueue:
         aws.reset()
         url = create_fifo_queue(sqs, "events", max_receives=self.MAX_RECEIVES)
         return await SqsEventQueue(sqs, queue_url=url, clock=clock).open()
-
-
-def _expected_to_fail(test: Callable[..., Awaitable[None]], reason: str) -> Any:
-    """The suite's test, marked for this adapter only (a mark on the suite's own function
-    would reach every adapter). Strict: if one starts passing, the list above is wrong."""
-
-    @functools.wraps(test)
-    async def marked(*args: Any, **kwargs: Any) -> None:
-        await test(*args, **kwargs)
-
-    return pytest.mark.xfail(reason=reason, strict=True)(marked)
-
-
-for _name, _reason in _KNOWN.items():
-    setattr(
-        TestSqsEventQueue, _name, _expected_to_fail(getattr(EventQueueContract, _name), _reason)
-    )
 
 
 # -- SQS FIFO behaviour in real seconds (moto keeps SQS's timers on its own clock) ----------

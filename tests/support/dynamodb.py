@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from incident_response.adapters.aws.dynamodb_client import dynamodb_client
 from incident_response.adapters.aws.tables import create_tables
-from tests.support.moto_server import MotoServer, _free_port
-
-REPOSITORY = Path(__file__).resolve().parents[2]
+from tests.support.moto_server import MotoServer
 
 INCIDENTS = "ir-test-incidents"
 AUDIT = "ir-test-audit"
@@ -37,24 +32,8 @@ class Tables:
 def serial_moto_server(*, timeout: float = 30.0) -> Iterator[MotoServer]:
     """A moto server that answers one request at a time (see tests/support/serial_moto.py:
     the threaded one does not isolate concurrent transactions, DynamoDB does)."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.serial_moto", str(port)],
-        cwd=REPOSITORY,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    server = MotoServer(url=f"http://127.0.0.1:{port}", process=process)
-    try:
-        server._wait_ready(timeout)
+    with MotoServer.started(module="tests.support.serial_moto", timeout=timeout) as server:
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
 
 
 def fresh_tables(aws: MotoServer) -> Tables:

@@ -26,6 +26,7 @@ import httpx
 REGION = "us-east-1"
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:
@@ -52,12 +53,17 @@ class MotoServer:
 
     @classmethod
     @contextlib.contextmanager
-    def started(cls, *, timeout: float = 30.0) -> Iterator[MotoServer]:
+    def started(cls, *, module: str | None = None, timeout: float = 30.0) -> Iterator[MotoServer]:
+        """moto's own `moto_server`, or `python -m <module> PORT` for one of the variants here
+        (tests/support/serial_moto.py, tests/support/clocked_moto.py)."""
         port = _free_port()
+        command = (
+            [sys.executable, "-m", module, str(port)]
+            if module
+            else [*_command(), "-H", "127.0.0.1", "-p", str(port)]
+        )
         process = subprocess.Popen(
-            [*_command(), "-H", "127.0.0.1", "-p", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            command, cwd=REPOSITORY, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         server = cls(url=f"http://127.0.0.1:{port}", process=process)
         try:
