@@ -120,8 +120,8 @@ def _with_clock_route(app: Any) -> Callable[..., Iterable[bytes]]:
 def main(port: int) -> None:
     sqs_models.unix_time = _moved_unix_time  # type: ignore[attr-defined]
     sqs_models.unix_time_millis = _moved_unix_time_millis  # type: ignore[attr-defined]
-    sqs_models.Message.had_receipt_handle = _is_current_receipt  # type: ignore[method-assign]
-    sqs_models.Queue.delete_message = _delete_message_by_current_receipt  # type: ignore[method-assign]
+    sqs_models.Message.had_receipt_handle = _is_current_receipt  # type: ignore[method-assign,assignment]
+    sqs_models.Queue.delete_message = _delete_message_by_current_receipt  # type: ignore[method-assign,assignment]
     sqs_models.SQSBackend.change_message_visibility = _change_visibility_in_flight  # type: ignore[method-assign,assignment]
     app = _with_clock_route(DomainDispatcherApplication(create_backend_app))
     # threaded: a long poll must not hold up the send that ends it
