@@ -37,7 +37,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.dynamodb import serial_moto_server
-from tests.support.moto_server import MotoServer
+from tests.support.moto_server import MotoServer, put_secret
 from tests.support.server import SECRET, ServeProcess, clean_env, executable
 
 from bench.assembly import assembled, post, seconds
@@ -70,6 +70,7 @@ def backend_env(backend: str, data: Path) -> Iterator[dict[str, str]]:
         if done.returncode != 0:
             raise SystemExit(f"aws bootstrap failed: {done.stderr}")
         env.update(dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line))
+        put_secret(env, env["GRAFANA_ONCALL_HMAC_SECRET_ID"], SECRET)  # the senders' secret
         yield env
 
 

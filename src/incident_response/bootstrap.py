@@ -20,7 +20,7 @@ from typing import TypeVar
 from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 
-from incident_response import integrations
+from incident_response import integrations, signing_keys
 from incident_response.adapters.console.chat import ConsoleChat
 from incident_response.adapters.embedded import data_dir
 from incident_response.adapters.embedded.audit_log import SqliteAuditLog
@@ -43,8 +43,6 @@ from incident_response.adapters.embedded.secrets import (
     WEBHOOK_SECRET,
     EnvSecrets,
     ensure_webhook_secret,
-    find_audit_key,
-    load_audit_key,
 )
 from incident_response.adapters.embedded.store import SqliteIncidentStore
 from incident_response.adapters.embedded.telemetry import EmbeddedTelemetry
@@ -99,7 +97,7 @@ from incident_response.services.status_update_gate import StatusUpdateGate
 from incident_response.services.status_update_notes import StatusUpdateNotes
 from incident_response.services.war_room import RetryPolicy, StepDeadline, WarRoomAssembler
 from incident_response.telemetry.logging import get_logger
-from incident_response.tokens import issue, load_or_create_key
+from incident_response.tokens import issue
 from incident_response.upkeep import Upkeep, upkeep_jobs
 
 log = get_logger(__name__)
@@ -337,6 +335,7 @@ def check_startup(settings: Settings) -> list[str]:
             Roster.load(settings.roster_path)
         except RosterError as exc:
             problems.append(str(exc))
+    problems += signing_keys.unshared_keys(settings)
     return problems
 
 
@@ -376,7 +375,6 @@ async def build(
     roster_oncall: OnCall = RosterOnCall(roster)
     drafter: LLM = BuiltinDrafter(clock=clock)
     http = OutboundHttp(default_timeout=settings.incident_response_http_call_timeout_seconds)
-    audit_key = load_audit_key(settings.data_dir, _configured_audit_key(settings))
     production = await integrations.contributions(
         integrations.Wiring(
             settings=settings,
@@ -385,10 +383,11 @@ async def build(
             directory=roster_directory,
             oncall=roster_oncall,
             drafter=drafter,
-            audit_key=audit_key,
         )
     )
     chosen = _chosen(production)
+    # shared by every replica: a setting, the production Secrets, or (embedded) the data dir
+    token_key = await signing_keys.token_key(settings, chosen.secrets)
 
     # the embedded adapters only for the ports no production backend serves
     db = await Database(settings.database_path).open()
@@ -396,6 +395,8 @@ async def build(
         chosen.store = await SqliteIncidentStore(db=db, clock=clock).open()
     store = _wrap(overrides.store, chosen.store)
     if chosen.audit is None:
+        audit_key = await signing_keys.audit_key(settings, chosen.secrets)
+        assert audit_key is not None  # created, or ConfigurationError
         sqlite_audit = await SqliteAuditLog(db=db, clock=clock, key=audit_key).open()
         if not await sqlite_audit.key_matches():
             log.warning(
@@ -655,7 +656,7 @@ async def build(
             concurrency=settings.incident_response_processor_concurrency,
             visibility_timeout=settings.incident_response_queue_visibility_timeout_seconds,
         ),
-        token_key=load_or_create_key(settings.data_dir / "api-token-key"),
+        token_key=token_key,
         credentials=credentials,
         http=http,
         production=production,
@@ -676,20 +677,19 @@ async def issue_token(
     clock: Clock | None = None,
 ) -> str:
     """A personal API token for someone in the roster (LookupError if they are not in it),
-    at their current token generation; `rotate` first ends every token issued before."""
+    at their current token generation; `rotate` first ends every token issued before. Signed
+    with the key `serve` uses (signing_keys: a setting, Secrets Manager, or the data dir)."""
     clock = clock or SystemClock()
     person_email = await _roster_email(settings, email)
+    async with _cli_integrations(settings, clock, ("secrets-manager",)) as found:
+        key = await signing_keys.token_key(settings, found.secrets)
     async with _credentials(settings, clock) as credentials:
         if rotate:
             generations = await credentials.rotate_tokens(person_email)
         else:
             generations = await credentials.generations(person_email)
     return issue(
-        person_email,
-        load_or_create_key(settings.data_dir / "api-token-key"),
-        generation=generations.tokens,
-        issued_at=clock.now(),
-        lifetime=lifetime,
+        person_email, key, generation=generations.tokens, issued_at=clock.now(), lifetime=lifetime
     )
 
 
@@ -711,10 +711,11 @@ async def _roster_email(settings: Settings, email: str) -> str:
 
 
 @asynccontextmanager
-async def _dynamodb(
-    settings: Settings, clock: Clock, key: AuditKey
+async def _cli_integrations(
+    settings: Settings, clock: Clock, names: tuple[str, ...], *, audit_key: AuditKey | None = None
 ) -> AsyncIterator[integrations.Contribution]:
-    """The DynamoDB integration's adapters alone, for a CLI command (no serve, no SQLite)."""
+    """The adapters of those of `names` that are enabled, for a CLI command (no serve, no
+    SQLite), merged by port; none enabled gives an empty Contribution."""
     http = OutboundHttp(default_timeout=settings.incident_response_http_call_timeout_seconds)
     roster = Roster(settings.roster_path)
     wiring = integrations.Wiring(
@@ -724,14 +725,17 @@ async def _dynamodb(
         directory=RosterDirectory(roster),
         oncall=RosterOnCall(roster),
         drafter=BuiltinDrafter(clock=clock),
-        audit_key=key,
+        audit_key=audit_key,
     )
-    contribution = await integrations.factory("dynamodb")(wiring)
     try:
-        yield contribution
+        built = await integrations.contributions(wiring, only=names)
+        try:
+            yield _chosen(built)
+        finally:
+            for contribution in built.values():
+                for close in contribution.closers:
+                    await close()
     finally:
-        for close in contribution.closers:
-            await close()
         await http.aclose()
 
 
@@ -741,7 +745,9 @@ async def _credentials(settings: Settings, clock: Clock) -> AsyncIterator[Creden
     when it is selected, else the data dir's SQLite."""
     if settings.enabled("dynamodb"):
         unused_key = AuditKey(random_secrets.token_bytes(32))  # credentials write no audit
-        async with _dynamodb(settings, clock, unused_key) as contribution:
+        async with _cli_integrations(
+            settings, clock, ("dynamodb",), audit_key=unused_key
+        ) as contribution:
             assert contribution.credentials is not None  # the DynamoDB factory builds them
             yield contribution.credentials
         return
@@ -752,20 +758,18 @@ async def _credentials(settings: Settings, clock: Clock) -> AsyncIterator[Creden
         await db.close()
 
 
-def _configured_audit_key(settings: Settings) -> str | None:
-    configured = settings.incident_response_audit_key
-    return configured.get_secret_value() if configured is not None else None
-
-
 async def verify_audit(settings: Settings, incident_id: str | None = None) -> ChainReport:
     """Verify the audit log with the key `serve` uses, cross-checked with the stored incidents.
     Without any key nothing verifies: every chain is reported, and so is the missing key.
     With DynamoDB selected, its tables are verified (and the data dir's SQLite is not read)."""
-    key = find_audit_key(settings.data_dir, _configured_audit_key(settings))
-    used_key = key or AuditKey(random_secrets.token_bytes(32))
     clock = SystemClock()
+    async with _cli_integrations(settings, clock, ("secrets-manager",)) as found:
+        key = await signing_keys.audit_key(settings, found.secrets, create=False)
+    used_key = key or AuditKey(random_secrets.token_bytes(32))
     if settings.enabled("dynamodb"):
-        async with _dynamodb(settings, clock, used_key) as contribution:
+        async with _cli_integrations(
+            settings, clock, ("dynamodb",), audit_key=used_key
+        ) as contribution:
             assert contribution.store is not None
             assert contribution.audit is not None
             report = await verify_audit_trail(
@@ -790,11 +794,11 @@ async def verify_audit(settings: Settings, incident_id: str | None = None) -> Ch
         finally:
             await db.close()
     if key is None and not report.ok:
-        missing = ChainBreak(
-            ALL_CHAINS,
-            0,
-            "no audit key: INCIDENT_RESPONSE_AUDIT_KEY is unset and "
-            f"{settings.data_dir / AUDIT_KEY_FILE} does not exist",
+        where = (
+            "INCIDENT_RESPONSE_AUDIT_KEY is unset and no audit-key secret was found"
+            if signing_keys.shared_state(settings)
+            else "INCIDENT_RESPONSE_AUDIT_KEY is unset and "
+            f"{settings.data_dir / AUDIT_KEY_FILE} does not exist"
         )
-        report.breaks.insert(0, missing)
+        report.breaks.insert(0, ChainBreak(ALL_CHAINS, 0, f"no audit key: {where}"))
     return report

@@ -134,7 +134,8 @@ SECRET_ID = re.compile(r"^incident-response/([a-z0-9](?:[a-z0-9-]{0,22}[a-z0-9])
 # Only one LLM integration may be enabled at a time: the drafter is one adapter.
 LLM_INTEGRATIONS: tuple[str, ...] = ("bedrock", "anthropic", "openai-compatible")
 
-# A shorter INCIDENT_RESPONSE_AUDIT_KEY is refused: the MACs are only as strong as the key.
+# A shorter INCIDENT_RESPONSE_AUDIT_KEY or _API_TOKEN_KEY is refused: MACs and signatures are
+# only as strong as the key.
 MIN_AUDIT_KEY_CHARS = 16
 # A webhook secret under 16 characters is refused; under 32 it is accepted with a warning.
 MIN_WEBHOOK_SECRET_CHARS = 16
@@ -244,6 +245,11 @@ class Settings(BaseSettings):
         description="Key of the audit log's MACs; set from outside the data dir, so that whoever "
         "can edit the database cannot re-seal it (default: the data dir's audit-key file).",
     )
+    incident_response_api_token_key: SecretStr | None = Field(
+        default=None,
+        description="Key API tokens and console sessions are signed with; every replica must "
+        "share it (default: the data dir's api-token-key file, refused with DynamoDB).",
+    )
     incident_response_base_url: str | None = Field(
         default=None, description="Public URL of this service, for links in chat and postmortems."
     )
@@ -334,9 +340,9 @@ class Settings(BaseSettings):
             raise ValueError("must be one of debug, info, warning, error")
         return level
 
-    @field_validator("incident_response_audit_key")
+    @field_validator("incident_response_audit_key", "incident_response_api_token_key")
     @classmethod
-    def _long_enough_audit_key(cls, value: SecretStr | None) -> SecretStr | None:
+    def _long_enough_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
         if len(value.get_secret_value().strip()) < MIN_AUDIT_KEY_CHARS:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
+from incident_response import signing_keys
 from incident_response.config import INTEGRATIONS, Settings
 from incident_response.domain.audit import AuditKey
 from incident_response.domain.clock import Clock
@@ -44,8 +45,10 @@ class Wiring:
     """What a factory may use. `oncall` and `drafter` are the embedded adapters (roster file,
     built-in drafter), for adapters that fall back on them; `directory` is the roster's, or the
     production Directory once an integration serving it was built (it is built first).
-    `audit_key` seals the audit chains (the one `serve` and `audit verify` use); `queue` is the
-    production EventQueue once built (the scheduler that fires into it is built after it)."""
+    `secrets` is the production Secrets once built (it is built before the others, which may
+    read their keys from it); `audit_key`, when given, seals the audit chains instead of the
+    shared key (`sealing_key`); `queue` is the production EventQueue once built (the scheduler
+    that fires into it is built after it)."""
 
     settings: Settings
     http: OutboundHttp
@@ -54,7 +57,16 @@ class Wiring:
     oncall: OnCall
     drafter: LLM
     audit_key: AuditKey | None = None
+    secrets: Secrets | None = None
     queue: EventQueue | None = None
+
+    async def sealing_key(self) -> AuditKey:
+        """The audit chains' key: the one given, else the deployment's (signing_keys)."""
+        if self.audit_key is not None:
+            return self.audit_key
+        found = await signing_keys.audit_key(self.settings, self.secrets)
+        assert found is not None  # created, or ConfigurationError
+        return found
 
 
 @dataclass
@@ -151,25 +163,39 @@ def factory(name: str) -> Factory:
     return found
 
 
-async def contributions(wiring: Wiring) -> dict[str, Contribution]:
-    """Build every enabled integration's adapters (Slack excepted), by integration name.
+async def contributions(
+    wiring: Wiring, *, only: Collection[str] | None = None
+) -> dict[str, Contribution]:
+    """Build every enabled integration's adapters (Slack excepted), by integration name; with
+    `only`, just those of the named ones that are enabled (a CLI command's).
 
-    The Directory is built first and handed on: an adapter that turns e-mails into people (the
+    The Secrets are built first and handed on (keys may be read from them), then the
+    Directory: an adapter that turns e-mails into people (the
     on-call one) then uses the production directory rather than the roster; likewise the
     EventQueue before the Scheduler that fires into it. If one factory fails, the adapters built
     so far are closed before the error goes on."""
     built: dict[str, Contribution] = {}
     enabled = [
-        i.name for i in INTEGRATIONS if i.name in FACTORIES and wiring.settings.enabled(i.name)
+        i.name
+        for i in INTEGRATIONS
+        if i.name in FACTORIES
+        and wiring.settings.enabled(i.name)
+        and (only is None or i.name in only)
     ]
     ordered = sorted(
         enabled,
-        key=lambda name: (not _serves(name, "Directory"), not _serves(name, "EventQueue")),
+        key=lambda name: (
+            not _serves(name, "Secrets"),
+            not _serves(name, "Directory"),
+            not _serves(name, "EventQueue"),
+        ),
     )
     try:
         for name in ordered:
             contribution = await factory(name)(wiring)
             built[name] = contribution
+            if contribution.secrets is not None:
+                wiring = replace(wiring, secrets=contribution.secrets)
             if contribution.directory is not None:
                 wiring = replace(wiring, directory=contribution.directory)
             if contribution.queue is not None:

@@ -23,7 +23,7 @@ import pytest
 from tests.e2e.conftest import roster_emails
 from tests.e2e.test_lifecycle import strings, wait_for
 from tests.support.dynamodb import serial_moto_server
-from tests.support.moto_server import MotoServer
+from tests.support.moto_server import MotoServer, put_secret
 from tests.support.payloads import oncall_payload
 from tests.support.server import ServeProcess, clean_env, executable
 
@@ -47,12 +47,11 @@ def client(env: dict[str, str], service: str, endpoint: str) -> Any:
 @pytest.fixture
 def aws_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     """The environment of `serve` and the CLI: the moto endpoints, what `aws bootstrap` printed,
-    and the webhook secret's ID in Secrets Manager (no webhook secret in the environment)."""
+    and the webhook secret in Secrets Manager (no webhook secret or key in the environment)."""
     with MotoServer.started() as aws, serial_moto_server() as dynamodb:
         env = clean_env(tmp_path / "data", **aws.environ())
         del env["INCIDENT_RESPONSE_WEBHOOK_SECRET"]
         env["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb.url
-        env["INCIDENT_RESPONSE_AUDIT_KEY"] = "aws-e2e-audit-key-0123456789abcdef"
         done = subprocess.run(
             [executable(), "aws", "bootstrap", "--env", "e2e"],
             env=env,
@@ -68,9 +67,12 @@ def aws_env(tmp_path: Path) -> Iterator[dict[str, str]]:
             printed
         )
         env.update(printed)
-        secrets = client(env, "secretsmanager", aws.url)
-        secrets.create_secret(Name="incident-response/e2e/oncall-hmac", SecretString=WEBHOOK_SECRET)
-        env["GRAFANA_ONCALL_HMAC_SECRET_ID"] = "incident-response/e2e/oncall-hmac"
+        # the audit and token keys stay in Secrets Manager, where `aws bootstrap` made them;
+        # the webhook secret becomes the senders', as an operator puts it
+        assert (
+            printed["GRAFANA_ONCALL_HMAC_SECRET_ID"] == "incident-response/e2e/grafana-oncall-hmac"
+        )
+        put_secret(env, printed["GRAFANA_ONCALL_HMAC_SECRET_ID"], WEBHOOK_SECRET)
         yield env
 
 

@@ -48,7 +48,7 @@ from incident_response.domain.clock import SystemClock
 from incident_response.domain.incident import Incident
 from incident_response.intake import grafana_oncall
 from tests.support.dynamodb import serial_moto_server
-from tests.support.moto_server import MotoServer
+from tests.support.moto_server import MotoServer, put_secret
 from tests.support.payloads import oncall_payload
 from tests.support.server import SECRET, ServeProcess, clean_env, executable
 
@@ -62,7 +62,6 @@ WEBHOOKS = 2
 PROCESSORS = 3
 SAMPLE = 10  # incidents that get a draft approved and published
 APPROVER = "alice@example.com"  # in the sample roster every first start writes
-AUDIT_KEY = "storm-audit-key-0123456789abcdef"
 
 
 # -- the storm ------------------------------------------------------------------------------
@@ -267,9 +266,11 @@ def test_a_500_alert_storm_on_aws_with_processor_kills_loses_nothing_and_duplica
         INCIDENT_RESPONSE_QUEUE_MAX_RECEIVES="50",
         INCIDENT_RESPONSE_MAX_NEW_INCIDENTS_PER_MINUTE="100000",
         INCIDENT_RESPONSE_APPROVERS=APPROVER,
-        INCIDENT_RESPONSE_AUDIT_KEY=AUDIT_KEY,
     )
+    # the shared keys come from Secrets Manager, where `aws bootstrap` made them; the webhook
+    # secret is the one the senders use, put there as an operator would
     settings = bootstrapped(base_env)
+    put_secret(base_env, settings["GRAFANA_ONCALL_HMAC_SECRET_ID"], SECRET)
     assert {"INCIDENTS_TABLE_NAME", "AUDIT_TABLE_NAME", "INCIDENT_EVENTS_QUEUE_URL"} <= set(
         settings
     )

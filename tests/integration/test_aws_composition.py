@@ -18,12 +18,16 @@ from incident_response.adapters.aws.eventbridge_scheduler import EventBridgeSche
 from incident_response.adapters.aws.provisioning import Plan, bootstrap
 from incident_response.adapters.aws.secrets_manager import SecretsManagerSecrets
 from incident_response.adapters.aws.sqs_queue import SqsEventQueue
-from incident_response.bootstrap import Container, build
+from incident_response.bootstrap import Container, build, issue_token, verify_audit
 from incident_response.cli import app
 from incident_response.config import ConfigurationError, load_settings
+from incident_response.domain.audit import AuditEvent, AuditEventType
+from incident_response.tokens import TokenVerifier
+from tests.contract.incident_samples import sample_incident
 from tests.support.moto_server import MotoServer
 
 SECRET_ID = "incident-response/test/oncall-hmac"
+ADA = "alice@example.com"  # in the sample roster every data dir starts with
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +137,83 @@ def test_config_check_probes_each_aws_backend(aws_settings: dict[str, str]) -> N
     assert result.exit_code == 0, result.output
     for name in ("dynamodb", "sqs", "eventbridge-scheduler", "secrets-manager"):
         assert f"ok     {name}: " in result.stdout, result.stdout
+
+
+def replica(aws_settings: dict[str, str], data_dir: Path, **changes: str | None) -> dict[str, str]:
+    """One replica's settings: its own data dir, and no key of its own unless given."""
+    values = {**aws_settings, "INCIDENT_RESPONSE_DATA_DIR": str(data_dir)}
+    del values["INCIDENT_RESPONSE_AUDIT_KEY"]
+    for name, value in changes.items():
+        if value is None:
+            values.pop(name, None)
+        else:
+            values[name] = value
+    return values
+
+
+async def test_replicas_that_share_no_data_dir_share_the_keys_from_secrets_manager(
+    aws_settings: dict[str, str], tmp_path: Path
+) -> None:
+    """A token the CLI issues in one place is accepted by another replica, and an audit chain
+    one replica seals is verified from a third: both keys come from Secrets Manager."""
+    manager = boto3.session.Session().client("secretsmanager")
+    shared = manager.get_secret_value(SecretId="incident-response/test/api-token-key")
+    first = await built(replica(aws_settings, tmp_path / "one"))
+    second = await built(replica(aws_settings, tmp_path / "two"))
+    try:
+        assert first.token_key == second.token_key == shared["SecretString"].encode()
+        token = await issue_token(load_settings(replica(aws_settings, tmp_path / "cli")), ADA)
+        verifier = TokenVerifier(
+            key=second.token_key, credentials=second.credentials, clock=second.clock
+        )
+        assert await verifier.email(token) == ADA
+
+        await first.store.create(sample_incident(id="inc-1"))
+        await first.audit.append(
+            AuditEvent(
+                incident_id="inc-1",
+                type=AuditEventType.INCIDENT_OPENED,
+                key="opened",
+                at=first.clock.now(),
+            )
+        )
+        report = await verify_audit(load_settings(replica(aws_settings, tmp_path / "three")))
+        assert report.ok, report.breaks
+    finally:
+        await first.aclose()
+        await second.aclose()
+    for data_dir in ("one", "two", "cli", "three"):
+        assert not (tmp_path / data_dir / "api-token-key").exists()
+        assert not (tmp_path / data_dir / "audit-key").exists()
+
+
+@pytest.mark.parametrize(
+    "missing", ["INCIDENT_RESPONSE_AUDIT_KEY", "INCIDENT_RESPONSE_API_TOKEN_KEY"]
+)
+async def test_without_a_shared_key_a_replica_refuses_to_start_and_writes_no_key(
+    aws_settings: dict[str, str], tmp_path: Path, missing: str
+) -> None:
+    """No Secrets Manager and no setting: a key per data dir would split the deployment."""
+    given = {
+        "INCIDENT_RESPONSE_AUDIT_KEY": "a" * 32,
+        "INCIDENT_RESPONSE_API_TOKEN_KEY": "t" * 32,
+        missing: None,
+    }
+    values = replica(aws_settings, tmp_path / "data", GRAFANA_ONCALL_HMAC_SECRET_ID=None, **given)
+
+    with pytest.raises(ConfigurationError, match=f"same in every replica.*{missing}"):
+        await built(values)
+
+    assert not (tmp_path / "data" / "api-token-key").exists()
+    assert not (tmp_path / "data" / "audit-key").exists()
+
+
+async def test_the_settings_win_over_secrets_manager(
+    aws_settings: dict[str, str], tmp_path: Path
+) -> None:
+    values = replica(aws_settings, tmp_path / "data", INCIDENT_RESPONSE_API_TOKEN_KEY="t" * 32)
+    container = await built(values)
+    try:
+        assert container.token_key == b"t" * 32
+    finally:
+        await container.aclose()

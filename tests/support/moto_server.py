@@ -17,10 +17,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 import httpx
 
 REGION = "us-east-1"
@@ -104,3 +105,16 @@ class MotoServer:
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         }
+
+
+def put_secret(env: Mapping[str, str], secret_id: str, value: str) -> None:
+    """Make `value` the secret's current version, as an operator does after `aws bootstrap`
+    (`aws secretsmanager put-secret-value`), through the moto server `env` points at."""
+    client = boto3.session.Session().client(
+        "secretsmanager",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    client.put_secret_value(SecretId=secret_id, SecretString=value)

@@ -100,7 +100,22 @@ def test_bootstrap_creates_everything_then_a_second_run_changes_nothing(
         "INCIDENT_EVENTS_QUEUE_URL": settings["INCIDENT_EVENTS_QUEUE_URL"],
         "INCIDENT_RESPONSE_SCHEDULE_GROUP": "incident-response-staging",
         "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/incident-response-staging-scheduler",
+        "GRAFANA_ONCALL_HMAC_SECRET_ID": "incident-response/staging/grafana-oncall-hmac",
     }
+
+    # the keys every replica shares, and the webhook's secret: random, and kept by a second run
+    manager = client("secretsmanager")
+    values = {
+        name: manager.get_secret_value(SecretId=f"incident-response/staging/{name}")
+        for name in ("audit-key", "api-token-key", "grafana-oncall-hmac")
+    }
+    assert len({v["SecretString"] for v in values.values()}) == 3
+    assert all(len(v["SecretString"]) >= 32 for v in values.values())
+    for name, first_value in values.items():
+        listed = manager.list_secret_version_ids(SecretId=f"incident-response/staging/{name}")
+        assert [v["VersionId"] for v in listed["Versions"]] == [first_value["VersionId"]]
+    assert "grafana-oncall-hmac: copy its value into Grafana OnCall" in first.stderr
+    assert "copy its value" not in second.stderr
 
     dynamodb = client("dynamodb")
     incidents = dynamodb.describe_table(TableName=settings["INCIDENTS_TABLE_NAME"])["Table"]

@@ -12,13 +12,13 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
-from incident_response import __version__, tokens
+from incident_response import __version__, signing_keys, tokens
 from incident_response.adapters.embedded.audit_log import SqliteAuditLog
 from incident_response.adapters.embedded.credentials import SqliteCredentials
 from incident_response.adapters.embedded.db import Database
-from incident_response.adapters.embedded.secrets import load_audit_key
 from incident_response.adapters.embedded.store import SqliteIncidentStore
 from incident_response.cli import app
+from incident_response.config import Settings
 from incident_response.domain.audit import AuditEvent, AuditEventType
 from incident_response.domain.clock import SystemClock
 from incident_response.tokens import TokenProblem, TokenRefused, TokenVerifier
@@ -82,6 +82,28 @@ def test_half_configured_settings_stop_every_command_with_the_missing_variable(
     assert "STATUSPAGE_PAGE_ID" in result.output
 
 
+def test_config_check_names_the_keys_replicas_on_dynamodb_would_not_share(
+    env: dict[str, str],
+) -> None:
+    dynamodb = {
+        "INCIDENTS_TABLE_NAME": "t-incidents",
+        "AUDIT_TABLE_NAME": "t-audit",
+        "AWS_REGION": "eu-west-1",
+        "INCIDENT_RESPONSE_AUDIT_KEY": "a" * 32,
+    }
+
+    result = runner.invoke(app, ["config", "check"], env={**env, **dynamodb, "COLUMNS": "200"})
+
+    assert result.exit_code != 0
+    assert "INCIDENT_RESPONSE_API_TOKEN_KEY" in result.output
+    assert "the audit log's key" not in result.output
+    keyed = {**env, **dynamodb, "INCIDENT_RESPONSE_API_TOKEN_KEY": "t" * 32, "COLUMNS": "200"}
+    assert (
+        "must be the same in every replica"
+        not in runner.invoke(app, ["config", "check"], env=keyed).output
+    )
+
+
 def test_serve_refuses_an_unknown_role(env: dict[str, str]) -> None:
     result = runner.invoke(app, ["serve", "--role", "everything"], env=env)
     assert result.exit_code == 2
@@ -96,7 +118,12 @@ def seed_data_dir(data_dir: Path, *, configured_key: str | None = None) -> None:
         try:
             clock = ManualClock()
             store = await SqliteIncidentStore(db=db, clock=clock).open()
-            key = load_audit_key(data_dir, configured_key)
+            settings = Settings(
+                incident_response_data_dir=data_dir,
+                incident_response_audit_key=configured_key,
+            )
+            key = await signing_keys.audit_key(settings, None)
+            assert key is not None
             audit = await SqliteAuditLog(db=db, clock=clock, key=key).open()
             for incident_id in ("inc-1", "inc-2"):
                 await store.create(sample_incident(id=incident_id))

@@ -39,8 +39,7 @@ def _required(settings: Settings, variable: str) -> str:
 async def build_dynamodb(wiring: Wiring) -> Contribution:
     """IncidentStore, AuditLog and Credentials on the two tables (one client for all three)."""
     settings = wiring.settings
-    if wiring.audit_key is None:
-        raise ConfigurationError("the DynamoDB audit log needs the audit key")
+    audit_key = await wiring.sealing_key()  # shared by every replica, else ConfigurationError
     client = await asyncio.to_thread(dynamodb_client, region=_required(settings, "AWS_REGION"))
     incidents = _required(settings, "INCIDENTS_TABLE_NAME")
     return Contribution(
@@ -49,7 +48,7 @@ async def build_dynamodb(wiring: Wiring) -> Contribution:
             client=client,
             table=_required(settings, "AUDIT_TABLE_NAME"),
             clock=wiring.clock,
-            key=wiring.audit_key,
+            key=audit_key,
         ),
         credentials=DynamoDbCredentials(client=client, table=incidents, clock=wiring.clock),
     )

@@ -11,6 +11,10 @@ What it creates, all named `incident-response-<env>...`:
   content-based deduplication is ON on the events queue because EventBridge Scheduler sends no
   MessageDeduplicationId to a FIFO queue (the queue adapter's explicit dedup ids still win);
 - the EventBridge Scheduler schedule group;
+- in Secrets Manager, `incident-response/<env>/audit-key` and `.../api-token-key` (the keys every
+  replica must share, see signing_keys.py) and `.../grafana-oncall-hmac` (the webhook's HMAC
+  secret, to be copied into Grafana OnCall), each a random value when created and never
+  overwritten;
 - optionally the IAM role EventBridge Scheduler assumes, allowed sqs:SendMessage on that queue.
 
 An existing resource whose shape differs in what cannot be changed in place (a table's keys, a
@@ -25,6 +29,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import secrets as random_secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,11 +38,13 @@ import boto3  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
 from incident_response.adapters.aws.tables import TTL_ATTRIBUTE, audit_table, incidents_table
+from incident_response.signing_keys import AUDIT, TOKENS
 
 ENV = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,22}[a-z0-9])?$")
 PREFIX = "incident-response"
 RETENTION_SECONDS = 14 * 86400  # SQS's maximum: a message waits out a long outage
 LONG_POLL_SECONDS = 20
+WEBHOOK_SECRET_NAME = "grafana-oncall-hmac"
 
 
 Progress = Callable[[str], None]
@@ -64,6 +71,10 @@ class Plan:
 
     def name(self, suffix: str) -> str:
         return f"{PREFIX}-{self.env}-{suffix}"
+
+    def secret_id(self, name: str) -> str:
+        """Secrets Manager's name for one of this environment's secrets (secrets_manager.py)."""
+        return f"{PREFIX}/{self.env}/{name}"
 
     @property
     def schedule_group(self) -> str:
@@ -114,12 +125,24 @@ def _bootstrap(plan: Plan, progress: Progress) -> dict[str, str]:
         progress,
     )
     _schedule_group(scheduler, plan.schedule_group, progress)
+    secretsmanager = session.client("secretsmanager")
+    for key in (AUDIT, TOKENS):
+        _secret(secretsmanager, plan.secret_id(key.secret_name), key.purpose, progress)
+    webhook_secret = plan.secret_id(WEBHOOK_SECRET_NAME)
+    if _secret(
+        secretsmanager, webhook_secret, "the Grafana OnCall webhook's HMAC secret", progress
+    ):
+        progress(
+            f"secret {webhook_secret}: copy its value into Grafana OnCall's outgoing webhook"
+            f" (aws secretsmanager get-secret-value --secret-id {webhook_secret})"
+        )
     settings = {
         "AWS_REGION": plan.region,
         "INCIDENTS_TABLE_NAME": incidents,
         "AUDIT_TABLE_NAME": audit,
         "INCIDENT_EVENTS_QUEUE_URL": events_url,
         "INCIDENT_RESPONSE_SCHEDULE_GROUP": plan.schedule_group,
+        "GRAFANA_ONCALL_HMAC_SECRET_ID": webhook_secret,
     }
     if plan.scheduler_role:
         iam = session.client("iam")
@@ -228,6 +251,31 @@ def _schedule_group(client: Any, name: str, progress: Progress) -> None:
         progress(f"schedule group {name}: created")
         return
     progress(f"schedule group {name}: exists")
+
+
+def _secret(client: Any, secret_id: str, purpose: str, progress: Progress) -> bool:
+    """Create the secret with a random value unless it exists (its value is never read or
+    replaced here: it may be in use); True when it was created now."""
+    try:
+        client.describe_secret(SecretId=secret_id)
+    except ClientError as exc:
+        if _code(exc) != "ResourceNotFoundException":
+            raise
+        try:
+            client.create_secret(
+                Name=secret_id,
+                Description=f"incident-response: {purpose}",
+                SecretString=random_secrets.token_urlsafe(32),
+            )
+        except ClientError as race:
+            if _code(race) != "ResourceExistsException":
+                raise
+            progress(f"secret {secret_id}: exists")
+            return False
+        progress(f"secret {secret_id}: created")
+        return True
+    progress(f"secret {secret_id}: exists")
+    return False
 
 
 def scheduler_trust_policy() -> dict[str, Any]:

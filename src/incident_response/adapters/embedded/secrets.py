@@ -16,10 +16,8 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
-from incident_response.domain.audit import AuditKey
 from incident_response.domain.errors import NotFound
 from incident_response.ports import SecretValue
-from incident_response.tokens import load_or_create_secret
 
 WEBHOOK_SECRET = "INCIDENT_RESPONSE_WEBHOOK_SECRET"
 WEBHOOK_SECRET_FILE = "webhook-secret"
@@ -59,24 +57,6 @@ def ensure_webhook_secret(data_dir: Path) -> Path:
     with os.fdopen(fd, "w") as handle:
         handle.write(secrets.token_urlsafe(32) + "\n")
     return path
-
-
-def load_audit_key(data_dir: Path, configured: str | None) -> AuditKey:
-    """The audit log's key: `configured` (INCIDENT_RESPONSE_AUDIT_KEY) when set, else the data
-    dir's `audit-key` file, written (0600) on first use. `serve` and `audit verify` run in
-    separate processes and find the same key this way. The file is a one-machine convenience: it
-    sits next to the database, so whoever can edit the database can read it; for real protection
-    set the variable from outside the data dir (environment, Secrets Manager)."""
-    found = find_audit_key(data_dir, configured)
-    return found or AuditKey(load_or_create_secret(data_dir / AUDIT_KEY_FILE).encode())
-
-
-def find_audit_key(data_dir: Path, configured: str | None) -> AuditKey | None:
-    """The key `load_audit_key` would use, or None when there is none yet; writes nothing."""
-    if configured and configured.strip():
-        return AuditKey(configured.strip().encode())
-    lines = _read_lines(data_dir / AUDIT_KEY_FILE)
-    return AuditKey(lines[0].encode()) if lines else None
 
 
 def _read_lines(path: Path) -> list[str]:
