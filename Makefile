@@ -35,7 +35,8 @@ browser-deps:  ## Debian's chromium for the browser tests (apt; needs root or su
 # README shows (bench/screenshots/).
 unit: $(STAMP)
 	INCIDENT_RESPONSE_SCREENSHOTS_DIR=.test-output/screenshots \
-	  $(BIN)/pytest -q -p no:cacheprovider --cov=incident_response --cov-branch --cov-report=
+	  $(BIN)/pytest -q -p no:cacheprovider -n auto --dist loadfile \
+	  --cov=incident_response --cov-branch --cov-report=
 	$(BIN)/coverage report --fail-under=100 --include='*/services/status_update_gate.py,*/domain/approval.py'
 
 screenshots: $(STAMP) browser-deps

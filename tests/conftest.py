@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -9,6 +10,12 @@ import pytest
 
 from incident_response.adapters.embedded.db import Database
 from tests.support.clock import ManualClock
+
+# pytest-xdist's workers run with COLUMNS=80 and LINES=24 in their environment; rich's consoles
+# (created when the CLI module is imported) would freeze that width, and the CLI tests, which set
+# COLUMNS for each invocation, would see their tables wrapped at 80 columns on a worker only.
+for _variable in ("COLUMNS", "LINES"):
+    os.environ.pop(_variable, None)
 
 
 @pytest.fixture
