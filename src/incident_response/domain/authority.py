@@ -35,6 +35,12 @@ class Action(StrEnum):
     INVITE = "invite people to the war room"
     RATE = "rate how the incident was run"
     NOTE = "add a note to the timeline"
+    DECLARE = "declare an incident"
+    CHANGE_SEVERITY = "change the severity"
+    CHANGE_STAGE = "change the stage"
+    ASSIGN_ROLE = "assign an incident role"
+    FOLLOW_UP = "record a follow-up"
+    SPLIT_ALERT = "split an alert out into its own incident"
 
 
 class Standing(StrEnum):
@@ -62,6 +68,12 @@ RULES: Mapping[Action, frozenset[Standing]] = {
     Action.INVITE: WORKING,
     Action.RATE: WORKING,
     Action.NOTE: WORKING,
+    Action.DECLARE: IN_ROSTER,  # asked with no incident: anyone the roster knows may declare
+    Action.CHANGE_SEVERITY: WORKING,
+    Action.CHANGE_STAGE: WORKING,
+    Action.ASSIGN_ROLE: COMMANDING,
+    Action.FOLLOW_UP: WORKING,
+    Action.SPLIT_ALERT: COMMANDING,
 }
 
 WHO: Mapping[frozenset[Standing], str] = {

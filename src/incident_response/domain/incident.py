@@ -11,6 +11,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field
 
 from incident_response.domain.alert import Alert, AlertEventKind, AlertSource, Severity
+from incident_response.domain.context import PublicStatus
 from incident_response.domain.errors import IllegalTransition
 from incident_response.domain.status_update import StatusDraft
 
@@ -44,6 +45,49 @@ TRANSITIONS: Mapping[IncidentStatus, frozenset[IncidentStatus]] = {
 
 def can_transition(current: IncidentStatus, target: IncidentStatus) -> bool:
     return target in TRANSITIONS[current]
+
+
+class IncidentRole(StrEnum):
+    """The roles beside the IC (the IC stays `Incident.ic`); each is held by one person."""
+
+    COMMS = "comms"
+    SCRIBE = "scribe"
+    OPS = "ops"
+
+    @property
+    def label(self) -> str:
+        """How the room and the console name it: "communications lead"."""
+        return ROLE_TITLES[self]
+
+
+ROLE_TITLES: Mapping[IncidentRole, str] = {
+    IncidentRole.COMMS: "communications lead",
+    IncidentRole.SCRIBE: "scribe",
+    IncidentRole.OPS: "ops lead",
+}
+
+
+class IssueRef(BaseModel):
+    """An issue filed in the tracker (Linear, or the Markdown list of the embedded default)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    url: str = ""
+
+
+class FollowUp(BaseModel):
+    """An action item recorded during the incident (`followup <text> [@owner]`); on resolve it
+    is filed in the tracker and `issue` points at it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    text: str
+    owner: str | None = None
+    created_by: str
+    created_at: datetime
+    issue: IssueRef | None = None
 
 
 class ChannelRef(BaseModel):
@@ -146,6 +190,15 @@ class Incident(BaseModel):
     )
     nudges_silenced: bool = False
     previous_incident_id: str | None = None
+    # steered by people (issue 12): the public stage, the roles beside the IC, action items,
+    # and who declared it when no alert did
+    stage: PublicStatus = PublicStatus.INVESTIGATING
+    roles: dict[IncidentRole, str] = Field(
+        default_factory=dict, description="E-mail of each role's holder, by role."
+    )
+    followups: tuple[FollowUp, ...] = ()
+    summary: str = ""
+    declared_by: str | None = None
 
     @classmethod
     def open_from(cls, alert: Alert, *, grouping_key: str, now: datetime) -> Self:
