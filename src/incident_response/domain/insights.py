@@ -76,11 +76,12 @@ class WeekRange:
 
     @classmethod
     def covering(cls, start: date, end: date) -> WeekRange:
-        """The weeks holding `start` through the week holding `end`, both included."""
-        if end < start:
-            raise InvalidInsightsQuery(f"to ({end}) is before from ({start})")
+        """The weeks holding `start` through the week holding `end`, both included (two days
+        of one week are that week, in either order)."""
         first = week_start(datetime.combine(start, time(), tzinfo=UTC))
         last = week_start(datetime.combine(end, time(), tzinfo=UTC))
+        if last < first:
+            raise InvalidInsightsQuery(f"to ({end}) is before from ({start})")
         weeks = (last - first) // WEEK + 1
         if weeks > MAX_WEEKS:
             raise InvalidInsightsQuery(
