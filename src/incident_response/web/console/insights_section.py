@@ -64,7 +64,7 @@ def chart(insights: Insights) -> Markup:
             Series(s.value, [float(dict(w.by_severity)[s]) for w in insights.weeks])
             for s in Severity
         ],
-        fmt=lambda v: f"{v:.0f}",
+        fmt=lambda v: f"{v:g}",  # a small count's axis steps by halves: 0.5, 1, 1.5
     )
 
 
