@@ -137,6 +137,18 @@ async def seeded(world: ConsoleWorld) -> None:
     )
 
 
+class CountingFinds:
+    """The audit log's `find`, which the reader uses, counting the incidents it is asked for."""
+
+    def __init__(self, inner: AuditLog) -> None:
+        self.inner = inner
+        self.asked: list[str] = []
+
+    async def find(self, incident_id: str, type: AuditEventType) -> list[AuditRecord]:
+        self.asked.append(incident_id)
+        return await self.inner.find(incident_id, type)
+
+
 @pytest.fixture
 async def world(tmp_path: Path, clock: ManualClock) -> AsyncIterator[ConsoleWorld]:
     async with console_world(tmp_path, clock) as world:
@@ -245,25 +257,13 @@ async def test_the_api_exports_csv_with_formulas_defused(world: ConsoleWorld) ->
 async def test_the_audit_log_is_read_only_for_incidents_without_an_ic_at_assembly(
     world: ConsoleWorld,
 ) -> None:
-    asked: list[str] = []
-
-    class Counting:
-        def __init__(self, inner: AuditLog) -> None:
-            self.inner = inner
-
-        async def find(self, incident_id: str, type: AuditEventType) -> list[AuditRecord]:
-            asked.append(incident_id)
-            return await self.inner.find(incident_id, type)
-
-    reader = InsightsReader(
-        store=world.container.store,
-        audit=Counting(world.container.audit),  # type: ignore[arg-type]
-    )
+    audit = CountingFinds(world.container.audit)
+    reader = InsightsReader(store=world.container.store, audit=audit)  # type: ignore[arg-type]
     report = await reader.read(WeekRange.ending(world.clock.now()))
     assert report.insights.overall.acknowledge.count == 4
     # of five incidents, only the room that assembled without an IC and the one that never
     # assembled needed their IC_ASSIGNED records
-    assert sorted(asked) == ["inc-seed-3", "inc-seed-5"]
+    assert sorted(audit.asked) == ["inc-seed-3", "inc-seed-5"]
 
 
 # -- the console --------------------------------------------------------------------------
@@ -351,3 +351,39 @@ async def test_the_console_downloads_the_csv_for_a_session(world: ConsoleWorld) 
     ]
     bad = await browser.get("/console/metrics/insights.csv?to=never")
     assert bad.status_code == 422
+
+
+async def test_an_incident_worked_through_the_console_lands_in_its_week(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    async with console_world(tmp_path, clock) as fresh:
+        incident = await fresh.alert(title="HighErrorRate checkout")
+        assert incident.ic is not None
+        assert incident.assembled_at is not None
+        ic = await fresh.signed_in(incident.ic)
+        page = f"/console/incidents/{incident.id}"
+        clock.advance(seconds=420)
+        await ic.submit(page, f"{page}/drafts", {})
+        stored = await fresh.container.store.get(incident.id)
+        assert stored is not None
+        draft = stored.drafts[-1]
+        await ic.submit(
+            page, f"{page}/drafts/{draft.id}/approve", {"version": "1", "confirmed": "yes"}
+        )
+        clock.advance(seconds=3180)
+        await ic.submit(page, f"{page}/resolve", {"confirmed": "yes"})
+        await fresh.process()
+
+        audit = CountingFinds(fresh.container.audit)
+        reader = InsightsReader(store=fresh.container.store, audit=audit)  # type: ignore[arg-type]
+        overall = (await reader.read(WeekRange.ending(clock.now()))).insights.overall
+        opened = incident.created_at
+        assert overall.incidents == 1
+        assert overall.still_open == 0
+        # the room assembled with the on-call primary as IC: that is the acknowledgement
+        assert overall.acknowledge.mean_seconds == (incident.assembled_at - opened).total_seconds()
+        assert overall.first_update.mean_seconds == pytest.approx(420, abs=1)
+        assert overall.resolve.mean_seconds == pytest.approx(3600, abs=1)
+        assert audit.asked == []  # every moment came from the incident itself
+        body = (await api(fresh).get("/api/insights")).json()
+        assert body["weeks"][-1]["by_service"] == {"checkout": 1}
