@@ -7,7 +7,8 @@ Definitions (docs/metrics.md says the same for operators):
 - acknowledged: the first moment the incident had an incident commander in an assembled war
   room, i.e. the later of WAR_ROOM_ASSEMBLED and the first IC_ASSIGNED. Before both, nobody is
   accountable for it (only the IC approves what customers read) or nobody has a room to work
-  in. A room that never assembled counts from the first IC_ASSIGNED alone;
+  in. A room that never assembled counts from the first IC_ASSIGNED alone; an IC with no
+  IC_ASSIGNED on record held the role from the start (declared with one);
 - MTTA: opened to acknowledged; MTTR: opened to resolved (`resolved_at`); time to mitigate:
   opened to `mitigated_at`; time to first public update: opened to the first update published
   on the status page (the first STATUSPAGE_PUBLISHED);

@@ -4,7 +4,7 @@ One ranged read of the incidents opened in the weeks asked for. Every moment but
 incident itself (`created_at`, `assembled_at`, `mitigated_at`, `resolved_at`, each draft's
 `published_at`), so the audit log is read only for the incidents whose war room assembled without
 an IC (nobody on call) or never assembled: for those the first IC_ASSIGNED says when someone
-took the incident. That keeps the report to one query plus a few, not one per incident.
+took the incident (an IC without any IC_ASSIGNED record held the role from the start). That keeps the report to one query plus a few, not one per incident.
 """
 
 from __future__ import annotations
@@ -76,6 +76,8 @@ class InsightsReader:
             async with self._reads:
                 records = await self._audit.find(incident.id, AuditEventType.IC_ASSIGNED)
             assigned = [utc(r.at) for r in records]
+            # an IC with no assignment on record had it from the start (declared with one)
+            named = named or not assigned
         return IncidentTimes(
             incident_id=incident.id,
             service=incident.service,
