@@ -130,6 +130,17 @@ class IncidentStore(Protocol):
         checks each one has its audit chain)."""
         ...
 
+    async def created_between(
+        self, start: datetime, end: datetime, *, limit: int = 10_000
+    ) -> list[Incident]:
+        """Incidents created in [`start`, `end`), oldest first, at most `limit` of them: a
+        ranged read for reports (insights), which must not load the whole history. Like
+        `recent` it may read an index (DynamoDB's `by_created`) a moment behind the latest
+        writes: use it for reports, never for a decision.
+
+        Raises ValueError for `end` before `start` or a negative `limit`."""
+        ...
+
 
 @runtime_checkable
 class AuditLog(Protocol):

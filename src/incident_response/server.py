@@ -18,6 +18,7 @@ from incident_response.adapters.slack.front import slack_router
 from incident_response.bootstrap import Container, build
 from incident_response.config import ConfigurationError, Settings
 from incident_response.mcp_server.http_endpoint import mcp_router
+from incident_response.services.insights import InsightsReader
 from incident_response.telemetry.logging import configure_logging, get_logger
 from incident_response.web.actions import actions_router
 from incident_response.web.api import IncidentViews, incidents_router
@@ -26,6 +27,7 @@ from incident_response.web.auth import person_dependency
 from incident_response.web.console import console_routers
 from incident_response.web.health import health_router
 from incident_response.web.http_limits import HttpLimits, guard
+from incident_response.web.insights import insights_router
 from incident_response.web.postmortems import postmortems_router
 from incident_response.web.public import status_page_router
 from incident_response.web.webhooks import webhook_router
@@ -64,6 +66,12 @@ def routers_for(container: Container, role: str) -> list[APIRouter]:
             status_page_router(container.status_page),
             postmortems_router(
                 container.issue_tracker, drafts=container.postmortem_drafts, person=person
+            ),
+            insights_router(
+                reader=InsightsReader(store=container.store, audit=container.audit),
+                authority=container.authority,
+                person=person,
+                clock=container.clock,
             ),
         ]
         routers.append(

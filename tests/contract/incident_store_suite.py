@@ -364,6 +364,44 @@ class IncidentStoreContract:
         with pytest.raises(ValueError, match="limit"):
             await store.recent(limit=-1)
 
+    async def test_created_between_takes_the_start_not_the_end_oldest_first(
+        self, store: IncidentStore, clock: ManualClock
+    ) -> None:
+        start = clock.now()
+        for n in (3, 0, 4, 1, 2):  # stored out of order
+            await store.create(incident(f"inc-{n}", at=start + timedelta(minutes=n)))
+        resolved = await store.get("inc-1")
+        assert resolved is not None
+        resolved = await store.save(resolved.transition(S.RESOLVED, at=clock.advance(1)))
+
+        found = await store.created_between(start, start + timedelta(minutes=3))
+        assert [i.id for i in found] == ["inc-0", "inc-1", "inc-2"]
+        assert found[1] == resolved  # open or not, the whole incident as stored
+        later = await store.created_between(start + timedelta(minutes=3), start + timedelta(days=1))
+        assert [i.id for i in later] == ["inc-3", "inc-4"]
+        assert await store.created_between(start - timedelta(days=1), start) == []
+        assert await store.created_between(start, start) == []
+
+    async def test_created_between_stops_at_the_limit(
+        self, store: IncidentStore, clock: ManualClock
+    ) -> None:
+        start = clock.now()
+        for n in range(5):
+            await store.create(incident(f"inc-{n}", at=start + timedelta(seconds=n)))
+
+        first = await store.created_between(start, start + timedelta(hours=1), limit=2)
+        assert [i.id for i in first] == ["inc-0", "inc-1"]
+        assert await store.created_between(start, start + timedelta(hours=1), limit=0) == []
+
+    async def test_created_between_refuses_a_backwards_range_or_negative_limit(
+        self, store: IncidentStore, clock: ManualClock
+    ) -> None:
+        now = clock.now()
+        with pytest.raises(ValueError, match="before it starts"):
+            await store.created_between(now, now - timedelta(seconds=1))
+        with pytest.raises(ValueError, match="limit"):
+            await store.created_between(now, now, limit=-1)
+
     async def test_an_alert_delivery_is_recorded_once(
         self, store: IncidentStore, clock: ManualClock
     ) -> None:

@@ -63,8 +63,8 @@ async def test_the_figures_follow_what_happened(world: ConsoleWorld) -> None:
     await ic2.submit(page2, f"{page2}/drafts/{draft2}/reject", {"reason": "not yet"})
 
     html = (await ic.get("/console/metrics?days=7")).text
-    assert figure(html, "mtta") == duration_text(fmean([ack_first, ack_second]))
-    assert figure(html, "mttr") == duration_text(resolve_first)
+    assert figure(html, "first-response") == duration_text(fmean([ack_first, ack_second]))
+    assert figure(html, "alert-to-resolved") == duration_text(resolve_first)
     assert figure(html, "drafts") == "1 / 1"
     assert 'data-testid="metrics-incidents">2<' in html
     assert html.count('class="chart') >= 3  # the charts are drawn, with text alternatives
@@ -75,4 +75,4 @@ async def test_an_empty_window_says_so(world: ConsoleWorld) -> None:
     browser = await world.signed_in("alice@example.com")
     html = (await browser.get("/console/metrics")).text
     assert "No incidents in this window." in html
-    assert figure(html, "mtta") == duration_text(None)
+    assert figure(html, "first-response") == duration_text(None)

@@ -25,6 +25,7 @@ from incident_response.commands.context import (
 from incident_response.commands.draft import DraftCommand
 from incident_response.commands.help import HelpCommand
 from incident_response.commands.ic import IcCommand
+from incident_response.commands.insights import InsightsCommand
 from incident_response.commands.invite import InviteCommand
 from incident_response.commands.note import NoteCommand
 from incident_response.commands.rate import RateCommand
@@ -57,6 +58,7 @@ COMMANDS: Mapping[str, CommandFactory] = {
     "resolve": ResolveCommand,
     "rate": RateCommand,
     "help": HelpCommand,
+    "insights": InsightsCommand,
 }
 
 

@@ -1,8 +1,9 @@
 """How well incidents are run, from the incidents and their audit trails: pure functions.
 
-The figures an incident programme is judged on: MTTA (alert to the first human response), MTTR
-(alert to resolution), alert-to-assembled time (the headline promise), whether reminders to
-update customers were answered, and how many drafts the IC approved or rejected. Everything is
+The operational figures of the metrics page: first response (alert to the first thing a person
+did; `mtta_seconds` here), alert to resolution, alert-to-assembled time (the headline promise),
+whether reminders to update customers were answered, and how many drafts the IC approved or
+rejected. The weekly MTTA and MTTR the page leads with are domain/insights.py's. Everything is
 derived from facts the audit log already holds, so the numbers can be recomputed at any time
 and never drift from what happened.
 

@@ -62,28 +62,36 @@ def points(svg: ET.Element) -> dict[str, float]:
             [0.33, 0.3],
             "milliseconds",
             ["0 ms", "100 ms", "200 ms", "300 ms", "400 ms"],
-            ["MTTA, Nov 02: 181 ms", "MTTA, Nov 03: 250 ms", "MTTR, Nov 02: 330 ms"],
+            [
+                "First response, Nov 02: 181 ms",
+                "First response, Nov 03: 250 ms",
+                "Resolve, Nov 02: 330 ms",
+            ],
         ),
         (
             [20.0, 12.0],
             [45.0, 30.0],
             "seconds",
             ["0 s", "20 s", "40 s", "60 s"],
-            ["MTTA, Nov 02: 20 s", "MTTR, Nov 02: 45 s", "MTTR, Nov 03: 30 s"],
+            ["First response, Nov 02: 20 s", "Resolve, Nov 02: 45 s", "Resolve, Nov 03: 30 s"],
         ),
         (
             [180.0, 0.181],
             [2520.0, 1800.0],
             "minutes",
             ["0 min", "20 min", "40 min", "60 min"],
-            ["MTTA, Nov 02: 3 min", "MTTA, Nov 03: 0.003 min", "MTTR, Nov 02: 42 min"],
+            [
+                "First response, Nov 02: 3 min",
+                "First response, Nov 03: 0.003 min",
+                "Resolve, Nov 02: 42 min",
+            ],
         ),
         (
             [600.0, 900.0],
             [5 * 3600.0, 2.5 * 3600.0],
             "hours",
             ["0 h", "2 h", "4 h", "6 h"],
-            ["MTTA, Nov 02: 0.17 h", "MTTR, Nov 02: 5 h", "MTTR, Nov 03: 2.5 h"],
+            ["First response, Nov 02: 0.17 h", "Resolve, Nov 02: 5 h", "Resolve, Nov 03: 2.5 h"],
         ),
     ],
     ids=["milliseconds", "seconds", "minutes", "hours"],
@@ -96,7 +104,7 @@ def test_the_acknowledge_and_resolve_axis_reads_in_a_fitting_unit(
         incident(DAY1, ack=mtta[0], resolve=mttr[0]),
         incident(DAY1 + timedelta(days=1), ack=mtta[1], resolve=mttr[1]),
     )
-    assert svg.find(f"{SVG}title").text == (f"Mean time to acknowledge and to resolve ({unit})")
+    assert svg.find(f"{SVG}title").text == (f"Mean time to first response and to resolve ({unit})")
     assert [text for text, _ in axis(svg)] == labels
     assert set(tooltips) <= set(points(svg))
 
@@ -131,7 +139,7 @@ def test_every_dot_sits_where_the_axis_labels_put_its_value(
     seconds = {"ms": 0.001, "s": 1, "min": 60, "h": 3600, "d": 86400}[units.pop()]
     expected = {
         f"{name}, {day}": value
-        for name, values in (("MTTA", mtta), ("MTTR", mttr))
+        for name, values in (("First response", mtta), ("Resolve", mttr))
         for day, value in zip(("Nov 02", "Nov 03"), values, strict=True)
     }
     for title, cy in points(svg).items():

@@ -330,6 +330,35 @@ class DynamoDbIncidentStore:
         ]
         return sorted(ids)
 
+    async def created_between(
+        self, start: datetime, end: datetime, *, limit: int = 10_000
+    ) -> list[Incident]:
+        if end < start:
+            raise ValueError(f"the range ends ({end}) before it starts ({start})")
+        if limit < 0:
+            raise ValueError(f"limit must not be negative, got {limit}")
+        found: list[Incident] = []
+        if limit == 0 or end == start:
+            return found
+        # BETWEEN includes its upper bound: an incident created exactly at `end` is skipped here
+        async for item in self._query(
+            "incidents created in a range",
+            IndexName=BY_CREATED,
+            KeyConditionExpression="feed = :feed AND created_at BETWEEN :start AND :end",
+            ExpressionAttributeValues={
+                ":feed": _s(FEED),
+                ":start": _s(_ts(start)),
+                ":end": _s(_ts(end)),
+            },
+            ScanIndexForward=True,
+        ):
+            if item["created_at"]["S"] >= _ts(end):
+                break
+            found.append(Incident.model_validate_json(item["doc"]["S"]))
+            if len(found) >= limit:
+                break
+        return found
+
     # -- alert deliveries (intake's outbox) ---------------------------------------------
 
     async def record_alert(self, alert: Alert) -> bool:

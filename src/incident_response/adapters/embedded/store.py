@@ -343,6 +343,20 @@ class SqliteIncidentStore:
         rows = await self._db.fetchall("SELECT id FROM incidents ORDER BY id")
         return [str(row["id"]) for row in rows]
 
+    async def created_between(
+        self, start: datetime, end: datetime, *, limit: int = 10_000
+    ) -> list[Incident]:
+        if end < start:
+            raise ValueError(f"the range ends ({end}) before it starts ({start})")
+        if limit < 0:
+            raise ValueError(f"limit must not be negative, got {limit}")
+        rows = await self._db.fetchall(
+            "SELECT doc FROM incidents WHERE created_at >= ? AND created_at < ?"
+            " ORDER BY created_at, rowid LIMIT ?",
+            (_ts(start), _ts(end), limit),
+        )
+        return [Incident.model_validate_json(row["doc"]) for row in rows]
+
 
 async def _write_claim(
     conn: aiosqlite.Connection, claim: AlertClaim | None, incident_id: str

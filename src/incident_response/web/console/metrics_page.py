@@ -1,8 +1,9 @@
-"""The metrics page: how fast incidents are acknowledged, assembled and resolved, whether
+"""The metrics page: the weekly insights (MTTA, MTTR, time to first public update, incidents
+by service and severity: insights_section.py), then how fast war rooms assemble, whether
 reminders are answered, and how drafts fare, as figures, charts and tables.
 
-The figures come from services/metrics.py over the incidents opened in the chosen window, each
-read with its audit trail; the charts are inline SVG (charts.py).
+The operational figures come from services/metrics.py over the incidents opened in the chosen
+window, each read with its audit trail; the charts are inline SVG (charts.py).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from incident_response.web.console.charts import (
     time_unit,
 )
 from incident_response.web.console.incidents import ConsolePages
+from incident_response.web.console.insights_section import csv_download, section
 from incident_response.web.console.rendering import Pages, duration_text, html_route_class
 from incident_response.web.console.services import ConsoleServices
 from incident_response.web.console.signin import ConsoleAuth
@@ -94,13 +96,13 @@ def charts(metrics: MetricsReport, labels: Sequence[str]) -> dict[str, Markup]:
         ),
         "response": line_chart(
             chart_id="chart-response",
-            title=f"Mean time to acknowledge and to resolve ({slow.long})",
-            description=f"MTTA {_text(overall.mtta_seconds)}, MTTR "
+            title=f"Mean time to first response and to resolve ({slow.long})",
+            description=f"First response {_text(overall.mtta_seconds)}, alert to resolved "
             f"{_text(overall.mttr_seconds)} over the window.",
             labels=labels,
             series=[
-                Series("MTTA", in_unit(response[0], slow)),
-                Series("MTTR", in_unit(response[1], slow)),
+                Series("First response", in_unit(response[0], slow)),
+                Series("Resolve", in_unit(response[1], slow)),
             ],
             fmt=lambda v: f"{number(v)} {slow.short}",
         ),
@@ -153,7 +155,9 @@ def metrics_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
         facts = await gather(services, start)
         result = report(facts, start=start, end=end, bucket=WINDOWS[days])
         labels = [bucket_label(b, result.bucket) for b in result.buckets]
+        insights, refused = await section(services, visitor, request)
         context: dict[str, Any] = {
+            **insights,
             "metrics": result,
             "overall": result.overall,
             "rows": list(zip(labels, result.buckets, strict=True)),
@@ -163,8 +167,16 @@ def metrics_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
             "start": start,
             "end": end - timedelta(seconds=1),
         }
-        return console.show(
+        page = console.show(
             request, visitor, "metrics.html", nav="metrics", title="Metrics", **context
         )
+        if refused:
+            page.status_code = 422
+        return page
+
+    @router.get("/console/metrics/insights.csv")
+    async def insights_csv(request: Request) -> Response:
+        """The weekly insights the page shows, as CSV (the layout is in insights_export.py)."""
+        return await csv_download(services, await auth.require(request), request)
 
     return router
