@@ -550,6 +550,14 @@ async def build(
         announcements_channel=announcements_channel,
     )
     status_notes = StatusUpdateNotes(llm=llm, nudges=nudges, audit=audit)
+    declarations = Declarations(
+        store=store,
+        audit=audit,
+        queue=queue,
+        directory=directory,
+        authority=authority,
+        clock=clock,
+    )
     commands = CommandRegistry(
         services=CommandServices(
             store=store,
@@ -562,15 +570,8 @@ async def build(
             resolver=resolver,
             clock=clock,
             status_notes=status_notes,
+            declarations=declarations,
         )
-    )
-    declarations = Declarations(
-        store=store,
-        audit=audit,
-        queue=queue,
-        directory=directory,
-        authority=authority,
-        clock=clock,
     )
     handlers: list[EventHandler] = [
         AlertReceived(opener=opener, assembler=assembler),

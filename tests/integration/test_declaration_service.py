@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from incident_response.commands.context import CommandContext
 from incident_response.domain.audit import AuditEventType
 from incident_response.domain.declaration import Declaration, InvalidDeclaration
 from incident_response.domain.incident import Incident, IncidentStatus, declared_incident_id
@@ -176,3 +177,29 @@ async def test_a_declaration_stored_before_a_crash_is_queued_again_by_the_upkeep
     assert incident.status is IncidentStatus.ASSEMBLED
     assert await c.audit.find(lost.id, AuditEventType.INCIDENT_DECLARED)
     assert await c.declarations.relay_waiting(older_than=DECLARED_RELAY_AFTER) == 0
+
+
+async def test_the_typed_command_declares_through_the_same_service(world: ConsoleWorld) -> None:
+    """`declare` typed in the console's command box or sent to the API's commands endpoint."""
+    c = world.container
+    dan = await c.directory.person("dan@example.com")
+    assert dan is not None
+    context = CommandContext(actor=dan, surface="api", invocation_id="typed-1")
+    reply = await c.commands.handle("declare P1 checkout: Checkout is down", context)
+    assert reply.ok, reply.text
+    incident = await stored(world, reply.data["incident"]["id"])
+    assert (incident.severity.value, incident.service, incident.title) == (
+        "P1",
+        "checkout",
+        "Checkout is down",
+    )
+    assert incident.ic == "dan@example.com"
+    assert "declare <P1-P4> [service:] <title>" in c.commands.help_text()
+
+    vague = await c.commands.handle("declare", CommandContext(actor=dan, surface="api"))
+    assert not vague.ok
+    assert "declare P2 checkout:" in vague.text
+    unsure = await c.commands.handle("declare it is down", CommandContext(actor=dan, surface="api"))
+    assert not unsure.ok
+    assert "severity: missing" in unsure.text
+    assert len(await c.store.recent()) == 1

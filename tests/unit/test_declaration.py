@@ -10,7 +10,9 @@ from incident_response.domain.alert import AlertSource, Severity
 from incident_response.domain.declaration import (
     MAX_TITLE_CHARS,
     Declaration,
+    DeclareText,
     InvalidDeclaration,
+    read_declare_text,
 )
 from incident_response.domain.incident import Incident, declared_incident_id
 from incident_response.domain.people import Person
@@ -76,3 +78,25 @@ def test_a_declared_incident_has_its_own_alert_group_and_the_ic_and_declarer_on_
     # the same declarer and key name the same incident; another key another one
     assert declared_incident_id("ALICE@example.com ", "key-1") == incident_id
     assert declared_incident_id(alice.email, "key-2") != incident_id
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("P1 checkout: Checkout is slow", DeclareText("P1", "checkout", "Checkout is slow")),
+        ("p3 Search results are stale", DeclareText("p3", "", "Search results are stale")),
+        ("Checkout is slow: EU only", DeclareText("", "", "Checkout is slow: EU only")),
+        ("P2 api:", DeclareText("P2", "", "api:")),
+        ("", DeclareText("", "", "")),
+    ],
+)
+def test_the_typed_declare_command_reads_severity_service_and_title(
+    typed: str, read: DeclareText
+) -> None:
+    assert read_declare_text(typed) == read
+
+
+def test_a_missing_severity_is_asked_for() -> None:
+    with pytest.raises(InvalidDeclaration) as refused:
+        Declaration.parse(title="Checkout is slow", severity=" ")
+    assert refused.value.problems == {"severity": "missing: choose one of P1, P2, P3, P4"}

@@ -66,8 +66,11 @@ class Declaration:
         chosen = _severity(severity)
         if chosen is None:
             names = ", ".join(s.value for s in Severity)
-            shown = severity.strip() or "nothing"
-            problems["severity"] = f"{shown!r} is not a severity: choose one of {names}"
+            problems["severity"] = (
+                f"{severity.strip()!r} is not a severity: choose one of {names}"
+                if severity.strip()
+                else f"missing: choose one of {names}"
+            )
         named = _SPACES.sub(" ", _CONTROL.sub("", service)).strip()
         if len(named) > MAX_SERVICE_CHARS:
             problems["service"] = f"{len(named)} characters; the limit is {MAX_SERVICE_CHARS}"
@@ -86,6 +89,28 @@ class Declaration:
             summary=text,
             ic=commander,
         )
+
+
+@dataclass(frozen=True)
+class DeclareText:
+    """What `declare P1 checkout: Checkout is slow` says, each part as typed ("" when left
+    out): the severity first, then `<service>:` (one word before a colon), then the title."""
+
+    severity: str
+    service: str
+    title: str
+
+
+def read_declare_text(text: str) -> DeclareText:
+    words = text.strip()
+    first, _, rest = words.partition(" ")
+    severity = ""
+    if _severity(first) is not None:
+        severity, words = first, rest.strip()
+    head, colon, tail = words.partition(":")
+    if colon and head.strip() and " " not in head.strip() and tail.strip():
+        return DeclareText(severity, head.strip(), tail.strip())
+    return DeclareText(severity, "", words)
 
 
 def _severity(value: str) -> Severity | None:

@@ -82,13 +82,16 @@ async def test_the_command_opens_the_modal_and_its_submission_declares_an_assemb
 ) -> None:
     general = slack.add_channel("general", is_private=False, members=[ALICE, CAROL])
     ack = await slack.send_slash_command(
-        text="declare Checkout is slow", user_id=ALICE, channel_id=general.id
+        text="declare P1 checkout: Checkout is slow", user_id=ALICE, channel_id=general.id
     )
     assert ack.latency < 3
     [opened] = slack.views
     assert opened.view["callback_id"] == "incident.declare"
     blocks = {b["block_id"]: b["element"] for b in opened.view["blocks"]}
+    # what was typed after `declare` is filled in
     assert blocks["declare_title"]["initial_value"] == "Checkout is slow"
+    assert blocks["declare_service"]["initial_value"] == "checkout"
+    assert blocks["declare_severity"]["initial_option"]["value"] == "P1"
     assert blocks["declare_ic"]["initial_user"] == ALICE  # the IC: whoever declares
     assert [o["value"] for o in blocks["declare_severity"]["options"]] == ["P1", "P2", "P3", "P4"]
 

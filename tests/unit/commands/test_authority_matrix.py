@@ -76,6 +76,7 @@ CASES = [
     Case("edit draft", WORKING, WORKING_WHO, draft_action="edit"),
     Case("approve draft", COMMANDING, COMMANDING_WHO, draft_action="approve"),
     Case("reject draft", COMMANDING, COMMANDING_WHO, draft_action="reject"),
+    Case("declare", EVERYONE_IN_ROSTER, command="declare P3 api: Something odd"),
 ]
 CELLS = [(case, standing) for case in CASES for standing in WHO]
 

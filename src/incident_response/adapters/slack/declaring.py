@@ -18,6 +18,7 @@ from incident_response.domain.declaration import (
     MAX_SERVICE_CHARS,
     MAX_SUMMARY_CHARS,
     MAX_TITLE_CHARS,
+    DeclareText,
 )
 
 DECLARE_VIEW = "incident.declare"
@@ -65,17 +66,21 @@ def _input(
 
 
 def declare_modal(
-    *, title: str, declarer_user_id: str, metadata: Mapping[str, str]
+    *, typed: DeclareText, declarer_user_id: str, metadata: Mapping[str, str]
 ) -> dict[str, Any]:
-    """The modal, the title prefilled with what followed `declare`."""
+    """The modal, prefilled with what followed `declare` (`P1 checkout: Checkout is slow`)."""
     options = [
         {"text": _plain(label), "value": severity.value}
         for severity, label in SEVERITY_LABELS.items()
     ]
-    chosen = next(o for o in options if o["value"] == DEFAULT_SEVERITY.value)
+    wanted = typed.severity.upper() or DEFAULT_SEVERITY.value
+    chosen = next((o for o in options if o["value"] == wanted), options[1])
     title_input: dict[str, Any] = {"type": "plain_text_input", "max_length": MAX_TITLE_CHARS}
-    if title.strip():
-        title_input["initial_value"] = title.strip()[:MAX_TITLE_CHARS]
+    if typed.title:
+        title_input["initial_value"] = typed.title[:MAX_TITLE_CHARS]
+    service_input: dict[str, Any] = {"type": "plain_text_input", "max_length": MAX_SERVICE_CHARS}
+    if typed.service:
+        service_input["initial_value"] = typed.service[:MAX_SERVICE_CHARS]
     ic_input: dict[str, Any] = {"type": "users_select"}
     if declarer_user_id:
         ic_input["initial_user"] = declarer_user_id
@@ -93,12 +98,7 @@ def declare_modal(
                 "Severity",
                 {"type": "static_select", "options": options, "initial_option": chosen},
             ),
-            _input(
-                "service",
-                "Service affected",
-                {"type": "plain_text_input", "max_length": MAX_SERVICE_CHARS},
-                optional=True,
-            ),
+            _input("service", "Service affected", service_input, optional=True),
             _input(
                 "summary",
                 "What is known so far",

@@ -54,13 +54,18 @@ from incident_response.adapters.slack.chat import SlackChat
 from incident_response.adapters.slack.client import socket_mode_handler
 from incident_response.adapters.slack.declaring import (
     DECLARE_VIEW,
+    DECLARE_WORD,
     asks_to_declare,
     block_errors,
     declare_modal,
     submitted_declaration,
 )
 from incident_response.adapters.slack.interactions import SLACK_INTERACTION, Interaction
-from incident_response.domain.declaration import Declaration, InvalidDeclaration
+from incident_response.domain.declaration import (
+    Declaration,
+    InvalidDeclaration,
+    read_declare_text,
+)
 from incident_response.domain.messages import QueueMessage
 from incident_response.ports import EventQueue, IncidentStore
 from incident_response.services.draft_card import parse_draft_value
@@ -214,9 +219,9 @@ class SlackFront:
         user_id = str(body.get("user_id", ""))
         channel_id = str(body.get("channel_id", ""))
         response_url = str(body.get("response_url", ""))
-        title = str(body.get("text", "")).strip()[len("declare") :]
+        typed = str(body.get("text", "")).strip()[len(DECLARE_WORD) :]
         view = declare_modal(
-            title=title,
+            typed=read_declare_text(typed),
             declarer_user_id=user_id,
             metadata={"channel_id": channel_id, "response_url": response_url},
         )
