@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from incident_response.commands.context import CommandContext
+from incident_response.commands.registry import OUTSIDE_INCIDENTS
 from incident_response.domain.audit import AuditEventType
 from incident_response.domain.declaration import Declaration, InvalidDeclaration
 from incident_response.domain.incident import Incident, IncidentStatus, declared_incident_id
+from incident_response.services.audit_verification import verify_audit_trail
 from incident_response.services.authority import NotPermitted
 from incident_response.upkeep import DECLARED_RELAY_AFTER
 from tests.support.clock import ManualClock
@@ -82,7 +84,11 @@ async def test_a_declared_incident_is_assembled_like_an_alerted_one(world: Conso
     assert declared_record.data["severity"] == "P1"
     assert declared_record.data["service"] == "checkout"
     assert any(r.type is AuditEventType.WAR_ROOM_ASSEMBLED for r in records)
-    assert (await c.audit.verify(incident.id)).ok
+    # `incident-response audit verify`: a declared chain starts with its declaration
+    trail = await verify_audit_trail(
+        store=c.store, audit=c.audit, not_incidents={OUTSIDE_INCIDENTS}
+    )
+    assert trail.ok, trail.breaks
 
 
 async def test_the_declarer_may_name_another_ic(world: ConsoleWorld) -> None:
