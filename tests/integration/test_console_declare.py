@@ -55,6 +55,8 @@ async def test_the_list_links_to_the_form_which_declares_and_shows_the_incident(
     assert incident.summary == "Latency doubled at 09:10 UTC."
     shown = await browser.get(answer.headers["location"])
     assert f"Declared P1 incident {incident.id}" in shown.text
+    assert '<dd data-testid="declared-by">Dan Kowalski</dd>' in shown.text
+    assert "Latency doubled at 09:10 UTC." in shown.text
 
     await world.process()
     assembled = await world.container.store.get(incident.id)
