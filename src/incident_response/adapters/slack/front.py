@@ -214,7 +214,8 @@ class SlackFront:
         await self._chat.open_view(str(body.get("trigger_id", "")), view)
 
     async def _open_declare_modal(self, ack: Ack, body: Mapping[str, Any]) -> None:
-        """`/incident-response declare [title]`: the Declare incident modal, opened now."""
+        """`/incident-response declare [P1-P4] [service:] [title]`: the Declare incident modal,
+        opened now, with what was typed filled in."""
         await ack()
         user_id = str(body.get("user_id", ""))
         channel_id = str(body.get("channel_id", ""))
