@@ -59,6 +59,7 @@ from incident_response.domain.audit import ALL_CHAINS, AuditKey, ChainBreak, Cha
 from incident_response.domain.clock import Clock, SystemClock
 from incident_response.events.alert_received import AlertReceived
 from incident_response.events.alert_resolved import AlertResolved
+from incident_response.events.incident_declared import IncidentDeclared
 from incident_response.events.incident_resolution import IncidentResolution
 from incident_response.events.registry import EventHandler, EventRegistry
 from incident_response.events.sla_check import SlaCheck
@@ -85,6 +86,7 @@ from incident_response.ports import (
 from incident_response.processor import Processor
 from incident_response.services.audit_verification import verify_audit_trail
 from incident_response.services.authority import Authority
+from incident_response.services.declaration import Declarations
 from incident_response.services.draft_announcer import DraftAnnouncer
 from incident_response.services.incident_opener import IncidentOpener
 from incident_response.services.nudges import NudgeScheduler
@@ -238,6 +240,7 @@ class Container:
     http: OutboundHttp
     production: dict[str, integrations.Contribution]
     draft_announcer: DraftAnnouncer
+    declarations: Declarations
     webhook_secret_file: Path | None = None
     slack: SlackRuntime | None = None
     # background work of the embedded adapters (the scheduler's firing loop), ended by aclose
@@ -547,6 +550,14 @@ async def build(
         announcements_channel=announcements_channel,
     )
     status_notes = StatusUpdateNotes(llm=llm, nudges=nudges, audit=audit)
+    declarations = Declarations(
+        store=store,
+        audit=audit,
+        queue=queue,
+        directory=directory,
+        authority=authority,
+        clock=clock,
+    )
     commands = CommandRegistry(
         services=CommandServices(
             store=store,
@@ -559,6 +570,7 @@ async def build(
             resolver=resolver,
             clock=clock,
             status_notes=status_notes,
+            declarations=declarations,
         )
     )
     handlers: list[EventHandler] = [
@@ -567,6 +579,7 @@ async def build(
         StatusUpdateNudge(nudges=nudges),
         SlaCheck(sla=sla),
         IncidentResolution(resolver=resolver),
+        IncidentDeclared(store=store, assembler=assembler),
     ]
     if slack_api is not None:
         handlers.append(
@@ -581,6 +594,7 @@ async def build(
                 clock=clock,
                 reaction_emoji=settings.incident_response_slack_timeline_emoji,
                 status_notes=status_notes,
+                declarations=declarations,
             )
         )
     events = EventRegistry(handlers)
@@ -605,7 +619,13 @@ async def build(
         slack = SlackRuntime(api=slack_api, chat=slack_chat, app=app, socket_mode=socket_mode)
     upkeep = Upkeep(
         clock=clock,
-        jobs=upkeep_jobs(gate=gate, assembler=assembler, intake=intake, resolver=resolver),
+        jobs=upkeep_jobs(
+            gate=gate,
+            assembler=assembler,
+            intake=intake,
+            resolver=resolver,
+            declarations=declarations,
+        ),
     )
     # personal tokens and console sessions: revocation state the CLI's process writes too
     if chosen.credentials is None:
@@ -661,6 +681,7 @@ async def build(
         http=http,
         production=production,
         draft_announcer=DraftAnnouncer(store=store, chat=chat),
+        declarations=declarations,
         webhook_secret_file=webhook_secret_file,
         slack=slack,
         closers=[timers.aclose] if timers is not None else [],

@@ -56,6 +56,7 @@ def routers_for(container: Container, role: str) -> list[APIRouter]:
                 directory=container.directory,
                 reminders=container.nudges,
                 person=person,
+                declarations=container.declarations,
             ),
             actions_router(
                 commands=container.commands,

@@ -1,5 +1,5 @@
 """The processor's upkeep: the periodic repairs that make a crash or a vendor outage lose nothing (interrupted publishes finished, war rooms repaired, the intake
-outbox relayed, unfinished resolutions queued again). Every job is idempotent: several
+outbox relayed, unfinished resolutions and waiting declarations queued again). Every job is idempotent: several
 processors may run them at once.
 """
 
@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from incident_response.domain.clock import Clock
 from incident_response.intake.service import AlertIntake
+from incident_response.services.declaration import Declarations
 from incident_response.services.resolver import Resolver
 from incident_response.services.status_update_gate import StatusUpdateGate
 from incident_response.services.war_room import WarRoomAssembler
@@ -27,6 +28,10 @@ REPAIR_INTERVAL = timedelta(seconds=30)
 RELAY_INTERVAL = timedelta(seconds=60)
 RELAY_AFTER = timedelta(minutes=2)
 RELAY_WINDOW = timedelta(days=7)
+# declared incidents still waiting for their room after DECLARED_RELAY_AFTER (a crash between
+# storing one and queueing it) are audited and queued again
+DECLARED_RELAY_INTERVAL = timedelta(seconds=60)
+DECLARED_RELAY_AFTER = timedelta(minutes=2)
 # resolutions with steps left (the postmortem, after a long tracker outage) are queued again
 RESOLUTION_REPAIR_INTERVAL = timedelta(seconds=60)
 
@@ -68,6 +73,7 @@ def upkeep_jobs(
     assembler: WarRoomAssembler,
     intake: AlertIntake,
     resolver: Resolver,
+    declarations: Declarations,
 ) -> list[Periodic]:
     async def recover_publishes() -> None:
         report = await gate.recover_all()
@@ -87,9 +93,15 @@ def upkeep_jobs(
         if queued:
             log.warning("resolution.requeued", incidents=queued)
 
+    async def relay_declared() -> None:
+        queued = await declarations.relay_waiting(older_than=DECLARED_RELAY_AFTER)
+        if queued:
+            log.warning("declaration.requeued", incidents=queued)
+
     return [
         Periodic(RECOVERY_INTERVAL, recover_publishes),
         Periodic(REPAIR_INTERVAL, repair_rooms),
         Periodic(RELAY_INTERVAL, relay_outbox),
         Periodic(RESOLUTION_REPAIR_INTERVAL, finish_resolutions),
+        Periodic(DECLARED_RELAY_INTERVAL, relay_declared),
     ]

@@ -100,9 +100,20 @@ async def test_a_chain_that_no_longer_starts_with_incident_opened_is_detected(
     one = await trail.verify("inc-2")
 
     assert problems(one) == [
-        ("inc-2", "chain does not start with INCIDENT_OPENED: its start was deleted")
+        (
+            "inc-2",
+            "chain does not start with INCIDENT_OPENED or INCIDENT_DECLARED: its start was deleted",
+        )
     ]
     assert ("inc-2", problems(one)[0][1]) in problems(await trail.verify())
+
+
+async def test_a_declared_incidents_chain_starts_with_its_declaration(trail: Trail) -> None:
+    await trail.store.create(sample_incident(id="inc-3"))
+    await trail.record("inc-3", T.INCIDENT_DECLARED, "declared")
+    await trail.record("inc-3", T.IC_ASSIGNED, "declared:ic")
+
+    assert (await trail.verify()).ok, (await trail.verify()).breaks
 
 
 async def test_an_incident_whose_chain_never_had_its_opening_is_reported(trail: Trail) -> None:

@@ -15,7 +15,7 @@ from incident_response.adapters.embedded.drafter import (
     postmortem_markdown,
     status_update_text,
 )
-from incident_response.domain.alert import Severity
+from incident_response.domain.alert import AlertSource, Severity
 from incident_response.domain.audit import AuditEvent, AuditEventType, seal
 from incident_response.domain.context import Change, PublicStatus
 from incident_response.domain.incident import ChecklistItem, IncidentStatus
@@ -313,6 +313,15 @@ def test_the_postmortem_lists_responders_changes_and_facts() -> None:
     assert "- [x] Assign an IC (Alice Martin)" in section(text, "Checklist")
     assert "- [ ] Post a status update" in section(text, "Checklist")
     assert "Customer-facing status updates published: 2." in section(text, "Impact")
+
+
+def test_a_declared_incident_says_who_declared_it_not_an_alert_group() -> None:
+    incident = sample_incident(
+        source=AlertSource.MANUAL, declared_by="alice@example.com", ic="alice@example.com"
+    )
+    text = postmortem_markdown(PostmortemContext(incident=incident, timeline=()))
+    assert "| Source | declared by Alice Martin |" in text
+    assert "manual alert group" not in text
 
 
 def test_an_empty_record_says_so_instead_of_leaving_gaps() -> None:

@@ -78,6 +78,27 @@ class Permissions(Protocol):
     ) -> AuthorityDecision: ...
 
 
+class DeclaredIncident(Protocol):
+    @property
+    def incident(self) -> Incident: ...
+
+
+class Declarer(Protocol):
+    """The declaration service (services.declaration.Declarations)."""
+
+    async def declare(
+        self,
+        *,
+        declared_by: str,
+        title: str,
+        severity: str,
+        service: str = "",
+        summary: str = "",
+        ic: str | None = None,
+        key: str | None = None,
+    ) -> DeclaredIncident: ...
+
+
 class ResolutionOutcome(Protocol):
     @property
     def accepted(self) -> bool: ...
@@ -108,6 +129,8 @@ class CommandServices:
     clock: Clock
     # asks the drafter whether a note is a status update (services.status_update_notes)
     status_notes: StatusNotes | None = None
+    # opens incidents by hand (services.declaration)
+    declarations: Declarer | None = None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from incident_response.commands.context import (
     audit,
     not_permitted,
 )
+from incident_response.commands.declare import DeclareCommand
 from incident_response.commands.draft import DraftCommand
 from incident_response.commands.help import HelpCommand
 from incident_response.commands.ic import IcCommand
@@ -59,6 +60,7 @@ COMMANDS: Mapping[str, CommandFactory] = {
     "rate": RateCommand,
     "help": HelpCommand,
     "insights": InsightsCommand,
+    "declare": DeclareCommand,
 }
 
 

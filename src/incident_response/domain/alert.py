@@ -13,8 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class AlertSource(StrEnum):
+    """Where an incident came from: an alert source, or (MANUAL) a person who declared it. No
+    parser produces MANUAL; a declared incident carries it so every surface shows its origin."""
+
     GRAFANA_ONCALL = "grafana-oncall"
     ALERTMANAGER = "alertmanager"
+    MANUAL = "manual"
 
 
 class AlertEventKind(StrEnum):

@@ -10,9 +10,17 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from incident_response.domain.alert import Alert, AlertEventKind, AlertSource, Severity
+from incident_response.domain.alert import (
+    Alert,
+    AlertEventKind,
+    AlertSource,
+    Severity,
+    alert_group_key,
+)
 from incident_response.domain.context import PublicStatus
+from incident_response.domain.declaration import Declaration
 from incident_response.domain.errors import IllegalTransition
+from incident_response.domain.people import Person
 from incident_response.domain.status_update import StatusDraft
 
 
@@ -148,6 +156,13 @@ def incident_id_for(delivery_id: str) -> str:
     return "inc-" + hashlib.sha256(delivery_id.encode()).hexdigest()[:10]
 
 
+def declared_incident_id(declared_by: str, key: str) -> str:
+    """A declared incident's id derives from the declarer and the declaration's key (an
+    Idempotency-Key, a Slack view, a console form), so a retried declaration finds its
+    incident instead of opening a second one."""
+    return incident_id_for(f"declared:{declared_by.strip().casefold()}:{key}")
+
+
 class Incident(BaseModel):
     """An incident. Immutable: every change returns a new value with the same version.
 
@@ -217,6 +232,49 @@ class Incident(BaseModel):
             updated_at=now,
             alerts=(attached(alert),),
         )
+
+    @classmethod
+    def declare(
+        cls,
+        declaration: Declaration,
+        *,
+        incident_id: str,
+        declared_by: Person,
+        ic: Person,
+        now: datetime,
+    ) -> Self:
+        """An incident a person declared: no alert, the same status machine and assembly. The
+        IC and the declarer are its first responders (the assembler adds who is on call); its
+        alert group is its own, so no alert ever groups into it by accident."""
+        responders = [Responder(email=ic.email, name=ic.name, chat_id=ic.chat_id, role="ic")]
+        if ic.email.casefold() != declared_by.email.casefold():
+            responders.append(
+                Responder(
+                    email=declared_by.email,
+                    name=declared_by.name,
+                    chat_id=declared_by.chat_id,
+                    role="declarer",
+                )
+            )
+        return cls(
+            id=incident_id,
+            severity=declaration.severity,
+            title=declaration.title,
+            source=AlertSource.MANUAL,
+            alert_group_id=incident_id,
+            alert_group_key=alert_group_key(AlertSource.MANUAL, incident_id),
+            service=declaration.service,
+            created_at=now,
+            updated_at=now,
+            ic=ic.email,
+            responders=tuple(responders),
+            summary=declaration.summary,
+            declared_by=declared_by.email,
+        )
+
+    @property
+    def declared(self) -> bool:
+        return self.source is AlertSource.MANUAL
 
     def transition(self, target: IncidentStatus, *, at: datetime) -> Self:
         """Move to `target`, stamping the time the status is about; illegal moves raise."""

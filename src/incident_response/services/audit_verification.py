@@ -2,7 +2,8 @@
 
 The AuditLog checks its chains against each other and the key; only beside the IncidentStore can
 it be seen that an incident's whole chain is gone, that a chain no longer starts where every
-incident's does (INCIDENT_OPENED, seq 1), or that a chain outlived its incident.
+incident's does (its opening at seq 1: INCIDENT_OPENED for an alert's, INCIDENT_DECLARED for one
+a person declared), or that a chain outlived its incident.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from collections.abc import Collection
 
 from incident_response.domain.audit import AuditEventType, ChainBreak, ChainReport
 from incident_response.ports import AuditLog, IncidentStore
+
+# what an incident's chain starts with: an alert opened it, or a person declared it
+OPENINGS = (AuditEventType.INCIDENT_OPENED, AuditEventType.INCIDENT_DECLARED)
 
 
 async def verify_audit_trail(
@@ -23,7 +27,7 @@ async def verify_audit_trail(
     """Verify every chain (or one incident's) and cross-check it with the stored incidents.
 
     `not_incidents` names chains that belong to no incident (commands typed outside one): they
-    are verified like any chain but need neither an incident nor an INCIDENT_OPENED start."""
+    are verified like any chain but need neither an incident nor an opening."""
     report = await audit.verify(incident_id)
     incidents = set(await store.incident_ids())
     chains = set(await audit.incident_ids())
@@ -34,11 +38,14 @@ async def verify_audit_trail(
     for orphan in sorted(chains - incidents - set(not_incidents)):
         breaks.append(ChainBreak(orphan, 0, "no incident has this chain: the incident was deleted"))
     for one in sorted(incidents & chains):
-        opened = await audit.find(one, AuditEventType.INCIDENT_OPENED)
+        opened = [r for kind in OPENINGS for r in await audit.find(one, kind)]
         if not any(record.seq == 1 for record in opened):
             breaks.append(
                 ChainBreak(
-                    one, 1, "chain does not start with INCIDENT_OPENED: its start was deleted"
+                    one,
+                    1,
+                    "chain does not start with INCIDENT_OPENED or INCIDENT_DECLARED: "
+                    "its start was deleted",
                 )
             )
     without_chain = incidents - chains

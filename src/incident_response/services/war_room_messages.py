@@ -109,10 +109,14 @@ def context(
         f"*{incident.severity.value} {shortened(incident.title)}*",
         f"Service: {incident.service} | Opened: {isoformat(incident.created_at)}",
     ]
+    if incident.declared_by:
+        alert.append(f"Declared by {incident.declared_by} (no alert)")
     if incident.labels:
         labels = ", ".join(f"{k}={v}" for k, v in sorted(incident.labels.items()))
         alert.append(f"Labels: {labels}")
     sections = ["\n".join(alert)]
+    if incident.summary:
+        sections.append(incident.summary)
     if incident.links:
         sections.append("\n".join(f"{name}: {url}" for name, url in sorted(incident.links.items())))
     facts = (

@@ -25,7 +25,8 @@ A = AuditEventType
 async def resolve_responders(
     incident: Incident, *, oncall: OnCall, directory: Directory, clock: Clock, steps: AssemblySteps
 ) -> dict[str, Any]:
-    """On-call primary and secondary plus the service's team, one entry per e-mail.
+    """Who is already on the incident, on-call primary and secondary, and the service's team,
+    one entry per e-mail.
 
     The IC is the primary on call, else the secondary, else (nobody on call) the first of
     the team: a room without an IC has nobody to approve customer updates.
@@ -42,7 +43,8 @@ async def resolve_responders(
         (shift.value.secondary if shift.value else None, "secondary"),
         *((p, "team") for p in team.value or []),
     ]
-    found: dict[str, Responder] = {}
+    # people already on the incident (the IC and declarer of a declared one) are invited too
+    found: dict[str, Responder] = {r.email.lower(): r for r in incident.responders}
     for person, role in candidates:
         if person is not None and person.email.lower() not in found:
             found[person.email.lower()] = Responder(

@@ -1,4 +1,10 @@
-"""The JSON API for people and scripts: incidents, commands and approvals (bearer token)."""
+"""The JSON API for people and scripts: incidents, commands and approvals (bearer token).
+
+`POST /api/incidents` declares an incident by hand (services.declaration): 201 with the
+incident as `GET /api/incidents/{id}` shows it, 422 naming every bad field, 403 for someone
+the policy refuses. With an `Idempotency-Key` header a retried POST returns the incident the
+first one opened (201 again, `Idempotency-Replayed: true`) and opens no second one.
+"""
 
 # No `from __future__ import annotations`: FastAPI must see the dependency types defined
 # inside the router factory, which string annotations would hide from it.
@@ -6,13 +12,17 @@ import asyncio
 from collections.abc import Sequence
 from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
+from pydantic import BaseModel, Field
 
 from incident_response.domain.clock import isoformat
+from incident_response.domain.declaration import InvalidDeclaration
 from incident_response.domain.incident import Incident, IncidentStatus
 from incident_response.domain.messages import Schedule
 from incident_response.domain.people import Person
 from incident_response.ports import AuditLog, Directory, IncidentStore
+from incident_response.services.authority import NotPermitted
+from incident_response.services.declaration import Declared
 from incident_response.web.auth import PersonLookup
 from incident_response.web.views import incident_json, timeline_json
 
@@ -20,6 +30,34 @@ from incident_response.web.views import incident_json, timeline_json
 class Reminders(Protocol):
     async def reminder(self, incident_id: str) -> Schedule | None: ...
 
+
+class Declarer(Protocol):
+    async def declare(
+        self,
+        *,
+        declared_by: str,
+        title: str,
+        severity: str,
+        service: str = "",
+        summary: str = "",
+        ic: str | None = None,
+        key: str | None = None,
+    ) -> Declared: ...
+
+
+class DeclareRequest(BaseModel):
+    """What a person declares; the service checks the values and names every bad one."""
+
+    title: str = Field(default="", max_length=1000, description="What is wrong, in one line.")
+    severity: str = Field(default="", max_length=20, description="P1, P2, P3 or P4.")
+    service: str = Field(default="", max_length=1000, description="The service affected.")
+    summary: str = Field(default="", max_length=20_000, description="What is known so far.")
+    ic: str | None = Field(
+        default=None, max_length=320, description="The IC's e-mail (default: the caller)."
+    )
+
+
+IDEMPOTENCY_KEY_CHARS = 200
 
 OPEN_STATUSES: tuple[IncidentStatus, ...] = tuple(s for s in IncidentStatus if s.is_open)
 
@@ -71,6 +109,7 @@ def incidents_router(
     directory: Directory,
     reminders: Reminders,
     person: PersonLookup,
+    declarations: Declarer | None = None,
 ) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["incidents"])
     Caller = Annotated[Person, Depends(person)]
@@ -84,6 +123,40 @@ def incidents_router(
     ) -> dict[str, Any]:
         """Incidents, open ones first, newest first within each."""
         return {"incidents": await views.listed(statuses=status, limit=limit)}
+
+    if declarations is not None:
+        declarer = declarations
+
+        @router.post("/incidents", status_code=201)
+        async def declare_incident(
+            request: DeclareRequest,
+            caller: Caller,
+            response: Response,
+            idempotency_key: Annotated[
+                str | None, Header(alias="Idempotency-Key", max_length=IDEMPOTENCY_KEY_CHARS)
+            ] = None,
+        ) -> dict[str, Any]:
+            """Declare an incident by hand, as the token's owner; it assembles like an
+            alerted one. 201 with the incident, 422 naming each bad field, 403 when the
+            caller may not declare."""
+            try:
+                declared = await declarer.declare(
+                    declared_by=caller.email,
+                    title=request.title,
+                    severity=request.severity,
+                    service=request.service,
+                    summary=request.summary,
+                    ic=request.ic,
+                    key=idempotency_key.strip() if idempotency_key else None,
+                )
+            except InvalidDeclaration as exc:
+                raise HTTPException(422, str(exc)) from None
+            except NotPermitted as exc:
+                raise HTTPException(403, str(exc)) from None
+            if not declared.new:
+                response.headers["Idempotency-Replayed"] = "true"
+            response.headers["Location"] = f"/api/incidents/{declared.incident.id}"
+            return (await views.render([declared.incident]))[0]
 
     @router.get("/incidents/{incident_id}")
     async def get_incident(incident_id: str, caller: Caller) -> dict[str, Any]:

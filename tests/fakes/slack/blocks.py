@@ -97,8 +97,37 @@ def _block(block: dict[str, Any]) -> list[str]:
         problems = _text(block.get("label"), 2000, plain_only=True, required=True)
         if not isinstance(block.get("element"), dict):
             problems.append("input needs an element")
+        else:
+            problems.extend(_input_element(block["element"]))
         return problems
     return []
+
+
+def _input_element(element: dict[str, Any]) -> list[str]:
+    """Block Kit's rules for the inputs a modal uses: plain_text_input holds at most 3000
+    characters; a select's initial option is one of its (at most 100) options; users_select
+    starts on a user id."""
+    kind = element.get("type")
+    problems: list[str] = []
+    if not element.get("action_id"):
+        problems.append(f"{kind} needs an action_id")
+    if kind == "plain_text_input":
+        limit = element.get("max_length", 3000)
+        if not isinstance(limit, int) or not 1 <= limit <= 3000:
+            problems.append("plain_text_input max_length must be 1 to 3000")
+        elif len(str(element.get("initial_value", ""))) > limit:
+            problems.append("plain_text_input initial_value longer than max_length")
+    elif kind == "static_select":
+        options = element.get("options")
+        if not isinstance(options, list) or not 1 <= len(options) <= 100:
+            problems.append("static_select needs 1 to 100 options")
+        elif "initial_option" in element and element["initial_option"] not in options:
+            problems.append("static_select initial_option is not one of its options")
+    elif kind == "users_select":
+        initial = element.get("initial_user")
+        if initial is not None and not (isinstance(initial, str) and initial[:1] in ("U", "W")):
+            problems.append("users_select initial_user must be a user id")
+    return problems
 
 
 def _element(element: Any) -> list[str]:

@@ -159,6 +159,8 @@ def _input_value(element: dict[str, Any], value: Any) -> dict[str, Any]:
         options = element.get("options") or []
         chosen = next((o for o in options if o.get("value") == value), None)
         return {"type": kind, "selected_option": chosen}
+    if kind == "users_select":  # Slack's state names the chosen user by id
+        return {"type": kind, "selected_user": value}
     if kind == "checkboxes":
         wanted = value if isinstance(value, list) else [value]
         return {

@@ -77,6 +77,7 @@ CASES = [
     Case("approve draft", COMMANDING, COMMANDING_WHO, draft_action="approve"),
     Case("reject draft", COMMANDING, COMMANDING_WHO, draft_action="reject"),
     Case("insights", EVERYONE_IN_ROSTER, command="insights weeks 2"),
+    Case("declare", EVERYONE_IN_ROSTER, command="declare P3 api: Something odd"),
 ]
 CELLS = [(case, standing) for case in CASES for standing in WHO]
 

@@ -164,7 +164,12 @@ def _facts(incident: Incident, names: ResponderNames) -> str:
         ("Severity", incident.severity.value),
         ("Service", names.text(incident.service)),
         ("Status", incident.status.value),
-        ("Source", names.text(f"{incident.source.value} alert group {incident.alert_group_id}")),
+        (
+            "Source",
+            f"declared by {names.who(incident.declared_by)}"
+            if incident.declared_by
+            else names.text(f"{incident.source.value} alert group {incident.alert_group_id}"),
+        ),
         ("Incident commander", names.who(incident.ic) if incident.ic else "not recorded"),
         ("Opened", _when(incident.created_at)),
         ("War room assembled", _when(incident.assembled_at)),

@@ -8,8 +8,10 @@ restart after the ack loses nothing. The app runs with `process_before_response`
 goes out only once the message is durably queued; enqueueing takes milliseconds, well inside
 Slack's 3 s.
 
-The one thing done in a listener is opening the Edit and Reject modals: `views.open` must use the
-click's trigger id within 3 s, which a queue cannot promise.
+The one thing done in a listener is opening a modal (Edit, Reject, and the Declare incident modal
+`/incident-response declare` asks for): `views.open` must use the click's or command's trigger id
+within 3 s, which a queue cannot promise. A Declare submission is checked against the same rules
+as every surface's (domain.declaration) before it is acked, so a bad field is shown in the modal.
 
 Requests over HTTP are checked by Bolt's v0 signature verification (which refuses timestamps
 older than 5 minutes); `ReplayGuard` also refuses a (timestamp, signature) pair seen before
@@ -50,7 +52,20 @@ from incident_response.adapters.slack.blocks import (
 )
 from incident_response.adapters.slack.chat import SlackChat
 from incident_response.adapters.slack.client import socket_mode_handler
+from incident_response.adapters.slack.declaring import (
+    DECLARE_VIEW,
+    DECLARE_WORD,
+    asks_to_declare,
+    block_errors,
+    declare_modal,
+    submitted_declaration,
+)
 from incident_response.adapters.slack.interactions import SLACK_INTERACTION, Interaction
+from incident_response.domain.declaration import (
+    Declaration,
+    InvalidDeclaration,
+    read_declare_text,
+)
 from incident_response.domain.messages import QueueMessage
 from incident_response.ports import EventQueue, IncidentStore
 from incident_response.services.draft_card import parse_draft_value
@@ -133,6 +148,9 @@ class SlackFront:
         )
 
     async def on_command(self, ack: Ack, body: Mapping[str, Any]) -> None:
+        if asks_to_declare(str(body.get("text", ""))):
+            await self._open_declare_modal(ack, body)
+            return
         interaction = Interaction(
             kind="command",
             user_id=str(body.get("user_id", "")),
@@ -194,6 +212,65 @@ class SlackFront:
             else reject_modal(metadata=metadata)
         )
         await self._chat.open_view(str(body.get("trigger_id", "")), view)
+
+    async def _open_declare_modal(self, ack: Ack, body: Mapping[str, Any]) -> None:
+        """`/incident-response declare [P1-P4] [service:] [title]`: the Declare incident modal,
+        opened now, with what was typed filled in."""
+        await ack()
+        user_id = str(body.get("user_id", ""))
+        channel_id = str(body.get("channel_id", ""))
+        response_url = str(body.get("response_url", ""))
+        typed = str(body.get("text", "")).strip()[len(DECLARE_WORD) :]
+        view = declare_modal(
+            typed=read_declare_text(typed),
+            declarer_user_id=user_id,
+            metadata={"channel_id": channel_id, "response_url": response_url},
+        )
+        try:
+            await self._chat.open_view(str(body.get("trigger_id", "")), view)
+        except Exception as exc:
+            log.warning("slack.declare_modal_failed", user_id=user_id, error=str(exc))
+            await self._chat.reply(
+                user_id=user_id,
+                text="The Declare incident form could not be opened "
+                f"({exc}); nothing was declared. Try again.",
+                response_url=response_url,
+                channel_id=channel_id,
+            )
+
+    async def on_declare(self, ack: Ack, body: Mapping[str, Any], view: Mapping[str, Any]) -> None:
+        """A submitted Declare modal: refused in the modal when a field is wrong, else queued
+        (the view id keeps a redelivery from declaring twice)."""
+        entered = submitted_declaration(view)
+        try:
+            Declaration.parse(
+                title=entered.get("title", ""),
+                severity=entered.get("severity", ""),
+                service=entered.get("service", ""),
+                summary=entered.get("summary", ""),
+            )
+        except InvalidDeclaration as exc:
+            await ack(response_action="errors", errors=block_errors(exc.problems))
+            return
+        metadata = _json_object(str(view.get("private_metadata", "")))
+        interaction = Interaction(
+            kind="view",
+            user_id=str(body.get("user", {}).get("id", "")),
+            channel_id=str(metadata.get("channel_id", "")),
+            response_url=str(metadata.get("response_url", "")),
+            trigger_id=str(body.get("trigger_id", "")),
+            action=DECLARE_VIEW,
+            value=str(view.get("id", "")),
+            fields=entered,
+        )
+        try:
+            await self._enqueue(interaction, f"view:{view.get('id', '')}")
+        except Exception:
+            log.exception("slack.enqueue_failed", kind="declare")
+            problem = {"title": "Not recorded, so nothing was declared: try again."}
+            await ack(response_action="errors", errors=block_errors(problem))
+            return
+        await ack()
 
     async def on_view(self, ack: Ack, body: Mapping[str, Any], view: Mapping[str, Any]) -> None:
         callback = str(view.get("callback_id", ""))
@@ -259,6 +336,7 @@ def build_app(
     app.action(MODAL_ACTIONS)(front.on_open_modal)
     app.view(EDIT_VIEW)(front.on_view)
     app.view(REJECT_VIEW)(front.on_view)
+    app.view(DECLARE_VIEW)(front.on_declare)
     for event in EVENTS:
         app.event(event)(front.on_event)
     return app

@@ -11,6 +11,8 @@ shown to the person who acted only (ephemeral); what the room must see (a draft 
 publication) is posted in the room. Pins and reactions with the timeline emoji become
 TIMELINE_NOTE_ADDED records, keyed by the message so the same message is noted once; a note the
 drafter reads as a status update counts as one for the reminders (services.status_update_notes).
+A submitted Declare incident modal goes to the declaration service, the same one the console and
+the API call, with the IC picked in the modal mapped to the roster like the person who acted.
 
 The Slack user is mapped to the roster by chat id, else by e-mail (`users.info`).
 """
@@ -24,6 +26,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from incident_response.adapters.slack.declaring import DECLARE_VIEW
 from incident_response.adapters.slack.mentions import plain_command_text
 from incident_response.commands.context import CommandContext, CommandReply
 from incident_response.domain.approval import PublishOutcome
@@ -36,6 +39,7 @@ from incident_response.domain.people import Person
 from incident_response.domain.status_update import StatusDraft
 from incident_response.ports import AuditLog, Chat, Directory, IncidentStore
 from incident_response.services.authority import NotPermitted
+from incident_response.services.declaration import Declared
 from incident_response.services.draft_card import APPROVE, EDIT, draft_card, parse_draft_value
 from incident_response.services.status_update_gate import ApprovalRefused, DraftSuperseded
 from incident_response.services.war_room_messages import checklist as checklist_message
@@ -101,6 +105,20 @@ class Commands(Protocol):
     async def handle(self, text: str, context: CommandContext) -> CommandReply: ...
 
 
+class Declarer(Protocol):
+    async def declare(
+        self,
+        *,
+        declared_by: str,
+        title: str,
+        severity: str,
+        service: str = "",
+        summary: str = "",
+        ic: str | None = None,
+        key: str | None = None,
+    ) -> Declared: ...
+
+
 class DraftDecisions(Protocol):
     async def approve_and_publish(
         self, incident_id: str, draft_id: str, *, version: int, actor: str
@@ -141,8 +159,10 @@ class SlackInteraction:
         clock: Clock,
         reaction_emoji: str = "pushpin",
         status_notes: StatusNotes | None = None,
+        declarations: Declarer | None = None,
     ) -> None:
         self._status_notes = status_notes
+        self._declarations = declarations
         self._commands = commands
         self._gate = gate
         self._store = store
@@ -161,6 +181,8 @@ class SlackInteraction:
         actor = await self._actor(done.user_id)
         if done.kind == "command":
             await self._command(done, actor, done.text)
+        elif done.kind == "view" and done.action == DECLARE_VIEW:
+            await self._declare(done, actor)
         elif done.kind == "view":
             await self._draft_decision(done, actor)
         elif done.action == APPROVE:
@@ -264,6 +286,37 @@ class SlackInteraction:
                 log.warning("slack.published_notice_failed", draft_id=draft_id, error=str(exc))
         await self._settle_card(done, incident.id, draft_id, f"{outcome.status.value}{where}")
         await self._tell(done, f"Status update {draft_id} version {version}: {outcome.status}.")
+
+    async def _declare(self, done: Interaction, actor: Person) -> None:
+        """A submitted Declare incident modal: `fields` as entered, `value` the view's id."""
+        if self._declarations is None:
+            await self._tell(done, "Declaring incidents is not set up here; nothing was declared.")
+            return
+        entered = done.fields
+        ic_user = entered.get("ic", "")
+        ic = (await self._actor(ic_user)).email if ic_user and ic_user != done.user_id else None
+        try:
+            declared = await self._declarations.declare(
+                declared_by=actor.email,
+                title=entered.get("title", ""),
+                severity=entered.get("severity", ""),
+                service=entered.get("service", ""),
+                summary=entered.get("summary", ""),
+                ic=ic,
+                key=f"slack-view:{done.value}" if done.value else None,
+            )
+        except NotPermitted as exc:
+            await self._tell(done, "You cannot declare an incident: " + "; ".join(exc.reasons))
+            return
+        except IncidentResponseError as exc:
+            await self._tell(done, f"Nothing was declared: {exc}")
+            return
+        incident = declared.incident
+        await self._tell(
+            done,
+            f"Declared {incident.severity.value} incident {incident.id}: {incident.title}. "
+            f"IC: {incident.ic}. Its war room is being assembled; you will be invited.",
+        )
 
     async def _draft_decision(self, done: Interaction, actor: Person) -> None:
         """A submitted Edit or Reject modal; `value` carries the draft, channel and card."""
