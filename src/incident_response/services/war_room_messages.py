@@ -223,9 +223,12 @@ def _cut(text: str) -> str:
 
 
 def checklist(incident: Incident, items: Sequence[ChecklistItem]) -> ChatMessage:
+    """The checklist pinned in the room; edited in place on every tick (services.checklist_ticks),
+    so it says what the console's panel says."""
     lines = [f"{'[x]' if item.done else '[ ]'} {item.text}" for item in items]
+    done = sum(1 for item in items if item.done)
     return ChatMessage(
-        text=f"{incident.severity.value} checklist: {len(items)} items",
+        text=f"{incident.severity.value} checklist: {done}/{len(items)} done",
         sections=("\n".join(lines),),
         buttons=tuple(
             ChatButton(action="checklist.toggle", label=_label(item.text), value=item.id)

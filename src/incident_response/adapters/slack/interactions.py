@@ -216,9 +216,12 @@ class SlackInteraction:
                     data=reply.data,
                 )
         if reply.ok and done.action == "checklist.toggle" and incident and done.message_ts:
-            await self._chat.update(
-                done.channel_id, done.message_ts, checklist_message(incident, incident.checklist)
-            )
+            if reply.data.get("pinned_message_id") != done.message_ts:  # a copy elsewhere
+                await self._chat.update(
+                    done.channel_id,
+                    done.message_ts,
+                    checklist_message(incident, incident.checklist),
+                )
             return  # the ticked box in the room is the answer
         if reply.ephemeral or incident is None:
             await self._tell(done, reply.text)
