@@ -90,6 +90,7 @@ async def test_only_the_first_update_ticks_it(world: World) -> None:
     [number] = [n for n, i in enumerate(incident.checklist, 1) if i.id == "status"]
     first = await world.gate.create_draft(INCIDENT, actor="alice@example.com")
     await world.gate.approve_and_publish(INCIDENT, first.id, version=1, actor="alice@example.com")
+    assert (await world.incident()).checklist[number - 1].done
     await world.command(f"checklist undo {number}")  # the IC had a reason
 
     second = await world.gate.create_draft(INCIDENT, actor="alice@example.com")
