@@ -87,7 +87,9 @@ from incident_response.processor import Processor
 from incident_response.services.audit_verification import verify_audit_trail
 from incident_response.services.authority import Authority
 from incident_response.services.declaration import Declarations
+from incident_response.services.checklist_ticks import ChecklistTicks
 from incident_response.services.draft_announcer import DraftAnnouncer
+from incident_response.services.draft_lines import DraftLines, FirstUpdateTicks
 from incident_response.services.incident_opener import IncidentOpener
 from incident_response.services.nudges import NudgeScheduler
 from incident_response.services.postmortem import PostmortemWriter
@@ -491,6 +493,13 @@ async def build(
         clock=clock,
         authority=authority,
         components=settings.status_page_components,
+        observers=(
+            DraftLines(store=store, chat=chat, directory=directory, base_url=base_url),
+            FirstUpdateTicks(
+                store=store,
+                ticks=ChecklistTicks(store=store, audit=audit, chat=chat, clock=clock),
+            ),
+        ),
     )
     nudges = NudgeScheduler(
         store=store,

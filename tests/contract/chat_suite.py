@@ -117,6 +117,19 @@ class ChatContract:
         await chat.update(ref.id, message_id, ChatMessage(text="Draft v1 (published)"))
         assert await chat_probe.texts(ref.id) == ["Draft v1 (published)"]
 
+    async def test_a_pinned_message_updated_stays_pinned_and_shows_the_new_text(
+        self, chat: Chat, chat_probe: ChatProbe
+    ) -> None:
+        """The war room's checklist is pinned once and edited on every tick."""
+        ref = await chat.create_channel(name="inc-113b", incident_id="inc-113b")
+        checklist = ChatMessage(text="P2 checklist: 0/2 done", key="inc-113b:checklist")
+        message_id = await chat.post(ref.id, checklist)
+        await chat.pin(ref.id, message_id)
+        ticked = checklist.model_copy(update={"text": "P2 checklist: 1/2 done"})
+        await chat.update(ref.id, message_id, ticked)
+        assert await chat_probe.pinned_texts(ref.id) == ["P2 checklist: 1/2 done"]
+        assert await chat.post(ref.id, checklist) == message_id  # still found by its key
+
     async def test_invited_people_become_members(self, chat: Chat, chat_probe: ChatProbe) -> None:
         ref = await chat.create_channel(name="inc-114", incident_id="inc-114")
         alice = await chat.user_id_for(

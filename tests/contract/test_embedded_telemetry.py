@@ -36,7 +36,7 @@ async def test_the_brief_shows_the_labels_once_on_one_line_and_the_notice_once()
     snapshot = await EmbeddedTelemetry().snapshot(incident, at=STARTED)
     text = "\n".join(msgs.context(incident, {}, snapshot, None).sections)
     label_lines = [line for line in text.splitlines() if "alertname=HighErrorRate" in line]
-    assert label_lines == ["Labels: " + ", ".join(f"{k}={v}" for k, v in sorted(LABELS.items()))]
+    assert label_lines == ["Labels: " + " · ".join(f"{k}={v}" for k, v in sorted(LABELS.items()))]
     assert text.count("Telemetry: " + NOT_CONFIGURED) == 1
     assert "label alertname" not in text
 

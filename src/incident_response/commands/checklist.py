@@ -1,7 +1,8 @@
 """`checklist`: the war room's checklist with numbers; `checklist done N` / `checklist undo N`.
 
-Ticks are a compare-and-set on the incident (two people ticking at once both count) and each
-change is audited. A tick whose audit record a crash lost is recorded when it is asked again.
+Ticks go through `services.checklist_ticks`: a compare-and-set on the incident (two people
+ticking at once both count), each change audited, and the checklist pinned in the room edited to
+match. A tick whose audit record a crash lost is recorded when it is asked again.
 """
 
 from __future__ import annotations
@@ -12,15 +13,13 @@ from incident_response.commands.context import (
     CommandCall,
     CommandReply,
     CommandServices,
-    audit,
     closed_reply,
     refused,
-    save_change,
     utc_text,
 )
-from incident_response.domain.audit import AuditEventType
 from incident_response.domain.authority import Action
-from incident_response.domain.incident import ChecklistItem, Incident
+from incident_response.domain.incident import Incident
+from incident_response.services.checklist_ticks import ChecklistTicks
 
 USAGE = "checklist | checklist done N | checklist undo N | checklist toggle N"
 # True ticks, False unticks, None flips (the war room's checklist buttons send `toggle <id>`)
@@ -69,6 +68,9 @@ class ChecklistCommand:
 
     def __init__(self, services: CommandServices) -> None:
         self._services = services
+        self._ticks = ChecklistTicks(
+            store=services.store, audit=services.audit, chat=services.chat, clock=services.clock
+        )
 
     def action(self, call: CommandCall) -> Action:
         return Action.CHECKLIST if call.words else Action.READ
@@ -96,53 +98,19 @@ class ChecklistCommand:
     async def _set(
         self, call: CommandCall, incident: Incident, number: int, *, done: bool
     ) -> CommandReply:
-        now = self._services.clock.now()
-        changed = False
-
-        def tick(current: Incident) -> Incident | None:
-            nonlocal changed
-            items = list(current.checklist)
-            item = items[number - 1]
-            if item.done == done:
-                changed = False
-                return None
-            items[number - 1] = item.model_copy(
-                update={
-                    "done": done,
-                    "done_by": call.actor if done else None,
-                    "done_at": now if done else None,
-                }
-            )
-            changed = True
-            return current.update(checklist=tuple(items), updated_at=now)
-
-        saved = await save_change(self._services.store, incident.id, tick)
-        item = saved.checklist[number - 1]
-        state = "done" if done else "undone"
-        if changed or not await self._recorded(saved.id, item):
-            await audit(
-                self._services,
-                saved.id,
-                AuditEventType.CHECKLIST_ITEM_UPDATED,
-                f"checklist:{item.id}:{state}:v{saved.version}",
-                actor=call.actor if changed else (item.done_by or call.actor),
-                data={"item_id": item.id, "number": number, "text": item.text, "done": done},
-            )
-        if changed:
+        tick = await self._ticks.set(incident.id, number, done=done, actor=call.actor)
+        item = tick.item
+        if tick.changed:
             head = f"Item {number} is {'done' if done else 'open again'}: {item.text}"
         else:
             head = f"Item {number} was already {'done' if done else 'open'}: {item.text}"
-        return CommandReply(
-            text=f"{head}\n\n{render(saved)}",
-            data={"changed": changed, "checklist": checklist_json(saved)},
-        )
-
-    async def _recorded(self, incident_id: str, item: ChecklistItem) -> bool:
-        """Whether the audit log's last word on `item` matches its stored state."""
-        records = await self._services.audit.find(
-            incident_id, AuditEventType.CHECKLIST_ITEM_UPDATED
-        )
-        last = next((r for r in reversed(records) if r.data.get("item_id") == item.id), None)
-        if last is None:
-            return not item.done  # a never-ticked item needs no record
-        return bool(last.data.get("done")) == item.done
+        text = f"{head}\n\n{render(tick.incident)}"
+        if tick.board_error is not None:
+            text += (
+                f"\n\nThe pinned checklist in the room could not be updated ({tick.board_error});"
+                " the tick is saved."
+            )
+        data: dict[str, Any] = {"changed": tick.changed, "checklist": checklist_json(tick.incident)}
+        if tick.board is not None:
+            data["pinned_message_id"] = tick.board
+        return CommandReply(text=text, data=data)

@@ -103,6 +103,11 @@ class Alert(BaseModel):
     fired_at: datetime
     received_at: datetime
     links: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(
+        default_factory=dict,
+        description="The alert's words for people (summary, description), by annotation name; "
+        "its web addresses are in `links`.",
+    )
     alerts_count: int = 1
     delivery_id: str = Field(description="Stable id of this delivery: the same body twice, one id.")
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)

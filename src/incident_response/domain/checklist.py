@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
@@ -66,6 +67,29 @@ DEFAULT_CHECKLISTS: ChecklistTemplates = {
         ("followup", "File a follow-up ticket if action is needed"),
     ),
 }
+
+
+class ChecklistEvent(StrEnum):
+    """Something that happened in the incident which a checklist item asks for."""
+
+    FIRST_UPDATE_PUBLISHED = "first_update_published"
+
+
+# The item each event ticks, by item id: an operator's own checklist gets the same automatic
+# tick by giving its item the same id. The reason is what the audit record says.
+TICKED_BY: Mapping[str, ChecklistEvent] = {"status": ChecklistEvent.FIRST_UPDATE_PUBLISHED}
+REASONS: Mapping[ChecklistEvent, str] = {
+    ChecklistEvent.FIRST_UPDATE_PUBLISHED: "the first status update was published",
+}
+
+
+def items_ticked_by(event: ChecklistEvent, checklist: Sequence[ChecklistItem]) -> tuple[int, ...]:
+    """The 1-based numbers of the items still open that `event` ticks."""
+    return tuple(
+        n
+        for n, item in enumerate(checklist, 1)
+        if not item.done and TICKED_BY.get(item.id) is event
+    )
 
 
 class InvalidChecklistConfig(ValueError):

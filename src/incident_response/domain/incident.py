@@ -214,6 +214,9 @@ class Incident(BaseModel):
     followups: tuple[FollowUp, ...] = ()
     summary: str = ""
     declared_by: str | None = None
+    # issue 12, alert context kept: the opening alert's summary and description (its runbook
+    # and dashboard addresses are in `links`)
+    annotations: dict[str, str] = Field(default_factory=dict)
 
     @classmethod
     def open_from(cls, alert: Alert, *, grouping_key: str, now: datetime) -> Self:
@@ -228,6 +231,7 @@ class Incident(BaseModel):
             service=alert.service,
             labels=dict(alert.labels),
             links=dict(alert.links),
+            annotations=dict(alert.annotations),
             created_at=now,
             updated_at=now,
             alerts=(attached(alert),),

@@ -2,7 +2,9 @@
 
 Alertmanager notifies per alert group (its `groupKey`), so one notification is one Alert whose
 alert-group id is a short digest of the group key (group keys are long and full of braces).
-Alertmanager re-sends an unchanged group every `repeat_interval`; the delivery id covers the
+The group's common annotations (filled in from its first alert's) are kept: web addresses
+(`runbook_url`, `dashboard_url`, Grafana's `dashboardURL`) as links, the rest (`summary`,
+`description`) as texts for the room's brief. Alertmanager re-sends an unchanged group every `repeat_interval`; the delivery id covers the
 group key, the status and each alert's (fingerprint, startsAt, status), so a repeat is a
 duplicate while a new alert joining the group, or a re-fire after a resolve, is a new delivery.
 """
@@ -29,6 +31,7 @@ from incident_response.domain.alert import (
 from incident_response.domain.clock import utc
 from incident_response.domain.errors import InvalidAlert
 from incident_response.domain.text import clean_line
+from incident_response.intake.annotations import split_annotations
 from incident_response.intake.body import json_object, text_labels, validate
 
 SOURCE = AlertSource.ALERTMANAGER
@@ -51,6 +54,9 @@ class AlertmanagerAlert(_Model):
     endsAt: datetime | None = None
     generatorURL: str = ""
     fingerprint: str = ""
+    # Grafana-managed alerts (Grafana's own Alertmanager) add these beside the annotations
+    dashboardURL: str = ""
+    panelURL: str = ""
 
 
 class AlertmanagerWebhook(_Model):
@@ -80,6 +86,11 @@ def parse(
     hook = validate(AlertmanagerWebhook, doc)
     labels = {**text_labels(hook.groupLabels), **text_labels(hook.commonLabels)}
     annotations = text_labels(hook.commonAnnotations)
+    first = hook.alerts[0] if hook.alerts else None
+    kept_links, kept_texts = split_annotations(
+        {**(text_labels(first.annotations) if first else {}), **annotations},
+        {"dashboardURL": first.dashboardURL, "panelURL": first.panelURL} if first else None,
+    )
     received = utc(received_at)
     group_id = group_digest(hook.groupKey)
     return [
@@ -93,7 +104,8 @@ def parse(
             severity=severity_from_labels(labels, severity_map),
             fired_at=min((utc(a.startsAt) for a in hook.alerts), default=received),
             received_at=received,
-            links=_links(hook),
+            links={**kept_links, **_links(hook)},
+            annotations=kept_texts,
             alerts_count=len(hook.alerts) + max(hook.truncatedAlerts, 0),
             delivery_id=delivery_id(SOURCE.value, hook.groupKey, hook.status, _alerts_digest(hook)),
             raw=doc,

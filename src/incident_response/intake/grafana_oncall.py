@@ -27,6 +27,10 @@ Only `event.type`, `event.time` and `alert_group.id` are required (422 without t
 does not retry a refused delivery, so any other field in an unexpected shape (the raw alert of a
 non-Alertmanager integration, say) is read as absent rather than costing us the page.
 
+The raw alert's annotations are kept: web addresses (`runbook_url`, `dashboard_url`, a
+Grafana-managed alert's `dashboardURL`/`panelURL`) as links beside the permalinks, the rest
+(`summary`, `description`) as texts for the room's brief.
+
 The delivery id covers (source, alert group, event type, event time): the same delivery posted
 twice is one delivery, while a later `alert group created` for the same group is a new one.
 """
@@ -57,6 +61,7 @@ from incident_response.domain.alert import (
 )
 from incident_response.domain.clock import utc
 from incident_response.domain.text import clean_line
+from incident_response.intake.annotations import split_annotations
 from incident_response.intake.body import json_object, text_labels, validate
 
 SOURCE = AlertSource.GRAFANA_ONCALL
@@ -135,6 +140,8 @@ class RawAlert(_Model):
     labels: Lenient[dict[str, Any]] = None
     annotations: Lenient[dict[str, Any]] = None
     generatorURL: Lenient[str] = None
+    dashboardURL: Lenient[str] = None
+    panelURL: Lenient[str] = None
 
 
 class OnCallWebhook(_Model):
@@ -164,6 +171,10 @@ def parse(
         **text_labels(raw_alert.labels),
     }
     event_time = utc(hook.event.time)
+    kept_links, kept_texts = split_annotations(
+        text_labels(raw_alert.annotations),
+        {"dashboardURL": raw_alert.dashboardURL, "panelURL": raw_alert.panelURL},
+    )
     return [
         Alert(
             source=SOURCE,
@@ -175,7 +186,8 @@ def parse(
             severity=severity_from_labels(labels, severity_map),
             fired_at=utc(group.created_at) if group.created_at else event_time,
             received_at=utc(received_at),
-            links=_links(group, raw_alert),
+            links={**kept_links, **_links(group, raw_alert)},
+            annotations=kept_texts,
             alerts_count=max(group.alerts_count or 1, 1),
             delivery_id=delivery_id(
                 SOURCE.value, group.id, hook.event.type, event_time.isoformat()

@@ -15,7 +15,9 @@ Approval is two-phase:
    is already out, so a crash between publish and record never posts twice;
 5. record STATUSPAGE_PUBLISHED and STATUS_UPDATE_SENT, then mark the draft PUBLISHED.
 
-A draft left APPROVED (crash, vendor outage) is finished by `recover()`. Publishing a draft
+Once a change is recorded the gate tells its observers (the room's line, the checklist's
+automatic tick), best effort. A draft left APPROVED (crash, vendor outage) is finished by
+`recover()`. Publishing a draft
 supersedes every older pending draft of the incident (recorded as STATUSPAGE_DRAFT_SUPERSEDED):
 a draft never publishes after a newer one, so approving a superseded draft is a conflict (409)
 naming the newer one. Newer pending drafts stay DRAFT.
@@ -31,7 +33,7 @@ import secrets
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from incident_response.domain.approval import (
     ApprovalDecision,
@@ -69,6 +71,7 @@ from incident_response.domain.text import clean_text
 from incident_response.ports import LLM, AuditLog, IncidentStore, StatusContext, StatusPage
 from incident_response.services.authority import Authority, NotPermitted
 from incident_response.services.compare_and_set import mutate
+from incident_response.telemetry.logging import get_logger
 
 __all__ = [
     "ApprovalDecision",
@@ -87,6 +90,21 @@ __all__ = [
 
 T = TypeVar("T")
 Change = Callable[[Incident], Awaitable[tuple[Incident | None, T]]]
+
+# how long one observer may take to hear of a draft's change before the gate goes on without it
+OBSERVER_DEADLINE_SECONDS = 10.0
+
+log = get_logger(__name__)
+
+
+class DraftObserver(Protocol):
+    """Hears what happened to a draft once it is recorded: STATUSPAGE_DRAFT_CREATED,
+    STATUSPAGE_DRAFT_REVISED, STATUSPAGE_APPROVAL_REJECTED or STATUSPAGE_PUBLISHED (the room's
+    lines, the checklist's automatic tick). Best effort: a failure is logged, never the gate's."""
+
+    async def draft_changed(
+        self, change: AuditEventType, incident_id: str, draft: StatusDraft, *, actor: str
+    ) -> None: ...
 
 
 class ApprovalRefused(NotPermitted):
@@ -164,6 +182,7 @@ class StatusUpdateGate:
         recovery_grace: timedelta = timedelta(seconds=60),
         max_attempts: int = 20,
         new_id: Callable[[], str] = new_draft_id,
+        observers: Sequence[DraftObserver] = (),
     ) -> None:
         self._store = store
         self._audit = audit
@@ -175,6 +194,7 @@ class StatusUpdateGate:
         self._grace = recovery_grace
         self._max_attempts = max_attempts
         self._new_id = new_id
+        self._observers = tuple(observers)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     # -- drafting --------------------------------------------------------------------------
@@ -244,6 +264,7 @@ class StatusUpdateGate:
                 **public_record(draft),
                 **surface(via),
             )
+            await self._tell(AuditEventType.STATUSPAGE_DRAFT_CREATED, incident_id, draft, actor)
         return draft
 
     async def edit(
@@ -294,6 +315,7 @@ class StatusUpdateGate:
                 **public_record(draft),
                 **surface(via),
             )
+            await self._tell(AuditEventType.STATUSPAGE_DRAFT_REVISED, incident_id, draft, actor)
         return draft
 
     async def reject(
@@ -328,6 +350,7 @@ class StatusUpdateGate:
             actor=actor,
             reason=reason,
         )
+        await self._tell(AuditEventType.STATUSPAGE_APPROVAL_REJECTED, incident_id, draft, actor)
         return draft
 
     # -- approval and publishing -----------------------------------------------------------
@@ -468,6 +491,7 @@ class StatusUpdateGate:
                 superseded_by=done.id,
                 superseded_by_version=done.version,
             )
+        await self._tell(AuditEventType.STATUSPAGE_PUBLISHED, incident.id, done, actor)
         return incident, PublishOutcome.of(incident, done, published_now=published_now)
 
     async def _record(
@@ -483,6 +507,24 @@ class StatusUpdateGate:
         await self._audit.append(
             draft_event(type_, incident_id, draft, actor=actor, at=at, **extra)
         )
+
+    async def _tell(
+        self, change: AuditEventType, incident_id: str, draft: StatusDraft, actor: str
+    ) -> None:
+        """Tell the observers; what they do is never the gate's concern (the draft's state and
+        its audit record are already saved)."""
+        for observer in self._observers:
+            try:
+                async with asyncio.timeout(OBSERVER_DEADLINE_SECONDS):
+                    await observer.draft_changed(change, incident_id, draft, actor=actor)
+            except Exception:
+                log.warning(
+                    "gate.observer_failed",
+                    incident_id=incident_id,
+                    draft_id=draft.id,
+                    change=change.value,
+                    exc_info=True,
+                )
 
     async def _mutate(self, incident_id: str, change: Change[T]) -> tuple[Incident, T]:
         """Compare-and-set: reload, re-apply `change` and save until a save wins."""

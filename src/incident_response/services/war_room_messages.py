@@ -27,6 +27,7 @@ MAX_CHANNEL_NAME = 80  # Slack's limit
 BUTTON_LABEL_MAX = 75  # Slack's limit for a button's text
 TOPIC_MAX = 250  # Slack's limit for a channel topic
 TOPIC_PART_MAX = 60  # service and IC name are cut to this, so the topic always fits
+LABEL_SEPARATOR = " · "
 
 # What responders open first, by the link key or label name the alert gives it (compared
 # lowercased, with '-' and ' ' read as '_'). One bookmark per kind: the first name found wins,
@@ -34,6 +35,7 @@ TOPIC_PART_MAX = 60  # service and IC name are cut to this, so the topic always 
 BOOKMARK_NAMES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Runbook", ("runbook", "runbook_url")),
     ("Dashboard", ("dashboard", "dashboard_url", "grafana", "grafana_url")),
+    ("Panel", ("panel", "panel_url")),  # a Grafana-managed alert's panel
     ("Alert group", ("web", "permalink")),  # Grafana OnCall's web permalink
     ("Alertmanager", ("alertmanager",)),
 )
@@ -112,13 +114,13 @@ def context(
     if incident.declared_by:
         alert.append(f"Declared by {incident.declared_by} (no alert)")
     if incident.labels:
-        labels = ", ".join(f"{k}={v}" for k, v in sorted(incident.labels.items()))
-        alert.append(f"Labels: {labels}")
+        alert.append(f"Labels: {labels_line(incident.labels)}")
     sections = ["\n".join(alert)]
     if incident.summary:
         sections.append(incident.summary)
-    if incident.links:
-        sections.append("\n".join(f"{name}: {url}" for name, url in sorted(incident.links.items())))
+    said = alert_context(incident)
+    if said:
+        sections.append(said)
     facts = (
         _facts(snapshot)
         if snapshot is not None
@@ -137,6 +139,35 @@ def context(
         buttons=(draft_button(incident),),
         key=f"{incident.id}:context",
     )
+
+
+def labels_line(labels: Mapping[str, str]) -> str:
+    """`service=checkout · env=prod · team=payments`: every label on one line, sorted by name."""
+    return LABEL_SEPARATOR.join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def alert_context(incident: Incident) -> str:
+    """What the alert's authors left for responders, one line each: its summary (when it says
+    more than the title), description and other annotations, then its links, the runbook and
+    dashboard first (the order of the bookmarks)."""
+    words = dict(incident.annotations)
+    lines = []
+    summary = words.pop("summary", "")
+    if summary and summary != incident.title:
+        lines.append(f"Summary: {summary}")
+    description = words.pop("description", "")
+    if description:
+        lines.append(f"Description: {description}")
+    lines.extend(f"{name}: {text}" for name, text in sorted(words.items()))
+    named = _names(incident.links)
+    shown: set[str] = set()
+    for title, names in BOOKMARK_NAMES:
+        url = next((named[n] for n in names if named.get(n)), "")
+        if url and url not in shown:
+            lines.append(f"{title}: {url}")
+            shown.add(url)
+    lines.extend(f"{n}: {url}" for n, url in sorted(incident.links.items()) if url not in shown)
+    return "\n".join(lines)
 
 
 def room_topic(incident: Incident) -> str:
@@ -196,9 +227,12 @@ def _cut(text: str) -> str:
 
 
 def checklist(incident: Incident, items: Sequence[ChecklistItem]) -> ChatMessage:
+    """The checklist pinned in the room; edited in place on every tick (services.checklist_ticks),
+    so it says what the console's panel says."""
     lines = [f"{'[x]' if item.done else '[ ]'} {item.text}" for item in items]
+    done = sum(1 for item in items if item.done)
     return ChatMessage(
-        text=f"{incident.severity.value} checklist: {len(items)} items",
+        text=f"{incident.severity.value} checklist: {done}/{len(items)} done",
         sections=("\n".join(lines),),
         buttons=tuple(
             ChatButton(action="checklist.toggle", label=_label(item.text), value=item.id)

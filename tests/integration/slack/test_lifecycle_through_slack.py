@@ -496,3 +496,108 @@ async def test_people_picked_in_slack_reach_the_commands_and_are_mentioned_back(
     assert announcement.startswith("<@U0CAROL> (carol@example.com) is now the incident commander")
     [told_erin] = room.ephemeral_texts(CAROL)
     assert "Erin Silva (erin@example.com)" in told_erin
+
+
+# -- issue 12: a room that shows what happened, and the alert's context kept --------------------
+
+
+def block_text(message: Any) -> str:
+    return "\n".join(
+        str(b.get("text", {}).get("text", "")) for b in message.blocks or [] if b.get("text")
+    )
+
+
+async def test_a_checklist_command_ticks_the_pinned_message_in_place(room: Room) -> None:
+    slack = room.slack
+    [pinned] = room.messages_with("checklist.toggle")
+    assert slack.pins[room.channel] == [pinned.ts]
+    second = room.incident.checklist[1].text
+    assert f"[ ] {second}" in block_text(pinned)
+
+    await slack.send_slash_command(text="checklist done 2", user_id=BOB, channel_id=room.channel)
+
+    await eventually(lambda: _async(pinned.edits == 1))
+    assert f"[x] {second}" in block_text(pinned)
+    assert f"1/{len(room.incident.checklist)} done" in pinned.text
+    [update] = slack.calls_to("chat.update")
+    assert (update.params["channel"], update.params["ts"]) == (room.channel, pinned.ts)
+
+
+async def test_drafts_get_their_lines_and_the_first_update_ticks_the_checklist(
+    room: Room,
+) -> None:
+    slack = room.slack
+    [pinned] = room.messages_with("checklist.toggle")
+    await slack.send_slash_command(text="draft", user_id=CAROL, channel_id=room.channel)
+    [card] = await eventually(lambda: _async(room.messages_with("draft.approve")))
+    [draft] = (await room.current()).drafts
+
+    def lines() -> list[str]:
+        return [m.text for m in slack.messages[room.channel] if "status update d" in m.text]
+
+    made = await eventually(lambda: _async([t for t in lines() if " drafted " in t]))
+    assert made == [
+        f"Carol Nguyen drafted status update {draft.id} (version 1) for <@{ALICE}> to approve: "
+        f"http://incident-response.test/console/incidents/{room.incident.id}#draft-{draft.id}"
+    ]
+
+    await slack.send_block_action(
+        user_id=ALICE, channel_id=room.channel, action_id="draft.approve", message_ts=card.ts
+    )
+
+    published = await eventually(lambda: _async([t for t in lines() if " published " in t]))
+    assert published[0].startswith(
+        f"Alice Martin approved and published status update {draft.id} version 1"
+    )
+
+    async def ticked() -> Any:
+        item = next(i for i in (await room.current()).checklist if i.id == "status")
+        return item if item.done else None
+
+    status = await eventually(ticked)
+    assert status.done_by == "system"
+    await eventually(lambda: _async(f"[x] {status.text}" in block_text(pinned)))
+
+
+async def test_the_alerts_runbook_dashboard_and_words_reach_the_brief_and_bookmarks(
+    world: SlackWorld, slack: FakeSlack
+) -> None:
+    body = oncall_payload(
+        group="ICONTEXT01",
+        title="Checkout errors",
+        labels={"service": "checkout", "env": "prod", "team": "payments", "severity": "critical"},
+    )
+    runbook, dashboard = "https://runbooks.example.com/checkout", "https://grafana.example.com/d/c"
+    body["alert_payload"]["annotations"] = {
+        "summary": "5xx above 5% on checkout",
+        "description": "The checkout API has answered 5xx to over 5% of requests for 10 min",
+        "runbook_url": runbook,
+    }
+    body["alert_payload"]["dashboardURL"] = dashboard
+    await world.intake.accept("grafana-oncall", json.dumps(body).encode())
+
+    async def assembled() -> Incident | None:
+        found = await world.store.recent(statuses=[IncidentStatus.ASSEMBLED])
+        return found[0] if found else None
+
+    incident = await eventually(assembled)
+    assert incident.channel is not None
+    channel = incident.channel.id
+    [brief] = [m for m in slack.messages[channel] if "Runbook" in block_text(m)]
+    text = block_text(brief).splitlines()
+    [labels] = [line for line in text if "service=checkout" in line]
+    assert labels.startswith("Labels: env=prod · ")
+    assert labels == "Labels: " + " · ".join(f"{k}={v}" for k, v in sorted(incident.labels.items()))
+    assert "Summary: 5xx above 5% on checkout" in text
+    assert (
+        "Description: The checkout API has answered 5xx to over 5% of requests for 10 min" in text
+    )
+    assert f"Runbook: {runbook}" in text
+    assert f"Dashboard: {dashboard}" in text
+
+    async def bookmarked() -> list[tuple[str, str]]:
+        marks = [(b.title, b.link) for b in slack.bookmarks[channel]]
+        return marks if ("Dashboard", dashboard) in marks else []
+
+    marks = await eventually(bookmarked)
+    assert marks[:2] == [("Runbook", runbook), ("Dashboard", dashboard)]

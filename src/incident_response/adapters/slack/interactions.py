@@ -238,9 +238,12 @@ class SlackInteraction:
                     data=reply.data,
                 )
         if reply.ok and done.action == "checklist.toggle" and incident and done.message_ts:
-            await self._chat.update(
-                done.channel_id, done.message_ts, checklist_message(incident, incident.checklist)
-            )
+            if reply.data.get("pinned_message_id") != done.message_ts:  # a copy elsewhere
+                await self._chat.update(
+                    done.channel_id,
+                    done.message_ts,
+                    checklist_message(incident, incident.checklist),
+                )
             return  # the ticked box in the room is the answer
         if reply.ephemeral or incident is None:
             await self._tell(done, reply.text)
@@ -268,22 +271,7 @@ class SlackInteraction:
             await self._tell(done, f"Draft {draft_id} version {version} was not published: {exc}")
             return
         where = f" ({outcome.status_page.url})" if outcome.status_page else ""
-        # Published: what follows only shows it, and a room that cannot be written to (the
-        # resolved update is approved after the room was archived) must not make the queue
-        # run the approval again.
-        if outcome.published_now:
-            try:
-                await self._chat.post(
-                    done.channel_id,
-                    ChatMessage(
-                        text=f"{self._chat.mention(actor.model_copy(update={'chat_id': done.user_id}))}"
-                        " approved and published status update "
-                        f"{draft_id} version {version}{where}.",
-                        key=f"{incident.id}:published:{draft_id}:v{version}",
-                    ),
-                )
-            except Exception as exc:
-                log.warning("slack.published_notice_failed", draft_id=draft_id, error=str(exc))
+        # the room's line ("... approved and published ...") is the gate's (services.draft_lines)
         await self._settle_card(done, incident.id, draft_id, f"{outcome.status.value}{where}")
         await self._tell(done, f"Status update {draft_id} version {version}: {outcome.status}.")
 
