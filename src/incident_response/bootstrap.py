@@ -86,7 +86,7 @@ from incident_response.processor import Processor
 from incident_response.services.audit_verification import verify_audit_trail
 from incident_response.services.authority import Authority
 from incident_response.services.draft_announcer import DraftAnnouncer
-from incident_response.services.incident_opener import IncidentOpener
+from incident_response.services.incident_opener import NOT_OPENED, IncidentOpener
 from incident_response.services.nudges import NudgeScheduler
 from incident_response.services.postmortem import PostmortemWriter
 from incident_response.services.postmortem_copy import PostmortemWithCopy
@@ -479,6 +479,7 @@ async def build(
         grouping_labels=settings.grouping_labels,
         storm_window_seconds=settings.incident_response_storm_window_seconds,
         max_new_incidents_per_minute=settings.incident_response_max_new_incidents_per_minute,
+        routing=settings.routing,
     )
     gate = StatusUpdateGate(
         store=store,
@@ -775,7 +776,7 @@ async def verify_audit(settings: Settings, incident_id: str | None = None) -> Ch
             report = await verify_audit_trail(
                 store=contribution.store,
                 audit=contribution.audit,
-                not_incidents={OUTSIDE_INCIDENTS},
+                not_incidents={OUTSIDE_INCIDENTS, NOT_OPENED},
                 incident_id=incident_id,
             )
     else:
@@ -788,7 +789,7 @@ async def verify_audit(settings: Settings, incident_id: str | None = None) -> Ch
             report = await verify_audit_trail(
                 store=store,
                 audit=audit,
-                not_incidents={OUTSIDE_INCIDENTS},
+                not_incidents={OUTSIDE_INCIDENTS, NOT_OPENED},
                 incident_id=incident_id,
             )
         finally:
