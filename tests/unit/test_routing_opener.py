@@ -99,7 +99,8 @@ async def test_an_attach_rule_joins_the_open_incident_of_the_same_service(
     outcome = await opener.open_or_attach(disk)
 
     assert outcome.action == "attached"
-    assert opened.incident is not None and outcome.incident is not None
+    assert opened.incident is not None
+    assert outcome.incident is not None
     assert outcome.incident.id == opened.incident.id
     [record] = await audit.find(opened.incident.id, AuditEventType.ALERT_ATTACHED)
     assert record.data["reason"] == "service"
@@ -153,7 +154,8 @@ async def test_an_alert_whose_group_has_an_open_incident_joins_it_whatever_the_r
     )
 
     assert again.action == "attached"
-    assert first.incident is not None and again.incident is not None
+    assert first.incident is not None
+    assert again.incident is not None
     assert again.incident.id == first.incident.id
 
 
@@ -176,7 +178,8 @@ async def test_the_shipped_default_gives_a_lone_warning_no_war_room(
         "opened",
         "attached",
     ]
-    assert page.incident is not None and joined.incident is not None
+    assert page.incident is not None
+    assert joined.incident is not None
     assert joined.incident.id == page.incident.id
 
 
@@ -245,7 +248,8 @@ async def test_a_crash_after_opening_the_storm_incident_is_finished_by_the_redel
     later = await opener.open_or_attach(await alerts(group="C", labels=labels("c")))
 
     assert again.action == "attached"
-    assert later.incident is not None and again.incident is not None
+    assert later.incident is not None
+    assert again.incident is not None
     assert later.incident.id == again.incident.id  # the same storm incident, not a second one
     storms = [i for i in await store.recent() if is_storm(i)]
     assert len(storms) == 1
@@ -286,6 +290,7 @@ async def test_a_resolve_of_a_storm_member_does_not_mitigate_the_storm_incident(
     outcome = await opener.mitigate(await alerts("resolve", group="B", labels=labels("b")))
 
     assert outcome.action == "attached"
-    assert storm.incident is not None and outcome.incident is not None
+    assert storm.incident is not None
+    assert outcome.incident is not None
     assert outcome.incident.id == storm.incident.id
     assert outcome.incident.status is storm.incident.status
