@@ -83,6 +83,7 @@ from incident_response.ports import (
     Telemetry,
 )
 from incident_response.processor import Processor
+from incident_response.services.alert_split import AlertSplitter
 from incident_response.services.audit_verification import verify_audit_trail
 from incident_response.services.authority import Authority
 from incident_response.services.draft_announcer import DraftAnnouncer
@@ -560,6 +561,13 @@ async def build(
             resolver=resolver,
             clock=clock,
             status_notes=status_notes,
+            splitter=AlertSplitter(
+                store=store,
+                audit=audit,
+                clock=clock,
+                grouping_labels=settings.grouping_labels,
+                assembler=assembler,
+            ),
         )
     )
     handlers: list[EventHandler] = [

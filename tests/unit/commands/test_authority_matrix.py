@@ -76,6 +76,7 @@ CASES = [
     Case("edit draft", WORKING, WORKING_WHO, draft_action="edit"),
     Case("approve draft", COMMANDING, COMMANDING_WHO, draft_action="approve"),
     Case("reject draft", COMMANDING, COMMANDING_WHO, draft_action="reject"),
+    Case("split", COMMANDING, COMMANDING_WHO, command="split 1"),
 ]
 CELLS = [(case, standing) for case in CASES for standing in WHO]
 
