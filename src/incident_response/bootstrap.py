@@ -96,6 +96,7 @@ from incident_response.services.resolver import Resolver
 from incident_response.services.sla import SlaMonitor
 from incident_response.services.status_update_gate import StatusUpdateGate
 from incident_response.services.status_update_notes import StatusUpdateNotes
+from incident_response.services.storm_room import StormRoom
 from incident_response.services.war_room import RetryPolicy, StepDeadline, WarRoomAssembler
 from incident_response.telemetry.logging import get_logger
 from incident_response.tokens import issue
@@ -571,7 +572,9 @@ async def build(
         )
     )
     handlers: list[EventHandler] = [
-        AlertReceived(opener=opener, assembler=assembler),
+        AlertReceived(
+            opener=opener, assembler=assembler, storm_room=StormRoom(store=store, chat=chat)
+        ),
         AlertResolved(opener=opener, resolver=resolver),
         StatusUpdateNudge(nudges=nudges),
         SlaCheck(sla=sla),

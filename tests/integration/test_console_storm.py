@@ -61,6 +61,12 @@ async def test_the_storm_incident_page_lists_its_alerts_with_a_split_button_each
     assert "Down search" in items[0]
     assert "Down ledger" in items[1]
     assert all('data-testid="split-button"' in item for item in items)
+    assert storm.channel is not None  # and its war room has a line for each
+    texts = [m.text for m in await world.container.chat.messages(storm.channel.id)]
+    lines = [t for t in texts if t.startswith("Alert storm: Down")]
+    assert len(lines) == 2
+    assert lines[0].startswith("Alert storm: Down search (search, P1) is one of the 1 alert(s)")
+    assert f"`split {storm.alerts[1].delivery_id[:12]}`" in lines[1]
 
 
 async def test_the_ic_splits_an_alert_out_with_its_button_and_over_the_api(

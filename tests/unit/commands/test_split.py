@@ -133,3 +133,13 @@ async def test_a_responder_who_is_not_the_ic_may_not_split(world: World) -> None
 
     assert reply.data.get("not_permitted")
     assert len((await world.incident(incident.id)).alerts) == 2
+
+
+async def test_the_id_prefix_the_room_shows_is_enough_to_split(world: World) -> None:
+    incident, [_, db] = await storm(world)
+
+    reply = await world.command(f"split {db.delivery_id[:12]}", incident_id=incident.id)
+
+    assert reply.ok, reply.text
+    new = await world.incident(reply.data["incident_id"])
+    assert [a.delivery_id for a in new.alerts] == [db.delivery_id]
