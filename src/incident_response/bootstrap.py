@@ -57,6 +57,7 @@ from incident_response.commands.registry import OUTSIDE_INCIDENTS, CommandRegist
 from incident_response.config import ConfigurationError, Settings
 from incident_response.domain.audit import ALL_CHAINS, AuditKey, ChainBreak, ChainReport
 from incident_response.domain.clock import Clock, SystemClock
+from incident_response.domain.routing import Routing, parse_routing
 from incident_response.events.alert_received import AlertReceived
 from incident_response.events.alert_resolved import AlertResolved
 from incident_response.events.incident_resolution import IncidentResolution
@@ -355,6 +356,22 @@ def prepare_data_dir(settings: Settings) -> Roster:
         raise ConfigurationError(str(exc)) from None
 
 
+def _routing(settings: Settings, roster: Roster) -> Callable[[], Routing]:
+    """The routing rules: INCIDENT_RESPONSE_ROUTING when set, else the roster's `routing:`
+    (read live, like its approvers), else the shipped default (docs/routing.md)."""
+    configured = settings.incident_response_routing
+    if configured is not None and configured.strip():
+        fixed = settings.routing
+        return lambda: fixed
+    default = parse_routing(None)
+
+    def live() -> Routing:
+        found = roster.routing()
+        return default if found is None else found
+
+    return live
+
+
 async def build(
     settings: Settings,
     *,
@@ -481,7 +498,7 @@ async def build(
         grouping_labels=settings.grouping_labels,
         storm_window_seconds=settings.incident_response_storm_window_seconds,
         max_new_incidents_per_minute=settings.incident_response_max_new_incidents_per_minute,
-        routing=settings.routing,
+        routing=_routing(settings, roster),
     )
     gate = StatusUpdateGate(
         store=store,

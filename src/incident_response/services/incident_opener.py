@@ -97,7 +97,7 @@ class IncidentOpener:
         storm_window_seconds: float = 600,
         max_new_incidents_per_minute: int = 10,
         max_attempts: int = 5,
-        routing: Routing | None = None,
+        routing: Routing | Callable[[], Routing] | None = None,
     ) -> None:
         self._store = store
         self._audit = audit
@@ -106,7 +106,11 @@ class IncidentOpener:
         self._storm_window = timedelta(seconds=storm_window_seconds)
         self._cap = max_new_incidents_per_minute
         self._attempts = max(max_attempts, 1)
-        self._routing = routing or Routing()
+        # a callable is asked on every alert: rules read live (the roster file's)
+        fixed = routing if isinstance(routing, Routing) else Routing()
+        self._routing: Callable[[], Routing] = (
+            routing if callable(routing) and not isinstance(routing, Routing) else lambda: fixed
+        )
         # one storm incident per window; at least a minute, the cap's own period
         self._storm_period = max(self._storm_window, timedelta(minutes=1))
 
@@ -144,7 +148,7 @@ class IncidentOpener:
         existing = await self._store.find_by_alert_group(alert.alert_group_key)
         if existing is not None and existing.is_open:
             return await self._attach(existing, alert, now, "alert group")
-        route = self._routing.route(alert)
+        route = self._routing().route(alert)
         if route.action is RouteAction.IGNORE:
             return await self._not_opened(alert, route, route.why)
         if route.action is RouteAction.ATTACH:
