@@ -294,3 +294,29 @@ async def test_a_resolve_of_a_storm_member_does_not_mitigate_the_storm_incident(
     assert outcome.incident is not None
     assert outcome.incident.id == storm.incident.id
     assert outcome.incident.status is storm.incident.status
+
+
+async def test_a_resolved_groups_refire_that_an_attach_rule_routes_joins_and_moves_the_group(
+    store: SqliteIncidentStore, audit: SqliteAuditLog, clock: ManualClock, alerts: Alerts
+) -> None:
+    from incident_response.domain.incident import IncidentStatus
+
+    opener = IncidentOpener(store=store, audit=audit, clock=clock, routing=RULES)
+    first = await opener.open_or_attach(await alerts(group="DISK", labels=labels("checkout")))
+    assert first.incident is not None
+    resolved = first.incident.transition(IncidentStatus.RESOLVED, at=clock.now())
+    await store.save(resolved)
+    page = await opener.open_or_attach(await alerts(group="PAGE", labels=labels("checkout")))
+    clock.advance(minutes=20)
+
+    refire = await opener.open_or_attach(
+        await alerts("unresolve", group="DISK", labels=labels("checkout", "DiskFilling"))
+    )
+
+    assert refire.action == "attached"
+    assert page.incident is not None
+    assert refire.incident is not None
+    assert refire.incident.id == page.incident.id
+    holder = await store.find_by_alert_group("grafana-oncall:DISK")
+    assert holder is not None
+    assert holder.id == page.incident.id

@@ -156,7 +156,9 @@ class IncidentOpener:
             if same_service is None:
                 why = f"{route.why}, and no incident of service {alert.service!r} is open"
                 return await self._not_opened(alert, route, why)
-            return await self._attach(same_service, alert, now, "service")
+            # a re-fire of a group whose incident is resolved: the group moves with it
+            moves_from = existing.id if existing is not None else None
+            return await self._attach(same_service, alert, now, "service", moves_from=moves_from)
         if existing is not None:
             return await self._open(alert, key, now, previous=existing)
         grouped = await self._store.find_open_by_grouping_key(key, now - self._storm_window)
@@ -281,7 +283,13 @@ class IncidentOpener:
         return OpenOutcome(incident, "opened")
 
     async def _attach(
-        self, incident: Incident, alert: Alert, now: datetime, reason: Reason
+        self,
+        incident: Incident,
+        alert: Alert,
+        now: datetime,
+        reason: Reason,
+        *,
+        moves_from: str | None = None,
     ) -> OpenOutcome:
         if is_storm(incident):
             await self._storm_opened(incident, alert)
@@ -296,7 +304,8 @@ class IncidentOpener:
             changed = incident.attach(alert, at=now)
             if reopen:
                 changed = changed.transition(IncidentStatus.ASSEMBLED, at=now)
-            stored = await self._store.save(changed, claim=_claim(alert, reason))
+            claim = _claim(alert, reason, moves_from=moves_from)
+            stored = await self._store.save(changed, claim=claim)
         await self._record(stored, A.ALERT_ATTACHED, "attached", alert, _alert_data(alert, reason))
         if reason == "storm cap":
             created = await self._store.count_created_since(now - timedelta(minutes=1))
