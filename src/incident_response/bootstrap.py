@@ -57,6 +57,7 @@ from incident_response.commands.registry import OUTSIDE_INCIDENTS, CommandRegist
 from incident_response.config import ConfigurationError, Settings
 from incident_response.domain.audit import ALL_CHAINS, AuditKey, ChainBreak, ChainReport
 from incident_response.domain.clock import Clock, SystemClock
+from incident_response.domain.routing import Routing, parse_routing
 from incident_response.events.alert_received import AlertReceived
 from incident_response.events.alert_resolved import AlertResolved
 from incident_response.events.incident_declared import IncidentDeclared
@@ -84,13 +85,14 @@ from incident_response.ports import (
     Telemetry,
 )
 from incident_response.processor import Processor
+from incident_response.services.alert_split import AlertSplitter
 from incident_response.services.audit_verification import verify_audit_trail
 from incident_response.services.authority import Authority
-from incident_response.services.declaration import Declarations
 from incident_response.services.checklist_ticks import ChecklistTicks
+from incident_response.services.declaration import Declarations
 from incident_response.services.draft_announcer import DraftAnnouncer
 from incident_response.services.draft_lines import DraftLines, FirstUpdateTicks
-from incident_response.services.incident_opener import IncidentOpener
+from incident_response.services.incident_opener import NOT_OPENED, IncidentOpener
 from incident_response.services.nudges import NudgeScheduler
 from incident_response.services.postmortem import PostmortemWriter
 from incident_response.services.postmortem_copy import PostmortemWithCopy
@@ -99,6 +101,7 @@ from incident_response.services.resolver import Resolver
 from incident_response.services.sla import SlaMonitor
 from incident_response.services.status_update_gate import StatusUpdateGate
 from incident_response.services.status_update_notes import StatusUpdateNotes
+from incident_response.services.storm_room import StormRoom
 from incident_response.services.war_room import RetryPolicy, StepDeadline, WarRoomAssembler
 from incident_response.telemetry.logging import get_logger
 from incident_response.tokens import issue
@@ -358,6 +361,22 @@ def prepare_data_dir(settings: Settings) -> Roster:
         raise ConfigurationError(str(exc)) from None
 
 
+def _routing(settings: Settings, roster: Roster) -> Callable[[], Routing]:
+    """The routing rules: INCIDENT_RESPONSE_ROUTING when set, else the roster's `routing:`
+    (read live, like its approvers), else the shipped default (docs/routing.md)."""
+    configured = settings.incident_response_routing
+    if configured is not None and configured.strip():
+        fixed = settings.routing
+        return lambda: fixed
+    default = parse_routing(None)
+
+    def live() -> Routing:
+        found = roster.routing()
+        return default if found is None else found
+
+    return live
+
+
 async def build(
     settings: Settings,
     *,
@@ -484,6 +503,7 @@ async def build(
         grouping_labels=settings.grouping_labels,
         storm_window_seconds=settings.incident_response_storm_window_seconds,
         max_new_incidents_per_minute=settings.incident_response_max_new_incidents_per_minute,
+        routing=_routing(settings, roster),
     )
     gate = StatusUpdateGate(
         store=store,
@@ -580,10 +600,19 @@ async def build(
             clock=clock,
             status_notes=status_notes,
             declarations=declarations,
+            splitter=AlertSplitter(
+                store=store,
+                audit=audit,
+                clock=clock,
+                grouping_labels=settings.grouping_labels,
+                assembler=assembler,
+            ),
         )
     )
     handlers: list[EventHandler] = [
-        AlertReceived(opener=opener, assembler=assembler),
+        AlertReceived(
+            opener=opener, assembler=assembler, storm_room=StormRoom(store=store, chat=chat)
+        ),
         AlertResolved(opener=opener, resolver=resolver),
         StatusUpdateNudge(nudges=nudges),
         SlaCheck(sla=sla),
@@ -805,7 +834,7 @@ async def verify_audit(settings: Settings, incident_id: str | None = None) -> Ch
             report = await verify_audit_trail(
                 store=contribution.store,
                 audit=contribution.audit,
-                not_incidents={OUTSIDE_INCIDENTS},
+                not_incidents={OUTSIDE_INCIDENTS, NOT_OPENED},
                 incident_id=incident_id,
             )
     else:
@@ -818,7 +847,7 @@ async def verify_audit(settings: Settings, incident_id: str | None = None) -> Ch
             report = await verify_audit_trail(
                 store=store,
                 audit=audit,
-                not_incidents={OUTSIDE_INCIDENTS},
+                not_incidents={OUTSIDE_INCIDENTS, NOT_OPENED},
                 incident_id=incident_id,
             )
         finally:

@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from incident_response.domain.alert import DEFAULT_SEVERITY_MAP, Severity
 from incident_response.domain.public import DEFAULT_COMPONENT, ComponentMap, component_problems
+from incident_response.domain.routing import Routing, parse_routing
 
 
 @dataclass(frozen=True)
@@ -264,6 +265,11 @@ class Settings(BaseSettings):
         default=None, description='JSON mapping of label values to P1-P4, e.g. {"sev0": "P1"}.'
     )
     incident_response_nudge_interval_seconds: float = Field(default=900, gt=0)
+    incident_response_routing: str | None = Field(
+        default=None,
+        description="JSON list of routing rules, first match wins (docs/routing.md); unset: "
+        "P1-P3 open, severity=warning joins an open incident of its service, P4 is recorded.",
+    )
     incident_response_approvers: str = Field(
         default="", description="Comma-separated e-mails allowed to approve besides the IC."
     )
@@ -350,6 +356,12 @@ class Settings(BaseSettings):
                 f"must be at least {MIN_AUDIT_KEY_CHARS} characters "
                 "(for example the output of `openssl rand -base64 32`)"
             )
+        return value
+
+    @field_validator("incident_response_routing")
+    @classmethod
+    def _valid_routing(cls, value: str | None) -> str | None:
+        parse_routing(value)  # a RoutingError (a ValueError) names the bad rule
         return value
 
     @field_validator("incident_response_severity_map")
@@ -575,6 +587,10 @@ class Settings(BaseSettings):
         if self.incident_response_severity_map:
             mapping.update(_parse_severity_map(self.incident_response_severity_map))
         return mapping
+
+    @property
+    def routing(self) -> Routing:
+        return parse_routing(self.incident_response_routing)
 
     @property
     def approvers(self) -> frozenset[str]:

@@ -2,8 +2,8 @@
 alert ends up in exactly one incident (one war room), none in two, none lost.
 
 A `--role webhook` process takes 80 Grafana OnCall alerts (each of its own service, every tenth a
-re-fire of an earlier alert group) under the default cap of 10 new incidents a minute, so most are
-attached under the cap to the newest open incident; a `--role processor` process on the same data
+re-fire of an earlier alert group) under the default cap of 10 new incidents a minute, so most go
+to the minute's alert storm incident; a `--role processor` process on the same data
 dir is killed at random moments 3 to 5 times and started again. The visibility timeout is short
 so the killed processor's messages come back within the test; the test still takes a little over
 the cap's minute, since a redelivery deciding after that minute is what split alerts before.

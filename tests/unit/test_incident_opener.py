@@ -240,7 +240,7 @@ async def test_alerts_without_grouping_labels_are_never_grouped(
     assert (one.action, two.action) == ("opened", "opened")
 
 
-async def test_the_cap_on_new_incidents_attaches_the_rest_and_loses_none(
+async def test_the_cap_on_new_incidents_sends_the_rest_to_one_storm_incident_and_loses_none(
     opener: IncidentOpener,
     alerts: Alerts,
     store: SqliteIncidentStore,
@@ -257,12 +257,14 @@ async def test_the_cap_on_new_incidents_attaches_the_rest_and_loses_none(
         clock.advance(seconds=3)
 
     incidents = await store.recent()
-    assert len(incidents) == 10
+    assert len(incidents) == 11
     attached = [a.delivery_id for i in incidents for a in i.alerts]
     assert sorted(attached) == sorted(a.delivery_id for a in sent)
-    newest = incidents[0]
-    assert len(newest.alerts) == 6
-    assert len(await audit.find(newest.id, AuditEventType.STORM_CAP_REACHED)) == 5
+    storm = incidents[0]
+    assert storm.title.startswith("Alert storm")
+    assert [a.delivery_id for a in storm.alerts] == [a.delivery_id for a in sent[10:]]
+    assert len(await audit.find(storm.id, AuditEventType.STORM_CAP_REACHED)) == 5
+    assert all(len(i.alerts) == 1 for i in incidents[1:])
     assert all([await store.alert_processed(a.delivery_id) for a in sent])
 
 
@@ -487,8 +489,11 @@ async def test_an_alert_attached_under_the_cap_stays_there_when_redelivered_afte
     assert first.incident is not None
     assert again.action == "attached"
     assert again.incident is not None
-    assert again.incident.id == first.incident.id
-    [incident] = await store.recent()
+    incident, opened = await store.recent()
+    assert opened.id == first.incident.id
+    assert again.incident.id == incident.id != first.incident.id  # the storm incident
+    assert [a.delivery_id for a in opened.alerts] == [a.delivery_id for a in first.incident.alerts]
+    assert (await audit.records(incident.id))[0].type is AuditEventType.INCIDENT_OPENED
     assert [a.delivery_id for a in incident.alerts].count(capped.delivery_id) == 1
     assert len(await audit.find(incident.id, AuditEventType.STORM_CAP_REACHED)) == 1
     assert await store.alert_processed(capped.delivery_id)

@@ -18,6 +18,7 @@ from incident_response.domain.incident import Incident
 from incident_response.domain.people import Person
 from incident_response.domain.status_update import DraftKind, StatusDraft
 from incident_response.ports import AuditLog, Chat, Directory, IncidentStore
+from incident_response.services.alert_split import Split
 from incident_response.services.compare_and_set import save_change as save_change
 
 Surface = Literal["api", "console", "slack"]
@@ -68,6 +69,12 @@ class Reminders(Protocol):
 
 class StatusNotes(Protocol):
     async def consider(self, incident_id: str, *, note_key: str, text: str, actor: str) -> bool: ...
+
+
+class Splitter(Protocol):
+    """Splits an alert out into its own incident (services.alert_split.AlertSplitter)."""
+
+    async def split(self, incident: Incident, which: str, *, actor: str) -> Split: ...
 
 
 class Permissions(Protocol):
@@ -131,6 +138,8 @@ class CommandServices:
     status_notes: StatusNotes | None = None
     # opens incidents by hand (services.declaration)
     declarations: Declarer | None = None
+    # `split`: an alert out of an incident into its own (services.alert_split)
+    splitter: Splitter | None = None
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from incident_response.commands.note import NoteCommand
 from incident_response.commands.rate import RateCommand
 from incident_response.commands.reminders import SilenceCommand, UnsilenceCommand
 from incident_response.commands.resolve import ResolveCommand
+from incident_response.commands.split import SplitCommand
 from incident_response.commands.status import StatusCommand
 from incident_response.commands.timeline import TimelineCommand
 from incident_response.domain.audit import AuditEventType
@@ -61,6 +62,7 @@ COMMANDS: Mapping[str, CommandFactory] = {
     "help": HelpCommand,
     "insights": InsightsCommand,
     "declare": DeclareCommand,
+    "split": SplitCommand,
 }
 
 

@@ -135,6 +135,13 @@ class AttachedAlert(BaseModel):
     title: str
     kind: AlertEventKind
     at: datetime
+    # kept so an alert can be split out into an incident of its own (issue 12, routing)
+    severity: Severity | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def service(self) -> str:
+        return self.labels.get("service") or self.labels.get("job") or "unknown"
 
 
 class StatusPageRef(BaseModel):
@@ -326,4 +333,6 @@ def attached(alert: Alert) -> AttachedAlert:
         title=alert.title,
         kind=alert.kind,
         at=alert.received_at,
+        severity=alert.severity,
+        labels=dict(alert.labels),
     )

@@ -23,6 +23,7 @@ from incident_response.domain.people import Person
 from incident_response.ports import AuditLog, Directory, IncidentStore
 from incident_response.services.authority import NotPermitted
 from incident_response.services.declaration import Declared
+from incident_response.services.incident_opener import NOT_OPENED
 from incident_response.web.auth import PersonLookup
 from incident_response.web.views import incident_json, timeline_json
 
@@ -164,6 +165,15 @@ def incidents_router(
         if found is None:
             raise HTTPException(404, f"no incident {incident_id}")
         return found
+
+    @router.get("/alerts/not-opened")
+    async def alerts_not_opened(
+        caller: Caller, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    ) -> dict[str, Any]:
+        """Alerts kept but not acted on (an `ignore` routing rule, or an `attach` rule with no
+        open incident of the alert's service), newest first, with the rule and why."""
+        records = await audit.records(NOT_OPENED)
+        return {"alerts": [{"at": isoformat(r.at), **r.data} for r in reversed(records[-limit:])]}
 
     @router.get("/postmortems")
     async def list_postmortems(caller: Caller) -> dict[str, Any]:

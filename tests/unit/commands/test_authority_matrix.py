@@ -78,6 +78,7 @@ CASES = [
     Case("reject draft", COMMANDING, COMMANDING_WHO, draft_action="reject"),
     Case("insights", EVERYONE_IN_ROSTER, command="insights weeks 2"),
     Case("declare", EVERYONE_IN_ROSTER, command="declare P3 api: Something odd"),
+    Case("split", COMMANDING, COMMANDING_WHO, command="split 1"),
 ]
 CELLS = [(case, standing) for case in CASES for standing in WHO]
 

@@ -40,6 +40,7 @@ from incident_response.adapters.embedded.roster_sample import (
 )
 from incident_response.domain.errors import IncidentResponseError
 from incident_response.domain.people import OnCallShift, Person
+from incident_response.domain.routing import Routing, RoutingRule, parse_routing
 
 DEFAULT_ROTATION = "default"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -179,6 +180,15 @@ class RosterData(BaseModel):
     rotations: dict[str, Rotation] = Field(default_factory=dict)
     approvers: tuple[str, ...] = ()
     announcements_channel: str = "incidents"
+    # routing rules (docs/routing.md); None: the settings' or the shipped default
+    routing: tuple[RoutingRule, ...] | None = None
+
+    @field_validator("routing", mode="before")
+    @classmethod
+    def _routing_rules(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        return parse_routing(list(value) if isinstance(value, list | tuple) else value).rules
 
     @field_validator("people")
     @classmethod
@@ -360,6 +370,11 @@ class Roster:
     @property
     def announcements_channel(self) -> str:
         return self.data().announcements_channel
+
+    def routing(self) -> Routing | None:
+        """The roster's `routing:` rules, read live (None when it has none)."""
+        rules = self.data().routing
+        return None if rules is None else Routing(rules)
 
 
 class RosterDirectory:

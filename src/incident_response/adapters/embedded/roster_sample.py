@@ -23,6 +23,11 @@ SAMPLE_ROSTER = """\
 # approvers:     emails that may approve customer-facing status updates besides the incident's
 #                commander, e.g. the head of support. Empty means the commander only.
 # announcements_channel: the chat channel where resolved incidents are announced.
+# routing:       optional rules deciding which alerts open an incident, which only join an open
+#                one of their service, and which are only recorded, first match wins, e.g.
+#                  - {name: staging, labels: {env: "staging*"}, action: ignore}
+#                Unset: P1-P3 open, `severity: warning` joins, P4 is recorded (docs/routing.md).
+#                INCIDENT_RESPONSE_ROUTING, when set, is used instead.
 
 people:
   - name: Alice Martin

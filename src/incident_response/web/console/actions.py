@@ -88,6 +88,14 @@ class IncidentForms:
         text = f"checklist {verb} {number}"
         return await self._run(request, visitor, incident_id, text, near="checklist", brief=True)
 
+    async def split(self, request: Request, incident_id: str) -> Response:
+        """A Split button beside an attached alert: `split <delivery id>`."""
+        visitor, form, _ = await self._begin(request, incident_id)
+        delivery = _field(form, "delivery", 200).strip()
+        if not delivery:
+            raise PageError(400, "The form did not say which alert to split out.")
+        return await self._run(request, visitor, incident_id, f"split {delivery}", near="alerts")
+
     async def press(self, request: Request, incident_id: str) -> Response:
         """A button of a war-room message: only buttons the room really shows can be pressed."""
         visitor, form, incident = await self._begin(request, incident_id)
@@ -353,6 +361,7 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
         ("/drafts/{draft_id}/edit", forms.edit_draft),
         ("/drafts/{draft_id}/reject", forms.reject_draft),
         ("/drafts/{draft_id}/approve", forms.approve_draft),
+        ("/alerts/split", forms.split),
     )
     for path, handler in routes:
         router.add_api_route(path, handler, methods=["POST"])

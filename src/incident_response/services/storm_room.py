@@ -1,0 +1,47 @@
+"""StormRoom: the alert storm incident's war room gets a line for each alert that joins it, so
+the room, not only the console, shows what the storm holds and how to split an alert out."""
+
+from __future__ import annotations
+
+from incident_response.domain.chat import ChatMessage
+from incident_response.domain.incident import AttachedAlert, Incident
+from incident_response.ports import Chat, IncidentStore
+from incident_response.services.incident_opener import is_storm
+from incident_response.telemetry.logging import get_logger
+
+log = get_logger(__name__)
+
+ID_CHARS = 12  # enough of a delivery id for `split` (it takes a unique prefix)
+
+
+def storm_line(incident: Incident, alert: AttachedAlert) -> ChatMessage:
+    severity = f", {alert.severity.value}" if alert.severity is not None else ""
+    ref = alert.delivery_id[:ID_CHARS]
+    return ChatMessage(
+        text=f"Alert storm: {alert.title} ({alert.service}{severity}) is one of the "
+        f"{len(incident.alerts)} alert(s) here. `split {ref}` gives it an incident of its own.",
+        key=f"storm-alert:{alert.delivery_id}",
+    )
+
+
+class StormRoom:
+    def __init__(self, *, store: IncidentStore, chat: Chat) -> None:
+        self._store = store
+        self._chat = chat
+
+    async def announce(self, incident_id: str, delivery_id: str) -> bool:
+        """Post the alert's line in the storm incident's room, once (the message key); True when
+        there was a line to post. A chat failure is logged, never raised: the alert is on the
+        incident already, and the console lists it."""
+        incident = await self._store.get(incident_id)
+        if incident is None or not is_storm(incident) or incident.channel is None:
+            return False
+        alert = next((a for a in incident.alerts if a.delivery_id == delivery_id), None)
+        if alert is None:
+            return False
+        try:
+            await self._chat.post(incident.channel.id, storm_line(incident, alert))
+        except Exception:
+            log.warning("storm_room.post_failed", incident_id=incident_id, delivery_id=delivery_id)
+            return False
+        return True
