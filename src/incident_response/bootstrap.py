@@ -92,6 +92,7 @@ from incident_response.services.postmortem import PostmortemWriter
 from incident_response.services.postmortem_copy import PostmortemWithCopy
 from incident_response.services.postmortem_drafts import PostmortemDrafts
 from incident_response.services.resolver import Resolver
+from incident_response.services.severity_escalation import SeverityEscalation
 from incident_response.services.sla import SlaMonitor
 from incident_response.services.status_update_gate import StatusUpdateGate
 from incident_response.services.status_update_notes import StatusUpdateNotes
@@ -488,6 +489,7 @@ async def build(
         clock=clock,
         authority=authority,
         components=settings.status_page_components,
+        chat=chat,
     )
     nudges = NudgeScheduler(
         store=store,
@@ -559,6 +561,14 @@ async def build(
             resolver=resolver,
             clock=clock,
             status_notes=status_notes,
+            escalation=SeverityEscalation(
+                store=store,
+                audit=audit,
+                chat=chat,
+                directory=directory,
+                oncall=oncall,
+                clock=clock,
+            ),
         )
     )
     handlers: list[EventHandler] = [
