@@ -76,6 +76,12 @@ CASES = [
     Case("edit draft", WORKING, WORKING_WHO, draft_action="edit"),
     Case("approve draft", COMMANDING, COMMANDING_WHO, draft_action="approve"),
     Case("reject draft", COMMANDING, COMMANDING_WHO, draft_action="reject"),
+    Case("severity (show)", EVERYONE_IN_ROSTER, command="severity"),
+    Case("severity P1", WORKING, WORKING_WHO, command="severity P1"),
+    Case("stage (show)", EVERYONE_IN_ROSTER, command="stage"),
+    Case("stage identified", WORKING, WORKING_WHO, command="stage identified"),
+    Case("role (list)", EVERYONE_IN_ROSTER, command="role"),
+    Case("role comms", COMMANDING, COMMANDING_WHO, command="role comms erin@example.com"),
 ]
 CELLS = [(case, standing) for case in CASES for standing in WHO]
 
