@@ -46,6 +46,11 @@ def ic_json(incident: Incident, people: dict[str, Person]) -> dict[str, Any] | N
     return found
 
 
+def roles_json(incident: Incident, people: dict[str, Person]) -> dict[str, Any]:
+    """Each role beside the IC (`comms`, `scribe`, `ops`) that someone holds, as a person."""
+    return {role.value: person_json(email, people) for role, email in incident.roles.items()}
+
+
 def timeline_json(records: Sequence[AuditRecord]) -> list[dict[str, Any]]:
     return [
         {
@@ -88,6 +93,7 @@ def incident_json(
         "version": incident.version,
         "status": incident.status.value,
         "severity": incident.severity.value,
+        "stage": incident.stage.value,
         "title": incident.title,
         "source": incident.source.value,
         "alert_group_id": incident.alert_group_id,
@@ -96,6 +102,7 @@ def incident_json(
         "links": incident.links,
         "channel": channel_json(incident, timeline),
         "ic": ic_json(incident, people),
+        "roles": roles_json(incident, people),
         "responders": [
             {"email": r.email, "name": r.name, "chat_id": r.chat_id, "role": r.role}
             for r in incident.responders
