@@ -17,17 +17,18 @@ from tests.integration.slack.test_lifecycle_through_slack import world as world
 
 async def test_severity_stage_and_role_from_slack_follow_in_the_topic(room: Room) -> None:
     slack, probe = room.slack, FakeSlackProbe(room.slack)
-    for text in ("severity P3", "stage identified", "role comms <@U0CAROL|carol>"):
+    steps = (
+        ("severity P3", "Severity lowered from P1 to P3"),
+        ("stage identified", "Stage moved from investigating to identified"),
+        ("role comms <@U0CAROL|carol>", "is now the communications lead"),
+    )
+    for text, line in steps:  # one after the other, as a person types them
         await slack.send_slash_command(text=text, user_id=ALICE, channel_id=room.channel)
+        await eventually(lambda line=line: _said(probe, room, line))
 
     expected = "P3 · checkout · IC: Alice Martin · status: identified · comms: Carol Nguyen"
 
-    async def steered() -> bool:
-        texts = await probe.texts(room.channel)
-        told = any("is now the communications lead" in t for t in texts)
-        return told and await probe.topic(room.channel) == expected
-
-    await eventually(steered)
+    assert await probe.topic(room.channel) == expected
     current = await room.current()
     assert current.severity is Severity.P3
     assert current.stage is PublicStatus.IDENTIFIED
@@ -62,3 +63,7 @@ async def test_a_raise_from_slack_pages_the_on_call_directly(room: Room) -> None
 
 async def _is(room: Room, severity: Severity) -> bool:
     return (await room.current()).severity is severity
+
+
+async def _said(probe: FakeSlackProbe, room: Room, line: str) -> bool:
+    return any(line in t for t in await probe.texts(room.channel))
