@@ -102,6 +102,8 @@ class SeverityCommand:
             problems.append("nobody was paged again: no escalation is configured")
         who = call.context.actor.name or call.actor
         line = f"Severity {verb} from {before.value} to {target.value} by {who}.{called}"
+        if problems:  # the room should know who was not reached, and why
+            line += f" Not everyone could be called: {'; '.join(problems)}."
         problems += await announce(
             services, saved, line, key=f"{saved.id}:severity:{target.value}:v{saved.version}"
         )

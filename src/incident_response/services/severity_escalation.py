@@ -11,7 +11,7 @@ and said in the room; the raise itself stands.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from incident_response.domain.alert import Severity
 from incident_response.domain.audit import AuditEvent, AuditEventType
@@ -42,7 +42,7 @@ class Escalated:
 
     paged: tuple[str, ...] = ()
     invited: tuple[str, ...] = ()
-    problems: tuple[str, ...] = field(default=())
+    problems: tuple[str, ...] = ()
 
 
 class SeverityEscalation:

@@ -179,5 +179,9 @@ async def test_a_raise_stands_when_the_on_call_system_is_down(
         assert "Invited: Bob Okafor." in reply.text
         [escalated] = await world.records(AuditEventType.RESPONDERS_ESCALATED)
         assert escalated.data["problems"] == ["asking who is on call failed (ConnectionError)"]
+        assert any(
+            "Not everyone could be called: asking who is on call failed (ConnectionError)." in t
+            for t in await world.room_texts()
+        )
     finally:
         await world.aclose()
