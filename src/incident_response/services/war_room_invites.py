@@ -14,7 +14,7 @@ from incident_response.domain.people import Person
 from incident_response.ports import Chat, IncidentStore
 from incident_response.services.compare_and_set import save_change
 
-__all__ = ["add_responder", "invite_to_room", "is_responder"]
+__all__ = ["add_responder", "invite_to_room", "is_responder", "with_responder"]
 
 
 def is_responder(incident: Incident, email: str) -> bool:
