@@ -19,11 +19,13 @@ from incident_response.commands.context import (
     refused,
     save_change,
 )
+from incident_response.domain.approval import public_status_for
 from incident_response.domain.audit import AuditEventType
 from incident_response.domain.authority import Action
 from incident_response.domain.context import PublicStatus
 from incident_response.domain.incident import Incident
 from incident_response.domain.public import parse_stage
+from incident_response.domain.status_update import DraftKind
 from incident_response.domain.steering import SETTABLE_STAGES, stage_refusal
 
 STAGE_CHOICES = ", ".join(s.value for s in SETTABLE_STAGES)
@@ -44,8 +46,10 @@ class StageCommand:
     async def run(self, call: CommandCall) -> CommandReply:
         incident = call.require_incident()
         if not call.args:
+            shown = public_status_for(incident, DraftKind.UPDATE)
+            why = " (the alert has cleared: mitigated)" if shown is not incident.stage else ""
             return CommandReply(
-                text=f"The stage is {incident.stage.value}.", data={"stage": incident.stage.value}
+                text=f"The stage is {shown.value}{why}.", data={"stage": shown.value}
             )
         target = parse_stage(call.args)
         if target is None:

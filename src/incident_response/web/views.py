@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from incident_response.domain.approval import public_status_for
 from incident_response.domain.audit import AuditEventType, AuditRecord
 from incident_response.domain.clock import isoformat
 from incident_response.domain.incident import Incident
 from incident_response.domain.messages import Schedule
 from incident_response.domain.people import Person
+from incident_response.domain.status_update import DraftKind
 from incident_response.services.war_room_steps import unfinished_steps
 
 
@@ -93,7 +95,8 @@ def incident_json(
         "version": incident.version,
         "status": incident.status.value,
         "severity": incident.severity.value,
-        "stage": incident.stage.value,
+        # as the room's topic and the next draft have it (at least monitoring while mitigated)
+        "stage": public_status_for(incident, DraftKind.UPDATE).value,
         "title": incident.title,
         "source": incident.source.value,
         "alert_group_id": incident.alert_group_id,

@@ -29,6 +29,17 @@ async def test_stage_alone_says_where_it_stands(world: World) -> None:
     assert reply.text == "The stage is investigating."
 
 
+async def test_a_mitigated_incident_reads_as_monitoring_until_someone_moves_it(
+    world: World,
+) -> None:
+    incident = await world.open_incident()
+    await world.store.save(incident.transition(IncidentStatus.MITIGATED, at=world.clock.now()))
+
+    reply = await world.command("stage")
+
+    assert reply.text == "The stage is monitoring (the alert has cleared: mitigated)."
+
+
 async def test_stage_moves_audited_announced_and_in_the_topic(world: World) -> None:
     await world.open_incident()
 
