@@ -139,3 +139,30 @@ async def test_the_api_steers_by_command_and_shows_severity_stage_and_roles(
         "scribe": {"email": "carol@example.com", "name": "Carol Nguyen", "chat_id": ""}
     }
     assert "carol@example.com" in [r["email"] for r in doc["responders"]]
+
+
+async def test_the_approval_screen_leads_back_to_choosing_stage_and_impact(
+    world: ConsoleWorld,
+) -> None:
+    """A new draft starts at the incident's stage; the confirm page shows it and links to the
+    draft's form, where the IC picks another stage and impact as a new version."""
+    incident = await world.alert()
+    browser = await world.signed_in(incident.ic or "")
+    await browser.submit(
+        page_of(incident), f"{page_of(incident)}/steer", {"stage": "identified"}, fetch=True
+    )
+    await browser.submit(page_of(incident), f"{page_of(incident)}/drafts", {}, fetch=True)
+    [draft] = (await current(world, incident)).drafts
+    assert draft.stage is PublicStatus.IDENTIFIED
+
+    confirm = await browser.submit(
+        page_of(incident),
+        f"{page_of(incident)}/drafts/{draft.id}/approve",
+        {"version": str(draft.version)},
+    )
+
+    assert 'data-testid="confirm-stage">Identified<' in confirm.text
+    assert f'href="{page_of(incident)}#draft-{draft.id}"' in confirm.text
+    page = await browser.get(page_of(incident))
+    assert f'id="edit-{draft.id}-stage"' in page.text
+    assert f'id="edit-{draft.id}-impact"' in page.text

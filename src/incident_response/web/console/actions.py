@@ -348,6 +348,7 @@ class IncidentForms:
             body=body,
             note=note,
             public=shown_as(draft) if draft is not None else None,
+            draft_id=draft.id if draft is not None else "",
         )
 
     async def _find_button(
