@@ -50,8 +50,8 @@ def roles_text(incident: Incident, name_of: dict[str, str]) -> str:
 
 class RoleCommand:
     name = "role"
-    usage = "role [comms|scribe|ops @person]"
-    summary = "List the incident's roles, or give one to @person (they become a responder)"
+    usage = "role [<role> @person]"
+    summary = "List the roles, or give comms, scribe or ops to @person (a responder then)"
     needs_incident = True
 
     def __init__(self, services: CommandServices) -> None:

@@ -33,8 +33,8 @@ STAGE_CHOICES = ", ".join(s.value for s in SETTABLE_STAGES)
 
 class StageCommand:
     name = "stage"
-    usage = "stage [investigating|identified|monitoring]"
-    summary = "Show the stage, or move it (the next status update starts at it)"
+    usage = "stage [<stage>]"
+    summary = "Show the stage, or move it: investigating, identified, monitoring"
     needs_incident = True
 
     def __init__(self, services: CommandServices) -> None:
