@@ -98,6 +98,7 @@ from incident_response.services.postmortem import PostmortemWriter
 from incident_response.services.postmortem_copy import PostmortemWithCopy
 from incident_response.services.postmortem_drafts import PostmortemDrafts
 from incident_response.services.resolver import Resolver
+from incident_response.services.severity_escalation import SeverityEscalation
 from incident_response.services.sla import SlaMonitor
 from incident_response.services.status_update_gate import StatusUpdateGate
 from incident_response.services.status_update_notes import StatusUpdateNotes
@@ -520,6 +521,7 @@ async def build(
                 ticks=ChecklistTicks(store=store, audit=audit, chat=chat, clock=clock),
             ),
         ),
+        chat=chat,
     )
     nudges = NudgeScheduler(
         store=store,
@@ -606,6 +608,14 @@ async def build(
                 clock=clock,
                 grouping_labels=settings.grouping_labels,
                 assembler=assembler,
+            ),
+            escalation=SeverityEscalation(
+                store=store,
+                audit=audit,
+                chat=chat,
+                directory=directory,
+                oncall=oncall,
+                clock=clock,
             ),
         )
     )

@@ -14,7 +14,13 @@ from hypothesis import strategies as st
 from incident_response.adapters.embedded.db import Database
 from incident_response.domain.alert import AlertSource, Severity
 from incident_response.domain.audit import AuditEventType
-from incident_response.domain.incident import Incident, IncidentStatus, Responder
+from incident_response.domain.context import PublicStatus
+from incident_response.domain.incident import (
+    Incident,
+    IncidentRole,
+    IncidentStatus,
+    Responder,
+)
 from incident_response.services.war_room import Step, needs_assembly
 from incident_response.services.war_room_messages import (
     TOPIC_MAX,
@@ -256,6 +262,24 @@ def test_the_topic_names_the_ic_by_name_and_follows_the_public_status() -> None:
         "IC: bob@example.com · status: monitoring"
     )
     assert "IC: nobody yet" in room_topic(incident_with(ic=None))
+
+
+def test_the_topic_follows_the_stage_and_names_the_role_holders() -> None:
+    bob = Responder(email="bob@example.com", name="Bob Okafor", role="ic")
+    ann = Responder(email="ann@example.com", name="Ann Lee", role="comms")
+    incident = incident_with(responders=(bob, ann)).update(
+        stage=PublicStatus.IDENTIFIED,
+        roles={IncidentRole.OPS: "ops@example.com", IncidentRole.COMMS: "ann@example.com"},
+    )
+
+    assert room_topic(incident) == (
+        "P2 · checkout · IC: Bob Okafor · status: identified · comms: Ann Lee · "
+        "ops: ops@example.com"
+    )
+    # mitigated means at least monitoring, whatever stage was set before
+    assert room_topic(incident.update(status=IncidentStatus.MITIGATED)).startswith(
+        "P2 · checkout · IC: Bob Okafor · status: monitoring"
+    )
 
 
 @given(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
+from incident_response.domain.alert import Severity
 from incident_response.domain.audit import AuditEvent, AuditEventType
 from incident_response.domain.authority import Action, AuthorityDecision
 from incident_response.domain.clock import Clock, utc
@@ -77,6 +78,25 @@ class Splitter(Protocol):
     async def split(self, incident: Incident, which: str, *, actor: str) -> Split: ...
 
 
+class EscalationOutcome(Protocol):
+    @property
+    def paged(self) -> tuple[str, ...]: ...
+
+    @property
+    def invited(self) -> tuple[str, ...]: ...
+
+    @property
+    def problems(self) -> tuple[str, ...]: ...
+
+
+class Escalation(Protocol):
+    """Calls the responders again after a severity raise (services.severity_escalation)."""
+
+    async def escalate(
+        self, incident: Incident, *, before: Severity, actor: str
+    ) -> EscalationOutcome: ...
+
+
 class Permissions(Protocol):
     """The one policy with the live facts about the person (services.authority.Authority)."""
 
@@ -140,6 +160,8 @@ class CommandServices:
     declarations: Declarer | None = None
     # `split`: an alert out of an incident into its own (services.alert_split)
     splitter: Splitter | None = None
+    # pages the on-call and invites who a raised severity calls for (services.severity_escalation)
+    escalation: Escalation | None = None
 
 
 @dataclass(frozen=True)

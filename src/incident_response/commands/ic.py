@@ -23,7 +23,7 @@ from incident_response.domain.authority import Action
 from incident_response.domain.chat import ChatMessage
 from incident_response.domain.incident import Incident, Responder
 from incident_response.domain.people import Person
-from incident_response.services.war_room_messages import room_topic
+from incident_response.services.war_room_topic import refresh_topic
 from incident_response.telemetry.logging import get_logger
 
 log = get_logger(__name__)
@@ -149,9 +149,7 @@ class IcCommand:
         except Exception as exc:
             log.warning("ic.announce_failed", incident_id=incident.id, exc_info=True)
             problems.append(f"announcing it in the room failed ({type(exc).__name__})")
-        try:
-            await chat.set_topic(incident.channel.id, room_topic(incident))
-        except Exception as exc:
-            log.warning("ic.topic_failed", incident_id=incident.id, exc_info=True)
-            problems.append(f"updating the room's topic failed ({type(exc).__name__})")
+        topic_problem = await refresh_topic(chat, incident)
+        if topic_problem:
+            problems.append(topic_problem)
         return problems

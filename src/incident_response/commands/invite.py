@@ -12,13 +12,10 @@ from incident_response.commands.context import (
     closed_reply,
     find_person,
     refused,
-    save_change,
 )
-from incident_response.commands.ic import same_email
 from incident_response.domain.audit import AuditEventType
 from incident_response.domain.authority import Action
-from incident_response.domain.incident import Incident, Responder
-from incident_response.domain.people import Person
+from incident_response.services.war_room_invites import add_responder, invite_to_room
 
 
 class InviteCommand:
@@ -46,7 +43,7 @@ class InviteCommand:
             return refused(f"Nobody was invited: {found.problem}.")
         person = found.person
         services = self._services
-        chat_id, error = await self._invite(incident.channel.id, person)
+        chat_id, error = await invite_to_room(services.chat, incident.channel.id, person)
         if error:
             await audit(
                 services,
@@ -57,20 +54,14 @@ class InviteCommand:
                 data={"email": person.email, "error": error, "by": "command"},
             )
             return refused(f"{person.name} ({person.email}) could not be invited: {error}.")
-        now = services.clock.now()
-        added = False
-
-        def join(current: Incident) -> Incident | None:
-            nonlocal added
-            added = not any(same_email(r.email, person.email) for r in current.responders)
-            if not added:
-                return None
-            responder = Responder(
-                email=person.email, name=person.name, chat_id=chat_id or "", role="invited"
-            )
-            return current.update(responders=(*current.responders, responder), updated_at=now)
-
-        saved = await save_change(services.store, incident.id, join)
+        saved, added = await add_responder(
+            services.store,
+            incident.id,
+            person,
+            chat_id=chat_id,
+            role="invited",
+            now=services.clock.now(),
+        )
         if added:
             await audit(
                 services,
@@ -89,15 +80,3 @@ class InviteCommand:
         else:
             text = f"{person.name} ({person.email}) was already a responder; they are in the room."
         return CommandReply(text=text, data={"email": person.email, "added": added})
-
-    async def _invite(self, channel_id: str, person: Person) -> tuple[str | None, str]:
-        """(their chat id, why inviting failed or "")."""
-        chat = self._services.chat
-        try:
-            chat_id = await chat.user_id_for(person)
-            if chat_id is None:
-                return None, "they have no chat account"
-            result = await chat.invite(channel_id, [chat_id])
-        except Exception as exc:
-            return None, f"the chat service failed ({type(exc).__name__}: {exc})"
-        return chat_id, result.failed.get(chat_id, "")

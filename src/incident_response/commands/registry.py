@@ -32,7 +32,10 @@ from incident_response.commands.note import NoteCommand
 from incident_response.commands.rate import RateCommand
 from incident_response.commands.reminders import SilenceCommand, UnsilenceCommand
 from incident_response.commands.resolve import ResolveCommand
+from incident_response.commands.role import RoleCommand
+from incident_response.commands.severity import SeverityCommand
 from incident_response.commands.split import SplitCommand
+from incident_response.commands.stage import StageCommand
 from incident_response.commands.status import StatusCommand
 from incident_response.commands.timeline import TimelineCommand
 from incident_response.domain.audit import AuditEventType
@@ -63,6 +66,9 @@ COMMANDS: Mapping[str, CommandFactory] = {
     "insights": InsightsCommand,
     "declare": DeclareCommand,
     "split": SplitCommand,
+    "severity": SeverityCommand,
+    "stage": StageCommand,
+    "role": RoleCommand,
 }
 
 

@@ -35,6 +35,7 @@ from incident_response.domain.status_update import (
     StatusDraft,
     draft_hash,
 )
+from incident_response.domain.steering import STAGE_ORDER
 from incident_response.domain.text import clean_line, clean_text, encodable
 
 MAX_BODY_CHARS = 5000
@@ -257,12 +258,15 @@ def edited_fields(
 
 
 def public_status_for(incident: Incident, kind: DraftKind) -> PublicStatus:
-    """The word customers see beside the text, from where the incident stands."""
+    """The word customers see beside the text, from where the incident stands: its stage (set
+    with `stage` or by the last update published), at least "monitoring" once mitigated, and
+    "resolved" for the resolution's update or a resolved incident."""
     if kind is DraftKind.RESOLVED or incident.status is IncidentStatus.RESOLVED:
         return PublicStatus.RESOLVED
-    if incident.status is IncidentStatus.MITIGATED:
+    mitigated = incident.status is IncidentStatus.MITIGATED
+    if mitigated and STAGE_ORDER[incident.stage] < STAGE_ORDER[PublicStatus.MONITORING]:
         return PublicStatus.MONITORING
-    return PublicStatus.INVESTIGATING
+    return incident.stage
 
 
 def impact_for(incident: Incident) -> Impact:

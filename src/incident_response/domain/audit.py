@@ -103,6 +103,8 @@ class AuditEventType(StrEnum):
     FOLLOWUP_FILED = "FOLLOWUP_FILED"
     ALERT_IGNORED = "ALERT_IGNORED"
     ALERT_SPLIT = "ALERT_SPLIT"
+    # severity and stage (issue 12, points 3-4): a raise called the on-call and team again
+    RESPONDERS_ESCALATED = "RESPONDERS_ESCALATED"
 
 
 class AuditEvent(BaseModel):

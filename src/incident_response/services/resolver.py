@@ -24,6 +24,7 @@ from datetime import timedelta
 from incident_response.domain.audit import AuditEventType
 from incident_response.domain.chat import ChatMessage
 from incident_response.domain.clock import Clock, isoformat, utc
+from incident_response.domain.context import PublicStatus
 from incident_response.domain.incident import Incident, IncidentStatus
 from incident_response.domain.messages import EventType, QueueMessage
 from incident_response.domain.status_update import DraftKind
@@ -349,8 +350,9 @@ class Resolver:
         def resolve(current: Incident) -> Incident | None:
             if current.status is IncidentStatus.RESOLVED:
                 return None
+            # the resolved stage is reached here, never by `stage resolved`
             return current.transition(IncidentStatus.RESOLVED, at=resolved_at).update(
-                updated_at=now
+                stage=PublicStatus.RESOLVED, updated_at=now
             )
 
         saved = await self._steps.mutate(incident.id, resolve)

@@ -60,17 +60,19 @@ from incident_response.domain.approval import (
     superseding,
     with_draft,
 )
-from incident_response.domain.audit import AuditEventType
+from incident_response.domain.audit import AuditEvent, AuditEventType
 from incident_response.domain.authority import Action, decide
 from incident_response.domain.clock import Clock, isoformat
+from incident_response.domain.context import PublicStatus
 from incident_response.domain.errors import IncidentResponseError, NotFound
 from incident_response.domain.incident import Incident, StatusPageRef
 from incident_response.domain.public import ComponentMap
 from incident_response.domain.status_update import DraftKind, DraftStatus, StatusDraft
 from incident_response.domain.text import clean_text
-from incident_response.ports import LLM, AuditLog, IncidentStore, StatusContext, StatusPage
+from incident_response.ports import LLM, AuditLog, Chat, IncidentStore, StatusContext, StatusPage
 from incident_response.services.authority import Authority, NotPermitted
 from incident_response.services.compare_and_set import mutate
+from incident_response.services.war_room_topic import refresh_topic
 from incident_response.telemetry.logging import get_logger
 
 __all__ = [
@@ -183,6 +185,7 @@ class StatusUpdateGate:
         max_attempts: int = 20,
         new_id: Callable[[], str] = new_draft_id,
         observers: Sequence[DraftObserver] = (),
+        chat: Chat | None = None,
     ) -> None:
         self._store = store
         self._audit = audit
@@ -195,6 +198,7 @@ class StatusUpdateGate:
         self._max_attempts = max_attempts
         self._new_id = new_id
         self._observers = tuple(observers)
+        self._chat = chat  # only to keep the room's topic on the published stage
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     # -- drafting --------------------------------------------------------------------------
@@ -470,18 +474,25 @@ class StatusUpdateGate:
             AuditEventType.STATUS_UPDATE_SENT, incident.id, draft, actor=actor, **facts
         )
 
+        stage_before = incident.stage
+
         async def mark(
             current: Incident,
         ) -> tuple[Incident | None, tuple[StatusDraft, tuple[StatusDraft, ...]]]:
+            nonlocal stage_before
             now = self._clock.now()
             new = published(_draft(current, draft.id), update.published_at, now)
             page = current.status_page or StatusPageRef(
                 incident_id=update.status_page_incident_id, url=update.url
             )
             marked, older = superseding(with_draft(current, new, now), new, now)
-            return marked.update(status_page=page), (new, older)
+            # what customers were told is where the incident stands publicly now
+            stage_before = current.stage
+            return marked.update(status_page=page, stage=new.stage), (new, older)
 
         incident, (done, older) = await self._mutate(incident.id, mark)
+        if stage_before is not done.stage:
+            await self._stage_moved(incident, done, stage_before)
         for gone in older:  # a crash before these is repaired by recover()
             await self._record(
                 AuditEventType.STATUSPAGE_DRAFT_SUPERSEDED,
@@ -493,6 +504,30 @@ class StatusUpdateGate:
             )
         await self._tell(AuditEventType.STATUSPAGE_PUBLISHED, incident.id, done, actor)
         return incident, PublishOutcome.of(incident, done, published_now=published_now)
+
+    async def _stage_moved(
+        self, incident: Incident, draft: StatusDraft, before: PublicStatus
+    ) -> None:
+        """Publishing moved the incident's stage: audited, and the room's topic follows (a chat
+        failure is logged by `refresh_topic` and never fails the publication)."""
+        await self._audit.append(
+            AuditEvent(
+                incident_id=incident.id,
+                type=AuditEventType.STAGE_CHANGED,
+                key=f"stage-changed:published:{draft.id}:v{draft.version}",
+                at=self._clock.now(),
+                actor=draft.approved_by or "system",
+                data={
+                    "from": before.value,
+                    "to": draft.stage.value,
+                    "by": "publish",
+                    "draft_id": draft.id,
+                    "version": draft.version,
+                },
+            )
+        )
+        if self._chat is not None:
+            await refresh_topic(self._chat, incident)
 
     async def _record(
         self,

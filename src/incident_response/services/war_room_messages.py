@@ -19,7 +19,7 @@ from incident_response.domain.approval import public_status_for
 from incident_response.domain.chat import ButtonStyle, ChatButton, ChatMessage
 from incident_response.domain.clock import isoformat, utc
 from incident_response.domain.context import ContextSnapshot, Fact, SourceReport
-from incident_response.domain.incident import ChecklistItem, Incident
+from incident_response.domain.incident import ChecklistItem, Incident, IncidentRole
 from incident_response.domain.status_update import DraftKind
 from incident_response.domain.text import shortened
 
@@ -171,17 +171,28 @@ def alert_context(incident: Incident) -> str:
 
 
 def room_topic(incident: Incident) -> str:
-    """`P1 · checkout · IC: Bob Okafor · status: investigating`: what the room is about and who
-    leads it, readable from the channel header. Always within Slack's 250 characters."""
-    ic = next(
-        (r.name or r.email for r in incident.responders if _same(r.email, incident.ic)),
-        incident.ic or "nobody yet",
-    )
+    """`P1 · checkout · IC: Bob Okafor · status: identified · comms: Ann Lee`: what the room is
+    about, where it stands and who leads it, readable from the channel header. The commands that
+    change any of these set it again. Always within Slack's 250 characters."""
+    ic = _holder_name(incident, incident.ic) if incident.ic else "nobody yet"
     status = public_status_for(incident, DraftKind.UPDATE).value
-    topic = (
-        f"{incident.severity.value} · {_cut(incident.service)} · IC: {_cut(ic)} · status: {status}"
-    )
-    return topic[:TOPIC_MAX]
+    parts = [
+        incident.severity.value,
+        _cut(incident.service),
+        f"IC: {_cut(ic)}",
+        f"status: {status}",
+        *(
+            f"{role.value}: {_cut(_holder_name(incident, incident.roles[role]))}"
+            for role in IncidentRole
+            if role in incident.roles
+        ),
+    ]
+    return " · ".join(parts)[:TOPIC_MAX]
+
+
+def _holder_name(incident: Incident, email: str) -> str:
+    """A role holder's name as the room knows them (they are responders), else their e-mail."""
+    return next((r.name or r.email for r in incident.responders if _same(r.email, email)), email)
 
 
 def room_bookmarks(incident: Incident, status_page_url: str | None) -> list[RoomBookmark]:

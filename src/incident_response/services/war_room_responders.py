@@ -6,18 +6,18 @@ room, and each person's outcome is audited so the gap is visible.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from incident_response.domain.audit import AuditEventType
 from incident_response.domain.clock import Clock
 from incident_response.domain.incident import ChannelRef, Incident, Responder
-from incident_response.domain.people import Person
+from incident_response.domain.people import OnCallShift, Person
 from incident_response.ports import Chat, Directory, OnCall
 from incident_response.services.on_call import shift_for
 from incident_response.services.war_room_steps import AssemblySteps, Step, person_of, together
 
-__all__ = ["invite_responders", "resolve_responders"]
+__all__ = ["invite_responders", "resolve_responders", "responders_from", "team_for"]
 
 A = AuditEventType
 
@@ -36,20 +36,10 @@ async def resolve_responders(
     now = clock.now()
     async with together() as group:
         shift_task = group.create_task(steps.attempt(shift_for(oncall, incident, at=now)))
-        team_task = group.create_task(steps.attempt(_team(directory, incident.service)))
+        team_task = group.create_task(steps.attempt(team_for(directory, incident.service)))
     shift, team = shift_task.result(), team_task.result()
-    candidates = [
-        (shift.value.primary if shift.value else None, "primary"),
-        (shift.value.secondary if shift.value else None, "secondary"),
-        *((p, "team") for p in team.value or []),
-    ]
     # people already on the incident (the IC and declarer of a declared one) are invited too
-    found: dict[str, Responder] = {r.email.lower(): r for r in incident.responders}
-    for person, role in candidates:
-        if person is not None and person.email.lower() not in found:
-            found[person.email.lower()] = Responder(
-                email=person.email, name=person.name, chat_id=person.chat_id, role=role
-            )
+    responders = responders_from(shift.value, team.value or [], already=incident.responders)
     failures = {
         source: tried.error
         for source, tried in (("oncall", shift), ("directory", team))
@@ -58,7 +48,6 @@ async def resolve_responders(
     for source, error in failures.items():
         key = f"{Step.RESOLVE_RESPONDERS}:{source}"
         await steps.record(incident.id, A.DIRECTORY_LOOKUP_FAILED, key, {"error": error})
-    responders = list(found.values())
     ic = next((r for r in responders if r.role != "team"), responders[0] if responders else None)
     if ic is not None and incident.ic is None:
         await steps.record(
@@ -85,7 +74,28 @@ async def resolve_responders(
     return result
 
 
-async def _team(directory: Directory, service: str) -> list[Person]:
+def responders_from(
+    shift: OnCallShift | None, team: Sequence[Person], *, already: Sequence[Responder] = ()
+) -> list[Responder]:
+    """Who an incident calls for: the people `already` on it, the primary and secondary on
+    call, then the service's team; one entry per e-mail, the earlier role winning. Assembly
+    staffs the room with them, and a severity raise calls them again."""
+    candidates = [
+        (shift.primary if shift else None, "primary"),
+        (shift.secondary if shift else None, "secondary"),
+        *((p, "team") for p in team),
+    ]
+    found: dict[str, Responder] = {r.email.lower(): r for r in already}
+    for person, role in candidates:
+        if person is not None and person.email.lower() not in found:
+            found[person.email.lower()] = Responder(
+                email=person.email, name=person.name, chat_id=person.chat_id, role=role
+            )
+    return list(found.values())
+
+
+async def team_for(directory: Directory, service: str) -> list[Person]:
+    """The service's team in the directory (none when no team owns it)."""
     team = await directory.team_for_service(service)
     return [] if team is None else await directory.team_members(team)
 

@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from incident_response.domain.approval import public_status_for
 from incident_response.domain.audit import AuditEventType, AuditRecord
 from incident_response.domain.clock import isoformat
 from incident_response.domain.incident import Incident
 from incident_response.domain.messages import Schedule
 from incident_response.domain.people import Person
+from incident_response.domain.status_update import DraftKind
 from incident_response.services.war_room_steps import unfinished_steps
 
 
@@ -44,6 +46,11 @@ def ic_json(incident: Incident, people: dict[str, Person]) -> dict[str, Any] | N
     if found is not None and responder is not None and responder.chat_id:
         found["chat_id"] = responder.chat_id
     return found
+
+
+def roles_json(incident: Incident, people: dict[str, Person]) -> dict[str, Any]:
+    """Each role beside the IC (`comms`, `scribe`, `ops`) that someone holds, as a person."""
+    return {role.value: person_json(email, people) for role, email in incident.roles.items()}
 
 
 def timeline_json(records: Sequence[AuditRecord]) -> list[dict[str, Any]]:
@@ -88,6 +95,8 @@ def incident_json(
         "version": incident.version,
         "status": incident.status.value,
         "severity": incident.severity.value,
+        # as the room's topic and the next draft have it (at least monitoring while mitigated)
+        "stage": public_status_for(incident, DraftKind.UPDATE).value,
         "title": incident.title,
         "source": incident.source.value,
         "alert_group_id": incident.alert_group_id,
@@ -96,6 +105,7 @@ def incident_json(
         "links": incident.links,
         "channel": channel_json(incident, timeline),
         "ic": ic_json(incident, people),
+        "roles": roles_json(incident, people),
         "responders": [
             {"email": r.email, "name": r.name, "chat_id": r.chat_id, "role": r.role}
             for r in incident.responders

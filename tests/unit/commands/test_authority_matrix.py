@@ -79,6 +79,12 @@ CASES = [
     Case("insights", EVERYONE_IN_ROSTER, command="insights weeks 2"),
     Case("declare", EVERYONE_IN_ROSTER, command="declare P3 api: Something odd"),
     Case("split", COMMANDING, COMMANDING_WHO, command="split 1"),
+    Case("severity (show)", EVERYONE_IN_ROSTER, command="severity"),
+    Case("severity P1", WORKING, WORKING_WHO, command="severity P1"),
+    Case("stage (show)", EVERYONE_IN_ROSTER, command="stage"),
+    Case("stage identified", WORKING, WORKING_WHO, command="stage identified"),
+    Case("role (list)", EVERYONE_IN_ROSTER, command="role"),
+    Case("role comms", COMMANDING, COMMANDING_WHO, command="role comms erin@example.com"),
 ]
 CELLS = [(case, standing) for case in CASES for standing in WHO]
 

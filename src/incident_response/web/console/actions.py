@@ -60,6 +60,23 @@ def _version(form: FormData) -> int:
     return int(raw)
 
 
+def _word(form: FormData, name: str, limit: int = 200) -> str:
+    """One line of a field, its whitespace folded: a control cannot smuggle a second command."""
+    return " ".join(_field(form, name, limit).split())
+
+
+def steering_command(form: FormData) -> str | None:
+    """`severity P1`, `stage identified` or `role comms ann@example.com` from the control
+    posted; None when the form names none of them."""
+    if "severity" in form:
+        return f"severity {_word(form, 'severity', 10)}"
+    if "stage" in form:
+        return f"stage {_word(form, 'stage', 40)}"
+    if "role" in form:
+        return f"role {_word(form, 'role', 40)} {_word(form, 'person')}".strip()
+    return None
+
+
 class IncidentForms:
     """The incident page's forms, one named handler each; `actions_router` routes them."""
 
@@ -78,6 +95,15 @@ class IncidentForms:
                 request, incident_id, "Type a command, e.g. `checklist`.", ok=False, near="command"
             )
         return await self._run(request, visitor, incident_id, text, near="command")
+
+    async def steer(self, request: Request, incident_id: str) -> Response:
+        """The severity, stage and role controls: each posts the command a person would type,
+        so the command's rules and refusals hold here too."""
+        visitor, form, _ = await self._begin(request, incident_id)
+        text = steering_command(form)
+        if text is None:
+            raise PageError(400, "The form did not say what to change.")
+        return await self._run(request, visitor, incident_id, text, near="steer")
 
     async def checklist(self, request: Request, incident_id: str) -> Response:
         visitor, form, _ = await self._begin(request, incident_id)
@@ -330,6 +356,7 @@ class IncidentForms:
             body=body,
             note=note,
             public=shown_as(draft) if draft is not None else None,
+            draft_id=draft.id if draft is not None else "",
         )
 
     async def _find_button(
@@ -355,6 +382,7 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
     routes: tuple[tuple[str, Callable[..., Awaitable[Response]]], ...] = (
         ("/commands", forms.command),
         ("/checklist", forms.checklist),
+        ("/steer", forms.steer),
         ("/buttons", forms.press),
         ("/resolve", forms.resolve),
         ("/drafts", forms.create_draft),

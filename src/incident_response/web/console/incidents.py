@@ -12,9 +12,10 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from incident_response.domain.approval import superseded_by
+from incident_response.domain.alert import Severity
+from incident_response.domain.approval import public_status_for, superseded_by
 from incident_response.domain.authority import Action, who_may
-from incident_response.domain.incident import Incident, IncidentStatus
+from incident_response.domain.incident import Incident, IncidentRole, IncidentStatus
 from incident_response.domain.people import Person
 from incident_response.domain.public import (
     IMPACT_LABELS,
@@ -22,7 +23,8 @@ from incident_response.domain.public import (
     STAGE_LABELS,
     shown_as,
 )
-from incident_response.domain.status_update import DraftStatus
+from incident_response.domain.status_update import DraftKind, DraftStatus
+from incident_response.domain.steering import SETTABLE_STAGES
 from incident_response.domain.text import shortened
 from incident_response.services.war_room_steps import unfinished_steps
 from incident_response.web.console.rendering import PageError, Pages, html_route_class
@@ -140,6 +142,17 @@ async def incident_context(
         "impacts": [(impact.value, label) for impact, label in IMPACT_LABELS.items()],
         "max_title": MAX_TITLE_CHARS,
         "name_of": lambda email: display_name(email, people),
+        # the steering controls and what they show (severity, stage, roles)
+        "stage_label": STAGE_LABELS[public_status_for(incident, DraftKind.UPDATE)],
+        "held_roles": [
+            (role.label.capitalize(), display_name(incident.roles[role], people))
+            for role in IncidentRole
+            if role in incident.roles
+        ],
+        "severities": [s.value for s in Severity],
+        "settable_stages": [(s.value, STAGE_LABELS[s]) for s in SETTABLE_STAGES],
+        "role_choices": [(role.value, role.label.capitalize()) for role in IncidentRole],
+        "roster_people": [(p.email, p.name) for p in people.values()],
         "reminder": await services.reminders.reminder(incident_id),
         "timeline": timeline_entries(records, people),
         "records": records,
@@ -151,6 +164,7 @@ async def incident_context(
             "checklist",
             "drafts",
             "alerts",
+            "steer",
             *(f"draft-{d.id}" for d in drafts),
         },
         **room,
