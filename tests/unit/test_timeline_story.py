@@ -267,7 +267,7 @@ def test_no_bookkeeping_ever_reaches_the_story_and_it_is_in_time_order(
                 m,
                 t,
                 MARK if t not in KEY_TYPES else a,
-                {k: MARK for k in d} | {"delivery_id": MARK} if t not in KEY_TYPES else d,
+                dict.fromkeys(d, MARK) | {"delivery_id": MARK} if t not in KEY_TYPES else d,
             )
             for m, t, a, d in specs
         )

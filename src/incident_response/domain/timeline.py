@@ -20,7 +20,7 @@ from typing import Any
 
 from incident_response.domain.alert import Severity
 from incident_response.domain.audit import AuditEventType, AuditRecord
-from incident_response.domain.clock import utc
+from incident_response.domain.clock import isoformat, utc
 from incident_response.domain.incident import Incident, IncidentRole
 
 A = AuditEventType
@@ -50,6 +50,15 @@ class TimelineEntry:
     who: str
     kind: TimelineKind
     text: str
+
+    def as_json(self) -> dict[str, str]:
+        """As the API, the MCP tools and command replies show it."""
+        return {
+            "at": isoformat(self.at),
+            "who": self.who,
+            "kind": self.kind.value,
+            "text": self.text,
+        }
 
 
 def _same(text: str) -> str:

@@ -370,9 +370,11 @@ class SlackInteraction:
                 type=AuditEventType.TIMELINE_NOTE_ADDED,
                 key=key,
                 at=_slack_time(ts) or self._clock.now(),
-                actor=author.email if author else "unknown",
+                # the note is the pinner's, quoting the message and its author
+                actor=noted_by.email,
                 data={
                     "text": text,
+                    "author": author.email if author else "unknown",
                     "source": source,
                     "noted_by": noted_by.email,
                     "message_ts": ts,
