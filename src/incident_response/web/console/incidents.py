@@ -141,7 +141,7 @@ async def incident_context(
         "max_title": MAX_TITLE_CHARS,
         "name_of": lambda email: display_name(email, people),
         "reminder": await services.reminders.reminder(incident_id),
-        "timeline": timeline_entries(records, people),
+        "timeline": timeline_entries(incident, records, people),
         "records": records,
         "chain": chain,
         "command_names": services.commands.names,
