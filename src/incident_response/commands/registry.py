@@ -23,6 +23,7 @@ from incident_response.commands.context import (
     not_permitted,
 )
 from incident_response.commands.draft import DraftCommand
+from incident_response.commands.followup import FollowUpCommand
 from incident_response.commands.help import HelpCommand
 from incident_response.commands.ic import IcCommand
 from incident_response.commands.invite import InviteCommand
@@ -57,6 +58,7 @@ COMMANDS: Mapping[str, CommandFactory] = {
     "resolve": ResolveCommand,
     "rate": RateCommand,
     "help": HelpCommand,
+    "followup": FollowUpCommand,
 }
 
 

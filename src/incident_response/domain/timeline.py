@@ -238,4 +238,43 @@ def incident_story(
                 _opened({"title": incident.title, "severity": incident.severity.value}, naming),
             )
         entries.insert(0, opening)
+    if incident.resolved_at is not None and not any(
+        e.kind is TimelineKind.RESOLVED for e in entries
+    ):
+        # the postmortem is written while the resolution is under way, before it is audited
+        asked = incident.resolution_steps.get("requested")
+        who = str(asked.get("by") or "system") if isinstance(asked, dict) else "system"
+        entries.append(
+            TimelineEntry(utc(incident.resolved_at), who, TimelineKind.RESOLVED, "Resolved")
+        )
+        entries.sort(key=lambda e: e.at)  # stable: ties keep their order
     return entries
+
+
+def stage_path(records: Iterable[AuditRecord]) -> list[str]:
+    """The public stages the incident went through, in order, from investigating: its stage
+    changes and the stages of the updates published."""
+    path = ["investigating"]
+    for record in sorted(records, key=lambda r: (utc(r.at), r.seq)):
+        if record.type is A.STAGE_CHANGED:
+            stage = _s(record.data, "to")
+        elif record.type is A.STATUSPAGE_PUBLISHED:
+            stage = _s(record.data, "stage")
+        else:
+            continue
+        if stage and stage != path[-1]:
+            path.append(stage)
+    return path
+
+
+# The postmortem's judgement sections, left to people: a heading and a one-line prompt each.
+CONTRIBUTING_FACTORS = (
+    "Contributing factors",
+    "What conditions, decisions or gaps let this happen, or made it last? One line each, "
+    "without blame.",
+)
+LESSONS: tuple[tuple[str, str], ...] = (
+    ("What went well", "What helped us notice, respond or recover quickly?"),
+    ("What went badly", "What slowed us down or made it worse?"),
+    ("Where we got lucky", "What could have made this worse, and what would stop it next time?"),
+)

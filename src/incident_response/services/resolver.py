@@ -39,6 +39,7 @@ from incident_response.ports import (
 from incident_response.services.draft_card import draft_card
 from incident_response.services.mentions import incident_person
 from incident_response.services.postmortem import PostmortemWriter
+from incident_response.services.resolution_followups import file_followups
 from incident_response.services.resolution_messages import (
     PULSE_ACTION,
     RESOLVE_ACTION,
@@ -254,6 +255,7 @@ class Resolver:
         failures: dict[str, str] = {}
         runners: dict[Step, Callable[[Incident, str], Awaitable[None]]] = {
             Step.CHANGES: self._changes,
+            Step.FOLLOWUPS: self._followups,
             Step.POSTMORTEM: self._postmortem,
             Step.REMINDERS: self._stop_reminders,
             Step.RESOLVED_DRAFT: self._resolved_draft,
@@ -306,7 +308,13 @@ class Resolver:
             {"changes": [c.model_dump(mode="json") for c in changes], "count": len(changes)},
         )
 
+    async def _followups(self, incident: Incident, actor: str) -> None:
+        await file_followups(incident, issues=self._issues, steps=self._steps)
+
     async def _postmortem(self, incident: Incident, actor: str) -> None:
+        if Step.FOLLOWUPS.value not in incident.resolution_steps:
+            # the postmortem is filed once and links every follow-up's issue: it waits for them
+            raise ResolutionIncomplete("the follow-ups are not filed yet")
         await file_postmortem(
             incident,
             issues=self._issues,
