@@ -578,3 +578,89 @@ async def test_a_finished_resolution_is_never_queued_again(world: World) -> None
     world.clock.advance(minutes=2)
 
     assert await world.resolver.resume_unfinished(every=timedelta(minutes=1)) == 0
+
+
+async def test_followups_are_listed_in_the_markdown_postmortem_with_their_links(
+    world: World,
+) -> None:
+    await world.open_incident()
+    await world.command("followup Alert on pool exhaustion @bob@example.com")
+    await world.command("followup Write the failover runbook")
+
+    await resolve_via_queue(world)
+
+    incident = await world.incident()
+    assert incident.postmortem is not None
+    anchor = f"{incident.postmortem.url}#follow-ups"
+    assert [(f.text, f.issue and f.issue.url) for f in incident.followups] == [
+        ("Alert on pool exhaustion", anchor),
+        ("Write the failover runbook", anchor),
+    ]
+    filed = await world.records(A.FOLLOWUP_FILED)
+    assert [(r.data["id"], r.data["url"]) for r in filed] == [
+        (f.id, anchor) for f in incident.followups
+    ]
+    text = await world.issues.read(incident.postmortem.id)
+    assert text is not None
+    followups = text.split("\n## Follow-ups\n", 1)[1].split("\n## ", 1)[0]
+    assert "| Alert on pool exhaustion | Bob Okafor |" in followups
+    assert "| Write the failover runbook | unassigned |" in followups
+
+
+async def test_a_resolution_run_again_files_each_followup_once(world: World) -> None:
+    await world.open_incident()
+    await world.command("followup Alert on pool exhaustion")
+    await world.command("resolve")
+    crashing = world.resolver_with(
+        issues=CrashAfter(world.issues, "file_followup"), gate=world.gate
+    )
+
+    with pytest.raises(Crash):
+        await world.drain(resolver=crashing)
+    world.clock.advance(seconds=31)
+    assert await world.drain() == 1
+    await world.resolver.resolve(INCIDENT, "system")
+
+    incident = await world.incident()
+    [item] = incident.followups
+    assert item.issue is not None
+    assert len(await world.records(A.FOLLOWUP_FILED)) == 1
+    assert len(await world.records(A.POSTMORTEM_CREATED)) == 1
+    await assert_resolved_exactly_once(world)
+
+
+async def test_the_postmortem_waits_for_the_followups_it_links(world: World) -> None:
+    await world.open_incident()
+    await world.command("followup Alert on pool exhaustion")
+    await world.command("resolve")
+    down = Failing(world.issues, "file_followup", ConnectionError("tracker unreachable"))
+
+    with pytest.raises(ResolutionIncomplete, match="followups failed"):
+        await world.resolver_with(issues=down).resolve(INCIDENT, "alice@example.com")
+
+    incident = await world.incident()
+    assert incident.postmortem is None
+    assert incident.status is IncidentStatus.RESOLVED
+    await world.resolver.resolve(INCIDENT, "system")
+    incident = await world.incident()
+    assert incident.postmortem is not None
+    [item] = incident.followups
+    text = await world.issues.read(incident.postmortem.id)
+    assert text is not None
+    assert item.issue is not None
+    assert "| Alert on pool exhaustion | unassigned |" in text
+
+
+async def test_a_followup_after_the_followups_were_filed_is_refused(world: World) -> None:
+    await world.open_incident()
+    await world.command("resolve")
+    incident = await world.incident()
+    await world.store.save(
+        incident.update(resolution_steps={**incident.resolution_steps, "followups": {}})
+    )
+
+    reply = await world.command("followup Too late for the tracker")
+
+    assert not reply.ok
+    assert "already filed" in reply.text
+    assert (await world.incident()).followups == ()

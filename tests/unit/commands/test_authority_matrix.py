@@ -76,6 +76,14 @@ CASES = [
     Case("edit draft", WORKING, WORKING_WHO, draft_action="edit"),
     Case("approve draft", COMMANDING, COMMANDING_WHO, draft_action="approve"),
     Case("reject draft", COMMANDING, COMMANDING_WHO, draft_action="reject"),
+    Case("followup (list)", EVERYONE_IN_ROSTER, command="followup"),
+    Case("followup <text>", WORKING, WORKING_WHO, command="followup add a pool alert"),
+    Case(
+        "followup <text> @owner",
+        WORKING,
+        WORKING_WHO,
+        command="followup add a pool alert @erin@example.com",
+    ),
 ]
 CELLS = [(case, standing) for case in CASES for standing in WHO]
 
