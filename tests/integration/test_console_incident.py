@@ -553,6 +553,7 @@ async def test_an_outsider_is_offered_no_pin_and_cannot_pin(world: ConsoleWorld)
     )
 
     assert 'data-testid="pin-to-timeline"' not in page.text
+    assert 'data-testid="add-followup"' not in page.text
     assert answer.json()["ok"] is False
     assert not await world.container.audit.find(incident.id, AuditEventType.TIMELINE_NOTE_ADDED)
 
@@ -579,3 +580,33 @@ async def test_the_api_timeline_is_the_story_and_audit_keeps_every_record(
     }
     kinds = {e["type"] for e in shown["audit"]}
     assert {"SLASH_COMMAND_RECEIVED", "WAR_ROOM_ASSEMBLED", "TIMELINE_NOTE_ADDED"} <= kinds
+
+
+async def test_the_followups_panel_records_one_with_an_owner_and_lists_it(
+    world: ConsoleWorld,
+) -> None:
+    incident = await world.alert()
+    browser = await world.signed_in(incident.ic or "")
+    owner = await someone_else(world, incident)
+
+    added = await browser.submit(
+        page_of(incident),
+        f"{page_of(incident)}/followups",
+        {"text": "Alert on pool exhaustion", "owner": owner},
+        fetch=True,
+    )
+    unknown = await browser.submit(
+        page_of(incident),
+        f"{page_of(incident)}/followups",
+        {"text": "Another", "owner": "nobody@example.com"},
+        fetch=True,
+    )
+    page = await browser.get(page_of(incident))
+
+    assert added.json()["ok"] is True, added.text
+    assert unknown.json()["ok"] is False
+    [item] = (await current(world, incident)).followups
+    assert (item.text, item.owner) == ("Alert on pool exhaustion", owner)
+    panel = page.text.split('data-testid="followups"', 1)[1].split("</ol>", 1)[0]
+    assert "Alert on pool exhaustion" in panel
+    assert 'data-testid="add-followup"' in page.text

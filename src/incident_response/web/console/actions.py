@@ -117,6 +117,26 @@ class IncidentForms:
             )
         return await self._run(request, visitor, incident_id, text, near="command")
 
+    async def followup(self, request: Request, incident_id: str) -> Response:
+        """The follow-up form: the `followup` command, with the owner as its last word."""
+        visitor, form, _ = await self._begin(request, incident_id)
+        text = " ".join(_field(form, "text", 500).split())
+        owner = _field(form, "owner", 200).strip()
+        if not text:
+            return self._answer(
+                request, incident_id, "Say what needs doing.", ok=False, near="followups"
+            )
+        if owner and " " in owner:
+            return self._answer(
+                request,
+                incident_id,
+                "Name the owner by e-mail; nothing was recorded.",
+                ok=False,
+                near="followups",
+            )
+        command = f"followup {text} @{owner.removeprefix('@')}" if owner else f"followup {text}"
+        return await self._run(request, visitor, incident_id, command, near="followups")
+
     async def pin(self, request: Request, incident_id: str) -> Response:
         """Pin to timeline: a war-room message becomes the visitor's note quoting it."""
         visitor, form, incident = await self._begin(request, incident_id)
@@ -386,6 +406,7 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
         ("/buttons", forms.press),
         ("/resolve", forms.resolve),
         ("/pin", forms.pin),
+        ("/followups", forms.followup),
         ("/drafts", forms.create_draft),
         ("/drafts/{draft_id}/edit", forms.edit_draft),
         ("/drafts/{draft_id}/reject", forms.reject_draft),

@@ -146,7 +146,13 @@ async def incident_context(
         "chain": chain,
         "command_names": services.commands.names,
         # where an action's reply is shown on this page (see the actions' `near`)
-        "reply_places": {"command", "checklist", "drafts", *(f"draft-{d.id}" for d in drafts)},
+        "reply_places": {
+            "command",
+            "checklist",
+            "followups",
+            "drafts",
+            *(f"draft-{d.id}" for d in drafts),
+        },
         **room,
     }
 
