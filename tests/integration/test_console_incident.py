@@ -578,6 +578,16 @@ async def test_the_api_timeline_is_the_story_and_audit_keeps_every_record(
         "kind": "note",
         "text": "db failover",
     }
+    await client.post(
+        f"/api/incidents/{incident.id}/commands",
+        json={"text": "followup Alert on pool size"},
+        headers=headers,
+    )
+    after = (await client.get(f"/api/incidents/{incident.id}", headers=headers)).json()
+    assert [(f["text"], f["owner"], f["issue"]) for f in after["followups"]] == [
+        ("Alert on pool size", None, None)
+    ]
+    assert after["timeline"][-1]["text"] == "Follow-up: Alert on pool size"
     kinds = {e["type"] for e in shown["audit"]}
     assert {"SLASH_COMMAND_RECEIVED", "WAR_ROOM_ASSEMBLED", "TIMELINE_NOTE_ADDED"} <= kinds
 

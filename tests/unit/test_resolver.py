@@ -664,3 +664,29 @@ async def test_a_followup_after_the_followups_were_filed_is_refused(world: World
     assert not reply.ok
     assert "already filed" in reply.text
     assert (await world.incident()).followups == ()
+
+
+class PostmortemWithoutLinks:
+    """A language model that drafts a postmortem but leaves the follow-ups' links out."""
+
+    async def draft_postmortem(self, context: Any) -> str:
+        return "# Postmortem\n\n## Summary\n\nCheckout failed.\n"
+
+
+async def test_a_drafted_postmortem_that_drops_a_followup_link_gets_them_listed(
+    world: World,
+) -> None:
+    await world.open_incident()
+    await world.command("followup Alert on pool exhaustion")
+    await world.command("resolve")
+
+    await world.drain(resolver=world.resolver_with(llm=PostmortemWithoutLinks()))
+
+    incident = await world.incident()
+    assert incident.postmortem is not None
+    [item] = incident.followups
+    assert item.issue is not None
+    text = await world.issues.read(incident.postmortem.id)
+    assert text is not None
+    assert "Checkout failed." in text
+    assert f"- Alert on pool exhaustion: [{item.issue.id}]({item.issue.url})" in text

@@ -159,4 +159,15 @@ def incident_json(
         # the story people read; `audit` keeps every record for operators
         "timeline": story_json(incident, timeline),
         "audit": timeline_json(timeline),
+        "followups": [
+            {
+                "id": f.id,
+                "text": f.text,
+                "owner": f.owner,
+                "created_by": f.created_by,
+                "created_at": _time(f.created_at),
+                "issue": f.issue.model_dump() if f.issue is not None else None,
+            }
+            for f in incident.followups
+        ],
     }
