@@ -9,7 +9,8 @@ CommandRegistry as the console, with Slack's mention markup made plain first; Ap
 Edit and Reject go to the StatusUpdateGate, which alone decides who may approve. Answers are
 shown to the person who acted only (ephemeral); what the room must see (a draft to approve, a
 publication) is posted in the room. Pins and reactions with the timeline emoji become
-TIMELINE_NOTE_ADDED records, keyed by the message so the same message is noted once; a note the
+TIMELINE_NOTE_ADDED records by the person who pinned or reacted, quoting the message and its
+author, keyed by the message so the same message is noted once; a note the
 drafter reads as a status update counts as one for the reminders (services.status_update_notes).
 
 The Slack user is mapped to the roster by chat id, else by e-mail (`users.info`).
