@@ -640,7 +640,11 @@ async def test_the_postmortem_waits_for_the_followups_it_links(world: World) -> 
 
     incident = await world.incident()
     assert incident.postmortem is None
+    assert "postmortem" not in incident.resolution_steps
     assert incident.status is IncidentStatus.RESOLVED
+    said = [t for t in await world.room_texts() if "step failed" in t]
+    assert len(said) == 1
+    assert "followups step failed" in said[0]
     await world.resolver.resolve(INCIDENT, "system")
     incident = await world.incident()
     assert incident.postmortem is not None

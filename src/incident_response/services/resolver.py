@@ -313,8 +313,11 @@ class Resolver:
 
     async def _postmortem(self, incident: Incident, actor: str) -> None:
         if Step.FOLLOWUPS.value not in incident.resolution_steps:
-            # the postmortem is filed once and links every follow-up's issue: it waits for them
-            raise ResolutionIncomplete("the follow-ups are not filed yet")
+            # The postmortem is filed once and links every follow-up's issue, so it waits for
+            # them: the follow-ups step failed in this very run (steps run in order), the room
+            # was told, and the retry of that failure files both.
+            log.info("resolution.postmortem_waits_for_followups", incident_id=incident.id)
+            return
         await file_postmortem(
             incident,
             issues=self._issues,
