@@ -87,11 +87,11 @@ def postmortem(request: PromptRequest) -> str:
             f"Severity {given['Severity']}.",
             "## Timeline (UTC)",
             "\n".join(timeline),
-            "## Root cause",
-            "_To fill in_",
-            "## Action items",
+            "## Contributing factors",
             "_To fill in_",
             "## Lessons learned",
+            "_To fill in_",
+            "## Follow-ups",
             "_To fill in_",
         ]
     )

@@ -22,7 +22,7 @@ from incident_response.domain.context import (
     PublishedUpdate,
     PublishRequest,
 )
-from incident_response.domain.incident import ChannelRef, Incident, IncidentStatus
+from incident_response.domain.incident import ChannelRef, Incident, IncidentStatus, IssueRef
 from incident_response.domain.messages import DeadLetter, Delivery, QueueMessage, Schedule
 from incident_response.domain.people import OnCallShift, Person
 
@@ -364,6 +364,20 @@ class IssueTracker(Protocol):
         ...
 
     async def find_postmortem(self, key: str) -> FiledPostmortem | None: ...
+
+    async def file_followup(
+        self,
+        *,
+        postmortem_key: str,
+        followup_id: str,
+        title: str,
+        body: str,
+        owner_email: str | None = None,
+    ) -> IssueRef:
+        """File one follow-up of the postmortem `postmortem_key` once per `followup_id`; filing
+        it again returns the first one. A tracker without issues of its own (the Markdown
+        files) lists follow-ups in the postmortem and answers with their place there."""
+        ...
 
 
 @runtime_checkable

@@ -199,3 +199,23 @@ def test_the_announcements_channel_says_what_it_holds(
     expect(messages.filter(has_text=resolved)).to_have_count(1)
     expect(messages.filter(has_text=room.incident["id"])).to_have_count(0)  # still open
     assert urlsplit(page.url).path.startswith("/console/channels/")
+
+
+def test_a_room_message_pinned_and_a_followup_added_show_in_the_story(
+    site: Site, pages: Pages, room: Room
+) -> None:
+    page = incident_page(site, pages, room)
+    story = page.get_by_test_id("timeline")
+    first = page.get_by_test_id("message").first
+    quoted = first.locator(".message-text").inner_text().split("\n")[0][:40]
+    first.get_by_test_id("pin-to-timeline").click()
+    expect(page.get_by_test_id("reply-command")).to_contain_text("Pinned to the timeline.")
+    expect(story).to_contain_text(quoted)
+
+    panel = page.get_by_role("region", name="Follow-ups")
+    panel.get_by_label("Action item").fill("Alert on pool exhaustion")
+    panel.get_by_role("button", name="Add follow-up").click()
+    expect(page.get_by_test_id("reply-followups")).to_contain_text("Follow-up recorded")
+    expect(page.get_by_test_id("followup")).to_contain_text("Alert on pool exhaustion")
+    expect(story).to_contain_text("Follow-up: Alert on pool exhaustion")
+    assert blocking_violations(page) == []

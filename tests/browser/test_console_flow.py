@@ -138,7 +138,9 @@ def test_alert_to_postmortem_in_the_console(site: Site, pages: Pages) -> None:
     document = ic.get_by_test_id("postmortem")
     expect(document.get_by_role("heading", level=1)).to_contain_text(TITLE)
     expect(document.get_by_role("heading", name="Timeline (UTC)", level=2)).to_be_visible()
-    expect(document.get_by_role("columnheader", name="Event")).to_be_visible()
+    expect(document.get_by_role("columnheader", name="What happened")).to_be_visible()
+    for section in ("Impact", "Contributing factors", "Lessons learned", "Follow-ups"):
+        expect(document.get_by_role("heading", name=section, level=2)).to_be_visible()
     expect(document.locator("blockquote").first).to_contain_text(draft["body"])
     expect(ic.get_by_test_id("signed-in-as")).to_be_visible()
     with ic.expect_download() as download:

@@ -66,3 +66,26 @@ class IssueTrackerContract:
         b = await tracker.file_postmortem(key="postmortem:inc-6", title="PM", body=BODY)
         assert a.id != b.id
         assert a.url != b.url
+
+    async def test_a_followup_is_filed_once_per_id(self, tracker: IssueTracker) -> None:
+        first = await tracker.file_followup(
+            postmortem_key="postmortem:inc-5",
+            followup_id="fu-1",
+            title="Alert on pool exhaustion",
+            body="Follow-up from incident inc-5.",
+        )
+        again = await tracker.file_followup(
+            postmortem_key="postmortem:inc-5",
+            followup_id="fu-1",
+            title="Alert on pool exhaustion (retry)",
+            body="Follow-up from incident inc-5.",
+        )
+        other = await tracker.file_followup(
+            postmortem_key="postmortem:inc-5",
+            followup_id="fu-2",
+            title="Write the runbook",
+            body="Follow-up from incident inc-5.",
+        )
+        assert first.url
+        assert again == first
+        assert other.id != first.id

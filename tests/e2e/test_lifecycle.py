@@ -70,7 +70,7 @@ def test_alert_to_postmortem_through_the_http_interface(tmp_path: Path) -> None:
         assert len(incident["responders"]) >= 2
         assert incident["checklist"]
         assert not any(i["done"] for i in incident["checklist"])
-        kinds = {e["type"] for e in incident["timeline"]}
+        kinds = {e["type"] for e in incident["audit"]}
         assert {
             "WAR_ROOM_CREATED",
             "RESPONDER_INVITED",

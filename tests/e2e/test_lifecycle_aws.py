@@ -132,9 +132,7 @@ def test_alert_to_postmortem_on_the_aws_backends(tmp_path: Path, aws_env: dict[s
         ic_email = incident["ic"]["email"]
         assert ic_email in {r["email"] for r in incident["responders"]}
         assert incident["checklist"]
-        assert {"WAR_ROOM_CREATED", "WAR_ROOM_ASSEMBLED"} <= {
-            e["type"] for e in incident["timeline"]
-        }
+        assert {"WAR_ROOM_CREATED", "WAR_ROOM_ASSEMBLED"} <= {e["type"] for e in incident["audit"]}
         # the reminder is an EventBridge schedule in the bootstrapped group (moto never fires it)
         assert incident["nudges"]["scheduled"]
         scheduler = client(aws_env, "scheduler", aws_env["AWS_ENDPOINT_URL"])

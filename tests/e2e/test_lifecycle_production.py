@@ -437,7 +437,7 @@ def walk(server: ServeProcess, vendors: Vendors, provider: str) -> None:
         "the status page bookmarked",
     )
     assert marks == "https://status.acme.test"
-    kinds = {e["type"] for e in incident["timeline"]}
+    kinds = {e["type"] for e in incident["audit"]}
     assert {"WAR_ROOM_CREATED", "CONTEXT_SNAPSHOT_ATTACHED", "CHECKLIST_PINNED"} <= kinds
     # the escalation stops: the alert group is acknowledged once the room is assembled
     wait_for(

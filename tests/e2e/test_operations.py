@@ -90,10 +90,10 @@ def test_the_alert_source_resolving_mitigates_and_a_refire_reopens(tmp_path: Pat
         mitigated = incident("mitigated")
         assert mitigated["id"] == opened["id"]
         assert mitigated["mitigated_at"]
-        assert "INCIDENT_MITIGATED" in {e["type"] for e in mitigated["timeline"]}
+        assert "INCIDENT_MITIGATED" in {e["type"] for e in mitigated["audit"]}
         fire("alert group created")
         reopened = incident("assembled")
         assert reopened["id"] == opened["id"]
-        assert "INCIDENT_REOPENED" in {e["type"] for e in reopened["timeline"]}
+        assert "INCIDENT_REOPENED" in {e["type"] for e in reopened["audit"]}
         assert len(reopened["alerts"]) == 3
         assert re.match(r"inc-p1-\d{8}-checkout-", reopened["channel"]["name"])

@@ -45,9 +45,9 @@ POSTMORTEM_TEXT = (
     "## Summary\n\nCustomers saw errors while the service was degraded; the team restored it.\n\n"
     "## Impact\n\nSome customers saw failed requests during the incident.\n\n"
     "## Timeline\n\nThe incident timeline has the recorded events.\n\n"
-    "## Root cause\n\nTo be filled in by the responders.\n\n"
-    "## Action items\n\n- Fix the alert so that it fires sooner.\n\n"
-    "## Lessons learned\n\nTo be filled in by the responders.\n"
+    "## Contributing factors\n\nTo be filled in by the responders.\n\n"
+    "## Lessons learned\n\nTo be filled in by the responders.\n\n"
+    "## Follow-ups\n\n- Fix the alert so that it fires sooner.\n"
 )
 
 

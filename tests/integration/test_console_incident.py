@@ -306,7 +306,8 @@ async def test_the_incident_page_shows_the_room_the_timeline_and_a_verified_chai
     assert incident.channel is not None
     assert f"#{incident.channel.name}" in page.text
     assert 'data-testid="message"' in page.text
-    assert "War room assembled" in page.text
+    assert "is the incident commander" in page.text  # the story
+    assert "WAR_ROOM_ASSEMBLED" in page.text  # the audit trail
     records = await world.container.audit.records(incident.id)
     assert f"Hash chain verified: {len(records)} records" in page.text
     for responder in incident.responders:
@@ -485,3 +486,137 @@ async def test_an_outsider_posting_the_forms_anyway_changes_nothing(world: Conso
     await world.process()
     after = await current(world, incident)
     assert after.model_dump() == before.model_dump()
+
+
+async def test_the_timeline_tells_the_story_and_the_audit_trail_keeps_the_rest(
+    world: ConsoleWorld,
+) -> None:
+    incident = await world.alert()
+    browser = await world.signed_in(incident.ic or "")
+    await browser.submit(
+        page_of(incident), f"{page_of(incident)}/commands", {"text": "note cache flushed"}
+    )
+
+    page = await browser.get(page_of(incident))
+
+    story = page.text.split('data-testid="timeline"', 1)[1].split("</ol>", 1)[0]
+    assert "Opened by the alert" in story
+    assert "cache flushed" in story
+    assert "is the incident commander" in story
+    for bookkeeping in ("Slash command", "Assembly step", "War room created", "delivery"):
+        assert bookkeeping not in story
+    assert "SLASH_COMMAND_RECEIVED" in page.text.split('id="audit"', 1)[1]
+
+
+async def test_pin_to_timeline_quotes_a_room_message_once_for_the_person_who_pinned(
+    world: ConsoleWorld,
+) -> None:
+    incident = await world.alert()
+    assert incident.channel is not None
+    pinner = await someone_else(world, incident)
+    browser = await world.signed_in(pinner)
+    page = await browser.get(page_of(incident))
+    assert 'data-testid="pin-to-timeline"' in page.text
+    message = (await world.container.chat.messages(incident.channel.id))[0]
+
+    answers = [
+        await browser.submit(
+            page_of(incident), f"{page_of(incident)}/pin", {"message": message.id}, fetch=True
+        )
+        for _ in range(2)
+    ]
+    forged = await browser.submit(
+        page_of(incident), f"{page_of(incident)}/pin", {"message": "no-such"}, fetch=True
+    )
+
+    assert [a.json() for a in answers] == [
+        {"ok": True, "text": "Pinned to the timeline."},
+        {"ok": True, "text": "That message is already on the timeline."},
+    ]
+    assert forged.json()["ok"] is False
+    [note] = await world.container.audit.find(incident.id, AuditEventType.TIMELINE_NOTE_ADDED)
+    assert (note.actor, note.data["text"], note.data["author"]) == (pinner, message.text, "system")
+    story = (await browser.get(page_of(incident))).text.split('data-testid="timeline"', 1)[1]
+    assert message.text.split("\n")[0][:30] in story
+
+
+async def test_an_outsider_is_offered_no_pin_and_cannot_pin(world: ConsoleWorld) -> None:
+    incident = await world.alert()
+    assert incident.channel is not None
+    outsider = await outsider_of(world, incident)
+    browser = await world.signed_in(outsider)
+    page = await browser.get(page_of(incident))
+    message = (await world.container.chat.messages(incident.channel.id))[0]
+
+    answer = await browser.submit(
+        page_of(incident), f"{page_of(incident)}/pin", {"message": message.id}, fetch=True
+    )
+
+    assert 'data-testid="pin-to-timeline"' not in page.text
+    assert 'data-testid="add-followup"' not in page.text
+    assert answer.json()["ok"] is False
+    assert not await world.container.audit.find(incident.id, AuditEventType.TIMELINE_NOTE_ADDED)
+
+
+async def test_the_api_timeline_is_the_story_and_audit_keeps_every_record(
+    world: ConsoleWorld,
+) -> None:
+    incident = await world.alert()
+    headers = {"Authorization": f"Bearer {world.token(incident.ic or '')}"}
+    client = world.browser().client
+    await client.post(
+        f"/api/incidents/{incident.id}/commands", json={"text": "note db failover"}, headers=headers
+    )
+
+    shown = (await client.get(f"/api/incidents/{incident.id}", headers=headers)).json()
+
+    assert {"at", "who", "kind", "text"} == set(shown["timeline"][0])
+    assert shown["timeline"][0]["kind"] == "opened"
+    assert shown["timeline"][-1] == {
+        "at": shown["timeline"][-1]["at"],
+        "who": incident.ic,
+        "kind": "note",
+        "text": "db failover",
+    }
+    await client.post(
+        f"/api/incidents/{incident.id}/commands",
+        json={"text": "followup Alert on pool size"},
+        headers=headers,
+    )
+    after = (await client.get(f"/api/incidents/{incident.id}", headers=headers)).json()
+    assert [(f["text"], f["owner"], f["issue"]) for f in after["followups"]] == [
+        ("Alert on pool size", None, None)
+    ]
+    assert after["timeline"][-1]["text"] == "Follow-up: Alert on pool size"
+    kinds = {e["type"] for e in shown["audit"]}
+    assert {"SLASH_COMMAND_RECEIVED", "WAR_ROOM_ASSEMBLED", "TIMELINE_NOTE_ADDED"} <= kinds
+
+
+async def test_the_followups_panel_records_one_with_an_owner_and_lists_it(
+    world: ConsoleWorld,
+) -> None:
+    incident = await world.alert()
+    browser = await world.signed_in(incident.ic or "")
+    owner = await someone_else(world, incident)
+
+    added = await browser.submit(
+        page_of(incident),
+        f"{page_of(incident)}/followups",
+        {"text": "Alert on pool exhaustion", "owner": owner},
+        fetch=True,
+    )
+    unknown = await browser.submit(
+        page_of(incident),
+        f"{page_of(incident)}/followups",
+        {"text": "Another", "owner": "nobody@example.com"},
+        fetch=True,
+    )
+    page = await browser.get(page_of(incident))
+
+    assert added.json()["ok"] is True, added.text
+    assert unknown.json()["ok"] is False
+    [item] = (await current(world, incident)).followups
+    assert (item.text, item.owner) == ("Alert on pool exhaustion", owner)
+    panel = page.text.split('data-testid="followups"', 1)[1].split("</ol>", 1)[0]
+    assert "Alert on pool exhaustion" in panel
+    assert 'data-testid="add-followup"' in page.text

@@ -145,8 +145,8 @@ def test_the_postmortem_keeps_names_times_and_the_approved_updates() -> None:
     assert "| Incident commander | Alice Martin |" in text
     assert "| Alice Martin | incident commander |" in text
     assert "| Bob Okafor | secondary |" in text
-    assert "| 2026-11-26 09:02:00 | Incident commander assigned | Alice Martin |" in text
-    assert "| 2026-11-26 09:05:00 | Timeline note added | Bob Okafor |" in text
+    assert "| 2026-11-26 09:02:00 | Alice Martin | Alice Martin is the incident commander |" in text
+    assert "| 2026-11-26 09:05:00 | Bob Okafor | \\[email\\] \\(customer\\_id=" in text
     assert "pinged Alice Martin" in text  # a chat id in a note becomes the name
     assert "| Opened | 2026-11-26 09:00:00 UTC |" in text
     assert "| Duration | 42 min |" in text
@@ -160,10 +160,10 @@ def test_the_postmortem_keeps_names_times_and_the_approved_updates() -> None:
 
 def test_people_without_a_name_appear_by_role() -> None:
     text = postmortem_markdown(planted_context())
-    assert "| 2026-11-26 09:06:00 | Timeline note added | an invited responder |" in text
+    assert "| 2026-11-26 09:06:00 | an invited responder | \\[ip\\] down |" in text
     assert "| name not recorded | invited |" in text
     # an approver who was not a responder: the incident does not know their name
-    assert "| 2026-11-26 09:07:00 | Status page updated | another team member |" in text
+    assert "| 2026-11-26 09:07:00 | another team member | Status update published |" in text
 
 
 def test_details_are_stripped_before_they_are_cut() -> None:
@@ -186,8 +186,9 @@ def test_the_skeleton_and_the_filed_title_carry_no_personal_data() -> None:
     text = as_read(skeleton(context, problem="VendorError: 401 for alice@example.com"))
     assert leaked(text) == []
     assert "Incident commander: Alice Martin" in text
-    assert "Timeline note added (Bob Okafor)" in text
-    assert "Statuspage published (another team member)" in text
+    assert "2026-11-26 09:05:00 UTC [email] (customer_id=[account])" in text  # the note
+    assert "pinged Alice Martin (Bob Okafor)" in text
+    assert "Status update published (another team member)" in text
     assert APPROVED in text
     title = postmortem_title(context.incident)
     assert title == "Postmortem: P1 HighErrorRate on [host] for [email] (inc-1)"

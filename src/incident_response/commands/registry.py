@@ -24,6 +24,7 @@ from incident_response.commands.context import (
 )
 from incident_response.commands.declare import DeclareCommand
 from incident_response.commands.draft import DraftCommand
+from incident_response.commands.followup import FollowUpCommand
 from incident_response.commands.help import HelpCommand
 from incident_response.commands.ic import IcCommand
 from incident_response.commands.insights import InsightsCommand
@@ -69,6 +70,7 @@ COMMANDS: Mapping[str, CommandFactory] = {
     "severity": SeverityCommand,
     "stage": StageCommand,
     "role": RoleCommand,
+    "followup": FollowUpCommand,
 }
 
 

@@ -1,14 +1,17 @@
-"""`timeline`: the incident's audit log as a readable list, times in UTC."""
+"""`timeline`: the incident's story (key moments, who and when, in UTC); `timeline --audit`: the
+audit log itself, every record, for operators."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from incident_response.commands.context import CommandCall, CommandReply, CommandServices, refused
 from incident_response.domain.audit import AuditEventType, AuditRecord
 from incident_response.domain.authority import Action
 from incident_response.domain.clock import isoformat, utc
+from incident_response.domain.incident import Incident
+from incident_response.domain.timeline import Naming, TimelineEntry, incident_story
 
 A = AuditEventType
 DEFAULT_LIMIT = 50
@@ -67,11 +70,19 @@ def describe(record: AuditRecord) -> str:
     return f"{line}  {details}" if details else line
 
 
+AUDIT_FLAG = "--audit"
+
+
+def story_line(entry: TimelineEntry, who: str) -> str:
+    return f"{utc(entry.at):%Y-%m-%d %H:%M:%S} UTC  {entry.text}  ({who})"
+
+
 class TimelineCommand:
     name = "timeline"
-    usage = "timeline [all|N]"
+    usage = "timeline [all|N] [--audit]"
     summary = (
-        f"The incident's audit timeline in UTC (the last {DEFAULT_LIMIT} events, or N, or all)"
+        f"The incident's story in UTC (the last {DEFAULT_LIMIT} moments, or N, or all); "
+        "--audit lists the audit log itself"
     )
     needs_incident = True
 
@@ -83,18 +94,25 @@ class TimelineCommand:
 
     async def run(self, call: CommandCall) -> CommandReply:
         incident = call.require_incident()
-        arg = call.args.lower()
+        words = call.args.lower().split()
+        raw = AUDIT_FLAG in words
+        arg = " ".join(w for w in words if w != AUDIT_FLAG)
         if arg in {"", "all"}:
             limit = None if arg == "all" else DEFAULT_LIMIT
         elif arg.isdigit() and int(arg) > 0:
             limit = int(arg)
         else:
-            return refused("Use `timeline`, `timeline all` or `timeline N` (N > 0).")
+            return refused(
+                "Use `timeline`, `timeline all` or `timeline N` (N > 0), with `--audit` for "
+                "the audit log itself."
+            )
         records = await self._services.audit.records(incident.id)
+        if not raw:
+            return await self._story(incident, records, limit)
         shown = records if limit is None else records[-limit:]
-        head = f"Timeline of {incident.id} ({len(records)} events, times in UTC)"
+        head = f"Audit log of {incident.id} ({len(records)} events, times in UTC)"
         if len(shown) < len(records):
-            head += f"; the last {len(shown)} (`timeline all` shows every one)"
+            head += f"; the last {len(shown)} (`timeline all --audit` shows every one)"
         text = "\n".join([head + ":", *(describe(r) for r in shown)])
         return CommandReply(
             text=text,
@@ -105,4 +123,24 @@ class TimelineCommand:
                 ],
                 "total": len(records),
             },
+        )
+
+    async def _story(
+        self, incident: Incident, records: Sequence[AuditRecord], limit: int | None
+    ) -> CommandReply:
+        people = {p.email.lower(): p.name for p in await self._services.directory.people()}
+
+        def name(handle: str) -> str:
+            return people.get(handle.lower()) or handle
+
+        entries = incident_story(incident, records, naming=Naming(person=name))
+        shown = entries if limit is None else entries[-limit:]
+        head = f"Timeline of {incident.id} ({len(entries)} moments, times in UTC)"
+        if len(shown) < len(entries):
+            head += f"; the last {len(shown)} (`timeline all` shows every one)"
+        lines = [head + ":", *(story_line(e, name(e.who)) for e in shown)]
+        lines.append("(`timeline --audit` lists the audit log itself.)")
+        return CommandReply(
+            text="\n".join(lines),
+            data={"entries": [e.as_json() for e in shown], "total": len(entries)},
         )

@@ -97,8 +97,9 @@ def build_server(backend_for: BackendFor) -> MCPServer:
     @server.tool(
         title="Incident timeline",
         annotations=READ,
-        description="The incident's audit timeline, oldest first: what happened, when and by "
-        "whom (at, type, actor, data, seq).",
+        description="The incident's timeline, oldest first: its key moments (opened, IC, "
+        "severity and stage changes, roles, published updates, notes, follow-ups, resolution) "
+        "as at, who, kind, text. get_incident's `audit` holds every audit record.",
     )
     async def get_timeline(ctx: Context, incident_id: IncidentId) -> dict[str, Any]:
         timeline = await answer(backend_for(ctx).timeline(incident_id))

@@ -11,14 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from incident_response.domain.audit import AuditRecord
 from incident_response.domain.clock import utc
 from incident_response.domain.context import Change
 from incident_response.domain.errors import IllegalTransition
-from incident_response.domain.incident import Incident, IncidentStatus
+from incident_response.domain.incident import FollowUp, Incident, IncidentStatus
 from incident_response.domain.privacy import strip_personal_data
 from incident_response.domain.responder_names import ResponderNames
 from incident_response.domain.status_update import DraftStatus
+from incident_response.domain.timeline import (
+    CONTRIBUTING_FACTORS,
+    LESSONS,
+    Naming,
+    incident_story,
+    stage_path,
+)
 from incident_response.ports import LLM, AuditLog, PostmortemContext
 from incident_response.telemetry.logging import get_logger
 
@@ -75,7 +81,7 @@ class PostmortemWriter:
         text = await self._llm.draft_postmortem(context)
         if not text.strip():
             raise ValueError("the drafter returned an empty postmortem")
-        return text
+        return with_followups(text, context.incident)
 
     async def write(
         self,
@@ -105,6 +111,10 @@ def skeleton(context: PostmortemContext, *, problem: str = "") -> str:
             "_Drafted from the record without the language model, which failed "
             f"({strip_personal_data(problem)})._"
         )
+    factors, factors_prompt = CONTRIBUTING_FACTORS
+    story = incident_story(
+        incident, context.timeline, naming=Naming(person=names.who, outside=names.text)
+    )
     parts += [
         "## Facts",
         _lines(
@@ -118,27 +128,58 @@ def skeleton(context: PostmortemContext, *, problem: str = "") -> str:
                 f"Resolved: {_when(incident.resolved_at)}",
             ]
         ),
+        "## Summary",
+        names.text(incident.summary.strip())
+        or "_What happened, in two or three sentences a customer could follow?_",
+        "## Impact",
+        _lines(
+            [
+                f"Stages: {' -> '.join(stage_path(context.timeline))}",
+                f"Status updates published to customers: {len(context.published_updates)}",
+                *context.published_updates,
+            ]
+        ),
         "## Timeline (UTC)",
-        _lines(_timeline(context.timeline, names)) or "_No audit records were found._",
-        "## Status updates as published",
-        _lines(context.published_updates) or "_No status update was published._",
+        _lines(f"{_when(e.at)} {e.text} ({names.who(e.who)})" for e in story)
+        or "_Nothing was recorded._",
+        f"## {factors}",
+        f"_{factors_prompt}_",
+        "## Lessons learned",
+        "\n\n".join(f"### {heading}\n\n_{prompt}_" for heading, prompt in LESSONS),
+        "## Follow-ups",
+        followups_markdown(incident, names),
         "## Recent changes",
         _lines(_change(c, names) for c in context.changes)
         or "_No code changes were found around the incident._",
-        "## Root cause",
-        "_To fill in._",
-        "## Action items",
-        "- _To fill in._",
     ]
     return "\n\n".join(parts) + "\n"
 
 
-def _timeline(records: Iterable[AuditRecord], names: ResponderNames) -> list[str]:
-    ordered = sorted(records, key=lambda r: (utc(r.at), r.seq))
-    return [
-        f"{_when(r.at)} {r.type.value.replace('_', ' ').capitalize()} ({names.who(r.actor)})"
-        for r in ordered
-    ]
+def followups_markdown(incident: Incident, names: ResponderNames) -> str:
+    """The follow-ups as a list, each with its owner and a link to its issue."""
+    if not incident.followups:
+        return "_No follow-ups were recorded during the incident: add the action items here._"
+    return _lines(_followup(f, names) for f in incident.followups)
+
+
+def _followup(item: FollowUp, names: ResponderNames) -> str:
+    line = names.text(item.text)
+    if item.owner:
+        line += f" (owner: {names.who(item.owner)})"
+    if item.issue is not None:
+        line += f": [{item.issue.id}]({item.issue.url})" if item.issue.url else f": {item.issue.id}"
+    return line
+
+
+def with_followups(markdown: str, incident: Incident) -> str:
+    """A draft that links every filed follow-up: a drafter (the language model) that left one
+    out gets the list appended, so no follow-up goes missing from the postmortem."""
+    missing = [f for f in incident.followups if f.issue is not None and f.issue.url not in markdown]
+    if not missing:
+        return markdown
+    names = ResponderNames.of(incident)
+    listed = _lines(_followup(f, names) for f in missing)
+    return f"{markdown.rstrip()}\n\n## Follow-ups filed\n\n{listed}\n"
 
 
 def _change(change: Change, names: ResponderNames) -> str:

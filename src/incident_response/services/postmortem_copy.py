@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from incident_response.domain.alert import Severity
 from incident_response.domain.context import FiledPostmortem
+from incident_response.domain.incident import IssueRef
 from incident_response.ports import IssueTracker
 from incident_response.telemetry.logging import get_logger
 
@@ -58,6 +59,24 @@ class PostmortemWithCopy:
             log.exception("postmortem.copy_failed", key=key)
             return filed
         return filed.model_copy(update={"id": copy.id})
+
+    async def file_followup(
+        self,
+        *,
+        postmortem_key: str,
+        followup_id: str,
+        title: str,
+        body: str,
+        owner_email: str | None = None,
+    ) -> IssueRef:
+        """Follow-ups are the tracker's issues: the copy's postmortem links them."""
+        return await self._tracker.file_followup(
+            postmortem_key=postmortem_key,
+            followup_id=followup_id,
+            title=title,
+            body=body,
+            owner_email=owner_email,
+        )
 
     async def find_postmortem(self, key: str) -> FiledPostmortem | None:
         filed = await self._tracker.find_postmortem(key)

@@ -43,6 +43,7 @@ class Step(StrEnum):
     """The saga's steps, in the order they run."""
 
     CHANGES = "changes"
+    FOLLOWUPS = "followups"  # filed before the postmortem, which links them
     POSTMORTEM = "postmortem"
     REMINDERS = "reminders"
     RESOLVED_DRAFT = "resolved_draft"

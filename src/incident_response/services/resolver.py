@@ -40,6 +40,7 @@ from incident_response.ports import (
 from incident_response.services.draft_card import draft_card
 from incident_response.services.mentions import incident_person
 from incident_response.services.postmortem import PostmortemWriter
+from incident_response.services.resolution_followups import file_followups
 from incident_response.services.resolution_messages import (
     PULSE_ACTION,
     RESOLVE_ACTION,
@@ -255,6 +256,7 @@ class Resolver:
         failures: dict[str, str] = {}
         runners: dict[Step, Callable[[Incident, str], Awaitable[None]]] = {
             Step.CHANGES: self._changes,
+            Step.FOLLOWUPS: self._followups,
             Step.POSTMORTEM: self._postmortem,
             Step.REMINDERS: self._stop_reminders,
             Step.RESOLVED_DRAFT: self._resolved_draft,
@@ -307,7 +309,16 @@ class Resolver:
             {"changes": [c.model_dump(mode="json") for c in changes], "count": len(changes)},
         )
 
+    async def _followups(self, incident: Incident, actor: str) -> None:
+        await file_followups(incident, issues=self._issues, steps=self._steps)
+
     async def _postmortem(self, incident: Incident, actor: str) -> None:
+        if Step.FOLLOWUPS.value not in incident.resolution_steps:
+            # The postmortem is filed once and links every follow-up's issue, so it waits for
+            # them: the follow-ups step failed in this very run (steps run in order), the room
+            # was told, and the retry of that failure files both.
+            log.info("resolution.postmortem_waits_for_followups", incident_id=incident.id)
+            return
         await file_postmortem(
             incident,
             issues=self._issues,

@@ -25,7 +25,7 @@ from incident_response.services.authority import NotPermitted
 from incident_response.services.declaration import Declared
 from incident_response.services.incident_opener import NOT_OPENED
 from incident_response.web.auth import PersonLookup
-from incident_response.web.views import incident_json, timeline_json
+from incident_response.web.views import incident_json, story_json
 
 
 class Reminders(Protocol):
@@ -97,10 +97,11 @@ class IncidentViews:
         return None if incident is None else (await self.render([incident]))[0]
 
     async def timeline(self, incident_id: str) -> list[dict[str, Any]] | None:
-        """The incident's audit timeline as the API shows it (None for an unknown incident)."""
-        if await self._store.get(incident_id) is None:
+        """The incident's story as the API shows it (None for an unknown incident)."""
+        incident = await self._store.get(incident_id)
+        if incident is None:
             return None
-        return timeline_json(await self._audit.records(incident_id))
+        return story_json(incident, await self._audit.records(incident_id))
 
 
 def incidents_router(

@@ -13,6 +13,7 @@ from incident_response.domain.incident import Incident
 from incident_response.domain.messages import Schedule
 from incident_response.domain.people import Person
 from incident_response.domain.status_update import DraftKind
+from incident_response.domain.timeline import incident_story
 from incident_response.services.war_room_steps import unfinished_steps
 
 
@@ -64,6 +65,11 @@ def timeline_json(records: Sequence[AuditRecord]) -> list[dict[str, Any]]:
         }
         for r in records
     ]
+
+
+def story_json(incident: Incident, records: Sequence[AuditRecord]) -> list[dict[str, Any]]:
+    """The incident's story (domain/timeline.py): the key moments, who and when, in words."""
+    return [e.as_json() for e in incident_story(incident, records)]
 
 
 def nudges_json(incident: Incident, reminder: Schedule | None) -> dict[str, Any]:
@@ -160,5 +166,18 @@ def incident_json(
         "postmortem": incident.postmortem.model_dump() if incident.postmortem else None,
         "nudges": nudges_json(incident, reminder),
         "previous_incident_id": incident.previous_incident_id,
-        "timeline": timeline_json(timeline),
+        # the story people read; `audit` keeps every record for operators
+        "timeline": story_json(incident, timeline),
+        "audit": timeline_json(timeline),
+        "followups": [
+            {
+                "id": f.id,
+                "text": f.text,
+                "owner": f.owner,
+                "created_by": f.created_by,
+                "created_at": _time(f.created_at),
+                "issue": f.issue.model_dump() if f.issue is not None else None,
+            }
+            for f in incident.followups
+        ],
     }

@@ -292,12 +292,36 @@ async def test_pins_and_timeline_reactions_become_timeline_notes(room: Room) -> 
         )
     )
     notes = await eventually(lambda: _len_at_least(room.notes(), 2))
-    assert [(n.actor, n.data["text"], n.data["source"]) for n in notes] == [
-        ("bob@example.com", "Rolled back deploy 42", "pin"),
-        ("carol@example.com", "Error rate is falling", "reaction :pushpin:"),
+    # the note is the person's who pinned or reacted, quoting the message and its author
+    assert [(n.actor, n.data["text"], n.data["author"], n.data["source"]) for n in notes] == [
+        ("alice@example.com", "Rolled back deploy 42", "bob@example.com", "pin"),
+        ("alice@example.com", "Error rate is falling", "carol@example.com", "reaction :pushpin:"),
     ]
-    assert [n.data["noted_by"] for n in notes] == ["alice@example.com", "alice@example.com"]
     assert notes[0].at.timestamp() == pytest.approx(float(said["ts"]))
+    await slack.send_slash_command(text="timeline", user_id=ALICE, channel_id=room.channel)
+    told = await eventually(
+        lambda: _async([t for t in room.ephemeral_texts(ALICE) if t.startswith("Timeline of")])
+    )
+    assert "\u201cRolled back deploy 42\u201d \u2014 Bob Okafor  (Alice Martin)" in told[0]
+
+
+async def test_the_same_message_pinned_and_reacted_to_again_is_one_note(room: Room) -> None:
+    slack = room.slack
+    said = slack.post_as_user(channel_id=room.channel, user_id=BOB, text="Failover done")
+    for _ in range(2):
+        await slack.send_event(
+            slack.react_as_user(
+                channel_id=room.channel, ts=said["ts"], user_id=ALICE, reaction="pushpin"
+            )
+        )
+    await slack.send_event(slack.pin_as_user(channel_id=room.channel, ts=said["ts"], user_id=CAROL))
+    later = slack.post_as_user(channel_id=room.channel, user_id=BOB, text="All green")
+    await slack.send_event(
+        slack.pin_as_user(channel_id=room.channel, ts=later["ts"], user_id=ALICE)
+    )
+
+    notes = await eventually(lambda: _len_at_least(room.notes(), 2))
+    assert [n.data["text"] for n in notes] == ["Failover done", "All green"]
 
 
 async def test_a_pinned_message_that_told_customers_counts_as_a_status_update(

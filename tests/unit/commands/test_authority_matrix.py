@@ -85,6 +85,14 @@ CASES = [
     Case("stage identified", WORKING, WORKING_WHO, command="stage identified"),
     Case("role (list)", EVERYONE_IN_ROSTER, command="role"),
     Case("role comms", COMMANDING, COMMANDING_WHO, command="role comms erin@example.com"),
+    Case("followup (list)", EVERYONE_IN_ROSTER, command="followup"),
+    Case("followup <text>", WORKING, WORKING_WHO, command="followup add a pool alert"),
+    Case(
+        "followup <text> @owner",
+        WORKING,
+        WORKING_WHO,
+        command="followup add a pool alert @erin@example.com",
+    ),
 ]
 CELLS = [(case, standing) for case in CASES for standing in WHO]
 

@@ -1,4 +1,4 @@
-"""`timeline`: the audit log, readable, in UTC."""
+"""`timeline`: the incident's story in UTC; `timeline --audit`: the audit log, readable."""
 
 from __future__ import annotations
 
@@ -6,16 +6,40 @@ from incident_response.domain.audit import AuditEventType
 from tests.unit.commands.world import World
 
 
-async def test_timeline_lists_audit_events_with_utc_times(world: World) -> None:
+async def test_timeline_tells_the_story_in_words_without_bookkeeping(world: World) -> None:
+    await world.open_incident()
+    world.clock.advance(minutes=3)
+    await world.command("note rolled back checkout 1.2.3", actor="bob@example.com")
+    await world.command("checklist done 2", actor="bob@example.com")
+    await world.command("timeline --audit")
+
+    reply = await world.command("timeline")
+
+    assert reply.ok
+    assert reply.text.splitlines() == [
+        "Timeline of inc-0001 (2 moments, times in UTC):",
+        "2026-11-26 09:00:00 UTC  Opened  (system)",
+        "2026-11-26 09:03:00 UTC  rolled back checkout 1.2.3  (Bob Okafor)",
+        "(`timeline --audit` lists the audit log itself.)",
+    ]
+    assert reply.data["entries"][1] == {
+        "at": "2026-11-26T09:03:00Z",
+        "who": "bob@example.com",
+        "kind": "note",
+        "text": "rolled back checkout 1.2.3",
+    }
+
+
+async def test_timeline_audit_lists_audit_events_with_utc_times(world: World) -> None:
     await world.open_incident()
     world.clock.advance(minutes=7, seconds=30)
     await world.command("checklist done 2", actor="bob@example.com")
 
-    reply = await world.command("timeline")
+    reply = await world.command("timeline --audit")
 
     lines = reply.text.splitlines()
     assert reply.ok
-    assert lines[0] == "Timeline of inc-0001 (5 events, times in UTC):"
+    assert lines[0] == "Audit log of inc-0001 (5 events, times in UTC):"
     assert lines[1] == "2026-11-26 09:00:00 UTC  Incident opened  by system"
     assert lines[2] == "2026-11-26 09:00:00 UTC  War room created  by system"
     assert lines[3].startswith(
@@ -38,7 +62,7 @@ async def test_timeline_lists_audit_events_with_utc_times(world: World) -> None:
 async def test_timeline_n_shows_the_last_n_events(world: World) -> None:
     await world.open_incident()
 
-    reply = await world.command("timeline 2")
+    reply = await world.command("timeline 2 --audit")
 
     lines = reply.text.splitlines()
     assert "the last 2" in lines[0]

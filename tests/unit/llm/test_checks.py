@@ -49,15 +49,15 @@ Some customers saw errors; the error rate reached 12.5%.
 - 09:05 A responder noted an error rate of 12.5% on [host]
 - 09:42 Incident resolved
 
-## Root cause
-
-_To fill in_
-
-## Action items
+## Contributing factors
 
 _To fill in_
 
 ## Lessons learned
+
+_To fill in_
+
+## Follow-ups
 
 _To fill in_
 """
@@ -136,14 +136,16 @@ def test_a_faithful_postmortem_passes() -> None:
 
 
 def test_a_postmortem_without_its_sections_is_caught() -> None:
-    text = POSTMORTEM.replace("## Root cause", "## Cause").replace("## Action items", "## Todo")
+    text = POSTMORTEM.replace("## Contributing factors", "## Cause").replace(
+        "## Follow-ups", "## Todo"
+    )
     problems = postmortem_problems(text, POSTMORTEM_FACTS)
-    assert "the postmortem lacks the sections: Root cause, Action items" in problems
+    assert "the postmortem lacks the sections: Contributing factors, Follow-ups" in problems
 
 
 def test_a_postmortem_that_blames_someone_by_name_is_caught() -> None:
     text = POSTMORTEM.replace(
-        "_To fill in_\n\n## Action", "Dave Smith deployed a bad config.\n\n## Action", 1
+        "_To fill in_\n\n## Lessons", "Dave Smith deployed a bad config.\n\n## Lessons", 1
     )
     problems = postmortem_problems(text, POSTMORTEM_FACTS)
     assert "the name 'Dave' is not in the input" in problems

@@ -37,15 +37,15 @@ _To fill in_
 - 2026-11-26 09:00:00 Incident opened by the system
 - 2026-11-26 09:42:00 Incident resolved by the incident commander
 
-## Root cause
-
-_To fill in_
-
-## Action items
+## Contributing factors
 
 _To fill in_
 
 ## Lessons learned
+
+_To fill in_
+
+## Follow-ups
 
 _To fill in_
 """

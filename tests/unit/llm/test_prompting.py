@@ -149,7 +149,12 @@ def test_a_postmortem_prompt_names_people_by_role_and_strips_the_rest() -> None:
         assert planted not in request.user, planted
     assert "the incident commander" in request.user
     assert "responder 2" in request.user
-    assert "2026-11-26 09:05:00 Timeline note added by responder 2" in request.user
+    # the story, not audit rows: the note itself, by its author's role
+    assert "- 2026-11-26 09:05:00 responder 2: pod [host] OOM" in request.user
+    assert "(by responder 2)" in request.user
+    assert "TIMELINE_NOTE_ADDED" not in request.user
+    assert "Timeline note added" not in request.user
+    assert "Stages: investigating" in request.user
     assert "42 min" in request.user
     assert "a1b2c3d4e5" in request.user
     assert "Checkout: we are investigating." in request.user

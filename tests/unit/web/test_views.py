@@ -12,7 +12,6 @@ from incident_response.web.console.rendering import duration_text, time_tag
 from incident_response.web.console.views import (
     button_command,
     chat_text,
-    event_title,
     incident_rows,
     timeline_entries,
 )
@@ -93,6 +92,7 @@ def test_the_timeline_tells_the_story_in_words_and_names() -> None:
             "alice@example.com",
             {"draft_id": "d1", "version": 1},
         ),
+        (AuditEventType.TIMELINE_NOTE_ADDED, "alice@example.com", {"text": "cache flushed"}),
     ]
     records = [
         seal(
@@ -106,9 +106,9 @@ def test_the_timeline_tells_the_story_in_words_and_names() -> None:
         for n, (kind, actor, data) in enumerate(events, start=1)
     ]
     people = {"alice@example.com": Person(email="alice@example.com", name="Alice Martin")}
-    entries = timeline_entries(records, people)
-    assert [(e.title, e.actor, e.details) for e in entries] == [
-        ("IC assigned", "system", "alice@example.com"),
-        ("Status page draft created", "Alice Martin", "draft d1 v1"),
+    entries = timeline_entries(sample_incident(), records, people)
+    assert entries[0].text.startswith("Opened by the alert")  # its opening record is not here
+    assert [(e.who, e.text) for e in entries[1:]] == [
+        ("system", "Alice Martin is the incident commander"),
+        ("Alice Martin", "cache flushed"),
     ]
-    assert event_title(AuditEventType.SLA_BREACHED) == "SLA breached"

@@ -12,17 +12,22 @@ details, notes, checklist, change titles and authors) goes through `strip_person
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 from incident_response.domain.alert import Severity
-from incident_response.domain.audit import AuditRecord
 from incident_response.domain.clock import Clock, SystemClock, utc
 from incident_response.domain.context import Change, PublicStatus
 from incident_response.domain.incident import Incident
 from incident_response.domain.public import public_service_name
 from incident_response.domain.responder_names import ResponderNames, known_name
+from incident_response.domain.timeline import (
+    CONTRIBUTING_FACTORS,
+    LESSONS,
+    Naming,
+    incident_story,
+    stage_path,
+)
 from incident_response.ports import PostmortemContext, StatusContext
 
 NEXT_UPDATE = {
@@ -30,7 +35,8 @@ NEXT_UPDATE = {
     PublicStatus.IDENTIFIED: timedelta(minutes=30),
     PublicStatus.MONITORING: timedelta(minutes=60),
 }
-DETAIL_LIMIT = 160
+STORY_LIMIT = 400
+ARROW = " \u2192 "
 
 
 class Wording:
@@ -125,35 +131,33 @@ def status_update_text(context: StatusContext, *, at: datetime) -> str:
 
 
 def postmortem_markdown(context: PostmortemContext) -> str:
-    """A structured postmortem draft: facts filled in from the record, judgement left to people."""
+    """A postmortem draft that starts from the incident's story: summary, impact, the timeline
+    people made, the judgement sections as headed prompts for people to fill, and the
+    follow-ups with their issues; then the facts around it (responders, changes, checklist)."""
     incident = context.incident
     names = ResponderNames.of(incident)
+    factors, factors_prompt = CONTRIBUTING_FACTORS
     parts = [
         f"# Postmortem: {_inline(names.text(incident.title))}",
         _facts(incident, names),
         "## Summary",
         _summary(incident, names),
         "## Impact",
-        _impact(incident, len(context.published_updates), names),
+        _impact(incident, context, names),
         "## Timeline (UTC)",
-        _timeline(context.timeline, names),
-        "## Status updates as published",
-        _published(context.published_updates),
+        _story(context, names),
+        f"## {factors}",
+        f"_{factors_prompt}_",
+        "## Lessons learned",
+        "\n\n".join(f"### {heading}\n\n_{prompt}_" for heading, prompt in LESSONS),
+        "## Follow-ups",
+        _followups(incident, names),
         "## Responders",
         _responders(incident),
         "## Recent changes",
         _changes(context.changes, names),
         "## Checklist",
         _checklist(incident, names),
-        "## Root cause",
-        "_To fill in: what failed, why it failed, and why our safeguards did not stop it._",
-        "## Action items",
-        "| Action | Owner | Due | Tracking |\n|---|---|---|---|\n"
-        "| _To fill in_ | | | |\n| _To fill in_ | | | |",
-        "## Lessons learned",
-        "### What went well\n\n- _To fill in_\n\n"
-        "### What went badly\n\n- _To fill in_\n\n"
-        "### Where we got lucky\n\n- _To fill in_",
     ]
     return "\n\n".join(parts) + "\n"
 
@@ -185,65 +189,73 @@ def _facts(incident: Incident, names: ResponderNames) -> str:
 
 
 def _summary(incident: Incident, names: ResponderNames) -> str:
+    opened = (
+        f"declared by {names.who(incident.declared_by)}"
+        if incident.declared_by
+        else f"opened by the alert \u201c{_inline(names.text(incident.title))}\u201d"
+    )
     text = (
-        f"A {incident.severity.value} incident on {_code(names.text(incident.service))}, opened "
-        f"by the alert \u201c{_inline(names.text(incident.title))}\u201d at "
-        f"{_when(incident.created_at)}"
+        f"A {incident.severity.value} incident on {_code(names.text(incident.service))}, {opened} "
+        f"at {_when(incident.created_at)}"
     )
     if incident.resolved_at is not None:
         text += f" and resolved at {_when(incident.resolved_at)} ({_duration(incident)})"
-    return (
-        text
-        + ".\n\n_To fill in: what happened, in two or three sentences a customer could follow._"
-    )
+    text += "."
+    if incident.summary.strip():
+        return f"{text}\n\n{_inline(names.text(incident.summary.strip()))}"
+    return text + "\n\n_What happened, in two or three sentences a customer could follow?_"
 
 
-def _impact(incident: Incident, published: int, names: ResponderNames) -> str:
+def _impact(incident: Incident, context: PostmortemContext, names: ResponderNames) -> str:
     impact = IMPACT[incident.severity]
     subject = _inline(public_service_name(incident.service) or names.text(incident.service))
+    published = context.published_updates
+    lines = [
+        f"- Severity {incident.severity.value} ({impact.noun}): "
+        f"{impact.past.format(subject=subject)}",
+        f"- Duration: {_duration(incident)} (opened {_when(incident.created_at)}, resolved "
+        f"{_when(incident.resolved_at)})",
+        f"- Stages: {ARROW.join(stage_path(context.timeline))}",
+        f"- Status updates published to customers: {len(published)}",
+    ]
     return (
-        f"Severity {incident.severity.value} ({impact.noun}): "
-        f"{impact.past.format(subject=subject)}\n\n"
-        f"Customer-facing status updates published: {published}.\n\n"
-        "_To fill in: who was affected, for how long, and measured error rates or lost requests._"
+        "\n".join(lines)
+        + "\n\n"
+        + _published(published)
+        + "\n\n_Who was affected, and how many? The error rates or lost requests, as measured._"
     )
 
 
-EVENT_WORDS: Mapping[str, str] = {
-    "STATUSPAGE_PUBLISHED": "Status page updated",
-    "IC_ASSIGNED": "Incident commander assigned",
-    "IC_RATED": "Incident commander rated",
-}
-
-
-def event_title(record: AuditRecord) -> str:
-    return EVENT_WORDS.get(record.type.value) or record.type.value.replace("_", " ").capitalize()
-
-
-def _timeline(records: Iterable[AuditRecord], names: ResponderNames) -> str:
-    ordered = sorted(records, key=lambda r: (utc(r.at), r.seq))
-    if not ordered:
-        return "_No audit records were found for this incident._"
+def _story(context: PostmortemContext, names: ResponderNames) -> str:
+    """The incident's story (domain/timeline.py), people named as in the rest of the draft."""
+    entries = incident_story(
+        context.incident, context.timeline, naming=Naming(person=names.who, outside=names.text)
+    )
     rows = [
-        (f"{utc(r.at):%Y-%m-%d %H:%M:%S}", event_title(r), names.who(r.actor), _details(r, names))
-        for r in ordered
+        (f"{utc(e.at):%Y-%m-%d %H:%M:%S}", names.who(e.who), _story_text(e.text)) for e in entries
     ]
-    return _table(("Time (UTC)", "Event", "By", "Details"), rows)
+    return _table(("Time (UTC)", "Who", "What happened"), rows)
 
 
-def _details(record: AuditRecord, names: ResponderNames) -> str:
-    """The record's data, people named and the rest stripped, before it is cut to length (a
-    cut e-mail address would no longer look like one to the stripper)."""
-    text = names.text(", ".join(f"{k}: {_flat(v)}" for k, v in record.data.items()))
-    return text if len(text) <= DETAIL_LIMIT else text[: DETAIL_LIMIT - 1] + "\u2026"
+def _story_text(text: str) -> str:
+    return text if len(text) <= STORY_LIMIT else text[: STORY_LIMIT - 1] + "\u2026"
 
 
-def _flat(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_flat(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_flat(v)}" for k, v in value.items()) + "}"
-    return str(value)
+def _followups(incident: Incident, names: ResponderNames) -> str:
+    """Each follow-up with its owner and the issue it was filed as (linked)."""
+    if not incident.followups:
+        return "_No follow-ups were recorded during the incident: add the action items here._"
+    rows = [
+        (
+            names.text(f.text),
+            names.who(f.owner) if f.owner else "unassigned",
+            Md(f"[{_inline(f.issue.id)}](<{f.issue.url}>)")
+            if f.issue is not None and f.issue.url
+            else (f.issue.id if f.issue is not None else "not filed yet"),
+        )
+        for f in incident.followups
+    ]
+    return _table(("Follow-up", "Owner", "Issue"), rows)
 
 
 def _published(updates: Iterable[str]) -> str:

@@ -22,11 +22,13 @@ from pydantic import BaseModel, ConfigDict
 
 from incident_response.domain.alert import Severity
 from incident_response.domain.context import FiledPostmortem
+from incident_response.domain.incident import IssueRef
 
 KEY_LINE = re.compile(r"^<!-- postmortem-key: (.*) -->$")
 SLUG_CHARS = re.compile(r"[^a-z0-9]+")
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 MAX_SLUG = 60
+FOLLOWUPS_ANCHOR = "follow-ups"  # the postmortem's heading "Follow-ups", as the console links it
 
 
 class PostmortemFile(BaseModel):
@@ -109,6 +111,22 @@ class MarkdownIssueTracker:
         if not await asyncio.to_thread((self.directory / f"{name}.md").exists):
             return None
         return FiledPostmortem(id=name, url=self.url_for(name), key=key)
+
+    async def file_followup(
+        self,
+        *,
+        postmortem_key: str,
+        followup_id: str,
+        title: str,
+        body: str,
+        owner_email: str | None = None,
+    ) -> IssueRef:
+        """Nothing is written: the postmortem filed under `postmortem_key` lists its follow-ups
+        (FOLLOWUPS_ANCHOR), and that is where each one links to."""
+        if not followup_id.strip():
+            raise ValueError("a follow-up needs an id")
+        name = name_for(postmortem_key)
+        return IssueRef(id=f"{name}#{followup_id}", url=f"{self.url_for(name)}#{FOLLOWUPS_ANCHOR}")
 
     async def read(self, name: str) -> str | None:
         """The Markdown of a filed postmortem, for the web layer to serve."""

@@ -29,6 +29,7 @@ from incident_response.adapters.linear.documents import (
 )
 from incident_response.domain.alert import Severity
 from incident_response.domain.context import FiledPostmortem
+from incident_response.domain.incident import IssueRef
 from incident_response.http import VendorError
 from incident_response.telemetry.logging import get_logger
 
@@ -49,6 +50,10 @@ def postmortem_issue_id(team_id: str, key: str) -> str:
     """The id of the key's issue: stable, unique per team and key, in UUID v4 format."""
     digest = hashlib.sha256(f"{ID_NAMESPACE}:{team_id.lower()}:{key}".encode()).digest()
     return str(uuid.UUID(bytes=digest[:16], version=4))
+
+
+def followup_key(postmortem_key: str, followup_id: str) -> str:
+    return f"{postmortem_key}:followup:{followup_id}"
 
 
 def marker_line(key: str) -> str:
@@ -113,6 +118,26 @@ class LinearIssueTracker:
             if assignee is not None:
                 fields["assigneeId"] = assignee
             return await self._create(fields, issue_id=issue_id, key=key)
+
+    async def file_followup(
+        self,
+        *,
+        postmortem_key: str,
+        followup_id: str,
+        title: str,
+        body: str,
+        owner_email: str | None = None,
+    ) -> IssueRef:
+        """One issue per follow-up, filed like a postmortem (a fixed id from the team and the
+        follow-up's key, looked up before it is created), so a resolution resumed after a crash
+        never files it twice. Assigned to the owner when Linear knows their e-mail."""
+        filed = await self.file_postmortem(
+            key=followup_key(postmortem_key, followup_id),
+            title=title,
+            body=body,
+            owner_email=owner_email,
+        )
+        return IssueRef(id=filed.id, url=filed.url)
 
     async def find_postmortem(self, key: str) -> FiledPostmortem | None:
         return await self._find(postmortem_issue_id(self._team_id, key), key)

@@ -27,9 +27,9 @@ POSTMORTEM_SECTIONS = (
     "Summary",
     "Impact",
     "Timeline",
-    "Root cause",
-    "Action items",
+    "Contributing factors",
     "Lessons learned",
+    "Follow-ups",
 )
 
 # a number: digits, with decimal or clock separators ("12.5", "09:05:00"); a number glued to
@@ -51,6 +51,7 @@ _ALLOWED = """
     july august september october november december utc gmt
     investigating identified monitoring resolved update updates status incident incidents
     postmortem summary impact timeline root cause action actions items item lessons learned owner
+    contributing factors factor follow-ups follow-up stages stage
     due tracking what went well badly where got lucky fill severity responders responder checklist
     recent changes change published questions question open unknown none the a an this that these
     those there their they them it its we our us you your i he she if when while after before

@@ -26,13 +26,13 @@ from jinja2 import Environment, StrictUndefined, Template
 
 from incident_response.adapters.llm.completion import PromptRequest, Task
 from incident_response.domain.alert import Severity
-from incident_response.domain.audit import AuditRecord
 from incident_response.domain.clock import utc
 from incident_response.domain.context import Change, PublicStatus
-from incident_response.domain.incident import Incident
+from incident_response.domain.incident import FollowUp, Incident
 from incident_response.domain.privacy import replace_people, strip_personal_data
 from incident_response.domain.public import public_service_name
 from incident_response.domain.status_update import DraftStatus
+from incident_response.domain.timeline import Naming, incident_story, stage_path
 from incident_response.ports import PostmortemContext, StatusContext
 
 USER_MARKER = "<!-- user -->"
@@ -185,13 +185,17 @@ def postmortem_request(context: PostmortemContext) -> PromptRequest:
         service=private(incident.service),
         title=private(incident.title, people),
         opened=when(incident.created_at),
-        assembled=when(incident.assembled_at),
+        # to the second, as the postmortem's facts table states it (the story leaves it out)
+        assembled=_second(incident.assembled_at),
         mitigated=when(incident.mitigated_at),
         resolved=when(incident.resolved_at),
         duration=duration(incident),
         labels=[private(f"{k}={v}", people) for k, v in sorted(incident.labels.items())],
         people=_roles(incident),
-        timeline=[_event(r, people) for r in sorted(context.timeline, key=_order)],
+        timeline=_story(context, people),
+        stages=stage_path(context.timeline),
+        followups=[_followup(f, people) for f in incident.followups],
+        summary=private(incident.summary, people) if incident.summary.strip() else "",
         changes=[_change(c, people) for c in sorted(context.changes, key=lambda c: utc(c.at))],
         checklist=[
             f"[{'x' if item.done else ' '}] {private(item.text, people)}"
@@ -238,18 +242,36 @@ def _roles(incident: Incident) -> list[str]:
     return roles
 
 
-def _order(record: AuditRecord) -> tuple[datetime, int]:
-    return utc(record.at), record.seq
+def _second(at: datetime | None) -> str:
+    return f"{utc(at):%Y-%m-%d %H:%M:%S} UTC" if at is not None else ""
 
 
-def _event(record: AuditRecord, people: Mapping[str, str]) -> str:
-    title = record.type.value.replace("_", " ").capitalize()
-    actor = SYSTEM_ROLE if record.actor in {"", "system"} else private(record.actor, people)
-    details = private(_flat(record.data), people)
-    if len(details) > DETAIL_CHARS:
-        details = details[: DETAIL_CHARS - 1] + "\u2026"
-    line = f"{utc(record.at):%Y-%m-%d %H:%M:%S} {title} by {actor}"
-    return f"{line}: {details}" if details else line
+def _story(context: PostmortemContext, people: Mapping[str, str]) -> list[str]:
+    """The incident's story (domain/timeline.py), not its audit rows: key moments, people as
+    roles, everything personal stripped; published updates as customers read them."""
+
+    def role(handle: str) -> str:
+        if handle in {"", "system"}:
+            return SYSTEM_ROLE
+        return people.get(handle) or private(handle, people)
+
+    naming = Naming(person=role, outside=lambda text: private(text, people))
+    lines = []
+    for entry in incident_story(context.incident, context.timeline, naming=naming):
+        text = entry.text
+        if len(text) > DETAIL_CHARS:
+            text = text[: DETAIL_CHARS - 1] + "\u2026"
+        lines.append(f"{utc(entry.at):%Y-%m-%d %H:%M:%S} {text} (by {role(entry.who)})")
+    return lines
+
+
+def _followup(item: FollowUp, people: Mapping[str, str]) -> str:
+    line = private(item.text, people)
+    if item.owner:
+        line += f" (owner: {people.get(item.owner) or 'a team member'})"
+    if item.issue is not None:
+        line += f", filed as {item.issue.id}" + (f" {item.issue.url}" if item.issue.url else "")
+    return line
 
 
 def _change(change: Change, people: Mapping[str, str]) -> str:

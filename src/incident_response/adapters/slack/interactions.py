@@ -9,7 +9,8 @@ CommandRegistry as the console, with Slack's mention markup made plain first; Ap
 Edit and Reject go to the StatusUpdateGate, which alone decides who may approve. Answers are
 shown to the person who acted only (ephemeral); what the room must see (a draft to approve, a
 publication) is posted in the room. Pins and reactions with the timeline emoji become
-TIMELINE_NOTE_ADDED records, keyed by the message so the same message is noted once; a note the
+TIMELINE_NOTE_ADDED records by the person who pinned or reacted, quoting the message and its
+author, keyed by the message so the same message is noted once; a note the
 drafter reads as a status update counts as one for the reminders (services.status_update_notes).
 A submitted Declare incident modal goes to the declaration service, the same one the console and
 the API call, with the IC picked in the modal mapped to the roster like the person who acted.
@@ -411,9 +412,11 @@ class SlackInteraction:
                 type=AuditEventType.TIMELINE_NOTE_ADDED,
                 key=key,
                 at=_slack_time(ts) or self._clock.now(),
-                actor=author.email if author else "unknown",
+                # the note is the pinner's, quoting the message and its author
+                actor=noted_by.email,
                 data={
                     "text": text,
+                    "author": author.email if author else "unknown",
                     "source": source,
                     "noted_by": noted_by.email,
                     "message_ts": ts,

@@ -26,6 +26,7 @@ from incident_response.domain.incident import Incident
 from incident_response.domain.public import shown_as
 from incident_response.domain.status_update import StatusDraft
 from incident_response.services.status_update_gate import PublishFailed
+from incident_response.services.timeline_pins import RoomMessage, pin_to_timeline
 from incident_response.web.console.incidents import ConsolePages, incident_url
 from incident_response.web.console.rendering import PageError, Pages, html_route_class
 from incident_response.web.console.services import ConsoleServices
@@ -34,6 +35,7 @@ from incident_response.web.console.signin import ConsoleAuth, Visitor
 from incident_response.web.console.views import button_command
 
 MAX_COMMAND_CHARS = 2000
+SYSTEM = "system"  # the author of the console room's messages: the service posts them
 CONFIRMED = "yes"
 
 
@@ -148,6 +150,60 @@ class IncidentForms:
                 fields={"message": message_id, "action": action, "value": value},
             )
         return await self._run(request, visitor, incident_id, text, near="command")
+
+    async def followup(self, request: Request, incident_id: str) -> Response:
+        """The follow-up form: the `followup` command, with the owner as its last word."""
+        visitor, form, _ = await self._begin(request, incident_id)
+        text = " ".join(_field(form, "text", 500).split())
+        owner = _field(form, "owner", 200).strip()
+        if not text:
+            return self._answer(
+                request, incident_id, "Say what needs doing.", ok=False, near="followups"
+            )
+        if owner and " " in owner:
+            return self._answer(
+                request,
+                incident_id,
+                "Name the owner by e-mail; nothing was recorded.",
+                ok=False,
+                near="followups",
+            )
+        command = f"followup {text} @{owner.removeprefix('@')}" if owner else f"followup {text}"
+        return await self._run(request, visitor, incident_id, command, near="followups")
+
+    async def pin(self, request: Request, incident_id: str) -> Response:
+        """Pin to timeline: a war-room message becomes the visitor's note quoting it."""
+        visitor, form, incident = await self._begin(request, incident_id)
+        message_id = _field(form, "message", 200)
+        channel = incident.channel
+        found = None
+        if channel is not None:
+            found = next(
+                (m for m in await self._services.chat.messages(channel.id) if m.id == message_id),
+                None,
+            )
+        if channel is None or found is None:
+            return self._answer(
+                request,
+                incident_id,
+                "That message is not in this war room; nothing was pinned.",
+                ok=False,
+                near="command",
+            )
+        message = RoomMessage(channel.id, found.id, found.text, SYSTEM, found.created_at)
+        try:
+            added = await pin_to_timeline(
+                incident,
+                message,
+                by=visitor.person.email,
+                source="console pin",
+                audit=self._services.audit,
+                authority=self._services.authority,
+            )
+        except IncidentResponseError as exc:
+            return self._answer(request, incident_id, str(exc), ok=False, near="command")
+        text = "Pinned to the timeline." if added else "That message is already on the timeline."
+        return self._answer(request, incident_id, text, ok=True, near="command")
 
     async def resolve(self, request: Request, incident_id: str) -> Response:
         visitor, form, incident = await self._begin(request, incident_id)
@@ -385,6 +441,8 @@ def actions_router(*, services: ConsoleServices, auth: ConsoleAuth, pages: Pages
         ("/steer", forms.steer),
         ("/buttons", forms.press),
         ("/resolve", forms.resolve),
+        ("/pin", forms.pin),
+        ("/followups", forms.followup),
         ("/drafts", forms.create_draft),
         ("/drafts/{draft_id}/edit", forms.edit_draft),
         ("/drafts/{draft_id}/reject", forms.reject_draft),

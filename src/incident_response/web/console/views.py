@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from markupsafe import Markup, escape
 
 from incident_response.adapters.console.records import ConsoleMessage
-from incident_response.commands.timeline import DETAILS
-from incident_response.domain.audit import AuditEventType, AuditRecord
+from incident_response.domain.audit import AuditRecord
 from incident_response.domain.chat import ChatButton
 from incident_response.domain.clock import utc
 from incident_response.domain.incident import Incident, IncidentStatus
 from incident_response.domain.people import Person
 from incident_response.domain.text import shortened
+from incident_response.domain.timeline import Naming, TimelineEntry, incident_story
 from incident_response.web.views import alert_to_assembled
 
 STATUS_LABELS: Mapping[IncidentStatus, str] = {
@@ -191,54 +190,15 @@ def chat_names(incident: Incident | None, people: Mapping[str, Person]) -> dict[
     return names
 
 
-@dataclass(frozen=True)
-class TimelineEntry:
-    seq: int
-    at: datetime
-    title: str
-    actor: str
-    details: str
-
-
-def _generic(data: Mapping[str, Any]) -> str:
-    parts = [
-        f"{k.replace('_', ' ')}: {v}"
-        for k, v in data.items()
-        if isinstance(v, str | int | float | bool) and v != "" and k != "body"
-    ]
-    return ", ".join(parts)
-
-
-WORDS = {"ic": "IC", "sla": "SLA", "statuspage": "status page"}
-# bookkeeping of the assembly saga: kept in the audit trail, left out of the story
-QUIET: frozenset[AuditEventType] = frozenset({AuditEventType.ASSEMBLY_STEP_COMPLETED})
-
-
-def event_title(kind: AuditEventType) -> str:
-    """`STATUSPAGE_DRAFT_CREATED` -> `Status page draft created`, `IC_ASSIGNED` -> `IC assigned`."""
-    words = [WORDS.get(w, w) for w in kind.value.lower().split("_")]
-    text = " ".join(words)
-    return text[0].upper() + text[1:]
-
-
 def timeline_entries(
-    records: Sequence[AuditRecord], people: Mapping[str, Person]
+    incident: Incident, records: Sequence[AuditRecord], people: Mapping[str, Person]
 ) -> list[TimelineEntry]:
-    """The audit trail as sentences a person reads, in the order it happened."""
-    entries = []
-    for r in records:
-        if r.type in QUIET:
-            continue
-        details = DETAILS.get(r.type, _generic)(r.data)
-        if len(details) > 240:
-            details = details[:239] + "\u2026"
-        entries.append(
-            TimelineEntry(
-                seq=r.seq,
-                at=r.at,
-                title=event_title(r.type),
-                actor=display_name(r.actor, people) if "@" in r.actor else r.actor,
-                details=details,
-            )
-        )
-    return entries
+    """The incident's story (domain/timeline.py), people by name."""
+
+    def name(handle: str) -> str:
+        return display_name(handle, people) if "@" in handle else handle
+
+    return [
+        replace(e, who=name(e.who))
+        for e in incident_story(incident, records, naming=Naming(person=name))
+    ]
