@@ -421,7 +421,14 @@ async def build(
         chosen.scheduler = timers
     scheduler = _wrap(overrides.scheduler, chosen.scheduler)
     console_chat = ConsoleChat(db, base_url=base_url, clock=clock)
-    status_page = BuiltinStatusPage(db, base_url=base_url, clock=clock)
+    status_page = BuiltinStatusPage(
+        db,
+        base_url=base_url,
+        clock=clock,
+        page_name=settings.incident_response_status_page_name,
+        logo_url=settings.incident_response_status_page_logo_url,
+        home_url=settings.incident_response_status_page_home_url,
+    )
     directory = _wrap(overrides.directory, chosen.directory or roster_directory)
     authority = Authority(directory=directory)
     oncall = _wrap(overrides.oncall, chosen.oncall or roster_oncall)

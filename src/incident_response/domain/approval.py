@@ -27,6 +27,7 @@ from incident_response.domain.public import (
     proposed_title,
     stage_problem,
     title_problems,
+    with_statuses,
 )
 from incident_response.domain.status_update import (
     DraftKind,
@@ -256,6 +257,24 @@ def edited_fields(
     return changes, tuple(problems)
 
 
+def with_chosen_statuses(
+    draft: StatusDraft, changes: Mapping[str, Any], statuses: Mapping[str, str] | None
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """`changes` with the components' statuses settled: a component the edit names again keeps
+    the status it had, a new one follows the impact, and `statuses` (name -> status) sets any
+    of them. The statuses are public content: changing one is a new version to approve."""
+    if statuses is None and "components" not in changes:
+        return dict(changes), ()
+    had = {c.name.casefold(): c.status for c in draft.components}
+    named: tuple[PublicComponent, ...] = changes.get("components", draft.components)
+    kept = tuple(
+        c if c.status is not None else c.model_copy(update={"status": had.get(c.name.casefold())})
+        for c in named
+    )
+    settled, problems = with_statuses(kept, statuses or {})
+    return {**changes, "components": settled}, problems
+
+
 def public_status_for(incident: Incident, kind: DraftKind) -> PublicStatus:
     """The word customers see beside the text, from where the incident stands."""
     if kind is DraftKind.RESOLVED or incident.status is IncidentStatus.RESOLVED:
@@ -380,6 +399,9 @@ def public_record(draft: StatusDraft) -> dict[str, Any]:
         "stage": draft.stage.value,
         "impact": draft.impact.value,
         "components": list(draft.component_names),
+        "component_statuses": {
+            c.name: c.status.value for c in draft.components if c.status is not None
+        },
     }
 
 
@@ -408,6 +430,7 @@ def publish_request(incident: Incident, draft: StatusDraft) -> PublishRequest:
         impact=draft.impact,
         components=draft.component_names,
         status_page_incident_id=incident.status_page.incident_id if incident.status_page else None,
+        component_statuses={c.name: c.status for c in draft.components if c.status is not None},
     )
 
 

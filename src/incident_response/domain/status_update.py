@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from incident_response.domain.context import Impact, PublicStatus
+from incident_response.domain.context import ComponentStatus, Impact, PublicStatus
 
 
 class DraftStatus(StrEnum):
@@ -33,11 +33,14 @@ class DraftKind(StrEnum):
 
 
 class PublicComponent(BaseModel):
-    """One status-page component an update names (its public name; a status may join it)."""
+    """One status-page component an update names: its public name and the status the IC chose
+    for it. `status` None (drafts written before it existed) follows the draft's impact; it is
+    left out of the hashed content then, so those drafts keep their hash."""
 
     model_config = ConfigDict(frozen=True)
 
     name: str
+    status: ComponentStatus | None = None
 
 
 class StatusDraft(BaseModel):
@@ -74,7 +77,7 @@ class StatusDraft(BaseModel):
             "title": self.title,
             "stage": self.stage.value,
             "impact": self.impact.value,
-            "components": [c.model_dump(mode="json") for c in self.components],
+            "components": [c.model_dump(mode="json", exclude_none=True) for c in self.components],
         }
 
     def sealed(self) -> StatusDraft:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -56,6 +56,7 @@ from incident_response.domain.approval import (
     revised,
     superseded_by,
     superseding,
+    with_chosen_statuses,
     with_draft,
 )
 from incident_response.domain.audit import AuditEventType
@@ -258,10 +259,13 @@ class StatusUpdateGate:
         stage: str | None = None,
         impact: str | None = None,
         components: Sequence[str] | None = None,
+        component_statuses: Mapping[str, str] | None = None,
         via: str | None = None,
     ) -> StatusDraft:
         """A new version with the fields given (the rest kept); the same content as now changes
-        nothing. Any invalid field refuses the whole edit. `via` names the surface in the audit
+        nothing. Any invalid field refuses the whole edit. `component_statuses` (component name
+        -> degraded_performance, partial_outage, major_outage or operational) sets the status
+        the page shows for components the update names. `via` names the surface in the audit
         record when it is not the usual people's one (an AI agent's "mcp")."""
         _require_actor(actor)
         changes, problems = edited_fields(
@@ -278,10 +282,13 @@ class StatusUpdateGate:
             draft = _open_draft(current, draft_id, "edited")
             if draft.version != expected_version:
                 raise StaleDraftVersion(draft_id, given=expected_version, current=draft.version)
-            if all(getattr(draft, k) == v for k, v in changes.items()):
+            settled, wrong = with_chosen_statuses(draft, changes, component_statuses)
+            if wrong:
+                raise InvalidDraft("; ".join(wrong))
+            if all(getattr(draft, k) == v for k, v in settled.items()):
                 return None, draft
             now = self._clock.now()
-            new = revised(draft, changes, now)
+            new = revised(draft, settled, now)
             return with_draft(current, new, now), new
 
         _, draft = await self._mutate(incident_id, revise)

@@ -8,9 +8,11 @@ detail can leak onto the page. No sign-in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 from fastapi import APIRouter
@@ -31,6 +33,7 @@ ATOM = "http://www.w3.org/2005/Atom"
 # browsers always revalidate (an IC checking their update sees it at once); a CDN may hold 15 s
 PUBLIC_CACHE = "public, max-age=0, s-maxage=15"
 RECENT_HISTORY = 5
+HOST = re.compile(r"[A-Za-z0-9.\-]+(?::[0-9]{1,5})?")
 
 COMPONENT_LABELS: Mapping[str, str] = {
     "operational": "Operational",
@@ -91,6 +94,15 @@ def public_component(doc: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def with_image_origin(policy: str, url: str) -> str:
+    """`policy` with `url`'s origin added to `img-src` (the page's logo may be hosted elsewhere)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not HOST.fullmatch(parts.netloc):
+        return policy  # nothing that could smuggle a directive into the header
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return policy.replace("img-src 'self'", f"img-src 'self' {origin}", 1)
+
+
 def atom_feed(page: Mapping[str, Any], incidents: Sequence[Mapping[str, Any]]) -> bytes:
     """One entry per published update, newest first (RFC 4287); never a character XML 1.0
     forbids, so one stored control character cannot break the feed for every subscriber."""
@@ -147,7 +159,13 @@ def status_page_html_router(*, status_page: BuiltinStatusPage, pages: Pages) -> 
     )
 
     def page(name: str, **context: Any) -> Response:
-        return pages.page(name, cache=PUBLIC_CACHE, **context)
+        response = pages.page(name, cache=PUBLIC_CACHE, brand=status_page.branding, **context)
+        logo = status_page.branding["logo_url"]
+        if logo:  # the logo may live elsewhere: allow its origin for images, nothing more
+            response.headers["Content-Security-Policy"] = with_image_origin(
+                response.headers["Content-Security-Policy"], logo
+            )
+        return response
 
     @router.get("")
     async def status() -> Response:

@@ -21,7 +21,14 @@ import aiosqlite
 
 from incident_response.adapters.embedded.db import Database
 from incident_response.domain.clock import Clock, SystemClock, utc
-from incident_response.domain.context import Impact, PublicStatus, PublishedUpdate, PublishRequest
+from incident_response.domain.context import (
+    COMPONENT_STATUS_BY_IMPACT,
+    ComponentStatus,
+    Impact,
+    PublicStatus,
+    PublishedUpdate,
+    PublishRequest,
+)
 from incident_response.domain.errors import NotFound
 
 ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -35,11 +42,13 @@ INDICATOR_DESCRIPTIONS = {
     Impact.CRITICAL: "Major Service Outage",
 }
 IMPACT_RANK = {Impact.NONE: 0, Impact.MINOR: 1, Impact.MAJOR: 2, Impact.CRITICAL: 3}
-COMPONENT_STATUS = {
-    Impact.NONE: "operational",
-    Impact.MINOR: "degraded_performance",
-    Impact.MAJOR: "partial_outage",
-    Impact.CRITICAL: "major_outage",
+# a component shows the worst status any unresolved incident gives it
+COMPONENT_RANK = {
+    ComponentStatus.OPERATIONAL: 0,
+    ComponentStatus.UNDER_MAINTENANCE: 1,
+    ComponentStatus.DEGRADED_PERFORMANCE: 2,
+    ComponentStatus.PARTIAL_OUTAGE: 3,
+    ComponentStatus.MAJOR_OUTAGE: 4,
 }
 
 SCHEMA = """
@@ -75,6 +84,12 @@ CREATE TABLE IF NOT EXISTS status_incident_components (
     incident_id TEXT NOT NULL REFERENCES status_incidents (id),
     component_id TEXT NOT NULL REFERENCES status_components (id),
     PRIMARY KEY (incident_id, component_id)
+);
+CREATE TABLE IF NOT EXISTS status_incident_component_states (
+    incident_id TEXT NOT NULL REFERENCES status_incidents (id),
+    component_id TEXT NOT NULL REFERENCES status_components (id),
+    status TEXT NOT NULL,
+    PRIMARY KEY (incident_id, component_id)
 )
 """
 
@@ -102,6 +117,8 @@ class BuiltinStatusPage:
         page_name: str = "Status",
         page_id: str = "embedded",
         components: Sequence[str] = (),
+        logo_url: str | None = None,
+        home_url: str | None = None,
     ) -> None:
         self._db = db
         self._base_url = base_url.rstrip("/")
@@ -109,11 +126,18 @@ class BuiltinStatusPage:
         self._page_name = page_name
         self._page_id = page_id
         self._seed_components = tuple(components)
+        self._logo_url = logo_url
+        self._home_url = home_url
         self._ready = False
 
     @property
     def url(self) -> str:
         return f"{self._base_url}/status"
+
+    @property
+    def branding(self) -> dict[str, str | None]:
+        """The page's name, logo and home link (settings; the URLs were checked to be http(s))."""
+        return {"name": self._page_name, "logo_url": self._logo_url, "home_url": self._home_url}
 
     def shortlink(self, incident_id: str) -> str:
         return f"{self._base_url}/status/incidents/{incident_id}"
@@ -193,6 +217,12 @@ class BuiltinStatusPage:
                     "INSERT OR IGNORE INTO status_incident_components (incident_id, component_id)"
                     " VALUES (?, ?)",
                     (incident_id, component_id),
+                )
+                await conn.execute(
+                    "INSERT INTO status_incident_component_states (incident_id, component_id,"
+                    " status) VALUES (?, ?, ?) ON CONFLICT (incident_id, component_id)"
+                    " DO UPDATE SET status = excluded.status",
+                    (incident_id, component_id, request.status_of(name).value),
                 )
             await self._refresh_components(conn, incident_id, now)
             stored = await _one(conn, "SELECT * FROM status_updates WHERE key = ?", (request.key,))
@@ -275,26 +305,38 @@ class BuiltinStatusPage:
     async def _refresh_components(
         self, conn: aiosqlite.Connection, incident_id: str, now: str
     ) -> None:
-        """A component shows the worst impact among the unresolved incidents that name it."""
+        """A component shows the worst status among the unresolved incidents that name it: the
+        one the approved update chose, or (updates stored before statuses) the impact's."""
         async with conn.execute(
-            "SELECT c.id, c.status, ("
-            "  SELECT GROUP_CONCAT(i.impact) FROM status_incident_components l"
-            "  JOIN status_incidents i ON i.id = l.incident_id"
-            "  WHERE l.component_id = c.id AND i.status != 'resolved'"
-            ") AS impacts FROM status_components c"
+            "SELECT c.id, c.status, i.impact, s.status AS chosen"
+            " FROM status_components c"
             " JOIN status_incident_components mine ON mine.component_id = c.id"
+            " LEFT JOIN status_incident_components l ON l.component_id = c.id"
+            " LEFT JOIN status_incidents i ON i.id = l.incident_id AND i.status != 'resolved'"
+            " LEFT JOIN status_incident_component_states s"
+            "  ON s.incident_id = i.id AND s.component_id = c.id"
             " WHERE mine.incident_id = ?",
             (incident_id,),
         ) as cursor:
             rows = list(await cursor.fetchall())
+        shown: dict[str, str] = {row["id"]: row["status"] for row in rows}
+        worst: dict[str, ComponentStatus] = {}
         for row in rows:
-            impacts = [Impact(v) for v in (row["impacts"] or "").split(",") if v]
-            worst = max(impacts, key=IMPACT_RANK.__getitem__, default=Impact.NONE)
-            status = COMPONENT_STATUS[worst]
-            if status != row["status"]:
+            if row["impact"] is None:
+                continue  # a resolved incident (or none): it gives the component nothing
+            status = (
+                ComponentStatus(row["chosen"])
+                if row["chosen"]
+                else COMPONENT_STATUS_BY_IMPACT[Impact(row["impact"])]
+            )
+            best = worst.get(row["id"], ComponentStatus.OPERATIONAL)
+            worst[row["id"]] = max(best, status, key=COMPONENT_RANK.__getitem__)
+        for component_id, old in shown.items():
+            new = worst.get(component_id, ComponentStatus.OPERATIONAL).value
+            if new != old:
                 await conn.execute(
                     "UPDATE status_components SET status = ?, updated_at = ? WHERE id = ?",
-                    (status, now, row["id"]),
+                    (new, now, component_id),
                 )
 
     async def _page(self, db: Database) -> dict[str, Any]:
