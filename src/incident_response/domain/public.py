@@ -199,7 +199,9 @@ def with_statuses(
             problems.append(component_status_problem(name, raw))
         else:
             chosen[known] = status
-    updated = tuple(c.model_copy(update={"status": chosen.get(c.name, c.status)}) for c in components)
+    updated = tuple(
+        c.model_copy(update={"status": chosen.get(c.name, c.status)}) for c in components
+    )
     return updated, tuple(problems)
 
 
