@@ -45,6 +45,7 @@ from incident_response.adapters.embedded.secrets import (
     ensure_webhook_secret,
 )
 from incident_response.adapters.embedded.store import SqliteIncidentStore
+from incident_response.adapters.embedded.subscribers import SqliteSubscribers
 from incident_response.adapters.embedded.telemetry import EmbeddedTelemetry
 from incident_response.adapters.slack.chat import SlackChat
 from incident_response.adapters.slack.client import SlackWebApi
@@ -52,6 +53,7 @@ from incident_response.adapters.slack.front import SlackFront, SocketMode, build
 from incident_response.adapters.slack.interactions import SlackInteraction
 from incident_response.adapters.slack.pacing import RateTable
 from incident_response.adapters.statuspage.builtin import BuiltinStatusPage
+from incident_response.adapters.webhooks.sender import HttpWebhookSender
 from incident_response.commands.context import CommandServices
 from incident_response.commands.registry import OUTSIDE_INCIDENTS, CommandRegistry
 from incident_response.config import ConfigurationError, Settings
@@ -63,6 +65,8 @@ from incident_response.events.incident_resolution import IncidentResolution
 from incident_response.events.registry import EventHandler, EventRegistry
 from incident_response.events.sla_check import SlaCheck
 from incident_response.events.status_update_nudge import StatusUpdateNudge
+from incident_response.events.status_update_published import StatusUpdatePublished
+from incident_response.events.status_webhook_delivery import StatusWebhookDelivery
 from incident_response.http import OutboundHttp
 from incident_response.intake.auth import WebhookVerifier
 from incident_response.intake.service import AlertIntake
@@ -93,6 +97,7 @@ from incident_response.services.postmortem_copy import PostmortemWithCopy
 from incident_response.services.postmortem_drafts import PostmortemDrafts
 from incident_response.services.resolver import Resolver
 from incident_response.services.sla import SlaMonitor
+from incident_response.services.status_subscriptions import StatusSubscriptions
 from incident_response.services.status_update_gate import StatusUpdateGate
 from incident_response.services.status_update_notes import StatusUpdateNotes
 from incident_response.services.war_room import RetryPolicy, StepDeadline, WarRoomAssembler
@@ -244,6 +249,8 @@ class Container:
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # the production storage backends readiness checks instead of SQLite, by integration
     backends: dict[str, list[Callable[[], Awaitable[object]]]] = field(default_factory=dict)
+    # the status page's webhook subscribers (issue 12, point 9)
+    subscriptions: StatusSubscriptions | None = None
 
     async def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}
@@ -487,6 +494,23 @@ async def build(
         storm_window_seconds=settings.incident_response_storm_window_seconds,
         max_new_incidents_per_minute=settings.incident_response_max_new_incidents_per_minute,
     )
+    subscriptions = StatusSubscriptions(
+        store=SqliteSubscribers(db),
+        queue=queue,
+        sender=HttpWebhookSender(http),
+        authority=authority,
+        clock=clock,
+        page={
+            "name": settings.incident_response_status_page_name,
+            "url": settings.incident_response_status_page_url or status_page.url,
+        },
+        # the queue dead-letters a message at its maximum: give up (and record it) before
+        max_tries=min(
+            settings.incident_response_status_webhook_max_tries,
+            settings.incident_response_queue_max_receives,
+        ),
+        allow_private=settings.incident_response_status_webhook_allow_private,
+    )
     gate = StatusUpdateGate(
         store=store,
         audit=audit,
@@ -495,6 +519,7 @@ async def build(
         clock=clock,
         authority=authority,
         components=settings.status_page_components,
+        on_published=subscriptions,
     )
     nudges = NudgeScheduler(
         store=store,
@@ -574,6 +599,8 @@ async def build(
         StatusUpdateNudge(nudges=nudges),
         SlaCheck(sla=sla),
         IncidentResolution(resolver=resolver),
+        StatusUpdatePublished(subscriptions=subscriptions),
+        StatusWebhookDelivery(subscriptions=subscriptions),
     ]
     if slack_api is not None:
         handlers.append(
@@ -672,6 +699,7 @@ async def build(
         slack=slack,
         closers=[timers.aclose] if timers is not None else [],
         backends=_backends(production),
+        subscriptions=subscriptions,
     )
 
 

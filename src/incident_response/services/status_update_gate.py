@@ -31,7 +31,7 @@ import secrets
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from incident_response.domain.approval import (
     ApprovalDecision,
@@ -62,6 +62,7 @@ from incident_response.domain.approval import (
 from incident_response.domain.audit import AuditEventType
 from incident_response.domain.authority import Action, decide
 from incident_response.domain.clock import Clock, isoformat
+from incident_response.domain.context import PublishedUpdate
 from incident_response.domain.errors import IncidentResponseError, NotFound
 from incident_response.domain.incident import Incident, StatusPageRef
 from incident_response.domain.public import ComponentMap
@@ -144,6 +145,15 @@ def new_draft_id() -> str:
     return "d" + secrets.token_hex(6)
 
 
+class PublishedListener(Protocol):
+    """Told of every update once it is on the page and recorded, before the draft is marked
+    PUBLISHED: a failure leaves the draft APPROVED, so recovery tells it again (at least once)."""
+
+    async def published(
+        self, incident: Incident, draft: StatusDraft, update: PublishedUpdate
+    ) -> None: ...
+
+
 class StatusUpdateGate:
     """Drafts, edits, rejects, approves and publishes customer-facing status updates.
 
@@ -165,6 +175,7 @@ class StatusUpdateGate:
         recovery_grace: timedelta = timedelta(seconds=60),
         max_attempts: int = 20,
         new_id: Callable[[], str] = new_draft_id,
+        on_published: PublishedListener | None = None,
     ) -> None:
         self._store = store
         self._audit = audit
@@ -176,6 +187,7 @@ class StatusUpdateGate:
         self._grace = recovery_grace
         self._max_attempts = max_attempts
         self._new_id = new_id
+        self._on_published = on_published
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     # -- drafting --------------------------------------------------------------------------
@@ -453,6 +465,17 @@ class StatusUpdateGate:
         await self._record(
             AuditEventType.STATUS_UPDATE_SENT, incident.id, draft, actor=actor, **facts
         )
+        if self._on_published is not None:
+            try:
+                await self._on_published.published(incident, draft, update)
+            except Exception as exc:
+                raise PublishFailed(
+                    f"draft {draft.id} version {draft.version} is on the status page, but its "
+                    f"subscribers could not be notified yet ({str(exc) or type(exc).__name__}); "
+                    "recovery will notify them, and never publish it twice",
+                    draft_id=draft.id,
+                    version=draft.version,
+                ) from exc
 
         async def mark(
             current: Incident,
