@@ -28,6 +28,7 @@ from incident_response.adapters.embedded.codehost import NoCodeHost
 from incident_response.adapters.embedded.credentials import SqliteCredentials
 from incident_response.adapters.embedded.db import Database
 from incident_response.adapters.embedded.drafter import BuiltinDrafter
+from incident_response.adapters.embedded.maintenances import SqliteMaintenances
 from incident_response.adapters.embedded.postmortems import MarkdownIssueTracker
 from incident_response.adapters.embedded.queue import SqliteEventQueue
 from incident_response.adapters.embedded.roster import (
@@ -91,6 +92,7 @@ from incident_response.services.audit_verification import verify_audit_trail
 from incident_response.services.authority import Authority
 from incident_response.services.draft_announcer import DraftAnnouncer
 from incident_response.services.incident_opener import IncidentOpener
+from incident_response.services.maintenance import MaintenanceDesk
 from incident_response.services.nudges import NudgeScheduler
 from incident_response.services.postmortem import PostmortemWriter
 from incident_response.services.postmortem_copy import PostmortemWithCopy
@@ -251,6 +253,7 @@ class Container:
     backends: dict[str, list[Callable[[], Awaitable[object]]]] = field(default_factory=dict)
     # the status page's webhook subscribers (issue 12, point 9)
     subscriptions: StatusSubscriptions | None = None
+    maintenance: MaintenanceDesk | None = None
 
     async def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}
@@ -521,6 +524,9 @@ async def build(
         components=settings.status_page_components,
         on_published=subscriptions,
     )
+    maintenance = MaintenanceDesk(
+        store=SqliteMaintenances(db), gate=gate, audit=audit, authority=authority, clock=clock
+    )
     nudges = NudgeScheduler(
         store=store,
         audit=audit,
@@ -700,6 +706,7 @@ async def build(
         closers=[timers.aclose] if timers is not None else [],
         backends=_backends(production),
         subscriptions=subscriptions,
+        maintenance=maintenance,
     )
 
 

@@ -26,6 +26,7 @@ from incident_response.web.auth import person_dependency
 from incident_response.web.console import console_routers
 from incident_response.web.health import health_router
 from incident_response.web.http_limits import HttpLimits, guard
+from incident_response.web.maintenance import maintenance_router
 from incident_response.web.postmortems import postmortems_router
 from incident_response.web.public import status_page_router
 from incident_response.web.subscriptions import subscriptions_router
@@ -66,6 +67,11 @@ def routers_for(container: Container, role: str) -> list[APIRouter]:
             *(
                 [subscriptions_router(subscriptions=container.subscriptions, person=person)]
                 if container.subscriptions is not None
+                else []
+            ),
+            *(
+                [maintenance_router(desk=container.maintenance, person=person)]
+                if container.maintenance is not None
                 else []
             ),
             postmortems_router(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import structlog
@@ -496,3 +497,37 @@ async def test_each_component_is_sent_with_the_status_the_ic_chose(
         ids["Checkout"]: "operational",
         ids["Payments"]: "partial_outage",
     }
+
+
+async def test_a_maintenance_is_sent_as_a_scheduled_incident(
+    fake: FakeStatuspage, page: StatuspageIo
+) -> None:
+    start = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
+    published = await page.publish(
+        FIRST.model_copy(
+            update={
+                "key": "m1:v1",
+                "incident_name": "Payments database upgrade",
+                "body": "Checkout may be slow for a few minutes.",
+                "components": ("Payments",),
+                "scheduled_for": start,
+                "scheduled_until": start + timedelta(hours=2),
+            }
+        )
+    )
+    [create] = fake.calls_to("POST", f"/v1/pages/{fake.page_id}/incidents")
+    sent = create.body["incident"]
+    payments = next(c["id"] for c in fake.components if c["name"] == "Payments")
+    assert {k: v for k, v in sent.items() if k != "metadata"} == {
+        "name": "Payments database upgrade",
+        "status": "scheduled",
+        "impact_override": "maintenance",
+        "body": "Checkout may be slow for a few minutes.",
+        "scheduled_for": "2026-12-05T02:00:00.000Z",
+        "scheduled_until": "2026-12-05T04:00:00.000Z",
+        "scheduled_auto_in_progress": True,
+        "scheduled_auto_completed": True,
+        "component_ids": [payments],
+    }
+    assert fake.component_status("Payments") == "operational"  # not until it starts
+    assert await restarted(fake).find_published("m1:v1") == published

@@ -434,6 +434,20 @@ def publish_request(incident: Incident, draft: StatusDraft) -> PublishRequest:
     )
 
 
+def maintenance_request(draft: StatusDraft) -> PublishRequest:
+    """A scheduled maintenance for the page: everything from its approved draft."""
+    return PublishRequest(
+        key=publish_key(draft.id, draft.version),
+        incident_name=draft.title,
+        body=draft.body,
+        status=draft.stage,
+        impact=draft.impact,
+        components=draft.component_names,
+        scheduled_for=draft.scheduled_for,
+        scheduled_until=draft.scheduled_until,
+    )
+
+
 def missing_draft_events(incident: Incident, have: set[str]) -> list[AuditEvent]:
     """Draft records a crash lost between saving the incident and auditing it.
 

@@ -116,6 +116,9 @@ class PublishRequest(BaseModel):
     status_page_incident_id: str | None = None
     # the status the IC chose for each named component (by name); unnamed ones follow the impact
     component_statuses: dict[str, ComponentStatus] = Field(default_factory=dict)
+    # a scheduled maintenance: its window (the page shows it as upcoming, in progress, completed)
+    scheduled_for: datetime | None = None
+    scheduled_until: datetime | None = None
 
     def status_of(self, component: str) -> ComponentStatus:
         """What the page shows for `component` after this update: operational once resolved,

@@ -169,7 +169,7 @@ def update_document(
     """The JSON a subscriber receives for one published update, as canonical text (the exact
     bytes signed and sent). `content` is the draft's approved public content (its hash covers
     it), `facts` the status page's ids, link and time."""
-    doc = {
+    doc: dict[str, Any] = {
         "meta": {"event": event_of(kind), "key": facts["key"]},
         "page": {"name": page["name"], "url": page["url"]},
         "incident": {
@@ -189,6 +189,9 @@ def update_document(
             },
         },
     }
+    if content.get("scheduled_for") is not None:
+        doc["incident"]["scheduled_for"] = content["scheduled_for"]
+        doc["incident"]["scheduled_until"] = content["scheduled_until"]
     return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 

@@ -36,7 +36,6 @@ from incident_response.domain.authority import Action
 from incident_response.domain.clock import Clock, isoformat
 from incident_response.domain.context import PublishedUpdate
 from incident_response.domain.errors import IncidentResponseError, NotFound
-from incident_response.domain.incident import Incident
 from incident_response.domain.messages import QueueMessage
 from incident_response.domain.public import effective_status
 from incident_response.domain.status_update import StatusDraft
@@ -163,11 +162,9 @@ class StatusSubscriptions:
 
     # -- the gate's listener and the two queue handlers ----------------------------------------
 
-    async def published(
-        self, incident: Incident, draft: StatusDraft, update: PublishedUpdate
-    ) -> None:
+    async def published(self, draft: StatusDraft, update: PublishedUpdate) -> None:
         """Queue the fan-out of one published update (called by the StatusUpdateGate)."""
-        content = {
+        content: dict[str, Any] = {
             **draft.public_content(),
             "components": [
                 {"name": c.name, "status": effective_status(c, draft.impact).value}

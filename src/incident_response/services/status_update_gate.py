@@ -44,6 +44,7 @@ from incident_response.domain.approval import (
     body_problems,
     draft_event,
     edited_fields,
+    maintenance_request,
     may_approve,
     missing_draft_events,
     proposed_public_fields,
@@ -149,9 +150,7 @@ class PublishedListener(Protocol):
     """Told of every update once it is on the page and recorded, before the draft is marked
     PUBLISHED: a failure leaves the draft APPROVED, so recovery tells it again (at least once)."""
 
-    async def published(
-        self, incident: Incident, draft: StatusDraft, update: PublishedUpdate
-    ) -> None: ...
+    async def published(self, draft: StatusDraft, update: PublishedUpdate) -> None: ...
 
 
 class StatusUpdateGate:
@@ -420,6 +419,43 @@ class StatusUpdateGate:
                 report.failures[incident.id] = str(exc)
         return report
 
+    async def publish_maintenance(self, maintenance_id: str, draft: StatusDraft) -> PublishedUpdate:
+        """Publish an approved scheduled maintenance (`services.maintenance` records the
+        approval): only when an approval record of `maintenance_id` binds this draft's id,
+        version and hash, and never twice (`find_published` first)."""
+        approvals = await self._audit.find(maintenance_id, AuditEventType.STATUSPAGE_DRAFT_APPROVED)
+        if draft.kind is not DraftKind.MAINTENANCE or not approval_binds(approvals, draft):
+            raise PublishNotPermitted(
+                f"no approval record binds maintenance draft {draft.id} version "
+                f"{draft.version} with this exact content: nothing was published"
+            )
+        request = maintenance_request(draft)
+        try:
+            update = await self._status_page.find_published(request.key)
+            if update is None:
+                update = await self._status_page.publish(request)
+        except Exception as exc:
+            raise PublishFailed(
+                f"the status page did not take maintenance {maintenance_id}: "
+                f"{str(exc) or type(exc).__name__}. The approval stands; approving again "
+                "publishes it, never twice",
+                draft_id=draft.id,
+                version=draft.version,
+            ) from exc
+        facts: dict[str, Any] = {
+            "key": update.key,
+            "status_page_incident_id": update.status_page_incident_id,
+            "update_id": update.update_id,
+            "url": update.url,
+            "published_at": isoformat(update.published_at),
+        }
+        actor = draft.approved_by or "system"
+        for type_ in (AuditEventType.STATUSPAGE_PUBLISHED, AuditEventType.STATUS_UPDATE_SENT):
+            await self._record(type_, maintenance_id, draft, actor=actor, **facts)
+        if self._on_published is not None:
+            await self._on_published.published(draft, update)
+        return update
+
     # -- internals -------------------------------------------------------------------------
 
     async def _complete(
@@ -467,7 +503,7 @@ class StatusUpdateGate:
         )
         if self._on_published is not None:
             try:
-                await self._on_published.published(incident, draft, update)
+                await self._on_published.published(draft, update)
             except Exception as exc:
                 raise PublishFailed(
                     f"draft {draft.id} version {draft.version} is on the status page, but its "

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from incident_response.adapters.statuspage.builtin import BuiltinStatusPage
 from incident_response.domain.clock import isoformat, utc
+from incident_response.domain.maintenance import PHASE_LABELS, MaintenancePhase
 from incident_response.domain.public import IMPACT_LABELS as PUBLIC_IMPACT_LABELS
 from incident_response.domain.public import STAGE_LABELS
 from incident_response.domain.text import xml_text
@@ -42,10 +43,12 @@ COMPONENT_LABELS: Mapping[str, str] = {
     "major_outage": "Major outage",
     "under_maintenance": "Under maintenance",
 }
+
 # the same words the console and Slack show the IC before approving
 STATUS_LABELS: Mapping[str, str] = {
     **{stage.value: label for stage, label in STAGE_LABELS.items()},
     "postmortem": "Postmortem",
+    "scheduled": "Scheduled",
 }
 IMPACT_LABELS: Mapping[str, str] = {
     impact.value: label for impact, label in PUBLIC_IMPACT_LABELS.items()
@@ -83,6 +86,16 @@ def public_incident(doc: Mapping[str, Any]) -> dict[str, Any]:
         "components": [c["name"] for c in doc.get("components", [])],
         "updates": updates,
         "url": f"/status/incidents/{doc['id']}",
+    }
+
+
+def public_maintenance(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A scheduled maintenance with its window parsed and its phase in words."""
+    return {
+        **public_incident(doc),
+        "phase_label": PHASE_LABELS.get(MaintenancePhase(doc["status"]), doc["status"]),
+        "scheduled_for": parse_time(doc["scheduled_for"]),
+        "scheduled_until": parse_time(doc["scheduled_until"]),
     }
 
 
@@ -183,6 +196,7 @@ def status_page_html_router(*, status_page: BuiltinStatusPage, pages: Pages) -> 
             components=[public_component(c) for c in summary["components"]],
             open_incidents=[public_incident(i) for i in summary["incidents"]],
             history=history,
+            maintenances=[public_maintenance(m) for m in await status_page.maintenances()],
         )
 
     @router.get("/history")

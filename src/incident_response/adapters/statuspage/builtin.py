@@ -11,6 +11,7 @@ update already stored, so a crash between publish and audit can never post twice
 
 from __future__ import annotations
 
+import json
 import secrets
 import string
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ from incident_response.domain.context import (
     PublishRequest,
 )
 from incident_response.domain.errors import NotFound
+from incident_response.domain.maintenance import phase
 
 ID_ALPHABET = string.ascii_lowercase + string.digits
 RECENT_INCIDENTS = 50
@@ -84,6 +86,16 @@ CREATE TABLE IF NOT EXISTS status_incident_components (
     incident_id TEXT NOT NULL REFERENCES status_incidents (id),
     component_id TEXT NOT NULL REFERENCES status_components (id),
     PRIMARY KEY (incident_id, component_id)
+);
+CREATE TABLE IF NOT EXISTS status_maintenances (
+    id TEXT PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    body TEXT NOT NULL,
+    components TEXT NOT NULL,
+    scheduled_for TEXT NOT NULL,
+    scheduled_until TEXT NOT NULL,
+    created_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS status_incident_component_states (
     incident_id TEXT NOT NULL REFERENCES status_incidents (id),
@@ -159,6 +171,8 @@ class BuiltinStatusPage:
             raise ValueError("a status update needs a body")
         if not request.incident_name.strip():
             raise ValueError("a status page incident needs a name")
+        if request.scheduled_for is not None or request.scheduled_until is not None:
+            return await self._schedule(request)
         db = await self._conn()
         now = stamp(self._clock.now())
         async with db.transaction() as conn:
@@ -232,7 +246,93 @@ class BuiltinStatusPage:
     async def find_published(self, key: str) -> PublishedUpdate | None:
         db = await self._conn()
         row = await db.fetchone("SELECT * FROM status_updates WHERE key = ?", (key,))
-        return self._published(row) if row is not None else None
+        if row is not None:
+            return self._published(row)
+        planned = await db.fetchone("SELECT * FROM status_maintenances WHERE key = ?", (key,))
+        return self._scheduled(planned) if planned is not None else None
+
+    async def _schedule(self, request: PublishRequest) -> PublishedUpdate:
+        """A scheduled maintenance, once per key; its phase follows the clock when read."""
+        if request.scheduled_for is None or request.scheduled_until is None:
+            raise ValueError("a scheduled maintenance needs a start and an end")
+        db = await self._conn()
+        async with db.transaction() as conn:
+            done = await _one(
+                conn, "SELECT * FROM status_maintenances WHERE key = ?", (request.key,)
+            )
+            if done is None:
+                now = stamp(self._clock.now())
+                for name in request.components:
+                    await self._component_id(conn, name, now)
+                await conn.execute(
+                    "INSERT INTO status_maintenances (id, key, name, body, components,"
+                    " scheduled_for, scheduled_until, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        new_id(),
+                        request.key,
+                        request.incident_name,
+                        request.body,
+                        json.dumps(list(request.components)),
+                        stamp(request.scheduled_for),
+                        stamp(request.scheduled_until),
+                        now,
+                    ),
+                )
+                done = await _one(
+                    conn, "SELECT * FROM status_maintenances WHERE key = ?", (request.key,)
+                )
+            assert done is not None
+            return self._scheduled(done)
+
+    def _scheduled(self, row: aiosqlite.Row) -> PublishedUpdate:
+        return PublishedUpdate(
+            key=row["key"],
+            status_page_incident_id=row["id"],
+            update_id=row["id"],
+            url=self.shortlink(row["id"]),
+            published_at=_time(row["created_at"]),
+        )
+
+    async def maintenances(self) -> list[dict[str, Any]]:
+        """Every scheduled maintenance, soonest first, in Statuspage's scheduled-incident shape
+        (status scheduled, in_progress or completed by the time now)."""
+        db = await self._conn()
+        rows = await db.fetchall(
+            "SELECT * FROM status_maintenances ORDER BY scheduled_for, created_at LIMIT ?",
+            (RECENT_INCIDENTS,),
+        )
+        now = self._clock.now()
+        docs = []
+        for row in rows:
+            start, end = _time(row["scheduled_for"]), _time(row["scheduled_until"])
+            status = phase(start, end, now).value
+            docs.append(
+                {
+                    "id": row["id"],
+                    "name": row["name"],
+                    "status": status,
+                    "impact": "maintenance",
+                    "scheduled_for": row["scheduled_for"],
+                    "scheduled_until": row["scheduled_until"],
+                    "created_at": row["created_at"],
+                    "updated_at": row["created_at"],
+                    "shortlink": self.shortlink(row["id"]),
+                    "page_id": self._page_id,
+                    "incident_updates": [
+                        {
+                            "id": row["id"],
+                            "status": "scheduled",
+                            "body": row["body"],
+                            "incident_id": row["id"],
+                            "created_at": row["created_at"],
+                            "updated_at": row["created_at"],
+                            "display_at": row["created_at"],
+                        }
+                    ],
+                    "components": [{"name": n} for n in json.loads(row["components"])],
+                }
+            )
+        return docs
 
     # -- Statuspage public API v2 documents ----------------------------------------------------
 
@@ -246,7 +346,9 @@ class BuiltinStatusPage:
             "status": _status(incidents),
             "components": components,
             "incidents": incidents,
-            "scheduled_maintenances": [],
+            "scheduled_maintenances": [
+                m for m in await self.maintenances() if m["status"] != "completed"
+            ],
         }
 
     async def status(self) -> dict[str, Any]:
@@ -276,7 +378,9 @@ class BuiltinStatusPage:
         db = await self._conn()
         rows = await db.fetchall("SELECT * FROM status_incidents WHERE id = ?", (incident_id,))
         found = await self._incident_docs(db, rows)
-        return found[0] if found else None
+        if found:
+            return found[0]
+        return next((m for m in await self.maintenances() if m["id"] == incident_id), None)
 
     # -- internals -----------------------------------------------------------------------------
 

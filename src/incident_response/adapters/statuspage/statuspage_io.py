@@ -317,6 +317,10 @@ def _fields(request: PublishRequest, component_ids: Mapping[str, str]) -> Json:
     """What the approved request puts on the page (the marker is added beside it): each named
     component's id, and in `components` the status the IC chose for it (operational once
     resolved), as Statuspage's `{component id: status}`."""
+    if request.scheduled_for is not None and request.scheduled_until is not None:
+        return _scheduled_fields(
+            request, component_ids, start=request.scheduled_for, end=request.scheduled_until
+        )
     fields: Json = {
         "name": request.incident_name,
         "status": request.status.value,
@@ -330,6 +334,30 @@ def _fields(request: PublishRequest, component_ids: Mapping[str, str]) -> Json:
             for name, component_id in component_ids.items()
         }
     return fields
+
+
+def _scheduled_fields(
+    request: PublishRequest, component_ids: Mapping[str, str], *, start: datetime, end: datetime
+) -> Json:
+    """A scheduled maintenance as Statuspage's scheduled incident: status `scheduled`, its
+    window, and Statuspage moving it to in progress and completed on time by itself."""
+    fields: Json = {
+        "name": request.incident_name,
+        "status": "scheduled",
+        "impact_override": "maintenance",
+        "body": request.body,
+        "scheduled_for": _stamp(start),
+        "scheduled_until": _stamp(end),
+        "scheduled_auto_in_progress": True,
+        "scheduled_auto_completed": True,
+    }
+    if component_ids:
+        fields["component_ids"] = list(dict.fromkeys(component_ids.values()))
+    return fields
+
+
+def _stamp(at: datetime) -> str:
+    return utc(at).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def public_address(page: Mapping[str, Any]) -> str | None:
