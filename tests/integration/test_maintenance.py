@@ -144,3 +144,46 @@ async def test_the_gate_publishes_no_maintenance_without_an_approval_binding_it(
     with pytest.raises(PublishNotPermitted):
         await gate.publish_maintenance(made["id"], moved)
     assert len(await world.container.status_page.maintenances()) == 1
+
+
+async def test_an_approver_schedules_and_approves_maintenance_in_the_console(
+    world: ConsoleWorld,
+) -> None:
+    outsider = await world.signed_in("carol@example.com")
+    looked = await outsider.get("/console/maintenance")
+    assert looked.status_code == 200
+    assert 'data-testid="schedule-maintenance"' not in looked.text
+
+    approver = await world.signed_in(APPROVER)
+    start = world.clock.now() + timedelta(days=1)
+    made = await approver.submit(
+        "/console/maintenance",
+        "/console/maintenance",
+        {
+            "title": "Search index rebuild",
+            "scheduled_for": start.strftime("%Y-%m-%dT%H:%M"),
+            "scheduled_until": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "components": "Search",
+            "body": "Search results may be incomplete for an hour.",
+        },
+    )
+    assert made.status_code == 303
+    page = (await approver.get("/console/maintenance")).text
+    assert "is drafted. Nothing is public" in page
+    assert "Search results may be incomplete for an hour." in page
+    assert "Search results may be incomplete" not in await shown(world)
+    [maintenance] = await world.container.maintenance.recent(actor=APPROVER)  # type: ignore[union-attr]
+    draft = maintenance.drafts[0]
+    action = f"/console/maintenance/{maintenance.id}/drafts/{draft.id}/approve"
+
+    refused = await outsider.submit("/console/maintenance", action, {"version": "1"})
+    assert refused.status_code == 303
+    assert "Not published" in (await outsider.get("/console/maintenance")).text
+    assert "Search results may be incomplete" not in await shown(world)
+
+    done = await approver.submit("/console/maintenance", action, {"version": "1"})
+    assert done.status_code == 303
+    assert "is on the status page" in (await approver.get("/console/maintenance")).text
+    public = await shown(world)
+    assert "Search results may be incomplete for an hour." in public
+    assert 'data-testid="maintenance-phase">Upcoming<' in public

@@ -17,6 +17,7 @@ from incident_response.domain.clock import Clock
 from incident_response.domain.messages import Schedule
 from incident_response.ports import AuditLog, Credentials, Directory, IncidentStore
 from incident_response.services.authority import Authority
+from incident_response.services.maintenance import MaintenanceDesk
 from incident_response.services.status_update_gate import StatusUpdateGate
 from incident_response.web.postmortems import PostmortemFiles
 
@@ -42,6 +43,7 @@ class ConsoleServices:
     authority: Authority
     announcements_channel: Callable[[], str]
     postmortems: PostmortemFiles
+    maintenance: MaintenanceDesk | None = None  # issue 12, point 9
 
     @property
     def secure_cookies(self) -> bool:
