@@ -17,6 +17,7 @@ from aiohttp import web
 
 from incident_response.domain.incident import Incident
 from incident_response.domain.subscriptions import MAX_SUBSCRIPTIONS_PER_HOUR, DeliveryState
+from incident_response.services.status_update_gate import PublishFailed, StatusUpdateGate
 from tests.support.clock import ManualClock
 from tests.support.console import ConsoleWorld, console_world
 
@@ -260,3 +261,49 @@ async def test_one_person_may_add_only_so_many_subscribers_an_hour(
     assert "in the last hour" in refused.text
     world.clock.advance(minutes=61)
     assert (await subscribe(world, receiver.url)).status_code == 201
+
+
+@dataclass
+class FlakyListener:
+    """The subscriptions' listener, failing its first call (the queue was unreachable)."""
+
+    inner: Any
+    failures: int = 1
+
+    async def published(self, draft: Any, update: Any) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("queue unreachable")
+        await self.inner.published(draft, update)
+
+
+async def test_a_delivery_lost_with_the_queue_is_queued_again_by_the_gates_recovery(
+    world: ConsoleWorld, receiver: Receiver
+) -> None:
+    await subscribe(world, receiver.url)
+    incident = await world.alert()
+    container = world.container
+    gate = StatusUpdateGate(
+        store=container.store,
+        audit=container.audit,
+        status_page=container.status_page,
+        llm=container.llm,
+        clock=world.clock,
+        authority=container.authority,
+        on_published=FlakyListener(container.subscriptions),
+    )
+    ic = incident.ic or ""
+    draft = await gate.create_draft(incident.id, actor=ic)
+    with pytest.raises(PublishFailed, match="subscribers could not be notified"):
+        await gate.approve_and_publish(incident.id, draft.id, version=draft.version, actor=ic)
+    await run_queue(world)
+    assert receiver.received == []  # on the page, but nobody was told yet
+
+    world.clock.advance(minutes=2)  # past the gate's recovery grace
+    await gate.recover(incident.id)
+    await run_queue(world)
+    assert len(receiver.received) == 1
+    stored = await container.store.get(incident.id)
+    assert stored is not None
+    assert stored.drafts[-1].status.value == "published"
+    assert len((await container.status_page.incidents())["incidents"]) == 1  # posted once
