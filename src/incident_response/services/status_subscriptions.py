@@ -241,7 +241,7 @@ class StatusSubscriptions:
     # -- internals -----------------------------------------------------------------------------
 
     async def _try(self, subscriber: Subscriber, delivery: Delivery, event: str) -> str:
-        """ "" when delivered, else why not."""
+        """Why the try failed; empty when it was delivered."""
         try:
             await self._check_address(subscriber.url)
         except SubscriptionRefused as exc:
