@@ -28,6 +28,7 @@ from incident_response.adapters.embedded.codehost import NoCodeHost
 from incident_response.adapters.embedded.credentials import SqliteCredentials
 from incident_response.adapters.embedded.db import Database
 from incident_response.adapters.embedded.drafter import BuiltinDrafter
+from incident_response.adapters.embedded.maintenances import SqliteMaintenances
 from incident_response.adapters.embedded.postmortems import MarkdownIssueTracker
 from incident_response.adapters.embedded.queue import SqliteEventQueue
 from incident_response.adapters.embedded.roster import (
@@ -45,6 +46,7 @@ from incident_response.adapters.embedded.secrets import (
     ensure_webhook_secret,
 )
 from incident_response.adapters.embedded.store import SqliteIncidentStore
+from incident_response.adapters.embedded.subscribers import SqliteSubscribers
 from incident_response.adapters.embedded.telemetry import EmbeddedTelemetry
 from incident_response.adapters.slack.chat import SlackChat
 from incident_response.adapters.slack.client import SlackWebApi
@@ -52,6 +54,7 @@ from incident_response.adapters.slack.front import SlackFront, SocketMode, build
 from incident_response.adapters.slack.interactions import SlackInteraction
 from incident_response.adapters.slack.pacing import RateTable
 from incident_response.adapters.statuspage.builtin import BuiltinStatusPage
+from incident_response.adapters.webhooks.sender import HttpWebhookSender
 from incident_response.commands.context import CommandServices
 from incident_response.commands.registry import OUTSIDE_INCIDENTS, CommandRegistry
 from incident_response.config import ConfigurationError, Settings
@@ -65,6 +68,8 @@ from incident_response.events.incident_resolution import IncidentResolution
 from incident_response.events.registry import EventHandler, EventRegistry
 from incident_response.events.sla_check import SlaCheck
 from incident_response.events.status_update_nudge import StatusUpdateNudge
+from incident_response.events.status_update_published import StatusUpdatePublished
+from incident_response.events.status_webhook_delivery import StatusWebhookDelivery
 from incident_response.http import OutboundHttp
 from incident_response.intake.auth import WebhookVerifier
 from incident_response.intake.service import AlertIntake
@@ -93,6 +98,7 @@ from incident_response.services.declaration import Declarations
 from incident_response.services.draft_announcer import DraftAnnouncer
 from incident_response.services.draft_lines import DraftLines, FirstUpdateTicks
 from incident_response.services.incident_opener import NOT_OPENED, IncidentOpener
+from incident_response.services.maintenance import MaintenanceDesk
 from incident_response.services.nudges import NudgeScheduler
 from incident_response.services.postmortem import PostmortemWriter
 from incident_response.services.postmortem_copy import PostmortemWithCopy
@@ -100,6 +106,7 @@ from incident_response.services.postmortem_drafts import PostmortemDrafts
 from incident_response.services.resolver import Resolver
 from incident_response.services.severity_escalation import SeverityEscalation
 from incident_response.services.sla import SlaMonitor
+from incident_response.services.status_subscriptions import StatusSubscriptions
 from incident_response.services.status_update_gate import StatusUpdateGate
 from incident_response.services.status_update_notes import StatusUpdateNotes
 from incident_response.services.storm_room import StormRoom
@@ -253,6 +260,9 @@ class Container:
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # the production storage backends readiness checks instead of SQLite, by integration
     backends: dict[str, list[Callable[[], Awaitable[object]]]] = field(default_factory=dict)
+    # the status page's webhook subscribers (issue 12, point 9)
+    subscriptions: StatusSubscriptions | None = None
+    maintenance: MaintenanceDesk | None = None
 
     async def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}
@@ -446,7 +456,14 @@ async def build(
         chosen.scheduler = timers
     scheduler = _wrap(overrides.scheduler, chosen.scheduler)
     console_chat = ConsoleChat(db, base_url=base_url, clock=clock)
-    status_page = BuiltinStatusPage(db, base_url=base_url, clock=clock)
+    status_page = BuiltinStatusPage(
+        db,
+        base_url=base_url,
+        clock=clock,
+        page_name=settings.incident_response_status_page_name,
+        logo_url=settings.incident_response_status_page_logo_url,
+        home_url=settings.incident_response_status_page_home_url,
+    )
     directory = _wrap(overrides.directory, chosen.directory or roster_directory)
     authority = Authority(directory=directory)
     oncall = _wrap(overrides.oncall, chosen.oncall or roster_oncall)
@@ -506,6 +523,23 @@ async def build(
         max_new_incidents_per_minute=settings.incident_response_max_new_incidents_per_minute,
         routing=_routing(settings, roster),
     )
+    subscriptions = StatusSubscriptions(
+        store=SqliteSubscribers(db),
+        queue=queue,
+        sender=HttpWebhookSender(http),
+        authority=authority,
+        clock=clock,
+        page={
+            "name": settings.incident_response_status_page_name,
+            "url": settings.incident_response_status_page_url or status_page.url,
+        },
+        # the queue dead-letters a message at its maximum: give up (and record it) before
+        max_tries=min(
+            settings.incident_response_status_webhook_max_tries,
+            settings.incident_response_queue_max_receives,
+        ),
+        allow_private=settings.incident_response_status_webhook_allow_private,
+    )
     gate = StatusUpdateGate(
         store=store,
         audit=audit,
@@ -522,6 +556,10 @@ async def build(
             ),
         ),
         chat=chat,
+        on_published=subscriptions,
+    )
+    maintenance = MaintenanceDesk(
+        store=SqliteMaintenances(db), gate=gate, audit=audit, authority=authority, clock=clock
     )
     nudges = NudgeScheduler(
         store=store,
@@ -628,6 +666,8 @@ async def build(
         SlaCheck(sla=sla),
         IncidentResolution(resolver=resolver),
         IncidentDeclared(store=store, assembler=assembler),
+        StatusUpdatePublished(subscriptions=subscriptions),
+        StatusWebhookDelivery(subscriptions=subscriptions),
     ]
     if slack_api is not None:
         handlers.append(
@@ -734,6 +774,8 @@ async def build(
         slack=slack,
         closers=[timers.aclose] if timers is not None else [],
         backends=_backends(production),
+        subscriptions=subscriptions,
+        maintenance=maintenance,
     )
 
 

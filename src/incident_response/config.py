@@ -337,6 +337,30 @@ class Settings(BaseSettings):
         description="Chat channel id for resolution announcements (Slack: C...); the embedded "
         "console uses the roster's announcements channel.",
     )
+    # issue 12, point 9: status page controls
+    incident_response_status_page_name: str = Field(
+        default="Status",
+        min_length=1,
+        max_length=100,
+        description="The built-in public status page's name (its heading, title and JSON).",
+    )
+    incident_response_status_page_logo_url: str | None = Field(
+        default=None, description="An image shown beside the built-in page's name (http/https)."
+    )
+    incident_response_status_page_home_url: str | None = Field(
+        default=None, description="The company's website, linked from the built-in page's logo."
+    )
+    incident_response_status_webhook_max_tries: int = Field(
+        default=5,
+        ge=1,
+        le=20,
+        description="Tries per subscriber webhook delivery before it is given up and recorded.",
+    )
+    incident_response_status_webhook_allow_private: bool = Field(
+        default=False,
+        description="Let webhook subscribers be private, loopback or link-local addresses "
+        "(tests and closed networks only: otherwise a subscriber could reach internal services).",
+    )
 
     @field_validator("incident_response_log_level")
     @classmethod
@@ -374,6 +398,8 @@ class Settings(BaseSettings):
     @field_validator(
         "incident_response_base_url",
         "incident_response_status_page_url",
+        "incident_response_status_page_logo_url",
+        "incident_response_status_page_home_url",
         "slack_api_url",
         "statuspage_api_url",
         "linear_api_url",
@@ -477,6 +503,14 @@ class Settings(BaseSettings):
     def _valid_component_map(cls, value: str) -> str:
         _parse_component_map(value)
         return value
+
+    @field_validator("incident_response_status_page_name")
+    @classmethod
+    def _one_line_page_name(cls, value: str) -> str:
+        name = value.strip()
+        if not name or "\n" in name or "\r" in name:
+            raise ValueError("the status page's name must be one non-empty line")
+        return name
 
     @field_validator("incident_response_status_page_default_component")
     @classmethod

@@ -260,9 +260,11 @@ class VendorClient:
         idempotent: bool | None = None,
         attempt_timeout: float | None = None,
         ok_statuses: frozenset[int] = frozenset(),
+        content: bytes | None = None,
     ) -> httpx.Response:
         """One logical call: the answer of the first attempt that got a 2xx (or a status in
-        `ok_statuses`, such as a 404 the caller reads as "not there"). Raises VendorError."""
+        `ok_statuses`, such as a 404 the caller reads as "not there"). Raises VendorError.
+        `content` sends these exact bytes (a body that was signed) instead of `json`."""
         method = method.upper()
         safe = method in SAFE_METHODS if idempotent is None else idempotent
         what = f"{method} {path.split('?')[0]}"
@@ -291,6 +293,7 @@ class VendorClient:
                     headers=headers,
                     attempt_timeout=attempt_timeout or self.policy.timeout,
                     ok_statuses=ok_statuses,
+                    content=content,
                 )
             except _Retryable as exc:
                 span.set_attribute("error.type", exc.error.reason[:100])
@@ -313,6 +316,7 @@ class VendorClient:
         headers: Mapping[str, str] | None,
         attempt_timeout: float,
         ok_statuses: frozenset[int],
+        content: bytes | None = None,
     ) -> httpx.Response:
         self.breaker.before_call(what)
         if self.pacer is not None:
@@ -322,6 +326,7 @@ class VendorClient:
                 method,
                 url,
                 json=json,
+                content=content,
                 params=params,
                 headers={**self.headers, **(headers or {})},
                 timeout=attempt_timeout,

@@ -28,8 +28,10 @@ from incident_response.web.console import console_routers
 from incident_response.web.health import health_router
 from incident_response.web.http_limits import HttpLimits, guard
 from incident_response.web.insights import insights_router
+from incident_response.web.maintenance import maintenance_router
 from incident_response.web.postmortems import postmortems_router
 from incident_response.web.public import status_page_router
+from incident_response.web.subscriptions import subscriptions_router
 from incident_response.web.webhooks import webhook_router
 
 log = get_logger(__name__)
@@ -65,6 +67,16 @@ def routers_for(container: Container, role: str) -> list[APIRouter]:
                 announcer=container.draft_announcer,
             ),
             status_page_router(container.status_page),
+            *(
+                [subscriptions_router(subscriptions=container.subscriptions, person=person)]
+                if container.subscriptions is not None
+                else []
+            ),
+            *(
+                [maintenance_router(desk=container.maintenance, person=person)]
+                if container.maintenance is not None
+                else []
+            ),
             postmortems_router(
                 container.issue_tracker, drafts=container.postmortem_drafts, person=person
             ),

@@ -97,6 +97,7 @@ PAGES: list[tuple[str, Any, bool]] = [
     ),
     ("console-metrics", "/console/metrics", True),
     ("console-announcements", "/console/announcements", True),
+    ("console-maintenance", "/console/maintenance", True),
     ("status-page", "/status", False),
     ("status-history", "/status/history", False),
     (

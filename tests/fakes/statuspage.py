@@ -205,6 +205,8 @@ class FakeStatuspage(FakeVendorServer):
             "updated_at": now,
             "monitoring_at": None,
             "resolved_at": None,
+            "scheduled_for": fields.get("scheduled_for"),
+            "scheduled_until": fields.get("scheduled_until"),
             "components": [],
             "incident_updates": [],
         }
@@ -296,6 +298,10 @@ class FakeStatuspage(FakeVendorServer):
         problems = [p for name, value in fields.items() for p in self._field_problems(name, value)]
         if creating and not isinstance(fields.get("name"), str):
             problems.append("name can't be blank")
+        if fields.get("status") == "scheduled" and not (
+            fields.get("scheduled_for") and fields.get("scheduled_until")
+        ):
+            problems.append("a scheduled incident needs scheduled_for and scheduled_until")
         if problems:
             return self._refuse(request, 422, "; ".join(problems))
         return fields
@@ -314,6 +320,11 @@ class FakeStatuspage(FakeVendorServer):
                 return [f"incident[{name}] is longer than {spec['max_length']} characters"]
             if name == "name" and not value.strip():
                 return ["name can't be blank"]
+            if spec.get("format") == "date-time":
+                try:
+                    datetime.fromisoformat(value.replace("Z", "+00:00"))
+                except ValueError:
+                    return [f"incident[{name}] {value!r} is not a date-time"]
             return []
         if kind == "boolean":
             return [] if isinstance(value, bool) else [f"incident[{name}] must be a boolean"]

@@ -182,7 +182,9 @@ async def test_console_confirmation_shows_every_public_field_as_it_will_appear(
     assert f'data-testid="confirm-name">{html.escape("Checkout errors & timeouts")}<' in text
     assert 'data-testid="confirm-stage">Identified<' in text
     assert 'data-testid="confirm-impact">Critical impact<' in text
-    assert 'data-testid="confirm-components">Checkout, Payments<' in text
+    assert (
+        'data-testid="confirm-components">Checkout (Major outage), Payments (Major outage)<' in text
+    )
 
     published = await ic.client.post(
         f"{page_of(incident)}/drafts/{draft_id}/approve",

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import structlog
 
 from incident_response.adapters.statuspage.statuspage_io import StatuspageIo, UnknownComponent
-from incident_response.domain.context import Impact, PublicStatus, PublishRequest
+from incident_response.domain.context import ComponentStatus, Impact, PublicStatus, PublishRequest
 from incident_response.http import BreakerPolicy, CircuitOpen, OutboundHttp, VendorError
 from tests.fakes.statuspage import FakeStatuspage
 from tests.support.statuspage import Sleeps, statuspage_io
@@ -453,3 +454,80 @@ async def test_two_updates_looked_up_together_keep_each_others_markers(
         found = await after.find_published(request.key)
         assert found is not None, request.key
     assert fake.bodies(incident_id) == [FIRST.body, "Identified.", "Monitoring."]
+
+
+async def test_each_component_is_sent_with_the_status_the_ic_chose(
+    fake: FakeStatuspage, page: StatuspageIo
+) -> None:
+    first = await page.publish(
+        FIRST.model_copy(
+            update={
+                "components": ("Checkout", "Payments"),
+                "component_statuses": {
+                    "Checkout": ComponentStatus.MAJOR_OUTAGE,
+                    "Payments": ComponentStatus.DEGRADED_PERFORMANCE,
+                },
+            }
+        )
+    )
+    ids = {c["name"]: c["id"] for c in fake.components}
+    [create] = fake.calls_to("POST", f"/v1/pages/{fake.page_id}/incidents")
+    assert create.body["incident"]["components"] == {
+        ids["Checkout"]: "major_outage",
+        ids["Payments"]: "degraded_performance",
+    }
+    assert fake.component_status("Checkout") == "major_outage"
+    assert fake.component_status("Payments") == "degraded_performance"
+
+    await page.publish(
+        follow_up(
+            first.status_page_incident_id,
+            "d2:v1",
+            "Checkout is recovering.",
+            components=("Checkout", "Payments"),
+            status=PublicStatus.MONITORING,
+            component_statuses={"Checkout": ComponentStatus.OPERATIONAL},
+        )
+    )
+    [patch] = fake.calls_to(
+        "PATCH", f"/v1/pages/{fake.page_id}/incidents/{first.status_page_incident_id}"
+    )
+    # a component the update does not choose for follows the impact (major: partial outage)
+    assert patch.body["incident"]["components"] == {
+        ids["Checkout"]: "operational",
+        ids["Payments"]: "partial_outage",
+    }
+
+
+async def test_a_maintenance_is_sent_as_a_scheduled_incident(
+    fake: FakeStatuspage, page: StatuspageIo
+) -> None:
+    start = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
+    published = await page.publish(
+        FIRST.model_copy(
+            update={
+                "key": "m1:v1",
+                "incident_name": "Payments database upgrade",
+                "body": "Checkout may be slow for a few minutes.",
+                "components": ("Payments",),
+                "scheduled_for": start,
+                "scheduled_until": start + timedelta(hours=2),
+            }
+        )
+    )
+    [create] = fake.calls_to("POST", f"/v1/pages/{fake.page_id}/incidents")
+    sent = create.body["incident"]
+    payments = next(c["id"] for c in fake.components if c["name"] == "Payments")
+    assert {k: v for k, v in sent.items() if k != "metadata"} == {
+        "name": "Payments database upgrade",
+        "status": "scheduled",
+        "impact_override": "maintenance",
+        "body": "Checkout may be slow for a few minutes.",
+        "scheduled_for": "2026-12-05T02:00:00.000Z",
+        "scheduled_until": "2026-12-05T04:00:00.000Z",
+        "scheduled_auto_in_progress": True,
+        "scheduled_auto_completed": True,
+        "component_ids": [payments],
+    }
+    assert fake.component_status("Payments") == "operational"  # not until it starts
+    assert await restarted(fake).find_published("m1:v1") == published

@@ -153,12 +153,15 @@ async def console_world(
     approvers: str = "",
     base_url: str = BASE,
     components: str = "",
+    **more: Any,
 ) -> AsyncIterator[ConsoleWorld]:
+    """`more` are further settings by field name (`incident_response_status_page_name=...`)."""
     settings = Settings(
         incident_response_data_dir=data_dir,
         incident_response_approvers=approvers,
         incident_response_base_url=base_url,
         incident_response_status_page_components=components,
+        **more,
     )
     container = await build(settings, base_url=base_url, clock=clock)
     world = ConsoleWorld(container, clock, routers_for(container, "all"))

@@ -27,6 +27,7 @@ from incident_response.domain.public import (
     proposed_title,
     stage_problem,
     title_problems,
+    with_statuses,
 )
 from incident_response.domain.status_update import (
     DraftKind,
@@ -257,6 +258,24 @@ def edited_fields(
     return changes, tuple(problems)
 
 
+def with_chosen_statuses(
+    draft: StatusDraft, changes: Mapping[str, Any], statuses: Mapping[str, str] | None
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """`changes` with the components' statuses settled: a component the edit names again keeps
+    the status it had, a new one follows the impact, and `statuses` (name -> status) sets any
+    of them. The statuses are public content: changing one is a new version to approve."""
+    if statuses is None and "components" not in changes:
+        return dict(changes), ()
+    had = {c.name.casefold(): c.status for c in draft.components}
+    named: tuple[PublicComponent, ...] = changes.get("components", draft.components)
+    kept = tuple(
+        c if c.status is not None else c.model_copy(update={"status": had.get(c.name.casefold())})
+        for c in named
+    )
+    settled, problems = with_statuses(kept, statuses or {})
+    return {**changes, "components": settled}, problems
+
+
 def public_status_for(incident: Incident, kind: DraftKind) -> PublicStatus:
     """The word customers see beside the text, from where the incident stands: its stage (set
     with `stage` or by the last update published), at least "monitoring" once mitigated, and
@@ -384,6 +403,9 @@ def public_record(draft: StatusDraft) -> dict[str, Any]:
         "stage": draft.stage.value,
         "impact": draft.impact.value,
         "components": list(draft.component_names),
+        "component_statuses": {
+            c.name: c.status.value for c in draft.components if c.status is not None
+        },
     }
 
 
@@ -412,6 +434,21 @@ def publish_request(incident: Incident, draft: StatusDraft) -> PublishRequest:
         impact=draft.impact,
         components=draft.component_names,
         status_page_incident_id=incident.status_page.incident_id if incident.status_page else None,
+        component_statuses={c.name: c.status for c in draft.components if c.status is not None},
+    )
+
+
+def maintenance_request(draft: StatusDraft) -> PublishRequest:
+    """A scheduled maintenance for the page: everything from its approved draft."""
+    return PublishRequest(
+        key=publish_key(draft.id, draft.version),
+        incident_name=draft.title,
+        body=draft.body,
+        status=draft.stage,
+        impact=draft.impact,
+        components=draft.component_names,
+        scheduled_for=draft.scheduled_for,
+        scheduled_until=draft.scheduled_until,
     )
 
 

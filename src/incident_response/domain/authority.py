@@ -41,6 +41,8 @@ class Action(StrEnum):
     ASSIGN_ROLE = "assign an incident role"
     FOLLOW_UP = "record a follow-up"
     SPLIT_ALERT = "split an alert out into its own incident"
+    # issue 12, point 9: the status page's webhook subscribers and scheduled maintenance
+    MANAGE_STATUS_PAGE = "manage the status page's subscribers and scheduled maintenance"
 
 
 class Standing(StrEnum):
@@ -54,6 +56,7 @@ class Standing(StrEnum):
 WORKING = frozenset({Standing.RESPONDER, Standing.IC, Standing.APPROVER})
 COMMANDING = frozenset({Standing.IC, Standing.APPROVER})
 IN_ROSTER = frozenset({Standing.OUTSIDER, *WORKING})
+APPROVERS = frozenset({Standing.APPROVER})
 
 # The rule table: the standings that may take each action. Reading the docs' table from here.
 RULES: Mapping[Action, frozenset[Standing]] = {
@@ -74,12 +77,14 @@ RULES: Mapping[Action, frozenset[Standing]] = {
     Action.ASSIGN_ROLE: COMMANDING,
     Action.FOLLOW_UP: WORKING,
     Action.SPLIT_ALERT: COMMANDING,
+    Action.MANAGE_STATUS_PAGE: APPROVERS,  # the page speaks for the company, not one incident
 }
 
 WHO: Mapping[frozenset[Standing], str] = {
     IN_ROSTER: "anyone in the roster",
     WORKING: "the incident's responders, its incident commander ({ic}) or an approver",
     COMMANDING: "the incident commander ({ic}) or an approver",
+    APPROVERS: "an approver (INCIDENT_RESPONSE_APPROVERS or the roster's approvers)",
 }
 
 

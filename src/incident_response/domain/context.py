@@ -79,6 +79,25 @@ class Impact(StrEnum):
     CRITICAL = "critical"
 
 
+class ComponentStatus(StrEnum):
+    """Statuspage's component statuses: what an update says of each component it names."""
+
+    OPERATIONAL = "operational"
+    DEGRADED_PERFORMANCE = "degraded_performance"
+    PARTIAL_OUTAGE = "partial_outage"
+    MAJOR_OUTAGE = "major_outage"
+    UNDER_MAINTENANCE = "under_maintenance"
+
+
+# a component's status when the update does not choose one: from the incident's impact
+COMPONENT_STATUS_BY_IMPACT: dict[Impact, ComponentStatus] = {
+    Impact.NONE: ComponentStatus.OPERATIONAL,
+    Impact.MINOR: ComponentStatus.DEGRADED_PERFORMANCE,
+    Impact.MAJOR: ComponentStatus.PARTIAL_OUTAGE,
+    Impact.CRITICAL: ComponentStatus.MAJOR_OUTAGE,
+}
+
+
 class PublishRequest(BaseModel):
     """One approved update on its way to the public status page.
 
@@ -95,6 +114,19 @@ class PublishRequest(BaseModel):
     impact: Impact
     components: tuple[str, ...] = ()
     status_page_incident_id: str | None = None
+    # the status the IC chose for each named component (by name); unnamed ones follow the impact
+    component_statuses: dict[str, ComponentStatus] = Field(default_factory=dict)
+    # a scheduled maintenance: its window (the page shows it as upcoming, in progress, completed)
+    scheduled_for: datetime | None = None
+    scheduled_until: datetime | None = None
+
+    def status_of(self, component: str) -> ComponentStatus:
+        """What the page shows for `component` after this update: operational once resolved,
+        else the IC's choice, else what the impact implies."""
+        if self.status is PublicStatus.RESOLVED:
+            return ComponentStatus.OPERATIONAL
+        chosen = self.component_statuses.get(component)
+        return chosen if chosen is not None else COMPONENT_STATUS_BY_IMPACT[self.impact]
 
 
 class PublishedUpdate(BaseModel):

@@ -13,7 +13,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from incident_response.domain.context import Impact, PublicStatus
+from incident_response.domain.context import (
+    COMPONENT_STATUS_BY_IMPACT,
+    ComponentStatus,
+    Impact,
+    PublicStatus,
+)
 from incident_response.domain.status_update import PublicComponent, StatusDraft
 from incident_response.domain.text import encodable
 
@@ -37,6 +42,13 @@ IMPACT_LABELS: Mapping[Impact, str] = {
     Impact.MINOR: "Minor impact",
     Impact.MAJOR: "Major impact",
     Impact.CRITICAL: "Critical impact",
+}
+# the statuses the IC may choose for a component an update names, in the words the page shows
+COMPONENT_STATUS_LABELS: Mapping[ComponentStatus, str] = {
+    ComponentStatus.DEGRADED_PERFORMANCE: "Degraded performance",
+    ComponentStatus.PARTIAL_OUTAGE: "Partial outage",
+    ComponentStatus.MAJOR_OUTAGE: "Major outage",
+    ComponentStatus.OPERATIONAL: "Operational",
 }
 # the impact as the first words of a proposed incident name
 DISRUPTION: Mapping[Impact, str] = {
@@ -148,11 +160,59 @@ def components_of(names: Sequence[str]) -> tuple[PublicComponent, ...]:
     return tuple(PublicComponent(name=n) for n in dict.fromkeys(n.strip() for n in names))
 
 
+def parse_component_status(raw: str) -> ComponentStatus | None:
+    """`partial_outage`, `partial-outage` or `Partial outage`; only the choosable ones."""
+    wanted = re.sub(r"[\s-]+", "_", raw.strip().lower())
+    try:
+        status = ComponentStatus(wanted)
+    except ValueError:
+        return None
+    return status if status in COMPONENT_STATUS_LABELS else None
+
+
+def component_status_problem(name: str, raw: str) -> str:
+    choices = ", ".join(s.value for s in COMPONENT_STATUS_LABELS)
+    return f"unknown status {raw!r} for component {name!r}: use one of {choices}"
+
+
+def effective_status(component: PublicComponent, impact: Impact) -> ComponentStatus:
+    """The status the page will show for `component`: the IC's choice, else the impact's."""
+    return component.status or COMPONENT_STATUS_BY_IMPACT[impact]
+
+
+def with_statuses(
+    components: Sequence[PublicComponent],
+    statuses: Mapping[str, str],
+) -> tuple[tuple[PublicComponent, ...], tuple[str, ...]]:
+    """`components` with the statuses chosen by name (case-insensitive); the others keep
+    theirs (None: the impact's, which the approval covers too). Refuses unknown statuses and
+    names the update does not carry."""
+    problems: list[str] = []
+    chosen: dict[str, ComponentStatus] = {}
+    by_fold = {c.name.casefold(): c.name for c in components}
+    for name, raw in statuses.items():
+        status = parse_component_status(raw)
+        known = by_fold.get(name.strip().casefold())
+        if known is None:
+            problems.append(f"component {name!r} is not among this update's components")
+        elif status is None:
+            problems.append(component_status_problem(name, raw))
+        else:
+            chosen[known] = status
+    updated = tuple(
+        c.model_copy(update={"status": chosen.get(c.name, c.status)}) for c in components
+    )
+    return updated, tuple(problems)
+
+
 def shown_as(draft: StatusDraft) -> dict[str, str]:
     """The draft's public fields in the words the public page will show them."""
     return {
         "name": draft.title,
         "stage": STAGE_LABELS[draft.stage],
         "impact": IMPACT_LABELS[draft.impact],
-        "components": ", ".join(draft.component_names),
+        "components": ", ".join(
+            f"{c.name} ({COMPONENT_STATUS_LABELS.get(effective_status(c, draft.impact), '')})"
+            for c in draft.components
+        ),
     }

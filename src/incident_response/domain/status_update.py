@@ -16,7 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from incident_response.domain.context import Impact, PublicStatus
+from incident_response.domain.clock import isoformat
+from incident_response.domain.context import ComponentStatus, Impact, PublicStatus
 
 
 class DraftStatus(StrEnum):
@@ -30,14 +31,18 @@ class DraftStatus(StrEnum):
 class DraftKind(StrEnum):
     UPDATE = "update"
     RESOLVED = "resolved"
+    MAINTENANCE = "maintenance"  # a scheduled maintenance (domain.maintenance), not an incident
 
 
 class PublicComponent(BaseModel):
-    """One status-page component an update names (its public name; a status may join it)."""
+    """One status-page component an update names: its public name and the status the IC chose
+    for it. `status` None (drafts written before it existed) follows the draft's impact; it is
+    left out of the hashed content then, so those drafts keep their hash."""
 
     model_config = ConfigDict(frozen=True)
 
     name: str
+    status: ComponentStatus | None = None
 
 
 class StatusDraft(BaseModel):
@@ -53,6 +58,10 @@ class StatusDraft(BaseModel):
     stage: PublicStatus = PublicStatus.INVESTIGATING
     impact: Impact = Impact.NONE
     components: tuple[PublicComponent, ...] = ()
+    # a maintenance's window (kind MAINTENANCE only); hashed only when set, so older drafts
+    # keep their hash
+    scheduled_for: datetime | None = None
+    scheduled_until: datetime | None = None
     content_hash: str
     created_by: str
     created_at: datetime
@@ -69,17 +78,25 @@ class StatusDraft(BaseModel):
 
     def public_content(self) -> dict[str, Any]:
         """Everything the public page will show for this draft: what an approval covers."""
-        return {
+        content: dict[str, Any] = {
             "body": self.body,
             "title": self.title,
             "stage": self.stage.value,
             "impact": self.impact.value,
-            "components": [c.model_dump(mode="json") for c in self.components],
+            "components": [c.model_dump(mode="json", exclude_none=True) for c in self.components],
         }
+        if self.scheduled_for is not None or self.scheduled_until is not None:
+            content["scheduled_for"] = _when(self.scheduled_for)
+            content["scheduled_until"] = _when(self.scheduled_until)
+        return content
 
     def sealed(self) -> StatusDraft:
         """This draft with its content hash recomputed from its public content."""
         return self.model_copy(update={"content_hash": draft_hash(self)})
+
+
+def _when(at: datetime | None) -> str | None:
+    return isoformat(at) if at is not None else None
 
 
 def content_hash(content: dict[str, Any]) -> str:

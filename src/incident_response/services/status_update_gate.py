@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -46,6 +46,7 @@ from incident_response.domain.approval import (
     body_problems,
     draft_event,
     edited_fields,
+    maintenance_request,
     may_approve,
     missing_draft_events,
     proposed_public_fields,
@@ -58,12 +59,13 @@ from incident_response.domain.approval import (
     revised,
     superseded_by,
     superseding,
+    with_chosen_statuses,
     with_draft,
 )
 from incident_response.domain.audit import AuditEvent, AuditEventType
 from incident_response.domain.authority import Action, decide
 from incident_response.domain.clock import Clock, isoformat
-from incident_response.domain.context import PublicStatus
+from incident_response.domain.context import PublicStatus, PublishedUpdate
 from incident_response.domain.errors import IncidentResponseError, NotFound
 from incident_response.domain.incident import Incident, StatusPageRef
 from incident_response.domain.public import ComponentMap
@@ -163,6 +165,13 @@ def new_draft_id() -> str:
     return "d" + secrets.token_hex(6)
 
 
+class PublishedListener(Protocol):
+    """Told of every update once it is on the page and recorded, before the draft is marked
+    PUBLISHED: a failure leaves the draft APPROVED, so recovery tells it again (at least once)."""
+
+    async def published(self, draft: StatusDraft, update: PublishedUpdate) -> None: ...
+
+
 class StatusUpdateGate:
     """Drafts, edits, rejects, approves and publishes customer-facing status updates.
 
@@ -186,6 +195,7 @@ class StatusUpdateGate:
         new_id: Callable[[], str] = new_draft_id,
         observers: Sequence[DraftObserver] = (),
         chat: Chat | None = None,
+        on_published: PublishedListener | None = None,
     ) -> None:
         self._store = store
         self._audit = audit
@@ -199,6 +209,7 @@ class StatusUpdateGate:
         self._new_id = new_id
         self._observers = tuple(observers)
         self._chat = chat  # only to keep the room's topic on the published stage
+        self._on_published = on_published
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     # -- drafting --------------------------------------------------------------------------
@@ -283,10 +294,13 @@ class StatusUpdateGate:
         stage: str | None = None,
         impact: str | None = None,
         components: Sequence[str] | None = None,
+        component_statuses: Mapping[str, str] | None = None,
         via: str | None = None,
     ) -> StatusDraft:
         """A new version with the fields given (the rest kept); the same content as now changes
-        nothing. Any invalid field refuses the whole edit. `via` names the surface in the audit
+        nothing. Any invalid field refuses the whole edit. `component_statuses` (component name
+        -> degraded_performance, partial_outage, major_outage or operational) sets the status
+        the page shows for components the update names. `via` names the surface in the audit
         record when it is not the usual people's one (an AI agent's "mcp")."""
         _require_actor(actor)
         changes, problems = edited_fields(
@@ -303,10 +317,13 @@ class StatusUpdateGate:
             draft = _open_draft(current, draft_id, "edited")
             if draft.version != expected_version:
                 raise StaleDraftVersion(draft_id, given=expected_version, current=draft.version)
-            if all(getattr(draft, k) == v for k, v in changes.items()):
+            settled, wrong = with_chosen_statuses(draft, changes, component_statuses)
+            if wrong:
+                raise InvalidDraft("; ".join(wrong))
+            if all(getattr(draft, k) == v for k, v in settled.items()):
                 return None, draft
             now = self._clock.now()
-            new = revised(draft, changes, now)
+            new = revised(draft, settled, now)
             return with_draft(current, new, now), new
 
         _, draft = await self._mutate(incident_id, revise)
@@ -428,6 +445,43 @@ class StatusUpdateGate:
                 report.failures[incident.id] = str(exc)
         return report
 
+    async def publish_maintenance(self, maintenance_id: str, draft: StatusDraft) -> PublishedUpdate:
+        """Publish an approved scheduled maintenance (`services.maintenance` records the
+        approval): only when an approval record of `maintenance_id` binds this draft's id,
+        version and hash, and never twice (`find_published` first)."""
+        approvals = await self._audit.find(maintenance_id, AuditEventType.STATUSPAGE_DRAFT_APPROVED)
+        if draft.kind is not DraftKind.MAINTENANCE or not approval_binds(approvals, draft):
+            raise PublishNotPermitted(
+                f"no approval record binds maintenance draft {draft.id} version "
+                f"{draft.version} with this exact content: nothing was published"
+            )
+        request = maintenance_request(draft)
+        try:
+            update = await self._status_page.find_published(request.key)
+            if update is None:
+                update = await self._status_page.publish(request)
+        except Exception as exc:
+            raise PublishFailed(
+                f"the status page did not take maintenance {maintenance_id}: "
+                f"{str(exc) or type(exc).__name__}. The approval stands; approving again "
+                "publishes it, never twice",
+                draft_id=draft.id,
+                version=draft.version,
+            ) from exc
+        facts: dict[str, Any] = {
+            "key": update.key,
+            "status_page_incident_id": update.status_page_incident_id,
+            "update_id": update.update_id,
+            "url": update.url,
+            "published_at": isoformat(update.published_at),
+        }
+        actor = draft.approved_by or "system"
+        for type_ in (AuditEventType.STATUSPAGE_PUBLISHED, AuditEventType.STATUS_UPDATE_SENT):
+            await self._record(type_, maintenance_id, draft, actor=actor, **facts)
+        if self._on_published is not None:
+            await self._on_published.published(draft, update)
+        return update
+
     # -- internals -------------------------------------------------------------------------
 
     async def _complete(
@@ -473,6 +527,17 @@ class StatusUpdateGate:
         await self._record(
             AuditEventType.STATUS_UPDATE_SENT, incident.id, draft, actor=actor, **facts
         )
+        if self._on_published is not None:
+            try:
+                await self._on_published.published(draft, update)
+            except Exception as exc:
+                raise PublishFailed(
+                    f"draft {draft.id} version {draft.version} is on the status page, but its "
+                    f"subscribers could not be notified yet ({str(exc) or type(exc).__name__}); "
+                    "recovery will notify them, and never publish it twice",
+                    draft_id=draft.id,
+                    version=draft.version,
+                ) from exc
 
         stage_before = incident.stage
 

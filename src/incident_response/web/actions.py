@@ -86,6 +86,12 @@ class EditRequest(BaseModel):
     components: list[str] | None = Field(
         default=None, description="The public status-page component names the update affects."
     )
+    component_statuses: dict[str, str] | None = Field(
+        default=None,
+        max_length=10,
+        description="Component name -> degraded_performance, partial_outage, major_outage or "
+        "operational: what the page shows for it (unnamed ones follow the impact).",
+    )
 
 
 class RejectRequest(BaseModel):
@@ -144,6 +150,7 @@ def actions_router(
                 stage=request.stage,
                 impact=request.impact,
                 components=request.components,
+                component_statuses=request.component_statuses,
                 actor=caller.email,
                 expected_version=request.version,
                 via=declared_via(via),

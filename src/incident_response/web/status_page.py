@@ -8,9 +8,11 @@ detail can leak onto the page. No sign-in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 from fastapi import APIRouter
@@ -18,6 +20,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from incident_response.adapters.statuspage.builtin import BuiltinStatusPage
 from incident_response.domain.clock import isoformat, utc
+from incident_response.domain.maintenance import PHASE_LABELS, MaintenancePhase
 from incident_response.domain.public import IMPACT_LABELS as PUBLIC_IMPACT_LABELS
 from incident_response.domain.public import STAGE_LABELS
 from incident_response.domain.text import xml_text
@@ -31,6 +34,7 @@ ATOM = "http://www.w3.org/2005/Atom"
 # browsers always revalidate (an IC checking their update sees it at once); a CDN may hold 15 s
 PUBLIC_CACHE = "public, max-age=0, s-maxage=15"
 RECENT_HISTORY = 5
+HOST = re.compile(r"[A-Za-z0-9.\-]+(?::[0-9]{1,5})?")
 
 COMPONENT_LABELS: Mapping[str, str] = {
     "operational": "Operational",
@@ -39,10 +43,12 @@ COMPONENT_LABELS: Mapping[str, str] = {
     "major_outage": "Major outage",
     "under_maintenance": "Under maintenance",
 }
+
 # the same words the console and Slack show the IC before approving
 STATUS_LABELS: Mapping[str, str] = {
     **{stage.value: label for stage, label in STAGE_LABELS.items()},
     "postmortem": "Postmortem",
+    "scheduled": "Scheduled",
 }
 IMPACT_LABELS: Mapping[str, str] = {
     impact.value: label for impact, label in PUBLIC_IMPACT_LABELS.items()
@@ -83,12 +89,31 @@ def public_incident(doc: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def public_maintenance(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A scheduled maintenance with its window parsed and its phase in words."""
+    return {
+        **public_incident(doc),
+        "phase_label": PHASE_LABELS.get(MaintenancePhase(doc["status"]), doc["status"]),
+        "scheduled_for": parse_time(doc["scheduled_for"]),
+        "scheduled_until": parse_time(doc["scheduled_until"]),
+    }
+
+
 def public_component(doc: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "name": doc["name"],
         "status": doc["status"],
         "status_label": COMPONENT_LABELS.get(doc["status"], doc["status"]),
     }
+
+
+def with_image_origin(policy: str, url: str) -> str:
+    """`policy` with `url`'s origin added to `img-src` (the page's logo may be hosted elsewhere)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not HOST.fullmatch(parts.netloc):
+        return policy  # nothing that could smuggle a directive into the header
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return policy.replace("img-src 'self'", f"img-src 'self' {origin}", 1)
 
 
 def atom_feed(page: Mapping[str, Any], incidents: Sequence[Mapping[str, Any]]) -> bytes:
@@ -147,7 +172,13 @@ def status_page_html_router(*, status_page: BuiltinStatusPage, pages: Pages) -> 
     )
 
     def page(name: str, **context: Any) -> Response:
-        return pages.page(name, cache=PUBLIC_CACHE, **context)
+        response = pages.page(name, cache=PUBLIC_CACHE, brand=status_page.branding, **context)
+        logo = status_page.branding["logo_url"]
+        if logo:  # the logo may live elsewhere: allow its origin for images, nothing more
+            response.headers["Content-Security-Policy"] = with_image_origin(
+                response.headers["Content-Security-Policy"], logo
+            )
+        return response
 
     @router.get("")
     async def status() -> Response:
@@ -165,6 +196,7 @@ def status_page_html_router(*, status_page: BuiltinStatusPage, pages: Pages) -> 
             components=[public_component(c) for c in summary["components"]],
             open_incidents=[public_incident(i) for i in summary["incidents"]],
             history=history,
+            maintenances=[public_maintenance(m) for m in await status_page.maintenances()],
         )
 
     @router.get("/history")

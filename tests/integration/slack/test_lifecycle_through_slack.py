@@ -400,7 +400,7 @@ async def test_the_approve_dialog_shows_every_public_field_and_the_edit_modal_ch
         "Name: Major outage: Platform",
         "Stage: Investigating",
         "Impact: Critical impact",
-        "Affects: Platform",
+        "Affects: Platform (Major outage)",
     ):
         assert shown in dialog
 
@@ -445,7 +445,7 @@ async def test_the_approve_dialog_shows_every_public_field_and_the_edit_modal_ch
         "Name: Checkout errors",
         "Stage: Identified",
         "Impact: Major impact",
-        "Affects: Checkout, Payments",
+        "Affects: Checkout (Partial outage), Payments (Partial outage)",
     ):
         assert shown in dialog
 

@@ -185,3 +185,26 @@ async def test_an_outsider_asking_for_the_status_reads_it_but_drafts_nothing(
     ) in reply.text
     assert reply.data["draft"] is None
     assert (await world.incident()).drafts == ()
+
+
+# -- issue 12, point 9: the status page's subscribers and scheduled maintenance -----------------
+# Not an incident's business: only an approver may, whatever their standing on open incidents.
+PAGE_MANAGERS = {APPROVER}
+PAGE_WHO = "only an approver"
+
+
+@pytest.mark.parametrize("standing", list(WHO))
+async def test_who_may_manage_the_status_pages_subscribers(world: World, standing: str) -> None:
+    await world.open_incident()  # alice is its IC, bob a responder: neither counts here
+    await make_dan_an_approver(world)
+    subscriptions = world.container.subscriptions
+    assert subscriptions is not None
+    try:
+        await subscriptions.subscribers(actor=WHO[standing])
+        allowed, told = True, ""
+    except NotPermitted as exc:
+        allowed, told = False, str(exc)
+    assert allowed == (standing in PAGE_MANAGERS), told
+    if not allowed and standing != NOT_IN_ROSTER:
+        assert f"{WHO[standing]} may not manage the status page's subscribers" in told
+        assert PAGE_WHO in told

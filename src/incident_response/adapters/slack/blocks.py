@@ -20,7 +20,13 @@ from typing import Any
 
 from incident_response.adapters.slack.markup import SlackMarkup
 from incident_response.domain.chat import ButtonStyle, ChatButton, ChatMessage
-from incident_response.domain.public import IMPACT_LABELS, MAX_TITLE_CHARS, STAGE_LABELS
+from incident_response.domain.public import (
+    COMPONENT_STATUS_LABELS,
+    IMPACT_LABELS,
+    MAX_TITLE_CHARS,
+    STAGE_LABELS,
+    effective_status,
+)
 from incident_response.domain.status_update import StatusDraft
 
 SECTION_MAX = 3000
@@ -194,6 +200,35 @@ def _choice(field: str, label: str, options: Mapping[str, str], chosen: str) -> 
     }
 
 
+# one select per component the draft names; its block id carries the component's name
+COMPONENT_STATUS_BLOCK = "component_status:"
+COMPONENT_STATUS_INPUT = "component_status"
+
+
+def _component_status_choices(draft: StatusDraft) -> list[dict[str, Any]]:
+    """A "<component>: status" select for each component the draft names (at its status)."""
+    blocks = []
+    for component in draft.components:
+        choices = [_option(s.value, label) for s, label in COMPONENT_STATUS_LABELS.items()]
+        current = effective_status(component, draft.impact).value
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": COMPONENT_STATUS_BLOCK + component.name,
+                "label": _plain(f"Status of {component.name}"),
+                "element": {
+                    "type": "static_select",
+                    "action_id": COMPONENT_STATUS_INPUT,
+                    "options": choices,
+                    "initial_option": next(
+                        (c for c in choices if c["value"] == current), choices[0]
+                    ),
+                },
+            }
+        )
+    return blocks
+
+
 def edit_modal(*, draft: StatusDraft, metadata: Mapping[str, Any]) -> dict[str, Any]:
     """The IC edits everything the public page will show: text, name, stage, impact,
     components; saving makes a new version to approve."""
@@ -237,6 +272,7 @@ def edit_modal(*, draft: StatusDraft, metadata: Mapping[str, Any]) -> dict[str, 
                 ", ".join(draft.component_names),
                 DRAFT_MAX,
             ),
+            *_component_status_choices(draft),
         ],
     }
 
@@ -284,4 +320,10 @@ def submitted_public_fields(view: Mapping[str, Any]) -> dict[str, str]:
         value = chosen.get("value") if isinstance(chosen, Mapping) else state.get("value")
         if isinstance(value, str):
             found[field] = value
+    for block, inputs in values.items():
+        state = inputs.get(COMPONENT_STATUS_INPUT) if isinstance(inputs, Mapping) else None
+        if str(block).startswith(COMPONENT_STATUS_BLOCK) and isinstance(state, Mapping):
+            chosen = state.get("selected_option")
+            if isinstance(chosen, Mapping) and isinstance(chosen.get("value"), str):
+                found[str(block)] = chosen["value"]
     return found

@@ -27,6 +27,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from incident_response.adapters.slack.blocks import COMPONENT_STATUS_BLOCK
 from incident_response.adapters.slack.declaring import DECLARE_VIEW
 from incident_response.adapters.slack.mentions import plain_command_text
 from incident_response.commands.context import CommandContext, CommandReply
@@ -137,6 +138,7 @@ class DraftDecisions(Protocol):
         stage: str | None = None,
         impact: str | None = None,
         components: Sequence[str] | None = None,
+        component_statuses: Mapping[str, str] | None = None,
     ) -> StatusDraft: ...
 
     async def reject(
@@ -334,6 +336,7 @@ class SlackInteraction:
                     components=[n.strip() for n in named.split(",") if n.strip()]
                     if named is not None
                     else None,
+                    component_statuses=picked_statuses(done.fields, named) or None,
                     actor=actor.email,
                     expected_version=version,
                 )
@@ -467,3 +470,16 @@ def _slack_time(ts: str) -> datetime | None:
         return datetime.fromtimestamp(float(ts), tz=UTC)
     except (TypeError, ValueError, OverflowError):
         return None
+
+
+def picked_statuses(fields: Mapping[str, str], named: str | None) -> dict[str, str]:
+    """The component statuses picked in the Edit modal; a component the same edit removed from
+    the update (its select still shown) is left out rather than refusing the whole edit."""
+    kept = {n.strip().casefold() for n in named.split(",")} if named is not None else None
+    return {
+        name: value
+        for key, value in fields.items()
+        if key.startswith(COMPONENT_STATUS_BLOCK)
+        and (name := key.removeprefix(COMPONENT_STATUS_BLOCK))
+        and (kept is None or name.strip().casefold() in kept)
+    }

@@ -11,6 +11,7 @@ update already stored, so a crash between publish and audit can never post twice
 
 from __future__ import annotations
 
+import json
 import secrets
 import string
 from collections.abc import Sequence
@@ -21,8 +22,16 @@ import aiosqlite
 
 from incident_response.adapters.embedded.db import Database
 from incident_response.domain.clock import Clock, SystemClock, utc
-from incident_response.domain.context import Impact, PublicStatus, PublishedUpdate, PublishRequest
+from incident_response.domain.context import (
+    COMPONENT_STATUS_BY_IMPACT,
+    ComponentStatus,
+    Impact,
+    PublicStatus,
+    PublishedUpdate,
+    PublishRequest,
+)
 from incident_response.domain.errors import NotFound
+from incident_response.domain.maintenance import phase
 
 ID_ALPHABET = string.ascii_lowercase + string.digits
 RECENT_INCIDENTS = 50
@@ -35,11 +44,13 @@ INDICATOR_DESCRIPTIONS = {
     Impact.CRITICAL: "Major Service Outage",
 }
 IMPACT_RANK = {Impact.NONE: 0, Impact.MINOR: 1, Impact.MAJOR: 2, Impact.CRITICAL: 3}
-COMPONENT_STATUS = {
-    Impact.NONE: "operational",
-    Impact.MINOR: "degraded_performance",
-    Impact.MAJOR: "partial_outage",
-    Impact.CRITICAL: "major_outage",
+# a component shows the worst status any unresolved incident gives it
+COMPONENT_RANK = {
+    ComponentStatus.OPERATIONAL: 0,
+    ComponentStatus.UNDER_MAINTENANCE: 1,
+    ComponentStatus.DEGRADED_PERFORMANCE: 2,
+    ComponentStatus.PARTIAL_OUTAGE: 3,
+    ComponentStatus.MAJOR_OUTAGE: 4,
 }
 
 SCHEMA = """
@@ -75,6 +86,22 @@ CREATE TABLE IF NOT EXISTS status_incident_components (
     incident_id TEXT NOT NULL REFERENCES status_incidents (id),
     component_id TEXT NOT NULL REFERENCES status_components (id),
     PRIMARY KEY (incident_id, component_id)
+);
+CREATE TABLE IF NOT EXISTS status_maintenances (
+    id TEXT PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    body TEXT NOT NULL,
+    components TEXT NOT NULL,
+    scheduled_for TEXT NOT NULL,
+    scheduled_until TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS status_incident_component_states (
+    incident_id TEXT NOT NULL REFERENCES status_incidents (id),
+    component_id TEXT NOT NULL REFERENCES status_components (id),
+    status TEXT NOT NULL,
+    PRIMARY KEY (incident_id, component_id)
 )
 """
 
@@ -102,6 +129,8 @@ class BuiltinStatusPage:
         page_name: str = "Status",
         page_id: str = "embedded",
         components: Sequence[str] = (),
+        logo_url: str | None = None,
+        home_url: str | None = None,
     ) -> None:
         self._db = db
         self._base_url = base_url.rstrip("/")
@@ -109,11 +138,18 @@ class BuiltinStatusPage:
         self._page_name = page_name
         self._page_id = page_id
         self._seed_components = tuple(components)
+        self._logo_url = logo_url
+        self._home_url = home_url
         self._ready = False
 
     @property
     def url(self) -> str:
         return f"{self._base_url}/status"
+
+    @property
+    def branding(self) -> dict[str, str | None]:
+        """The page's name, logo and home link (settings; the URLs were checked to be http(s))."""
+        return {"name": self._page_name, "logo_url": self._logo_url, "home_url": self._home_url}
 
     def shortlink(self, incident_id: str) -> str:
         return f"{self._base_url}/status/incidents/{incident_id}"
@@ -135,6 +171,8 @@ class BuiltinStatusPage:
             raise ValueError("a status update needs a body")
         if not request.incident_name.strip():
             raise ValueError("a status page incident needs a name")
+        if request.scheduled_for is not None or request.scheduled_until is not None:
+            return await self._schedule(request)
         db = await self._conn()
         now = stamp(self._clock.now())
         async with db.transaction() as conn:
@@ -194,6 +232,12 @@ class BuiltinStatusPage:
                     " VALUES (?, ?)",
                     (incident_id, component_id),
                 )
+                await conn.execute(
+                    "INSERT INTO status_incident_component_states (incident_id, component_id,"
+                    " status) VALUES (?, ?, ?) ON CONFLICT (incident_id, component_id)"
+                    " DO UPDATE SET status = excluded.status",
+                    (incident_id, component_id, request.status_of(name).value),
+                )
             await self._refresh_components(conn, incident_id, now)
             stored = await _one(conn, "SELECT * FROM status_updates WHERE key = ?", (request.key,))
             assert stored is not None
@@ -202,7 +246,93 @@ class BuiltinStatusPage:
     async def find_published(self, key: str) -> PublishedUpdate | None:
         db = await self._conn()
         row = await db.fetchone("SELECT * FROM status_updates WHERE key = ?", (key,))
-        return self._published(row) if row is not None else None
+        if row is not None:
+            return self._published(row)
+        planned = await db.fetchone("SELECT * FROM status_maintenances WHERE key = ?", (key,))
+        return self._scheduled(planned) if planned is not None else None
+
+    async def _schedule(self, request: PublishRequest) -> PublishedUpdate:
+        """A scheduled maintenance, once per key; its phase follows the clock when read."""
+        if request.scheduled_for is None or request.scheduled_until is None:
+            raise ValueError("a scheduled maintenance needs a start and an end")
+        db = await self._conn()
+        async with db.transaction() as conn:
+            done = await _one(
+                conn, "SELECT * FROM status_maintenances WHERE key = ?", (request.key,)
+            )
+            if done is None:
+                now = stamp(self._clock.now())
+                for name in request.components:
+                    await self._component_id(conn, name, now)
+                await conn.execute(
+                    "INSERT INTO status_maintenances (id, key, name, body, components,"
+                    " scheduled_for, scheduled_until, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        new_id(),
+                        request.key,
+                        request.incident_name,
+                        request.body,
+                        json.dumps(list(request.components)),
+                        stamp(request.scheduled_for),
+                        stamp(request.scheduled_until),
+                        now,
+                    ),
+                )
+                done = await _one(
+                    conn, "SELECT * FROM status_maintenances WHERE key = ?", (request.key,)
+                )
+            assert done is not None
+            return self._scheduled(done)
+
+    def _scheduled(self, row: aiosqlite.Row) -> PublishedUpdate:
+        return PublishedUpdate(
+            key=row["key"],
+            status_page_incident_id=row["id"],
+            update_id=row["id"],
+            url=self.shortlink(row["id"]),
+            published_at=_time(row["created_at"]),
+        )
+
+    async def maintenances(self) -> list[dict[str, Any]]:
+        """Every scheduled maintenance, soonest first, in Statuspage's scheduled-incident shape
+        (status scheduled, in_progress or completed by the time now)."""
+        db = await self._conn()
+        rows = await db.fetchall(
+            "SELECT * FROM status_maintenances ORDER BY scheduled_for, created_at LIMIT ?",
+            (RECENT_INCIDENTS,),
+        )
+        now = self._clock.now()
+        docs = []
+        for row in rows:
+            start, end = _time(row["scheduled_for"]), _time(row["scheduled_until"])
+            status = phase(start, end, now).value
+            docs.append(
+                {
+                    "id": row["id"],
+                    "name": row["name"],
+                    "status": status,
+                    "impact": "maintenance",
+                    "scheduled_for": row["scheduled_for"],
+                    "scheduled_until": row["scheduled_until"],
+                    "created_at": row["created_at"],
+                    "updated_at": row["created_at"],
+                    "shortlink": self.shortlink(row["id"]),
+                    "page_id": self._page_id,
+                    "incident_updates": [
+                        {
+                            "id": row["id"],
+                            "status": "scheduled",
+                            "body": row["body"],
+                            "incident_id": row["id"],
+                            "created_at": row["created_at"],
+                            "updated_at": row["created_at"],
+                            "display_at": row["created_at"],
+                        }
+                    ],
+                    "components": [{"name": n} for n in json.loads(row["components"])],
+                }
+            )
+        return docs
 
     # -- Statuspage public API v2 documents ----------------------------------------------------
 
@@ -216,7 +346,9 @@ class BuiltinStatusPage:
             "status": _status(incidents),
             "components": components,
             "incidents": incidents,
-            "scheduled_maintenances": [],
+            "scheduled_maintenances": [
+                m for m in await self.maintenances() if m["status"] != "completed"
+            ],
         }
 
     async def status(self) -> dict[str, Any]:
@@ -246,7 +378,9 @@ class BuiltinStatusPage:
         db = await self._conn()
         rows = await db.fetchall("SELECT * FROM status_incidents WHERE id = ?", (incident_id,))
         found = await self._incident_docs(db, rows)
-        return found[0] if found else None
+        if found:
+            return found[0]
+        return next((m for m in await self.maintenances() if m["id"] == incident_id), None)
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -275,26 +409,38 @@ class BuiltinStatusPage:
     async def _refresh_components(
         self, conn: aiosqlite.Connection, incident_id: str, now: str
     ) -> None:
-        """A component shows the worst impact among the unresolved incidents that name it."""
+        """A component shows the worst status among the unresolved incidents that name it: the
+        one the approved update chose, or (updates stored before statuses) the impact's."""
         async with conn.execute(
-            "SELECT c.id, c.status, ("
-            "  SELECT GROUP_CONCAT(i.impact) FROM status_incident_components l"
-            "  JOIN status_incidents i ON i.id = l.incident_id"
-            "  WHERE l.component_id = c.id AND i.status != 'resolved'"
-            ") AS impacts FROM status_components c"
+            "SELECT c.id, c.status, i.impact, s.status AS chosen"
+            " FROM status_components c"
             " JOIN status_incident_components mine ON mine.component_id = c.id"
+            " LEFT JOIN status_incident_components l ON l.component_id = c.id"
+            " LEFT JOIN status_incidents i ON i.id = l.incident_id AND i.status != 'resolved'"
+            " LEFT JOIN status_incident_component_states s"
+            "  ON s.incident_id = i.id AND s.component_id = c.id"
             " WHERE mine.incident_id = ?",
             (incident_id,),
         ) as cursor:
             rows = list(await cursor.fetchall())
+        shown: dict[str, str] = {row["id"]: row["status"] for row in rows}
+        worst: dict[str, ComponentStatus] = {}
         for row in rows:
-            impacts = [Impact(v) for v in (row["impacts"] or "").split(",") if v]
-            worst = max(impacts, key=IMPACT_RANK.__getitem__, default=Impact.NONE)
-            status = COMPONENT_STATUS[worst]
-            if status != row["status"]:
+            if row["impact"] is None:
+                continue  # a resolved incident (or none): it gives the component nothing
+            status = (
+                ComponentStatus(row["chosen"])
+                if row["chosen"]
+                else COMPONENT_STATUS_BY_IMPACT[Impact(row["impact"])]
+            )
+            best = worst.get(row["id"], ComponentStatus.OPERATIONAL)
+            worst[row["id"]] = max(best, status, key=COMPONENT_RANK.__getitem__)
+        for component_id, old in shown.items():
+            new = worst.get(component_id, ComponentStatus.OPERATIONAL).value
+            if new != old:
                 await conn.execute(
                     "UPDATE status_components SET status = ?, updated_at = ? WHERE id = ?",
-                    (status, now, row["id"]),
+                    (new, now, component_id),
                 )
 
     async def _page(self, db: Database) -> dict[str, Any]:

@@ -34,21 +34,13 @@ from typing import Any
 from incident_response.adapters.statuspage import marker
 from incident_response.adapters.statuspage.api import VENDOR, Json, StatuspageApi
 from incident_response.domain.clock import utc
-from incident_response.domain.context import Impact, PublicStatus, PublishedUpdate, PublishRequest
+from incident_response.domain.context import PublishedUpdate, PublishRequest
 from incident_response.domain.errors import NotFound
 from incident_response.http import VendorError
 from incident_response.telemetry.logging import get_logger
 
 log = get_logger(__name__)
 
-# Statuspage's component status for an unresolved incident of each impact
-COMPONENT_STATUS: Mapping[Impact, str] = {
-    Impact.NONE: "operational",
-    Impact.MINOR: "degraded_performance",
-    Impact.MAJOR: "partial_outage",
-    Impact.CRITICAL: "major_outage",
-}
-RESOLVED_COMPONENT_STATUS = "operational"
 ABSENCE_TTL = 15.0  # seconds a lookup that found no key spares the publish right after it
 PUBLISH_DEADLINE = 40.0  # seconds; below the gate's 60 s recovery grace
 
@@ -192,8 +184,10 @@ class StatuspageIo:
             if found is not None:
                 return found
             seen = self._take_absent(request.key) or {}
-        component_ids = await self._component_ids(request.components)
-        fields = _fields(request, component_ids)
+        await self._component_ids(request.components)  # refuses names the page lacks
+        fields = _fields(
+            request, {name: self._components[_fold(name)][0] for name in request.components}
+        )
         incident_id = request.status_page_incident_id
         try:
             if incident_id is None:
@@ -319,8 +313,14 @@ class StatuspageIo:
         return lock
 
 
-def _fields(request: PublishRequest, component_ids: Sequence[str]) -> Json:
-    """What the approved request puts on the page (the marker is added beside it)."""
+def _fields(request: PublishRequest, component_ids: Mapping[str, str]) -> Json:
+    """What the approved request puts on the page (the marker is added beside it): each named
+    component's id, and in `components` the status the IC chose for it (operational once
+    resolved), as Statuspage's `{component id: status}`."""
+    if request.scheduled_for is not None and request.scheduled_until is not None:
+        return _scheduled_fields(
+            request, component_ids, start=request.scheduled_for, end=request.scheduled_until
+        )
     fields: Json = {
         "name": request.incident_name,
         "status": request.status.value,
@@ -328,14 +328,36 @@ def _fields(request: PublishRequest, component_ids: Sequence[str]) -> Json:
         "body": request.body,
     }
     if component_ids:
-        status = (
-            RESOLVED_COMPONENT_STATUS
-            if request.status is PublicStatus.RESOLVED
-            else COMPONENT_STATUS[request.impact]
-        )
-        fields["component_ids"] = list(component_ids)
-        fields["components"] = dict.fromkeys(component_ids, status)
+        fields["component_ids"] = list(dict.fromkeys(component_ids.values()))
+        fields["components"] = {
+            component_id: request.status_of(name).value
+            for name, component_id in component_ids.items()
+        }
     return fields
+
+
+def _scheduled_fields(
+    request: PublishRequest, component_ids: Mapping[str, str], *, start: datetime, end: datetime
+) -> Json:
+    """A scheduled maintenance as Statuspage's scheduled incident: status `scheduled`, its
+    window, and Statuspage moving it to in progress and completed on time by itself."""
+    fields: Json = {
+        "name": request.incident_name,
+        "status": "scheduled",
+        "impact_override": "maintenance",
+        "body": request.body,
+        "scheduled_for": _stamp(start),
+        "scheduled_until": _stamp(end),
+        "scheduled_auto_in_progress": True,
+        "scheduled_auto_completed": True,
+    }
+    if component_ids:
+        fields["component_ids"] = list(dict.fromkeys(component_ids.values()))
+    return fields
+
+
+def _stamp(at: datetime) -> str:
+    return utc(at).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def public_address(page: Mapping[str, Any]) -> str | None:

@@ -18,6 +18,7 @@ from incident_response.web.console.actions import actions_router
 from incident_response.web.console.declare import declare_router
 from incident_response.web.console.incidents import incidents_router
 from incident_response.web.console.live import ChangeFeed, live_router
+from incident_response.web.console.maintenance_page import maintenance_router
 from incident_response.web.console.metrics_page import metrics_router
 from incident_response.web.console.postmortems import postmortems_router
 from incident_response.web.console.rendering import PageError, Pages, html_route_class
@@ -51,6 +52,7 @@ def services_from(container: Container) -> ConsoleServices:
         announcements_channel=lambda: roster.announcements_channel,
         postmortems=container.issue_tracker,
         declarations=container.declarations,
+        maintenance=container.maintenance,
     )
 
 
@@ -115,6 +117,7 @@ def routers_for_services(
         actions_router(services=services, auth=auth, pages=pages),
         postmortems_router(services=services, auth=auth, pages=pages),
         declare_router(services=services, auth=auth, pages=pages),
+        maintenance_router(services=services, auth=auth, pages=pages),
         status_page_html_router(status_page=services.status_page, pages=pages),
         not_found_router(pages),
     ]

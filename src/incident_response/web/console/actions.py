@@ -23,7 +23,7 @@ from incident_response.domain.approval import superseded_by
 from incident_response.domain.chat import ChatButton
 from incident_response.domain.errors import IncidentResponseError
 from incident_response.domain.incident import Incident
-from incident_response.domain.public import shown_as
+from incident_response.domain.public import COMPONENT_STATUS_LABELS, effective_status, shown_as
 from incident_response.domain.status_update import StatusDraft
 from incident_response.services.status_update_gate import PublishFailed
 from incident_response.services.timeline_pins import RoomMessage, pin_to_timeline
@@ -53,6 +53,25 @@ def _optional(form: FormData, name: str, limit: int = 2000) -> str | None:
 def _components(form: FormData) -> list[str] | None:
     raw = _optional(form, "components")
     return None if raw is None else [n.strip() for n in raw.split(",") if n.strip()]
+
+
+COMPONENT_STATUS_FIELD = "component_status:"
+
+
+def _component_statuses(form: FormData) -> dict[str, str]:
+    """The status picked on the confirmation page for each component (`component_status:<name>`)."""
+    return {
+        key.removeprefix(COMPONENT_STATUS_FIELD): value[:40]
+        for key, value in form.multi_items()
+        if key.startswith(COMPONENT_STATUS_FIELD) and isinstance(value, str)
+    }
+
+
+def _component_choices(draft: StatusDraft | None) -> list[tuple[str, str]]:
+    """Each component the draft names, with the status it will show (for the pickers)."""
+    if draft is None:
+        return []
+    return [(c.name, effective_status(c, draft.impact).value) for c in draft.components]
 
 
 def _version(form: FormData) -> int:
@@ -310,6 +329,7 @@ class IncidentForms:
                 "name, stage, impact, components and text; it cannot be unpublished.",
             )
         try:
+            version = await self._with_picked_statuses(form, incident_id, draft, version, visitor)
             outcome = await self._services.gate.approve_and_publish(
                 incident_id, draft_id, version=version, actor=visitor.person.email
             )
@@ -324,6 +344,25 @@ class IncidentForms:
             else f"Draft {draft_id} version {version} is already {outcome.status.value}."
         )
         return self._answer(request, incident_id, text, ok=True, near=near)
+
+    async def _with_picked_statuses(
+        self, form: FormData, incident_id: str, draft: StatusDraft, version: int, visitor: Visitor
+    ) -> int:
+        """The version to approve: when the IC picked other component statuses on the
+        confirmation page, a new version saying exactly what that page showed (the edit
+        refuses if the draft changed meanwhile), else the one they read."""
+        picked = _component_statuses(form)
+        shown = dict(_component_choices(draft))
+        if not picked or all(shown.get(name) == status for name, status in picked.items()):
+            return version
+        edited = await self._services.gate.edit(
+            incident_id,
+            draft.id,
+            component_statuses=picked,
+            actor=visitor.person.email,
+            expected_version=version,
+        )
+        return edited.version
 
     # -- shared steps ------------------------------------------------------------------------
 
@@ -413,6 +452,8 @@ class IncidentForms:
             note=note,
             public=shown_as(draft) if draft is not None else None,
             draft_id=draft.id if draft is not None else "",
+            component_choices=_component_choices(draft),
+            component_statuses=[(s.value, label) for s, label in COMPONENT_STATUS_LABELS.items()],
         )
 
     async def _find_button(

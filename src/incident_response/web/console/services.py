@@ -18,6 +18,7 @@ from incident_response.domain.messages import Schedule
 from incident_response.ports import AuditLog, Credentials, Directory, IncidentStore
 from incident_response.services.authority import Authority
 from incident_response.services.declaration import Declarations
+from incident_response.services.maintenance import MaintenanceDesk
 from incident_response.services.status_update_gate import StatusUpdateGate
 from incident_response.web.postmortems import PostmortemFiles
 
@@ -44,6 +45,7 @@ class ConsoleServices:
     announcements_channel: Callable[[], str]
     postmortems: PostmortemFiles
     declarations: Declarations
+    maintenance: MaintenanceDesk | None = None  # issue 12, point 9
 
     @property
     def secure_cookies(self) -> bool:

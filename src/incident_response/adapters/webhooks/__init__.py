@@ -1,0 +1,1 @@
+"""Outbound webhooks: the status page's subscribers."""
