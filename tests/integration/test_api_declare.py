@@ -52,7 +52,7 @@ async def test_a_declaration_answers_201_with_the_incident_as_get_shows_it(
     assert body["source"] == "manual"
     assert body["ic"]["email"] == "dan@example.com"
     assert body["status"] == "alert_received"
-    assert [e["type"] for e in body["timeline"]][:2] == ["INCIDENT_DECLARED", "IC_ASSIGNED"]
+    assert [e["type"] for e in body["audit"]][:2] == ["INCIDENT_DECLARED", "IC_ASSIGNED"]
     shown = await api.get(f"/api/incidents/{body['id']}", headers=bearer(world, "dan@example.com"))
     assert set(shown.json()) == set(body)
 

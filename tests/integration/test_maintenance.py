@@ -13,7 +13,7 @@ import pytest
 
 from incident_response.domain.clock import isoformat
 from incident_response.domain.status_update import DraftKind, StatusDraft
-from incident_response.services.status_update_gate import PublishNotPermitted
+from incident_response.services.status_update_gate import PublishNotPermitted, StatusUpdateGate
 from tests.support.clock import ManualClock
 from tests.support.console import ConsoleWorld, console_world
 
@@ -187,3 +187,56 @@ async def test_an_approver_schedules_and_approves_maintenance_in_the_console(
     public = await shown(world)
     assert "Search results may be incomplete for an hour." in public
     assert 'data-testid="maintenance-phase">Upcoming<' in public
+
+
+async def approved_maintenance(world: ConsoleWorld) -> tuple[str, StatusDraft]:
+    made = (await post(world, PATH, window(world))).json()
+    draft_id = made["drafts"][0]["id"]
+    done = await post(world, f"{PATH}/{made['id']}/drafts/{draft_id}/approve", {"version": 1})
+    assert done.status_code == 200, done.text
+    return made["id"], StatusDraft.model_validate(done.json()["drafts"][0])
+
+
+async def test_publishing_an_approved_maintenance_again_finds_it_on_the_page(
+    world: ConsoleWorld,
+) -> None:
+    """A retry after a crash (the page took it, the draft was not marked) publishes nothing new;
+    a gate with no listener (no webhook subscribers wired) publishes the same way."""
+    maintenance_id, draft = await approved_maintenance(world)
+    c = world.container
+    quiet_gate = StatusUpdateGate(
+        store=c.store,
+        audit=c.audit,
+        status_page=c.status_page,
+        llm=c.llm,
+        clock=c.clock,
+        authority=c.authority,
+    )
+
+    again = await quiet_gate.publish_maintenance(maintenance_id, draft)
+
+    [only] = await c.status_page.maintenances()
+    assert again.status_page_incident_id == only["id"]
+
+
+async def test_a_status_page_that_fails_leaves_the_approval_standing_and_a_retry_publishes_once(
+    world: ConsoleWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = (await post(world, PATH, window(world))).json()
+    approve = f"{PATH}/{made['id']}/drafts/{made['drafts'][0]['id']}/approve"
+
+    async def down(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("connection refused")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(world.container.status_page, "publish", down)
+        failed = await post(world, approve, {"version": 1})
+    assert failed.status_code >= 500
+    assert "did not take maintenance" in failed.text
+    assert "approving again publishes it" in failed.text
+    assert TEXT not in await shown(world)
+
+    retried = await post(world, approve, {"version": 1})
+    assert retried.status_code == 200, retried.text
+    assert len(await world.container.status_page.maintenances()) == 1
+    assert TEXT in await shown(world)

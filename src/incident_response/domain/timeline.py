@@ -22,6 +22,7 @@ from incident_response.domain.alert import Severity
 from incident_response.domain.audit import AuditEventType, AuditRecord
 from incident_response.domain.clock import isoformat, utc
 from incident_response.domain.incident import Incident, IncidentRole
+from incident_response.domain.text import shortened
 
 A = AuditEventType
 
@@ -86,6 +87,12 @@ def _quoted(text: str) -> str:
     return f"\u201c{text}\u201d"
 
 
+def _title(title: str, naming: Naming) -> str:
+    """An alert or incident title as the story quotes it: cut for reading (the incident keeps
+    the whole title, shown in full by the API)."""
+    return _quoted(shortened(naming.outside(title)))
+
+
 def _was(data: Mapping[str, Any], naming: Naming) -> str:
     previous = _s(data, "previous")
     return f" (was {naming.person(previous)})" if previous else ""
@@ -93,7 +100,7 @@ def _was(data: Mapping[str, Any], naming: Naming) -> str:
 
 def _opened(data: Mapping[str, Any], naming: Naming) -> str:
     title, severity = _s(data, "title"), _s(data, "severity")
-    text = f"Opened by the alert {_quoted(naming.outside(title))}" if title else "Opened"
+    text = f"Opened by the alert {_title(title, naming)}" if title else "Opened"
     return f"{text} ({severity})" if severity else text
 
 
@@ -101,7 +108,7 @@ def _declared(data: Mapping[str, Any], naming: Naming) -> str:
     facts = ", ".join(naming.outside(f) for f in (_s(data, "severity"), _s(data, "service")) if f)
     text = "Declared"
     if title := _s(data, "title"):
-        text += f": {_quoted(naming.outside(title))}"
+        text += f": {_title(title, naming)}"
     return f"{text} ({facts})" if facts else text
 
 
@@ -141,14 +148,14 @@ def _published(data: Mapping[str, Any], naming: Naming) -> str:
 def _mitigated(data: Mapping[str, Any], naming: Naming) -> str:
     title = _s(data, "title")
     return (
-        f"Mitigated: the alert {_quoted(naming.outside(title))} resolved" if title else "Mitigated"
+        f"Mitigated: the alert {_title(title, naming)} resolved" if title else "Mitigated"
     )
 
 
 def _reopened(data: Mapping[str, Any], naming: Naming) -> str:
     title = _s(data, "title")
     return (
-        f"Reopened: the alert {_quoted(naming.outside(title))} fired again" if title else "Reopened"
+        f"Reopened: the alert {_title(title, naming)} fired again" if title else "Reopened"
     )
 
 
