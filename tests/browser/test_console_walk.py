@@ -59,7 +59,6 @@ def test_declare_steer_note_publish_follow_up_resolve_and_read_the_postmortem(
     page.get_by_role("button", name="Declare incident").click()
     expect(page.get_by_test_id("flash")).to_contain_text("Declared P3 incident")
     expect(page).to_have_url(re.compile(r"/console/incidents/[^/#?]+$"))
-    iid = page.url.rsplit("/", 1)[1]
     heading = page.get_by_role("heading", level=1)
     expect(heading).to_contain_text(TITLE)
     expect(heading).to_contain_text("P3")
@@ -120,7 +119,8 @@ def test_declare_steer_note_publish_follow_up_resolve_and_read_the_postmortem(
     draft = updates.locator(f'[data-draft-id="{draft_id}"]')
     expect(draft.get_by_test_id("draft-body")).to_have_text(UPDATE)
     expect(draft.get_by_test_id("draft-public")).to_contain_text("Identified")
-    expect(draft.get_by_test_id("draft-public")).to_contain_text(COMPONENTS[0])
+    for component in COMPONENTS:
+        expect(draft.get_by_test_id("draft-public")).to_contain_text(component)
     expect(room_line(page, f"{IC_NAME} edited status update {draft_id}").first).to_be_visible()
 
     draft.get_by_test_id("approve-button").click()
@@ -208,4 +208,3 @@ def test_declare_steer_note_publish_follow_up_resolve_and_read_the_postmortem(
         followed,
         "postmortem-story",
     )
-    assert site.incident(iid)["status"] == "resolved"
