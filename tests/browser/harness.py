@@ -16,9 +16,14 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
+    FloatRect,
+    Locator,
     Page,
     StorageState,
     ViewportSize,
+)
+from playwright.sync_api import (
+    Error as PlaywrightError,
 )
 
 from incident_response.tokens import issue, load_or_create_key
@@ -211,4 +216,38 @@ def screenshot(page: Page, name: str, *, full_page: bool = False) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(path), full_page=full_page, animations="disabled")
+    return path
+
+
+def screenshot_of(part: Locator, name: str) -> Path:
+    """Save `<name>.png` of one part of a page (a card, a section), as large as it is. A live
+    page may redraw that part while it is photographed: then it is taken again, as redrawn."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    for attempt in range(3):
+        try:
+            part.screenshot(path=str(path), animations="disabled")
+            return path
+        except PlaywrightError:
+            if attempt == 2:
+                raise
+    return path
+
+
+def screenshot_between(page: Page, first: Locator, last: Locator, name: str) -> Path:
+    """Save `<name>.png` of a page from the top of `first` to the bottom of `last`, from the
+    left edge to the wider one's right: a stretch of a long document (a postmortem's story and
+    follow-ups)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")
+    top, bottom = first.bounding_box(), last.bounding_box()
+    assert top is not None, "the first part must be shown"
+    assert bottom is not None, "the last part must be shown"
+    margin = 16
+    y = max(0.0, top["y"] - margin)
+    height = bottom["y"] + bottom["height"] + margin - y
+    right = max(top["x"] + top["width"], bottom["x"] + bottom["width"]) + 2 * margin
+    clip: FloatRect = {"x": 0, "y": y, "width": right, "height": height}
+    page.screenshot(path=str(path), full_page=True, clip=clip, animations="disabled")
     return path
