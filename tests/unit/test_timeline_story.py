@@ -281,3 +281,28 @@ def test_no_bookkeeping_ever_reaches_the_story_and_it_is_in_time_order(
     expected = [t for t in told_types if not (declared and t is A.INCIDENT_OPENED)]
     assert len(told) == len(expected)
     assert [e.at for e in told] == sorted(e.at for e in told)
+
+
+def test_a_stage_moved_by_a_published_update_is_told_once_by_the_update() -> None:
+    log = records(
+        (1, A.STAGE_CHANGED, "bob@example.com", {"from": "investigating", "to": "identified"}),
+        (
+            5,
+            A.STATUSPAGE_PUBLISHED,
+            "alice@example.com",
+            {"body": "We are recovering.", "stage": "monitoring"},
+        ),
+        (
+            5,
+            A.STAGE_CHANGED,
+            "alice@example.com",
+            {"from": "identified", "to": "monitoring", "by": "publish"},
+        ),
+    )
+
+    told = [entry.text for entry in story(log)]
+
+    assert told == [
+        "Stage moved from investigating to identified",
+        "Status update published (monitoring): \u201cWe are recovering.\u201d",
+    ]

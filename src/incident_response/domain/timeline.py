@@ -147,16 +147,12 @@ def _published(data: Mapping[str, Any], naming: Naming) -> str:
 
 def _mitigated(data: Mapping[str, Any], naming: Naming) -> str:
     title = _s(data, "title")
-    return (
-        f"Mitigated: the alert {_title(title, naming)} resolved" if title else "Mitigated"
-    )
+    return f"Mitigated: the alert {_title(title, naming)} resolved" if title else "Mitigated"
 
 
 def _reopened(data: Mapping[str, Any], naming: Naming) -> str:
     title = _s(data, "title")
-    return (
-        f"Reopened: the alert {_title(title, naming)} fired again" if title else "Reopened"
-    )
+    return f"Reopened: the alert {_title(title, naming)} fired again" if title else "Reopened"
 
 
 def _resolved(data: Mapping[str, Any], naming: Naming) -> str:
@@ -215,6 +211,8 @@ def story(records: Iterable[AuditRecord], *, naming: Naming | None = None) -> li
         told = STORY.get(record.type)
         if told is None or (declared and record.type is A.INCIDENT_OPENED):
             continue
+        if record.type is A.STAGE_CHANGED and record.data.get("by") == "publish":
+            continue  # the published update just before it says the stage customers were told
         kind, render = told
         entries.append(
             TimelineEntry(utc(record.at), _who(record), kind, render(record.data, naming))
