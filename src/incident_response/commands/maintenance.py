@@ -119,7 +119,7 @@ class MaintenanceCommand:
             if draft is None or draft.scheduled_for is None or draft.scheduled_until is None:
                 continue
             when = phase(draft.scheduled_for, draft.scheduled_until, now)
-            if when is not MaintenancePhase.COMPLETED and draft.status in STATE_LABELS:
+            if when is not MaintenancePhase.COMPLETED:
                 shown.append((draft.scheduled_for, maintenance, draft, when))
         if not shown:
             return CommandReply(
