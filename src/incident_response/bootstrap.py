@@ -655,6 +655,7 @@ async def build(
                 oncall=oncall,
                 clock=clock,
             ),
+            maintenance=maintenance,
         )
     )
     handlers: list[EventHandler] = [

@@ -240,3 +240,44 @@ async def test_a_status_page_that_fails_leaves_the_approval_standing_and_a_retry
     assert retried.status_code == 200, retried.text
     assert len(await world.container.status_page.maintenances()) == 1
     assert TEXT in await shown(world)
+
+
+async def test_the_maintenance_command_works_in_the_console_box_and_over_the_api(
+    world: ConsoleWorld,
+) -> None:
+    incident = await world.alert()  # any incident's command box runs it; its IC is no approver
+    page = f"/console/incidents/{incident.id}"
+    approver = await world.signed_in(APPROVER)
+    start = world.clock.now() + timedelta(days=3)
+    when = f"{start:%Y-%m-%d %H:%M}Z {start + timedelta(hours=1):%H:%M}Z"
+
+    typed = await approver.submit(
+        page,
+        f"{page}/commands",
+        {"text": f"maintenance schedule {when} Search: Search index rebuild | {TEXT}"},
+        fetch=True,
+    )
+
+    assert typed.json()["ok"] is True, typed.json()
+    desk = world.container.maintenance
+    assert desk is not None
+    [maintenance] = await desk.recent(actor=APPROVER)
+    assert f"`maintenance approve {maintenance.id} 1`" in typed.json()["text"]
+    commands = f"/api/incidents/{incident.id}/commands"
+    refused = await post(
+        world,
+        commands,
+        {"text": f"maintenance approve {maintenance.id} 1"},
+        email=incident.ic or "",
+    )
+    assert refused.status_code == 403
+    assert "only an approver" in refused.json()["error"]["text"]
+    assert TEXT not in await shown(world)
+
+    done = await post(world, commands, {"text": f"maintenance approve {maintenance.id} 1"})
+
+    assert done.status_code == 200, done.text
+    assert done.json()["data"]["maintenance"]["status"] == "published"
+    public = await shown(world)
+    assert "Search index rebuild" in public
+    assert TEXT in public

@@ -7,6 +7,7 @@ depend on the shape of the StatusUpdateGate, NudgeScheduler and Resolver, not on
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -16,6 +17,7 @@ from incident_response.domain.audit import AuditEvent, AuditEventType
 from incident_response.domain.authority import Action, AuthorityDecision
 from incident_response.domain.clock import Clock, utc
 from incident_response.domain.incident import Incident
+from incident_response.domain.maintenance import Maintenance
 from incident_response.domain.people import Person
 from incident_response.domain.status_update import DraftKind, StatusDraft
 from incident_response.ports import AuditLog, Chat, Directory, IncidentStore
@@ -126,6 +128,29 @@ class Declarer(Protocol):
     ) -> DeclaredIncident: ...
 
 
+class Maintenances(Protocol):
+    """Scheduled maintenance through the approval gate (services.maintenance.MaintenanceDesk)."""
+
+    async def schedule(
+        self,
+        *,
+        actor: str,
+        title: str,
+        body: str,
+        scheduled_for: str,
+        scheduled_until: str,
+        components: Sequence[str],
+    ) -> Maintenance: ...
+
+    async def approve(
+        self, maintenance_id: str, draft_id: str, *, actor: str, version: int
+    ) -> Maintenance: ...
+
+    async def recent(self, *, actor: str) -> list[Maintenance]: ...
+
+    async def get(self, maintenance_id: str, *, actor: str) -> Maintenance: ...
+
+
 class ResolutionOutcome(Protocol):
     @property
     def accepted(self) -> bool: ...
@@ -162,6 +187,8 @@ class CommandServices:
     splitter: Splitter | None = None
     # pages the on-call and invites who a raised severity calls for (services.severity_escalation)
     escalation: Escalation | None = None
+    # `maintenance`: scheduled maintenance through the approval gate (services.maintenance)
+    maintenance: Maintenances | None = None
 
 
 @dataclass(frozen=True)

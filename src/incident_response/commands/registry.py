@@ -29,6 +29,7 @@ from incident_response.commands.help import HelpCommand
 from incident_response.commands.ic import IcCommand
 from incident_response.commands.insights import InsightsCommand
 from incident_response.commands.invite import InviteCommand
+from incident_response.commands.maintenance import MaintenanceCommand
 from incident_response.commands.note import NoteCommand
 from incident_response.commands.rate import RateCommand
 from incident_response.commands.reminders import SilenceCommand, UnsilenceCommand
@@ -71,6 +72,7 @@ COMMANDS: Mapping[str, CommandFactory] = {
     "stage": StageCommand,
     "role": RoleCommand,
     "followup": FollowUpCommand,
+    "maintenance": MaintenanceCommand,
 }
 
 

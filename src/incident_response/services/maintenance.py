@@ -216,6 +216,12 @@ class MaintenanceDesk:
         await self._authority.require(Action.READ, None, actor)
         return await self._store.recent()
 
+    async def get(self, maintenance_id: str, *, actor: str) -> Maintenance:
+        """One maintenance (NotFound otherwise): what `maintenance approve` shows before it
+        approves, and reads the current draft of."""
+        await self._authority.require(Action.READ, None, actor)
+        return await self._get(maintenance_id)
+
     # -- internals -----------------------------------------------------------------------------
 
     def _fields(

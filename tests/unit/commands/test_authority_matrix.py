@@ -93,6 +93,20 @@ CASES = [
         WORKING_WHO,
         command="followup add a pool alert @erin@example.com",
     ),
+    # issue 12, point 9: scheduled maintenance belongs to no incident; only approvers manage it
+    Case("maintenance (list)", EVERYONE_IN_ROSTER, command="maintenance"),
+    Case(
+        "maintenance schedule",
+        {APPROVER},
+        "only an approver",
+        command="maintenance schedule 2026-12-05 02:00Z 04:00Z Payments: Database upgrade",
+    ),
+    Case(
+        "maintenance approve",
+        {APPROVER},
+        "only an approver",
+        command="maintenance approve {maintenance} 1",
+    ),
 ]
 CELLS = [(case, standing) for case in CASES for standing in WHO]
 
@@ -115,15 +129,22 @@ async def snapshot(world: World) -> tuple[Any, ...]:
         for r in await world.audit.records(incident.id)
         if r.type is not AuditEventType.SLASH_COMMAND_RECEIVED
     ]
-    return incident.model_dump(), records, await world.room_texts()
+    maintenance = world.container.maintenance
+    assert maintenance is not None
+    scheduled = [m.model_dump() for m in await maintenance.recent(actor="dan@example.com")]
+    public = await world.status_page.maintenances()
+    return incident.model_dump(), records, await world.room_texts(), scheduled, public
 
 
-async def act(world: World, case: Case, email: str, draft_id: str) -> tuple[bool, str]:
+async def act(
+    world: World, case: Case, email: str, draft_id: str, maintenance_id: str = ""
+) -> tuple[bool, str]:
     """(allowed, what the person was told)."""
     if case.command:
         person = await world.directory.person(email) or Person(email=email, name="Mallory")
         reply = await world.registry.handle(
-            case.command, CommandContext(actor=person, surface="api", incident_id="inc-0001")
+            case.command.replace("{maintenance}", maintenance_id),
+            CommandContext(actor=person, surface="api", incident_id="inc-0001"),
         )
         return not reply.data.get("not_permitted"), reply.text
     calls: dict[str, Callable[[], Awaitable[object]]] = {
@@ -152,12 +173,21 @@ async def test_who_may_do_what(world: World, case: Case, standing: str) -> None:
     await world.nudges.silence(incident.id, actor="alice@example.com")  # so unsilence does work
     await world.registry.handle("checklist done 1", await world.context())  # so undo does work
     draft = await world.gate.create_draft(incident.id, actor="alice@example.com")
+    assert world.container.maintenance is not None
+    maintenance = await world.container.maintenance.schedule(
+        actor="dan@example.com",
+        title="Search reindex",
+        body="Search may return stale results.",
+        scheduled_for="2026-12-06T02:00:00Z",
+        scheduled_until="2026-12-06T03:00:00Z",
+        components=["Search"],
+    )
     if case.resolved:
         current = await world.incident()
         await world.store.save(current.transition(IncidentStatus.RESOLVED, at=world.clock.now()))
     before = await snapshot(world)
 
-    allowed, told = await act(world, case, WHO[standing], draft.id)
+    allowed, told = await act(world, case, WHO[standing], draft.id, maintenance.id)
 
     assert allowed == (standing in case.allowed), told
     if allowed:
