@@ -32,6 +32,14 @@ def test_a_person_without_a_slack_account_is_named() -> None:
         ("ic Carol Nguyen", "ic Carol Nguyen"),
         ("ic @UBOB2", "ic @UBOB2"),
         ("checklist toggle 2", "checklist toggle 2"),
+        ("note DB &amp; cache &lt;3 &gt; 2", "note DB & cache <3 > 2"),
+        ("note &amp;lt; stays", "note &lt; stays"),
+        (
+            "note see <https://runbooks.example/db|runbooks.example/db>",
+            "note see https://runbooks.example/db",
+        ),
+        ("note see <https://runbooks.example/db>", "note see https://runbooks.example/db"),
+        ("note ask in <#C0OPS|ops-help>", "note ask in #ops-help"),
     ],
 )
 def test_slash_command_text_reaches_the_commands_plain(typed: str, plain: str) -> None:

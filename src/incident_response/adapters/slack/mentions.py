@@ -14,9 +14,27 @@ import re
 USER_MENTION = re.compile(r"<@([A-Z0-9][A-Z0-9._-]*)(?:\|[^>]*)?>")
 # `<mailto:a@b.c|a@b.c>`: how Slack sends a typed e-mail address
 MAILTO = re.compile(r"<mailto:([^|>]+)(?:\|[^>]*)?>")
+# `<https://x.example/runbook|x.example/runbook>`: a typed link
+LINK = re.compile(r"<(https?://[^|>]+)(?:\|[^>]*)?>")
+# `<#C0123|war-room>`: a typed channel
+CHANNEL = re.compile(r"<#([A-Z0-9]+)(?:\|([^>]*))?>")
+# Slack escapes these three in all text it sends; `&amp;` last, so `&amp;lt;` stays `&lt;`
+ESCAPES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
+
+
+def _channel(found: re.Match[str]) -> str:
+    return "#" + (found.group(2) or found.group(1))
 
 
 def plain_command_text(text: str) -> str:
-    """Slash-command text with Slack's user and e-mail markup made plain: `<@U123|ann>` becomes
-    `@U123` (a chat id the directory knows) and `<mailto:a@b|a@b>` becomes `a@b`."""
-    return MAILTO.sub(r"\1", USER_MENTION.sub(r"@\1", text))
+    """Slash-command text with Slack's markup made plain: `<@U123|ann>` becomes `@U123` (a chat
+    id the directory knows), `<mailto:a@b|a@b>` becomes `a@b`, a link its address, a channel
+    `#name`, and the `&amp;` `&lt;` `&gt;` Slack escapes become `&` `<` `>` again (a note or a
+    maintenance text reaches the timeline and the status page as it was typed)."""
+    plain = USER_MENTION.sub(r"@\1", text)
+    plain = MAILTO.sub(r"\1", plain)
+    plain = LINK.sub(r"\1", plain)
+    plain = CHANNEL.sub(_channel, plain)
+    for escaped, character in ESCAPES:
+        plain = plain.replace(escaped, character)
+    return plain
