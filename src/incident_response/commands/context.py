@@ -7,6 +7,7 @@ depend on the shape of the StatusUpdateGate, NudgeScheduler and Resolver, not on
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -15,7 +16,7 @@ from incident_response.domain.alert import Severity
 from incident_response.domain.audit import AuditEvent, AuditEventType
 from incident_response.domain.authority import Action, AuthorityDecision
 from incident_response.domain.clock import Clock, utc
-from incident_response.domain.incident import Incident
+from incident_response.domain.incident import ChecklistItem, Incident
 from incident_response.domain.people import Person
 from incident_response.domain.status_update import DraftKind, StatusDraft
 from incident_response.ports import AuditLog, Chat, Directory, IncidentStore
@@ -97,6 +98,23 @@ class Escalation(Protocol):
     ) -> EscalationOutcome: ...
 
 
+class RaiseChecklist(Protocol):
+    """The worse severity's checklist items on a raise (services.checklist_on_raise)."""
+
+    def grown(
+        self, checklist: Sequence[ChecklistItem], severity: Severity
+    ) -> tuple[ChecklistItem, ...]: ...
+
+    async def record(
+        self,
+        incident: Incident,
+        added: Sequence[ChecklistItem],
+        *,
+        before: Severity,
+        actor: str,
+    ) -> str | None: ...
+
+
 class Permissions(Protocol):
     """The one policy with the live facts about the person (services.authority.Authority)."""
 
@@ -162,6 +180,8 @@ class CommandServices:
     splitter: Splitter | None = None
     # pages the on-call and invites who a raised severity calls for (services.severity_escalation)
     escalation: Escalation | None = None
+    # adds the raised severity's checklist items (services.checklist_on_raise)
+    checklist_on_raise: RaiseChecklist | None = None
 
 
 @dataclass(frozen=True)
