@@ -59,6 +59,7 @@ from incident_response.commands.context import CommandServices
 from incident_response.commands.registry import OUTSIDE_INCIDENTS, CommandRegistry
 from incident_response.config import ConfigurationError, Settings
 from incident_response.domain.audit import ALL_CHAINS, AuditKey, ChainBreak, ChainReport
+from incident_response.domain.checklist import DEFAULT_CHECKLISTS
 from incident_response.domain.clock import Clock, SystemClock
 from incident_response.domain.routing import Routing, parse_routing
 from incident_response.events.alert_received import AlertReceived
@@ -93,6 +94,7 @@ from incident_response.processor import Processor
 from incident_response.services.alert_split import AlertSplitter
 from incident_response.services.audit_verification import verify_audit_trail
 from incident_response.services.authority import Authority
+from incident_response.services.checklist_on_raise import ChecklistOnRaise
 from incident_response.services.checklist_ticks import ChecklistTicks
 from incident_response.services.declaration import Declarations
 from incident_response.services.draft_announcer import DraftAnnouncer
@@ -573,6 +575,7 @@ async def build(
     sla = SlaMonitor(
         store=store, audit=audit, chat=chat, scheduler=scheduler, oncall=oncall, clock=clock
     )
+    checklists = DEFAULT_CHECKLISTS  # the same templates for assembly and a raised severity
     assembler = WarRoomAssembler(
         store=store,
         audit=audit,
@@ -584,6 +587,7 @@ async def build(
         clock=clock,
         nudges=nudges,
         sla=sla,
+        checklists=checklists,
         retry=overrides.assembly_retry,
         step_deadline=StepDeadline(
             seconds=settings.incident_response_assembly_step_deadline_seconds
@@ -656,6 +660,12 @@ async def build(
                 clock=clock,
             ),
             maintenance=maintenance,
+            checklist_on_raise=ChecklistOnRaise(
+                audit=audit,
+                ticks=ChecklistTicks(store=store, audit=audit, chat=chat, clock=clock),
+                clock=clock,
+                templates=checklists,
+            ),
         )
     )
     handlers: list[EventHandler] = [

@@ -1,5 +1,6 @@
 """A person's walk through the console in real Chromium: sign in, watch an alert become a war
-room without reloading, tick the checklist, approve a draft as the IC (a non-IC is not offered
+room without reloading, read what the alert's authors left in the room's first message, tick
+the checklist, approve a draft as the IC (a non-IC is not offered
 the button), see the update on /status, resolve, and open the postmortem."""
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from incident_response.demo.alert import SCENARIOS, oncall_alert
-from tests.browser.harness import PHONE, Pages, Site, screenshot, wait_for
+from tests.browser.harness import PHONE, Pages, Site, screenshot, screenshot_of, wait_for
 
 pytestmark = pytest.mark.browser
 
 GROUP = "IFLOWCHECKOUT1"
 CHECKOUT = SCENARIOS[0]  # the demo's alert: realistic labels, links and runbook
 TITLE = CHECKOUT.title
+RUNBOOK = f"https://runbooks.example.com/{CHECKOUT.service}/{CHECKOUT.alertname}"
+DASHBOARD = "https://grafana.example.com/d/checkout-red/checkout?orgId=1&var-env=prod"
 
 
 def sign_in(page: Page, site: Site, email: str, *, then: str = "/console") -> None:
@@ -41,7 +44,11 @@ def test_alert_to_postmortem_in_the_console(site: Site, pages: Pages) -> None:
 
     # the alert arrives while the page is open: its row appears without a reload
     watcher.evaluate("window.__sameDocument = true")
-    site.fire_oncall(oncall_alert(CHECKOUT, group_id=GROUP, at=datetime.now(UTC)))
+    alert = oncall_alert(CHECKOUT, group_id=GROUP, at=datetime.now(UTC))
+    annotations = alert["alert_payload"]["annotations"]
+    assert annotations["runbook_url"] == RUNBOOK
+    annotations["dashboard_url"] = DASHBOARD
+    site.fire_oncall(alert)
     row = watcher.get_by_test_id("open-incidents").get_by_role("link", name=TITLE)
     expect(row).to_be_visible()
     assert watcher.evaluate("window.__sameDocument") is True
@@ -67,6 +74,34 @@ def test_alert_to_postmortem_in_the_console(site: Site, pages: Pages) -> None:
     expect(ic.get_by_test_id("incident-ic")).to_contain_text(incident["ic"]["name"])
     expect(ic.get_by_test_id("message").first).to_be_visible()
     expect(ic.get_by_test_id("chain-result")).to_contain_text("Hash chain verified")
+
+    # the room's first message keeps what the alert's authors left: summary, description, the
+    # runbook and dashboard as links, and the labels on one line
+    brief = ic.get_by_test_id("message").filter(has_text="Labels:").first
+    expect(brief).to_contain_text(f"Summary: {CHECKOUT.summary}")
+    expect(brief).to_contain_text(f"Description: {CHECKOUT.description}")
+    expect(brief.get_by_role("link", name=RUNBOOK, exact=True)).to_have_attribute("href", RUNBOOK)
+    expect(brief.get_by_role("link", name=DASHBOARD, exact=True)).to_have_attribute(
+        "href", DASHBOARD
+    )
+    [labels] = [line for line in brief.inner_text().splitlines() if line.startswith("Labels:")]
+    for label in (
+        f"alertname={CHECKOUT.alertname}",
+        "cluster=prod-eu-1",
+        f"service={CHECKOUT.service}",
+        f"severity={CHECKOUT.severity}",
+    ):
+        assert label in labels, labels
+    bookmarks = ic.get_by_role("list", name="Bookmarks")
+    expect(bookmarks.get_by_role("link", name="Runbook")).to_have_attribute("href", RUNBOOK)
+    expect(bookmarks.get_by_role("link", name="Dashboard")).to_have_attribute("href", DASHBOARD)
+    screenshot_of(brief, "console-alert-context")
+    # the runbook opens from the message (the runbook site answered here by the test)
+    ic.route(RUNBOOK, lambda route: route.fulfill(body="<h1>HighErrorRate runbook</h1>"))
+    brief.get_by_role("link", name=RUNBOOK, exact=True).click()
+    expect(ic).to_have_url(RUNBOOK)
+    ic.go_back()
+    expect(ic).to_have_url(re.compile(rf"/console/incidents/{iid}$"))
 
     # tick the first checklist item
     first_item = incident["checklist"][0]

@@ -16,7 +16,7 @@ from incident_response.domain.alert import Severity
 from incident_response.domain.audit import AuditEvent, AuditEventType
 from incident_response.domain.authority import Action, AuthorityDecision
 from incident_response.domain.clock import Clock, utc
-from incident_response.domain.incident import Incident
+from incident_response.domain.incident import ChecklistItem, Incident
 from incident_response.domain.maintenance import Maintenance
 from incident_response.domain.people import Person
 from incident_response.domain.status_update import DraftKind, StatusDraft
@@ -97,6 +97,23 @@ class Escalation(Protocol):
     async def escalate(
         self, incident: Incident, *, before: Severity, actor: str
     ) -> EscalationOutcome: ...
+
+
+class RaiseChecklist(Protocol):
+    """The worse severity's checklist items on a raise (services.checklist_on_raise)."""
+
+    def grown(
+        self, checklist: Sequence[ChecklistItem], severity: Severity
+    ) -> tuple[ChecklistItem, ...]: ...
+
+    async def record(
+        self,
+        incident: Incident,
+        added: Sequence[ChecklistItem],
+        *,
+        before: Severity,
+        actor: str,
+    ) -> str | None: ...
 
 
 class Permissions(Protocol):
@@ -189,6 +206,8 @@ class CommandServices:
     escalation: Escalation | None = None
     # `maintenance`: scheduled maintenance through the approval gate (services.maintenance)
     maintenance: Maintenances | None = None
+    # adds the raised severity's checklist items (services.checklist_on_raise)
+    checklist_on_raise: RaiseChecklist | None = None
 
 
 @dataclass(frozen=True)

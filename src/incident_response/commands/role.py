@@ -3,7 +3,9 @@
 The holder must be in the directory (a typo must not give the role to nobody). They become a
 responder (invited to the room if they are not in it yet, through the same path as `invite`),
 so the policy lets them work on the incident. The assignment is audited (ROLE_ASSIGNED
-{"role", "email", "previous"}), announced in the room and shown in its topic.
+{"role", "email", "previous"}), announced in the room and shown in its topic. Naming the
+communications lead ticks the checklist's "comms" item, as the system, when it is there and
+open (`domain.checklist.NAMING`), and the pinned checklist shows it.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from incident_response.commands.context import (
 from incident_response.commands.ic import same_email
 from incident_response.domain.audit import AuditEventType
 from incident_response.domain.authority import Action
+from incident_response.domain.checklist import NAMING
 from incident_response.domain.incident import Incident, IncidentRole
 from incident_response.domain.people import Person
 from incident_response.domain.steering import parse_role, role_problem
+from incident_response.services.checklist_ticks import ChecklistTicks
 from incident_response.services.war_room_invites import (
     invite_to_room,
     is_responder,
@@ -56,6 +60,9 @@ class RoleCommand:
 
     def __init__(self, services: CommandServices) -> None:
         self._services = services
+        self._ticks = ChecklistTicks(
+            store=services.store, audit=services.audit, chat=services.chat, clock=services.clock
+        )
 
     def action(self, call: CommandCall) -> Action:
         return Action.ASSIGN_ROLE if call.args else Action.READ
@@ -129,6 +136,14 @@ class RoleCommand:
                 actor=call.actor,
                 data={"email": person.email, "chat_id": chat_id, "role": role.value, "by": "role"},
             )
+        event = NAMING.get(role)
+        if event is not None:  # e.g. "Name a communications lead", if the checklist has it
+            ticks = await self._ticks.happened(saved.id, event)
+            problems += [
+                f"the pinned checklist could not be updated ({t.board_error})"
+                for t in ticks
+                if t.board_error
+            ]
         mention = services.chat.mention(
             person.model_copy(update={"chat_id": chat_id or person.chat_id})
         )

@@ -2,8 +2,9 @@
 
 The change is saved, audited (SEVERITY_CHANGED {"from", "to"}), shown in the room's topic and
 announced in the room. A raise (P3 -> P1) calls the responders again: the on-call are paged and
-whoever the incident calls for is brought into the room (services.severity_escalation); a
-lowering calls nobody. Asking for the severity it already has changes nothing.
+whoever the incident calls for is brought into the room (services.severity_escalation), and
+the worse severity's checklist items the incident lacks are added, in the same save, and shown in
+the pinned checklist (services.checklist_on_raise); a lowering calls nobody and removes no item. Asking for the severity it already has changes nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from incident_response.commands.context import (
 from incident_response.domain.alert import Severity
 from incident_response.domain.audit import AuditEventType
 from incident_response.domain.authority import Action
-from incident_response.domain.incident import Incident
+from incident_response.domain.incident import ChecklistItem, Incident
 from incident_response.domain.steering import is_raise, parse_severity, severity_problem
 
 
@@ -66,11 +67,19 @@ class SeverityCommand:
         before = incident.severity
         now = services.clock.now()
         changed = False
+        added: tuple[ChecklistItem, ...] = ()
+        grow = services.checklist_on_raise
 
         def change(current: Incident) -> Incident | None:
-            nonlocal before, changed
+            nonlocal before, changed, added
             before, changed = current.severity, current.is_open and current.severity is not target
-            return current.update(severity=target, updated_at=now) if changed else None
+            if not changed:
+                return None
+            checklist = current.checklist
+            if grow is not None and is_raise(before, target):  # in the same save: never lost
+                checklist = grow.grown(current.checklist, target)
+            added = checklist[len(current.checklist) :]
+            return current.update(severity=target, checklist=checklist, updated_at=now)
 
         saved = await save_change(services.store, incident.id, change)
         if not changed:  # someone else changed it, or resolved the incident, meanwhile
@@ -100,10 +109,16 @@ class SeverityCommand:
                 called += f" Invited: {', '.join(outcome.invited)}."
         elif raised:
             problems.append("nobody was paged again: no escalation is configured")
+        board_error = None
+        if added and grow is not None:
+            board_error = await grow.record(saved, added, before=before, actor=call.actor)
+            called += f" {_items(len(added))} of the {target.value} checklist added."
         who = call.context.actor.name or call.actor
         line = f"Severity {verb} from {before.value} to {target.value} by {who}.{called}"
         if problems:  # the room should know who was not reached, and why
             line += f" Not everyone could be called: {'; '.join(problems)}."
+        if board_error:
+            problems.append(f"the pinned checklist could not be updated ({board_error})")
         problems += await announce(
             services, saved, line, key=f"{saved.id}:severity:{target.value}:v{saved.version}"
         )
@@ -116,6 +131,11 @@ class SeverityCommand:
                 "previous": before.value,
                 "changed": True,
                 "raised": raised,
+                "checklist_added": [item.id for item in added],
                 "problems": problems,
             },
         )
+
+
+def _items(count: int) -> str:
+    return f"{count} item" if count == 1 else f"{count} items"

@@ -105,6 +105,9 @@ class AuditEventType(StrEnum):
     ALERT_SPLIT = "ALERT_SPLIT"
     # severity and stage (issue 12, points 3-4): a raise called the on-call and team again
     RESPONDERS_ESCALATED = "RESPONDERS_ESCALATED"
+    # issue 12: checklist on raise (the worse severity's items added; not a tick, so not
+    # CHECKLIST_ITEM_UPDATED, whose records say an item was ticked or unticked)
+    CHECKLIST_ITEMS_ADDED = "CHECKLIST_ITEMS_ADDED"
 
 
 class AuditEvent(BaseModel):

@@ -8,13 +8,14 @@ leave out keep the defaults, so a partial config never leaves a room without a c
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
 from incident_response.domain.alert import Severity
-from incident_response.domain.incident import ChecklistItem
+from incident_response.domain.incident import ChecklistItem, Incident, IncidentRole
+from incident_response.domain.status_update import DraftStatus
 
 
 class ChecklistTemplateItem(BaseModel):
@@ -73,13 +74,22 @@ class ChecklistEvent(StrEnum):
     """Something that happened in the incident which a checklist item asks for."""
 
     FIRST_UPDATE_PUBLISHED = "first_update_published"
+    COMMS_LEAD_NAMED = "comms_lead_named"
 
 
 # The item each event ticks, by item id: an operator's own checklist gets the same automatic
 # tick by giving its item the same id. The reason is what the audit record says.
-TICKED_BY: Mapping[str, ChecklistEvent] = {"status": ChecklistEvent.FIRST_UPDATE_PUBLISHED}
+TICKED_BY: Mapping[str, ChecklistEvent] = {
+    "status": ChecklistEvent.FIRST_UPDATE_PUBLISHED,
+    "comms": ChecklistEvent.COMMS_LEAD_NAMED,
+}
 REASONS: Mapping[ChecklistEvent, str] = {
     ChecklistEvent.FIRST_UPDATE_PUBLISHED: "the first status update was published",
+    ChecklistEvent.COMMS_LEAD_NAMED: "a communications lead was named",
+}
+# The event naming a role is, for the roles a checklist item asks for.
+NAMING: Mapping[IncidentRole, ChecklistEvent] = {
+    IncidentRole.COMMS: ChecklistEvent.COMMS_LEAD_NAMED,
 }
 
 
@@ -92,16 +102,47 @@ def items_ticked_by(event: ChecklistEvent, checklist: Sequence[ChecklistItem]) -
     )
 
 
+def already_happened(incident: Incident) -> tuple[ChecklistEvent, ...]:
+    """The events that have happened in `incident`, for items added after the fact (a raise):
+    an item whose event is past is ticked as if it had been there."""
+    return tuple(event for event, happened in _HAPPENED.items() if happened(incident))
+
+
+_HAPPENED: Mapping[ChecklistEvent, Callable[[Incident], bool]] = {
+    ChecklistEvent.FIRST_UPDATE_PUBLISHED: lambda incident: any(
+        d.status is DraftStatus.PUBLISHED for d in incident.drafts
+    ),
+    ChecklistEvent.COMMS_LEAD_NAMED: lambda incident: IncidentRole.COMMS in incident.roles,
+}
+
+
 class InvalidChecklistConfig(ValueError):
     """A checklist configuration could not be understood; the message says where."""
+
+
+def template_for(
+    severity: Severity, templates: ChecklistTemplates = DEFAULT_CHECKLISTS
+) -> tuple[ChecklistTemplateItem, ...]:
+    """The template for `severity`: the configured one, else the default."""
+    return tuple(templates.get(severity) or DEFAULT_CHECKLISTS[severity])
 
 
 def checklist_for(
     severity: Severity, templates: ChecklistTemplates = DEFAULT_CHECKLISTS
 ) -> tuple[ChecklistItem, ...]:
     """The fresh (nothing done) checklist for an incident of `severity`."""
-    template = templates.get(severity) or DEFAULT_CHECKLISTS[severity]
-    return tuple(ChecklistItem(id=item.id, text=item.text) for item in template)
+    return with_items_of((), template_for(severity, templates))
+
+
+def with_items_of(
+    checklist: Sequence[ChecklistItem], template: Sequence[ChecklistTemplateItem]
+) -> tuple[ChecklistItem, ...]:
+    """`checklist` with the template's items it lacks (by id) appended, open, in the template's
+    order. Items it has stay as they are, ticked or not, where they are: a raised severity adds
+    the worse severity's ceremony without undoing what was done or renumbering what people see."""
+    have = {item.id for item in checklist}
+    added = [item for item in template if item.id not in have]
+    return (*checklist, *(ChecklistItem(id=item.id, text=item.text) for item in added))
 
 
 def parse_checklists(

@@ -13,7 +13,7 @@ again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from incident_response.domain.audit import AuditEvent, AuditEventType
@@ -129,9 +129,12 @@ class ChecklistTicks:
         board, error = await self.show(saved)
         return Tick(saved, number, changed=changed, board=board, board_error=error)
 
-    async def happened(self, incident_id: str, event: ChecklistEvent) -> list[Tick]:
-        """Tick, as "system", the open items `event` asks for; never raises (the incident goes
-        on whatever its checklist does; a failure is logged)."""
+    async def happened(
+        self, incident_id: str, event: ChecklistEvent, *, only: Collection[str] | None = None
+    ) -> list[Tick]:
+        """Tick, as "system", the open items `event` asks for (among the item ids `only`, when
+        given); never raises (the incident goes on whatever its checklist does; a failure is
+        logged)."""
         try:
             incident = await self._store.get(incident_id)
             if incident is None:
@@ -141,6 +144,7 @@ class ChecklistTicks:
             return [
                 await self.set(incident_id, n, done=True, actor=SYSTEM, reason=REASONS[event])
                 for n in items_ticked_by(event, incident.checklist)
+                if only is None or incident.checklist[n - 1].id in only
             ]
         except Exception:
             log.exception(

@@ -122,7 +122,7 @@ def context(
     if said:
         sections.append(said)
     facts = (
-        _facts(snapshot)
+        _facts(snapshot, shown=frozenset(incident.links.values()))
         if snapshot is not None
         else f"Telemetry snapshot unavailable: {snapshot_error or 'not taken'}"
     )
@@ -326,7 +326,9 @@ def source_line(report: SourceReport) -> str:
     return line + (f" {report.url}" if report.url else "")
 
 
-def _facts(snapshot: ContextSnapshot) -> str:
+def _facts(snapshot: ContextSnapshot, *, shown: frozenset[str] = frozenset()) -> str:
+    """The snapshot's lines; its links the alert's context already lists (`shown`: a snapshot
+    without a telemetry backend repeats the alert's own) are not said twice."""
     groups: list[tuple[str, tuple[Fact, ...]]] = [
         ("Metrics", snapshot.metrics),
         ("Logs", snapshot.logs),
@@ -339,7 +341,9 @@ def _facts(snapshot: ContextSnapshot) -> str:
         for title, facts in groups
         for fact in facts
     )
-    lines.extend(f"{name}: {url}" for name, url in sorted(snapshot.links.items()))
+    lines.extend(
+        f"{name}: {url}" for name, url in sorted(snapshot.links.items()) if url not in shown
+    )
     return "\n".join(lines) or "Telemetry snapshot: nothing notable found"
 
 

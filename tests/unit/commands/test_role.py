@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 
 from incident_response.adapters.console.chat import derived_user_id
+from incident_response.domain.alert import Severity
 from incident_response.domain.audit import AuditEventType
 from incident_response.domain.incident import IncidentRole, IncidentStatus
+from tests.unit.commands.test_checklist_board import pin_checklist, pinned_text
 from tests.unit.commands.world import World
 
 
@@ -160,3 +162,47 @@ async def test_a_resolved_incident_takes_no_new_roles(world: World) -> None:
     assert not reply.ok
     assert "is resolved" in reply.text
     assert (await world.incident()).roles == {}
+
+
+async def test_naming_the_comms_lead_ticks_its_checklist_item(world: World) -> None:
+    incident = await world.open_incident(severity=Severity.P1)
+    message_id = await pin_checklist(world)
+    [number] = [n for n, i in enumerate(incident.checklist, 1) if i.id == "comms"]
+
+    reply = await world.command("role comms carol@example.com")
+
+    assert reply.ok, reply.text
+    item = (await world.incident()).checklist[number - 1]
+    assert (item.done, item.done_by) == (True, "system")
+    [record] = await world.records(AuditEventType.CHECKLIST_ITEM_UPDATED)
+    assert (record.actor, record.data["item_id"]) == ("system", "comms")
+    assert record.data["reason"] == "a communications lead was named"
+    assert f"[x] {item.text}" in await pinned_text(world, message_id)
+
+    # a new comms lead: the item is done already, nothing more is recorded
+    await world.command("role comms dan@example.com")
+    assert len(await world.records(AuditEventType.CHECKLIST_ITEM_UPDATED)) == 1
+
+
+async def test_a_comms_item_someone_ticked_or_a_list_without_one_is_left_alone(
+    world: World,
+) -> None:
+    incident = await world.open_incident(severity=Severity.P1)
+    [number] = [n for n, i in enumerate(incident.checklist, 1) if i.id == "comms"]
+    await world.command(f"checklist done {number}", actor="bob@example.com")
+
+    await world.command("role comms carol@example.com")
+    await world.command("role scribe dan@example.com")
+
+    assert (await world.incident()).checklist[number - 1].done_by == "bob@example.com"
+    assert len(await world.records(AuditEventType.CHECKLIST_ITEM_UPDATED)) == 1
+
+
+async def test_other_roles_and_a_p2_list_tick_nothing(world: World) -> None:
+    await world.open_incident(severity=Severity.P2)  # no "comms" item on a P2 list
+
+    await world.command("role comms carol@example.com")
+    await world.command("role ops dan@example.com")
+
+    assert not any(i.done for i in (await world.incident()).checklist)
+    assert await world.records(AuditEventType.CHECKLIST_ITEM_UPDATED) == []
