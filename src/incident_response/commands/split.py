@@ -45,6 +45,20 @@ class SplitCommand:
         except CannotSplit as exc:
             return refused(f"Nothing was split: {exc}.")
         new = split.incident
+        data = {
+            "incident_id": new.id,
+            "from": split.source.id,
+            "delivery_id": split.alert.delivery_id,
+            "alerts_left": len(split.source.alerts),
+            "already": split.already,
+        }
+        room = f" Its war room: #{new.channel.name}." if new.channel is not None else ""
+        if split.already:  # a second click or a retyped command: answered to the asker only
+            return CommandReply(
+                text=f"{split.alert.title!r} was split out already, into incident {new.id} "
+                f"({new.severity.value}, {new.service}).{room}",
+                data=data,
+            )
         text = (
             f"Split {split.alert.title!r} out into incident {new.id} "
             f"({new.severity.value}, {new.service})."
@@ -54,15 +68,6 @@ class SplitCommand:
                 f" Its war room is not assembled yet ({split.assembly_error}):"
                 f" run `split {split.alert.delivery_id}` here again to retry."
             )
-        elif new.channel is not None:
-            text += f" Its war room: #{new.channel.name}."
-        return CommandReply(
-            text=text,
-            ephemeral=False,
-            data={
-                "incident_id": new.id,
-                "from": split.source.id,
-                "delivery_id": split.alert.delivery_id,
-                "alerts_left": len(split.source.alerts),
-            },
-        )
+        else:
+            text += room
+        return CommandReply(text=text, ephemeral=False, data=data)

@@ -35,6 +35,7 @@ BUTTON_COMMANDS: Mapping[str, str] = {
     "draft.create": "draft",
     "pulse.rate": "rate {value}",
     "incident.resolve": "resolve",
+    "alert.split": "split {value}",
 }
 
 # Which action (the policy's, lower-cased) a war-room button asks for: the console shows a button
@@ -47,6 +48,7 @@ BUTTON_ACTIONS: Mapping[str, str] = {
     "draft.reject": "reject",
     "pulse.rate": "rate",
     "incident.resolve": "resolve",
+    "alert.split": "split_alert",
 }
 
 TOKENS = re.compile(
