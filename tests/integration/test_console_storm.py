@@ -102,6 +102,11 @@ async def test_the_ic_splits_an_alert_out_with_its_button_and_over_the_api(
     assert split_search.id != storm.id
     page = await browser.get(page_of(storm))
     assert alert_items(page.text) == []
+    links = re.findall(r'<a href="([^"]+)" data-testid="split-out-link">([^<]+)</a>', page.text)
+    assert links == [  # the storm's page leads to the incidents its alerts have now
+        (page_of(split_search), "Down search"),
+        (page_of(split_ledger), "Down ledger"),
+    ]
     audited = await world.container.audit.find(storm.id, AuditEventType.ALERT_SPLIT)
     assert {r.data["to"] for r in audited} == {split_search.id, split_ledger.id}
 
