@@ -107,6 +107,26 @@ async def test_the_ic_splits_an_alert_out_with_its_button_and_over_the_api(
         (page_of(split_search), "Down search"),
         (page_of(split_ledger), "Down ledger"),
     ]
+    assert storm.channel is not None  # the room's lines say where each alert went
+    assert split_search.channel is not None
+    assert split_ledger.channel is not None
+    lines = [
+        m
+        for m in await world.container.chat.messages(storm.channel.id)
+        if m.text.startswith("Alert storm: Down")
+    ]
+    assert [(m.text, m.buttons) for m in lines] == [
+        (
+            f"Alert storm: Down search (search, P1) was split out into incident {split_search.id}"
+            f" (war room #{split_search.channel.name}).",
+            (),
+        ),
+        (
+            f"Alert storm: Down ledger (ledger, P1) was split out into incident {split_ledger.id}"
+            f" (war room #{split_ledger.channel.name}).",
+            (),
+        ),
+    ]
     audited = await world.container.audit.find(storm.id, AuditEventType.ALERT_SPLIT)
     assert {r.data["to"] for r in audited} == {split_search.id, split_ledger.id}
 

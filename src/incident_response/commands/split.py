@@ -15,6 +15,7 @@ from incident_response.commands.context import (
 )
 from incident_response.domain.authority import Action
 from incident_response.services.alert_split import CannotSplit
+from incident_response.services.storm_room import settle_line
 
 
 class SplitCommand:
@@ -63,6 +64,7 @@ class SplitCommand:
             f"Split {split.alert.title!r} out into incident {new.id} "
             f"({new.severity.value}, {new.service})."
         )
+        await settle_line(self._services.chat, split.source, split.alert, new)
         if split.assembly_error:
             text += (
                 f" Its war room is not assembled yet ({split.assembly_error}):"

@@ -1,7 +1,8 @@
 """StormRoom: the alert storm incident's war room gets a line for each alert that joins it, so
 the room, not only the console, shows what the storm holds and how to split an alert out: each
 line carries a Split out button (`SPLIT_OUT`, pressed as `split <delivery id>` by whoever
-clicks it), and once the alert is split out the line says where it went and loses its button."""
+clicks it), and once the alert is split out (`settle_line`, whatever surface asked) the line
+says where it went and loses its button."""
 
 from __future__ import annotations
 
@@ -49,6 +50,23 @@ def split_out_line(alert: AttachedAlert, incident: Incident) -> ChatMessage:
         text=f"Alert storm: {_named(alert)} was split out into incident {incident.id}{room}.",
         key=f"storm-alert:{alert.delivery_id}",
     )
+
+
+async def settle_line(chat: Chat, source: Incident, alert: AttachedAlert, new: Incident) -> bool:
+    """After a split out of the storm incident: the alert's line says where it went and loses
+    its button, on every surface. The line is found by its key (posting with it returns the
+    posted line; a line never posted is posted settled). A chat failure is logged, never
+    raised: the split is done, and the line only lags behind."""
+    if not is_storm(source) or source.channel is None:
+        return False
+    line = split_out_line(alert, new)
+    try:
+        message_id = await chat.post(source.channel.id, line)
+        await chat.update(source.channel.id, message_id, line)
+    except Exception:
+        log.warning("storm_room.settle_failed", incident_id=source.id, delivery=alert.delivery_id)
+        return False
+    return True
 
 
 class StormRoom:

@@ -21,7 +21,7 @@ The Slack user is mapped to the roster by chat id, else by e-mail (`users.info`)
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
@@ -44,7 +44,7 @@ from incident_response.services.authority import NotPermitted
 from incident_response.services.declaration import Declared
 from incident_response.services.draft_card import APPROVE, EDIT, draft_card, parse_draft_value
 from incident_response.services.status_update_gate import ApprovalRefused, DraftSuperseded
-from incident_response.services.storm_room import SPLIT_OUT, split_out_line
+from incident_response.services.storm_room import SPLIT_OUT
 from incident_response.services.war_room_messages import checklist as checklist_message
 from incident_response.telemetry.logging import get_logger
 
@@ -177,10 +177,6 @@ class SlackInteraction:
         self._surface = surface
         self._clock = clock
         self._emoji = reaction_emoji.strip(":")
-        # what a button's message becomes once its command has done what the button asked
-        self._settlers: Mapping[str, Callable[[Interaction, CommandReply], Awaitable[None]]] = {
-            SPLIT_OUT: self._settle_split_line,
-        }
 
     async def handle(self, payload: Mapping[str, Any]) -> None:
         done = Interaction.model_validate(payload)
@@ -254,9 +250,6 @@ class SlackInteraction:
                     checklist_message(incident, incident.checklist),
                 )
             return  # the ticked box in the room is the answer
-        settle = self._settlers.get(done.action)
-        if reply.ok and settle is not None and done.message_ts:
-            await settle(done, reply)
         if reply.ephemeral or incident is None:
             await self._tell(done, reply.text)
         else:
@@ -371,18 +364,6 @@ class SlackInteraction:
         draft = current.draft(draft_id)
         if draft is not None and current.channel is not None:
             await self._chat.post(current.channel.id, draft_card(current, draft))
-
-    async def _settle_split_line(self, done: Interaction, reply: CommandReply) -> None:
-        """The storm line whose Split out was clicked now names the alert's own incident."""
-        new = await self._store.get(str(reply.data.get("incident_id", "")))
-        delivery = str(reply.data.get("delivery_id", ""))
-        alert = next((a for a in new.alerts if a.delivery_id == delivery), None) if new else None
-        if new is None or alert is None:
-            return
-        try:
-            await self._chat.update(done.channel_id, done.message_ts, split_out_line(alert, new))
-        except IncidentResponseError:  # the split is done; the line only lags behind
-            log.warning("slack.storm_line_update_failed", delivery_id=delivery)
 
     async def _settle_card(
         self, done: Interaction, incident_id: str, draft_id: str, outcome: str
