@@ -13,7 +13,7 @@ from incident_response.domain.audit import AuditEventType
 from incident_response.domain.incident import Incident
 from incident_response.services.incident_opener import is_storm
 from tests.support.clock import ManualClock
-from tests.support.console import ConsoleWorld, console_world
+from tests.support.console import ConsoleWorld, console_world, csrf_of
 
 CAP = 10  # the default cap of new incidents a minute
 
@@ -147,8 +147,36 @@ async def test_someone_who_may_not_split_sees_no_split_button(world: ConsoleWorl
 
     assert len(alert_items(page.text)) == 2
     assert 'data-testid="split-button"' not in page.text
+    assert "Split out" not in page.text  # nor the room lines' buttons
     assert forged.json()["ok"] is False
     assert f"{outsider} may not" in forged.json()["text"]
     after = await world.container.store.get(storm.id)
     assert after is not None
     assert len(after.alerts) == 2
+
+
+async def test_the_room_lines_split_out_button_asks_then_splits(world: ConsoleWorld) -> None:
+    storm = await a_storm(world)
+    assert storm.ic is not None
+    assert storm.channel is not None
+    browser = await world.signed_in(storm.ic)
+    messages = await world.container.chat.messages(storm.channel.id)
+    line = next(m for m in messages if m.text.startswith("Alert storm: Down search"))
+    [button] = line.buttons
+    fields = {"message": line.id, "action": button.action, "value": button.value}
+
+    asked = await browser.submit(page_of(storm), f"{page_of(storm)}/buttons", fields)
+    assert asked.status_code == 200
+    assert "Split Down search out into an incident of its own?" in asked.text
+    assert len((await world.container.store.get(storm.id) or storm).alerts) == 2
+    await browser.client.post(
+        f"{page_of(storm)}/buttons",
+        data={"csrf": csrf_of(asked.text), "confirmed": "yes", **fields},
+    )
+
+    split = await world.container.store.find_by_alert_group(storm.alerts[0].alert_group_key)
+    assert split is not None
+    assert split.id != storm.id
+    after = await world.container.store.get(storm.id)
+    assert after is not None
+    assert [a.title for a in after.alerts] == ["Down ledger"]
