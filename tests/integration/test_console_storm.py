@@ -12,6 +12,7 @@ import pytest
 from incident_response.domain.audit import AuditEventType
 from incident_response.domain.incident import Incident
 from incident_response.services.incident_opener import is_storm
+from incident_response.services.storm_room import storm_line
 from tests.support.clock import ManualClock
 from tests.support.console import ConsoleWorld, console_world, csrf_of
 
@@ -180,3 +181,29 @@ async def test_the_room_lines_split_out_button_asks_then_splits(world: ConsoleWo
     after = await world.container.store.get(storm.id)
     assert after is not None
     assert [a.title for a in after.alerts] == ["Down ledger"]
+
+
+async def test_asking_again_settles_a_line_a_chat_failure_left_unsettled(
+    world: ConsoleWorld,
+) -> None:
+    storm = await a_storm(world)
+    assert storm.ic is not None
+    assert storm.channel is not None
+    search = storm.alerts[0]
+    chat = world.container.chat
+    api = world.browser().client
+    headers = {"Authorization": f"Bearer {world.token(storm.ic)}"}
+    await api.post(f"/api/incidents/{storm.id}/commands", json={"text": "split 1"}, headers=headers)
+    line = next(m for m in await chat.messages(storm.channel.id) if "Down search" in m.text)
+    await chat.update(storm.channel.id, line.id, storm_line(storm, search))  # as if never settled
+
+    again = await api.post(
+        f"/api/incidents/{storm.id}/commands",
+        json={"text": f"split {search.delivery_id}"},
+        headers=headers,
+    )
+
+    assert "split out already" in again.json()["text"]
+    [settled] = [m for m in await chat.messages(storm.channel.id) if "Down search" in m.text]
+    assert "was split out into incident" in settled.text
+    assert settled.buttons == ()

@@ -54,6 +54,8 @@ class SplitCommand:
             "already": split.already,
         }
         room = f" Its war room: #{new.channel.name}." if new.channel is not None else ""
+        # asked again, too: a line left unsettled by a chat failure is settled now
+        await settle_line(self._services.chat, split.source, split.alert, new)
         if split.already:  # a second click or a retyped command: answered to the asker only
             return CommandReply(
                 text=f"{split.alert.title!r} was split out already, into incident {new.id} "
@@ -64,7 +66,6 @@ class SplitCommand:
             f"Split {split.alert.title!r} out into incident {new.id} "
             f"({new.severity.value}, {new.service})."
         )
-        await settle_line(self._services.chat, split.source, split.alert, new)
         if split.assembly_error:
             text += (
                 f" Its war room is not assembled yet ({split.assembly_error}):"
