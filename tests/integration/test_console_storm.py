@@ -12,8 +12,9 @@ import pytest
 from incident_response.domain.audit import AuditEventType
 from incident_response.domain.incident import Incident
 from incident_response.services.incident_opener import is_storm
+from incident_response.services.storm_room import storm_line
 from tests.support.clock import ManualClock
-from tests.support.console import ConsoleWorld, console_world
+from tests.support.console import ConsoleWorld, console_world, csrf_of
 
 CAP = 10  # the default cap of new incidents a minute
 
@@ -102,6 +103,31 @@ async def test_the_ic_splits_an_alert_out_with_its_button_and_over_the_api(
     assert split_search.id != storm.id
     page = await browser.get(page_of(storm))
     assert alert_items(page.text) == []
+    links = re.findall(r'<a href="([^"]+)" data-testid="split-out-link">([^<]+)</a>', page.text)
+    assert links == [  # the storm's page leads to the incidents its alerts have now
+        (page_of(split_search), "Down search"),
+        (page_of(split_ledger), "Down ledger"),
+    ]
+    assert storm.channel is not None  # the room's lines say where each alert went
+    assert split_search.channel is not None
+    assert split_ledger.channel is not None
+    lines = [
+        m
+        for m in await world.container.chat.messages(storm.channel.id)
+        if m.text.startswith("Alert storm: Down")
+    ]
+    assert [(m.text, m.buttons) for m in lines] == [
+        (
+            f"Alert storm: Down search (search, P1) was split out into incident {split_search.id}"
+            f" (war room #{split_search.channel.name}).",
+            (),
+        ),
+        (
+            f"Alert storm: Down ledger (ledger, P1) was split out into incident {split_ledger.id}"
+            f" (war room #{split_ledger.channel.name}).",
+            (),
+        ),
+    ]
     audited = await world.container.audit.find(storm.id, AuditEventType.ALERT_SPLIT)
     assert {r.data["to"] for r in audited} == {split_search.id, split_ledger.id}
 
@@ -122,8 +148,62 @@ async def test_someone_who_may_not_split_sees_no_split_button(world: ConsoleWorl
 
     assert len(alert_items(page.text)) == 2
     assert 'data-testid="split-button"' not in page.text
+    assert "Split out" not in page.text  # nor the room lines' buttons
     assert forged.json()["ok"] is False
     assert f"{outsider} may not" in forged.json()["text"]
     after = await world.container.store.get(storm.id)
     assert after is not None
     assert len(after.alerts) == 2
+
+
+async def test_the_room_lines_split_out_button_asks_then_splits(world: ConsoleWorld) -> None:
+    storm = await a_storm(world)
+    assert storm.ic is not None
+    assert storm.channel is not None
+    browser = await world.signed_in(storm.ic)
+    messages = await world.container.chat.messages(storm.channel.id)
+    line = next(m for m in messages if m.text.startswith("Alert storm: Down search"))
+    [button] = line.buttons
+    fields = {"message": line.id, "action": button.action, "value": button.value}
+
+    asked = await browser.submit(page_of(storm), f"{page_of(storm)}/buttons", fields)
+    assert asked.status_code == 200
+    assert "Split Down search out into an incident of its own?" in asked.text
+    assert len((await world.container.store.get(storm.id) or storm).alerts) == 2
+    await browser.client.post(
+        f"{page_of(storm)}/buttons",
+        data={"csrf": csrf_of(asked.text), "confirmed": "yes", **fields},
+    )
+
+    split = await world.container.store.find_by_alert_group(storm.alerts[0].alert_group_key)
+    assert split is not None
+    assert split.id != storm.id
+    after = await world.container.store.get(storm.id)
+    assert after is not None
+    assert [a.title for a in after.alerts] == ["Down ledger"]
+
+
+async def test_asking_again_settles_a_line_a_chat_failure_left_unsettled(
+    world: ConsoleWorld,
+) -> None:
+    storm = await a_storm(world)
+    assert storm.ic is not None
+    assert storm.channel is not None
+    search = storm.alerts[0]
+    chat = world.container.chat
+    api = world.browser().client
+    headers = {"Authorization": f"Bearer {world.token(storm.ic)}"}
+    await api.post(f"/api/incidents/{storm.id}/commands", json={"text": "split 1"}, headers=headers)
+    line = next(m for m in await chat.messages(storm.channel.id) if "Down search" in m.text)
+    await chat.update(storm.channel.id, line.id, storm_line(storm, search))  # as if never settled
+
+    again = await api.post(
+        f"/api/incidents/{storm.id}/commands",
+        json={"text": f"split {search.delivery_id}"},
+        headers=headers,
+    )
+
+    assert "split out already" in again.json()["text"]
+    [settled] = [m for m in await chat.messages(storm.channel.id) if "Down search" in m.text]
+    assert "was split out into incident" in settled.text
+    assert settled.buttons == ()

@@ -15,6 +15,7 @@ from incident_response.commands.context import (
 )
 from incident_response.domain.authority import Action
 from incident_response.services.alert_split import CannotSplit
+from incident_response.services.storm_room import settle_line
 
 
 class SplitCommand:
@@ -45,6 +46,22 @@ class SplitCommand:
         except CannotSplit as exc:
             return refused(f"Nothing was split: {exc}.")
         new = split.incident
+        data = {
+            "incident_id": new.id,
+            "from": split.source.id,
+            "delivery_id": split.alert.delivery_id,
+            "alerts_left": len(split.source.alerts),
+            "already": split.already,
+        }
+        room = f" Its war room: #{new.channel.name}." if new.channel is not None else ""
+        # asked again, too: a line left unsettled by a chat failure is settled now
+        await settle_line(self._services.chat, split.source, split.alert, new)
+        if split.already:  # a second click or a retyped command: answered to the asker only
+            return CommandReply(
+                text=f"{split.alert.title!r} was split out already, into incident {new.id} "
+                f"({new.severity.value}, {new.service}).{room}",
+                data=data,
+            )
         text = (
             f"Split {split.alert.title!r} out into incident {new.id} "
             f"({new.severity.value}, {new.service})."
@@ -54,15 +71,6 @@ class SplitCommand:
                 f" Its war room is not assembled yet ({split.assembly_error}):"
                 f" run `split {split.alert.delivery_id}` here again to retry."
             )
-        elif new.channel is not None:
-            text += f" Its war room: #{new.channel.name}."
-        return CommandReply(
-            text=text,
-            ephemeral=False,
-            data={
-                "incident_id": new.id,
-                "from": split.source.id,
-                "delivery_id": split.alert.delivery_id,
-                "alerts_left": len(split.source.alerts),
-            },
-        )
+        else:
+            text += room
+        return CommandReply(text=text, ephemeral=False, data=data)

@@ -45,6 +45,8 @@ class Split:
     incident: Incident
     alert: AttachedAlert
     assembly_error: str = ""
+    # asked again for a split already complete (war room and all): nothing was done this time
+    already: bool = False
 
 
 def find_alert(incident: Incident, which: str) -> AttachedAlert:
@@ -97,7 +99,9 @@ class AlertSplitter:
                 "that alert is the one this incident is about: it cannot leave it "
                 "(split out the alerts that joined it)"
             )
+        again = all(a.delivery_id != alert.delivery_id for a in incident.alerts)
         created = await self._create(incident, alert)
+        already = again and created.channel is not None
         source = await save_change(self._store, incident.id, _without(alert.alert_group_key))
         data = {
             "delivery_id": alert.delivery_id,
@@ -128,7 +132,9 @@ class AlertSplitter:
                 created = await self._assembler.assemble(created.id)
             except IncidentResponseError as exc:
                 error = str(exc)  # the incident exists; `split` again retries the room
-        return Split(source=source, incident=created, alert=alert, assembly_error=error)
+        return Split(
+            source=source, incident=created, alert=alert, assembly_error=error, already=already
+        )
 
     async def _alert_or_finished_split(self, incident: Incident, which: str) -> AttachedAlert:
         """The alert to split; an alert already split out (by its id) is split again, which

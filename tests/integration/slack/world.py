@@ -8,6 +8,7 @@ container's queue and handlers so messages are picked up within 50 ms, not the p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,9 +71,11 @@ async def build_slack_world(
     call_timeout_seconds: float = 10.0,
     reaction_emoji: str = "pushpin",
     processor_concurrency: int = 16,
+    settings: Mapping[str, str] | None = None,
 ) -> SlackWorld:
     """`bootstrap.build` on `data_dir`, whose roster.yaml the caller has written. The roster's
-    announcements channel is set up in the fake beforehand, as an operator sets it up in Slack."""
+    announcements channel is set up in the fake beforehand, as an operator sets it up in Slack.
+    `settings` add to (or replace) the environment below, e.g. a small cap of new incidents."""
     roster = Roster.load(data_dir / "roster.yaml")
     announcements = slack.add_channel(roster.announcements_channel)
     settings = load_settings(
@@ -85,6 +88,7 @@ async def build_slack_world(
             "INCIDENT_RESPONSE_MAX_NEW_INCIDENTS_PER_MINUTE": "100000",
             "INCIDENT_RESPONSE_SLACK_TIMELINE_EMOJI": reaction_emoji,
             "INCIDENT_RESPONSE_PROCESSOR_CONCURRENCY": str(processor_concurrency),
+            **(settings or {}),
         }
     )
     app = await build(

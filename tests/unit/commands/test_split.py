@@ -97,6 +97,9 @@ async def test_splitting_the_same_alert_again_is_the_same_split(world: World) ->
 
     assert again.ok, again.text
     assert again.data["incident_id"] == first.data["incident_id"]
+    assert not first.ephemeral  # the room hears of the split once
+    assert again.ephemeral
+    assert f"split out already, into incident {first.data['incident_id']}" in again.text
     assert len(await world.store.recent()) == count
     assert len(await world.records(A.ALERT_SPLIT, incident.id)) == 1
 

@@ -75,7 +75,8 @@ log = get_logger(__name__)
 
 SLASH_COMMAND = "/incident-response"
 QUEUED_ACTIONS = re.compile(
-    r"^(checklist\.toggle|draft\.create|draft\.approve|pulse\.rate|incident\.resolve)(#\d+)?$"
+    r"^(checklist\.toggle|draft\.create|draft\.approve|pulse\.rate|incident\.resolve"
+    r"|alert\.split)(#\d+)?$"
 )
 MODAL_ACTIONS = re.compile(r"^draft\.(edit|reject)(#\d+)?$")
 EVENTS = ("pin_added", "reaction_added")  # the manifest's bot_events

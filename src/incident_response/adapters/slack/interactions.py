@@ -44,6 +44,7 @@ from incident_response.services.authority import NotPermitted
 from incident_response.services.declaration import Declared
 from incident_response.services.draft_card import APPROVE, EDIT, draft_card, parse_draft_value
 from incident_response.services.status_update_gate import ApprovalRefused, DraftSuperseded
+from incident_response.services.storm_room import SPLIT_OUT
 from incident_response.services.war_room_messages import checklist as checklist_message
 from incident_response.telemetry.logging import get_logger
 
@@ -58,8 +59,9 @@ AS_COMMAND: Mapping[str, str] = {
     "draft.create": "draft",
     "pulse.rate": "rate",
     "incident.resolve": "resolve",
+    SPLIT_OUT: "split",
 }
-VALUE_IS_ARGUMENT = frozenset({"checklist.toggle", "pulse.rate"})
+VALUE_IS_ARGUMENT = frozenset({"checklist.toggle", "pulse.rate", SPLIT_OUT})
 NOTE_CHARS = 2000
 
 

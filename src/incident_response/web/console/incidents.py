@@ -38,6 +38,7 @@ from incident_response.web.console.views import (
     incident_rows,
     message_views,
     people_index,
+    split_out,
     timeline_entries,
 )
 from incident_response.web.views import alert_to_assembled
@@ -156,6 +157,7 @@ async def incident_context(
         "reminder": await services.reminders.reminder(incident_id),
         "timeline": timeline_entries(incident, records, people),
         "records": records,
+        "split_out": split_out(incident_id, records),
         "chain": chain,
         "command_names": services.commands.names,
         # where an action's reply is shown on this page (see the actions' `near`)

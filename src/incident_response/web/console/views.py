@@ -11,7 +11,7 @@ from datetime import datetime
 from markupsafe import Markup, escape
 
 from incident_response.adapters.console.records import ConsoleMessage
-from incident_response.domain.audit import AuditRecord
+from incident_response.domain.audit import AuditEventType, AuditRecord
 from incident_response.domain.chat import ChatButton
 from incident_response.domain.clock import utc
 from incident_response.domain.incident import Incident, IncidentStatus
@@ -35,6 +35,7 @@ BUTTON_COMMANDS: Mapping[str, str] = {
     "draft.create": "draft",
     "pulse.rate": "rate {value}",
     "incident.resolve": "resolve",
+    "alert.split": "split {value}",
 }
 
 # Which action (the policy's, lower-cased) a war-room button asks for: the console shows a button
@@ -47,6 +48,7 @@ BUTTON_ACTIONS: Mapping[str, str] = {
     "draft.reject": "reject",
     "pulse.rate": "rate",
     "incident.resolve": "resolve",
+    "alert.split": "split_alert",
 }
 
 TOKENS = re.compile(
@@ -201,4 +203,24 @@ def timeline_entries(
     return [
         replace(e, who=name(e.who))
         for e in incident_story(incident, records, naming=Naming(person=name))
+    ]
+
+
+@dataclass(frozen=True)
+class SplitOut:
+    """An alert split out of the incident on show, and the incident it has now."""
+
+    title: str
+    incident_id: str
+
+
+def split_out(incident_id: str, records: Iterable[AuditRecord]) -> list[SplitOut]:
+    """The alerts split out of `incident_id`, oldest first, from its ALERT_SPLIT records (the
+    new incident holds the same record, with `from` naming the other one)."""
+    return [
+        SplitOut(str(r.data.get("title", "")), str(r.data["to"]))
+        for r in records
+        if r.type is AuditEventType.ALERT_SPLIT
+        and r.data.get("from") == incident_id
+        and r.data.get("to")
     ]
