@@ -82,7 +82,13 @@ class ServeProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        self._wait_healthy()
+        try:
+            self._wait_healthy()
+        except BaseException:
+            # no `with` block will stop a server that never became healthy: stop it here, or
+            # it outlives the test (and the run), holding its port and the data dir
+            self.kill()
+            raise
 
     def _wait_healthy(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -117,7 +123,8 @@ class ServeProcess:
 
     def kill(self) -> None:
         """SIGKILL: no shutdown hooks, no flushing: a crashed pod."""
-        self.proc.send_signal(signal.SIGKILL)
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
         self._log.close()
 
