@@ -154,7 +154,7 @@ def _builder() -> list[str] | None:
 def test_image_builds() -> None:
     if os.environ.get("INCIDENT_RESPONSE_BUILD_IMAGE") != "1":
         pytest.skip(
-            "image build not asked for (takes minutes): INCIDENT_RESPONSE_BUILD_IMAGE=1 (make image)"
+            "image build not asked for (takes minutes): set INCIDENT_RESPONSE_BUILD_IMAGE=1 to build deploy/Dockerfile here"
         )
     builder = _builder()
     if builder is None:
