@@ -31,7 +31,7 @@ from tests.deploy.chart import (
 kubernetes_validate = pytest.importorskip("kubernetes_validate")
 
 KUBERNETES_VERSION = "1.33"
-CUSTOM_KINDS = {"ExternalSecret", "PrometheusRule"}
+CUSTOM_KINDS = {"ExternalSecret", "PrometheusRule", "PodMonitor"}
 SERVICE_SECRETS = {"audit-key", "api-token-key", "grafana-oncall-hmac"}
 
 
@@ -219,6 +219,28 @@ def test_slo_alerts_watch_the_services_metrics_and_fire_on_a_single_event(enviro
         assert "for" not in alert  # one event is enough at P1 volumes
         assert alert["labels"]["severity"] in ("warning", "critical")
         assert alert["annotations"]["summary"]
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_prometheus_scrapes_metrics_of_every_pod_and_selects_the_rules(environment: str) -> None:
+    result = rendered(environment)
+    monitor = result.one("PodMonitor")
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+    (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+    assert endpoint["path"] == "/metrics"
+    for deployment in result.of_kind("Deployment"):
+        pod = deployment["spec"]["template"]
+        assert (
+            monitor["spec"]["selector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
+        )
+        ports = {p["name"] for p in pod["spec"]["containers"][0]["ports"]}
+        assert endpoint["port"] in ports
+
+    selected = argocd_values(environment) | {"metrics": {"selectorLabels": {"release": "kps"}}}
+    manifests = render(selected)
+    for kind in ("PodMonitor", "PrometheusRule"):
+        (found,) = [m for m in manifests if m["kind"] == kind]
+        assert found["metadata"]["labels"]["release"] == "kps"
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
