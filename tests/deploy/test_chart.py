@@ -63,7 +63,7 @@ def test_the_embedded_default_runs_one_pod_holding_the_data_dir_and_aws_runs_bot
     (only,) = development.of_kind("Deployment")
     assert only["spec"]["replicas"] == 1
     assert only["spec"]["strategy"]["type"] == "Recreate"
-    assert only["spec"]["template"]["spec"]["containers"][0]["args"] == ["--role", "all"]
+    assert only["spec"]["template"]["spec"]["containers"][0]["args"][-2:] == ["--role", "all"]
     (claim,) = development.of_kind("PersistentVolumeClaim")
     volumes = {v["name"]: v for v in only["spec"]["template"]["spec"]["volumes"]}
     assert volumes["data"]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
@@ -74,11 +74,14 @@ def test_the_embedded_default_runs_one_pod_holding_the_data_dir_and_aws_runs_bot
         webhook = result.one("Deployment", "-webhook")
         assert processor["spec"]["replicas"] > 1
         assert webhook["spec"]["replicas"] > 1
-        assert processor["spec"]["template"]["spec"]["containers"][0]["args"] == [
+        assert processor["spec"]["template"]["spec"]["containers"][0]["args"][-2:] == [
             "--role",
             "processor",
         ]
-        assert webhook["spec"]["template"]["spec"]["containers"][0]["args"] == ["--role", "webhook"]
+        assert webhook["spec"]["template"]["spec"]["containers"][0]["args"][-2:] == [
+            "--role",
+            "webhook",
+        ]
         assert result.of_kind("PersistentVolumeClaim") == []
         service = result.one("Service")
         assert service["spec"]["selector"]["app.kubernetes.io/component"] == "webhook"

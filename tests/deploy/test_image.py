@@ -104,17 +104,16 @@ def health_server() -> Iterator[ThreadingHTTPServer]:
 
 
 @pytest.mark.parametrize(("status", "healthy"), [(200, True), (503, False)])
-def test_health_check_asks_healthz_on_the_port(
+def test_health_check_asks_healthz_on_the_served_port(
     health_server: ThreadingHTTPServer, status: int, healthy: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (check,) = of("HEALTHCHECK")
     command = json.loads(check[check.index("CMD") + 3 :].strip())
     assert command[0] == "python"
     monkeypatch.setattr(_Health, "status", status)
-    env = os.environ | {"PORT": str(health_server.server_address[1])}
-    result = subprocess.run(
-        [sys.executable, *command[1:]], env=env, capture_output=True, check=False
-    )
+    code = command[2].replace(":8080/", f":{health_server.server_address[1]}/")
+    assert code != command[2], "the health check must ask port 8080, where the entrypoint serves"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False)
     assert (result.returncode == 0) is healthy
 
 
@@ -123,7 +122,6 @@ def _entrypoint(*arguments: str, role: str) -> subprocess.CompletedProcess[str]:
     env = os.environ | {
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "INCIDENT_RESPONSE_ROLE": role,
-        "PORT": "8080",
     }
     return subprocess.run(
         [*json.loads(entrypoint), *arguments], env=env, capture_output=True, text=True, check=False

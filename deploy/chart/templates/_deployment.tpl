@@ -44,13 +44,12 @@ spec:
         - name: {{ .component }}
           image: {{ include "ir.image" $root | quote }}
           imagePullPolicy: {{ $v.image.pullPolicy }}
-          args: ["--role", {{ .role | quote }}]
+          args: ["--port", {{ $v.port | quote }}, "--role", {{ .role | quote }}]
           ports:
             - name: http
               containerPort: {{ $v.port }}
               protocol: TCP
           env:
-            - {name: PORT, value: {{ $v.port | quote }}}
             - {name: INCIDENT_RESPONSE_ROLE, value: {{ .role | quote }}}
             - {name: INCIDENT_RESPONSE_DATA_DIR, value: /data}
             - {name: OTEL_RESOURCE_ATTRIBUTES, value: {{ printf "deployment.environment=%s,service.namespace=agents.platform" $v.environment | quote }}}
