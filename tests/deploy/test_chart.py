@@ -29,6 +29,7 @@ from tests.deploy.chart import (
 )
 
 kubernetes_validate = pytest.importorskip("kubernetes_validate")
+promql = pytest.importorskip("promql_parser")
 
 KUBERNETES_VERSION = "1.33"
 CUSTOM_KINDS = {"ExternalSecret", "PrometheusRule", "PodMonitor"}
@@ -202,7 +203,7 @@ def test_slo_alerts_watch_the_services_metrics_and_fire_on_a_single_event(enviro
     alerts = {r["alert"]: r for r in group["rules"] if "alert" in r}
     records = {r["record"]: r for r in group["rules"] if "record" in r}
     for entry in group["rules"]:
-        assert entry["expr"].strip()
+        promql.parse(entry["expr"])  # Prometheus's grammar (a port of its parser): raises if wrong
         assert set(entry) <= {"alert", "record", "expr", "for", "labels", "annotations"}
     assert set(alerts) == {
         "IncidentAssemblySlow",
@@ -255,7 +256,10 @@ def test_dashboard_config_map_holds_a_grafana_dashboard_of_this_environment(
     assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
     dashboard = json.loads(config_map["data"]["incident-response.json"])
     assert environment in dashboard["title"]
-    queries = " ".join(t["expr"] for p in dashboard["panels"] for t in p["targets"])
+    expressions = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    for expression in expressions:
+        promql.parse(expression)
+    queries = " ".join(expressions)
     assert f'namespace="{result.namespace}"' in queries
     for metric in ("assembly_duration_seconds_bucket", "directory_lookup_failure_count_total",
                    "statuspage_publish_count_total", "approval_gate_latency_seconds_bucket"):  # fmt: skip
