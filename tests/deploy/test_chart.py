@@ -170,17 +170,29 @@ def test_external_secret_projects_the_environments_secrets_into_real_settings(
         remote[key.rsplit("/", 1)[1]] = entry["secretKey"]
     assert set(remote) >= SERVICE_SECRETS
     assert {"slack-bot-token", "statuspage-api-key", "linear-api-key"} <= set(remote)
+    assert "openai-api-key" not in remote  # omitted by default: Anthropic is the LLM
 
     settings = {name.upper() for name in Settings.model_fields}
+    for secret_key in remote.values():
+        assert secret_key in settings, f"{secret_key} is no setting of the service"
     for pod in pods(environment):
-        for variable in pod["containers"][0]["env"]:
-            reference = variable.get("valueFrom", {}).get("secretKeyRef")
-            if reference:
-                assert reference["name"] == target
-                assert reference["key"] in remote.values()
-                assert variable["name"] in settings, (
-                    f"{variable['name']} is no setting of the service"
-                )
+        (container,) = pod["containers"]
+        # not optional: no pod before the first sync (embedded would make keys of its own)
+        assert container["envFrom"] == [{"secretRef": {"name": target}}]
+
+
+def test_an_omitted_vendor_is_not_projected_and_a_required_secret_cannot_be_omitted() -> None:
+    values = argocd_values("staging")
+    values["externalSecret"] = {"omit": ["statuspage-api-key", "github-token"]}
+    (secret,) = [m for m in render(values) if m["kind"] == "ExternalSecret"]
+    names = {e["remoteRef"]["key"].rsplit("/", 1)[1] for e in secret["spec"]["data"]}
+    assert not names & {"statuspage-api-key", "github-token"}
+    assert "openai-api-key" in names  # the default omission was replaced
+    assert "linear-api-key" in names
+
+    values["externalSecret"] = {"omit": ["audit-key"]}
+    with pytest.raises(helm.HelmError, match="audit-key is required, it cannot be omitted"):
+        render(values)
 
 
 def test_aws_pods_read_the_webhook_secret_of_their_own_environment() -> None:

@@ -70,15 +70,13 @@ spec:
             {{- end }}
             - {name: GRAFANA_ONCALL_HMAC_SECRET_ID, value: {{ printf "incident-response/%s/grafana-oncall-hmac" $v.environment | quote }}}
             {{- end }}
-            {{- if $v.externalSecret.enabled }}
-            {{- range $v.externalSecret.secrets }}
-            {{- if .env }}
-            - name: {{ .env }}
-              valueFrom:
-                secretKeyRef: {name: {{ include "ir.secretName" $root }}, key: {{ .env }}, optional: true}
-            {{- end }}
-            {{- end }}
-            {{- end }}
+          {{- if $v.externalSecret.enabled }}
+          envFrom:
+            - secretRef:
+                # not optional: a pod must not start before the first sync (on the embedded
+                # default it would generate keys of its own into the data dir)
+                name: {{ include "ir.secretName" $root }}
+          {{- end }}
           startupProbe:
             httpGet: {path: /healthz, port: http}
             periodSeconds: 2
