@@ -119,6 +119,8 @@ def test_pods_run_non_root_on_a_read_only_root_with_a_writable_data_dir(environm
         assert set(volumes[mounts["/data"]]) & {"emptyDir", "persistentVolumeClaim"}
         env = {e["name"]: e for e in container["env"]}
         assert env["INCIDENT_RESPONSE_DATA_DIR"]["value"] == "/data"
+        assert env["INCIDENT_RESPONSE_ENVIRONMENT"]["value"] == environment
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"]["value"].endswith(":4318")
         assert container["resources"]["requests"]["memory"]
         assert container["resources"]["limits"]["memory"]
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
@@ -225,7 +227,7 @@ def test_slo_alerts_watch_the_services_metrics_and_fire_on_a_single_event(enviro
     slow = records["incident_response:assembly_slow:count"]["expr"]
     assert "assembly_duration_seconds_count" in slow
     assert 'assembly_duration_seconds_bucket{namespace="' in slow
-    assert 'le="300"' in slow
+    assert 'le=~"300|300.0"' in slow  # prometheus_client writes 300.0
     assert "directory_lookup_failure_count_total" in alerts["DirectoryLookupFailing"]["expr"]
     assert 'outcome="failed"' in alerts["StatusPagePublishFailing"]["expr"]
     for alert in alerts.values():

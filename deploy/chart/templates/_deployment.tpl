@@ -52,7 +52,16 @@ spec:
           env:
             - {name: INCIDENT_RESPONSE_ROLE, value: {{ .role | quote }}}
             - {name: INCIDENT_RESPONSE_DATA_DIR, value: /data}
-            - {name: OTEL_RESOURCE_ATTRIBUTES, value: {{ printf "deployment.environment=%s,service.namespace=agents.platform" $v.environment | quote }}}
+            # deployment.environment on every span and metric (i13-otel's setting)
+            - {name: INCIDENT_RESPONSE_ENVIRONMENT, value: {{ $v.environment | quote }}}
+            {{- with $v.telemetry.otlpEndpoint }}
+            - {name: OTEL_EXPORTER_OTLP_ENDPOINT, value: {{ . | quote }}}
+            {{- end }}
+            - name: POD_NAME
+              valueFrom: {fieldRef: {fieldPath: metadata.name}}
+            - name: POD_NAMESPACE
+              valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
+            - {name: OTEL_RESOURCE_ATTRIBUTES, value: "k8s.pod.name=$(POD_NAME),k8s.namespace.name=$(POD_NAMESPACE)"}
             - {name: TMPDIR, value: /tmp}
             {{- range $name, $value := $v.config }}
             {{- if $value }}
