@@ -99,6 +99,9 @@ def test_the_service_account_carries_the_irsa_role_from_platform_yaml(environmen
     account = rendered(environment).one("ServiceAccount")
     role = platform_entry(environment)["platformRoleArn"]
     assert role.startswith("arn:aws:iam::")
+    # `helm template -f values-<env>.yaml` alone (no ArgoCD parameters) gets the same role
+    from_file = yaml.safe_load((CHART / f"values-{environment}.yaml").read_text())
+    assert from_file["aws"]["platformRoleArn"] == role
     assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role
     for pod in pods(environment):
         assert pod["serviceAccountName"] == account["metadata"]["name"]
