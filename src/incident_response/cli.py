@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from incident_response import __version__
-from incident_response.config import ConfigurationError, Settings, load_settings
+from incident_response.config import ROLE_VARIABLE, ConfigurationError, Settings, load_settings
 
 app = typer.Typer(
     name="incident-response",
@@ -67,7 +67,11 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     role: Annotated[
-        str, typer.Option(help="all | webhook (intake + API + pages) | processor (queue + timers).")
+        str,
+        typer.Option(
+            help="all | webhook (intake + API + pages) | processor (queue + timers).",
+            envvar=ROLE_VARIABLE,
+        ),
     ] = "all",
 ) -> None:
     """Run the service: webhook intake, the processor and the web console in one process."""

@@ -142,8 +142,10 @@ MIN_AUDIT_KEY_CHARS = 16
 MIN_WEBHOOK_SECRET_CHARS = 16
 GOOD_WEBHOOK_SECRET_CHARS = 32
 OWN_PREFIX = "INCIDENT_RESPONSE_"
-# read by client commands (`incident-response mcp`), not settings of the service
-CLIENT_VARIABLES = frozenset({"INCIDENT_RESPONSE_TOKEN"})
+# read by commands (`incident-response mcp`; `serve`'s --role, for the container image), not
+# settings of the service
+ROLE_VARIABLE = "INCIDENT_RESPONSE_ROLE"
+CLIENT_VARIABLES = frozenset({"INCIDENT_RESPONSE_TOKEN", ROLE_VARIABLE})
 EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 

@@ -110,6 +110,30 @@ def test_serve_refuses_an_unknown_role(env: dict[str, str]) -> None:
     assert "--role" in result.output
 
 
+def test_serve_takes_its_role_from_the_environment_as_the_container_image_sets_it(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served: list[str] = []
+
+    async def run(settings: Settings, *, host: str, port: int, role: str) -> None:
+        served.append(role)
+
+    monkeypatch.setattr("incident_response.server.run", run)
+    assert (
+        runner.invoke(app, ["serve"], env={**env, "INCIDENT_RESPONSE_ROLE": "processor"}).exit_code
+        == 0
+    )
+    later_argument = runner.invoke(
+        app, ["serve", "--role", "webhook"], env={**env, "INCIDENT_RESPONSE_ROLE": "processor"}
+    )
+    assert later_argument.exit_code == 0
+    assert served == ["processor", "webhook"]
+    refused = runner.invoke(app, ["serve"], env={**env, "INCIDENT_RESPONSE_ROLE": "everything"})
+    assert refused.exit_code == 2
+    assert "not 'everything'" in refused.output
+    assert Settings().warnings({"INCIDENT_RESPONSE_ROLE": "processor"}) == []
+
+
 def seed_data_dir(data_dir: Path, *, configured_key: str | None = None) -> None:
     """What `serve` leaves behind: two incidents, each with its keyed audit chain."""
 
