@@ -84,6 +84,14 @@ def test_join_invites_a_person_into_the_drills_war_room(server: ServeProcess) ->
         incident = client.get(f"/api/incidents/{iid}").json()
         assert "dan@example.com" in {r["email"] for r in incident["responders"]}
         assert incident["status"] != "resolved"  # --keep-open
+        # what the live-fire playbook has the IC try: the gate refuses, nothing goes public
+        reply = client.post(f"/api/incidents/{iid}/commands", json={"text": "draft"}).json()
+        draft = reply["data"]["draft"]
+        approve = f"/api/incidents/{iid}/drafts/{draft['id']}/approve"
+        refused = client.post(approve, json={"version": draft["version"]})
+        assert refused.status_code == 403
+        assert "is a drill" in refused.text
+        assert client.get("/status/api/v2/incidents.json").json()["incidents"] == []
         client.post(f"/api/incidents/{iid}/commands", json={"text": "resolve"})
 
 
