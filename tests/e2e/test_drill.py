@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.server import ServeProcess, executable, free_port
+from tests.support.server import SECRET, ServeProcess, executable, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +38,7 @@ def token_of(server: ServeProcess) -> str:
 def run(
     server: ServeProcess, *args: str, token: str | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    environ = dict(server.env, INCIDENT_RESPONSE_TOKEN=token or token_of(server), **env)
+    environ = {**server.env, "INCIDENT_RESPONSE_TOKEN": token or token_of(server), **env}
     return subprocess.run(
         [executable(), *args], env=environ, capture_output=True, text=True, timeout=90
     )
@@ -75,8 +75,28 @@ def test_a_drill_times_each_stage_then_resolves_and_publishes_nothing(
     assert public["incidents"] == []
 
 
-def test_join_invites_a_person_into_the_drills_war_room(server: ServeProcess) -> None:
-    done = drill(server, "--target", server.base, "--join", "dan@example.com", "--keep-open")
+def test_join_invites_a_person_into_the_drills_war_room(
+    server: ServeProcess, tmp_path: Path
+) -> None:
+    # credentials from files, the alert HMAC-signed rather than sent with a bearer secret
+    token_file, secret_file = tmp_path / "token", tmp_path / "secret"
+    token_file.write_text(token_of(server) + "\n")
+    secret_file.write_text(SECRET + "\n")
+    done = drill(
+        server,
+        "--target",
+        server.base,
+        "--join",
+        "dan@example.com",
+        "--keep-open",
+        "--hmac",
+        "--token-file",
+        str(token_file),
+        "--webhook-secret-file",
+        str(secret_file),
+        INCIDENT_RESPONSE_TOKEN="",
+        INCIDENT_RESPONSE_WEBHOOK_SECRET="",
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "is invited to the war room" in done.stdout
     iid = incident_id(done.stdout)
