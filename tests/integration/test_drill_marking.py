@@ -45,3 +45,17 @@ async def test_drills_are_left_out_of_the_insights_and_the_metrics(world: Consol
     browser = await world.signed_in(real.ic or "")
     html = (await browser.get("/console/metrics?days=7")).text
     assert 'data-testid="metrics-incidents">1<' in html
+
+
+async def test_a_resolved_drill_files_no_postmortem(world: ConsoleWorld) -> None:
+    drill = await world.alert(title="IncidentResponseDrill checkout", labels={"drill": "true"})
+    real = await world.alert(title="HighErrorRate api", service="api")
+    for incident in (drill, real):
+        ic = await world.signed_in(incident.ic or "")
+        page = f"/console/incidents/{incident.id}"
+        await ic.submit(page, f"{page}/resolve", {"confirmed": "yes"})
+    await world.process()
+    resolved = {i.id: await world.container.store.get(i.id) for i in (drill, real)}
+    assert all(i is not None and i.status.value == "resolved" for i in resolved.values())
+    assert resolved[drill.id].postmortem is None  # type: ignore[union-attr]
+    assert resolved[real.id].postmortem is not None  # type: ignore[union-attr]
