@@ -358,6 +358,142 @@ def demo(
         raise typer.Exit(1) from None
 
 
+def _api_token(token_file: Path | None) -> str:
+    """The personal API token: --token-file, else $INCIDENT_RESPONSE_TOKEN."""
+    if token_file is not None:
+        try:
+            return token_file.read_text().strip()
+        except OSError as exc:
+            _usage(f"cannot read --token-file {token_file}: {exc.strerror or exc}")
+    value = os.environ.get("INCIDENT_RESPONSE_TOKEN", "").strip()
+    if not value:
+        _usage(
+            "a personal API token is required: set INCIDENT_RESPONSE_TOKEN or pass --token-file "
+            "(`incident-response token EMAIL` on the deployment issues one)"
+        )
+    return value
+
+
+def _webhook_secret(secret_file: Path | None) -> str:
+    """The intake's shared secret: --webhook-secret-file, else $INCIDENT_RESPONSE_WEBHOOK_SECRET."""
+    if secret_file is not None:
+        try:
+            value = secret_file.read_text().split()
+        except OSError as exc:
+            _usage(f"cannot read --webhook-secret-file {secret_file}: {exc.strerror or exc}")
+        return value[0] if value else ""
+    return os.environ.get("INCIDENT_RESPONSE_WEBHOOK_SECRET", "").strip()
+
+
+TokenFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--token-file",
+        help="File holding a personal API token (default: $INCIDENT_RESPONSE_TOKEN).",
+    ),
+]
+
+
+@app.command()
+def drill(
+    target: Annotated[
+        str, typer.Option(help="URL of the deployment, e.g. https://incidents.example.com.")
+    ],
+    token_file: TokenFile = None,
+    webhook_secret_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--webhook-secret-file",
+            help="File holding the intake's webhook secret (default: "
+            "$INCIDENT_RESPONSE_WEBHOOK_SECRET).",
+        ),
+    ] = None,
+    service: Annotated[
+        str, typer.Option(help="Service the alert names (its team is paged into the room).")
+    ] = "drill",
+    severity: Annotated[str, typer.Option(help="The alert's severity label.")] = "critical",
+    timeout: Annotated[float, typer.Option(help="Seconds the whole drill may take.")] = 120.0,
+    hmac_sign: Annotated[
+        bool,
+        typer.Option("--hmac", help="Sign the body (HMAC) instead of sending a bearer secret."),
+    ] = False,
+    join: Annotated[
+        str | None, typer.Option(help="Invite this person (e-mail) into the drill's war room.")
+    ] = None,
+    keep_open: Annotated[
+        bool, typer.Option("--keep-open", help="Leave the drill open (resolve it yourself).")
+    ] = False,
+) -> None:
+    """Fire a synthetic alert (label drill=true) at a deployment, time each stage to the assembled
+    war room, then resolve it. A drill never reaches the public status page. Exit 1 on failure."""
+    from incident_response.drill import DrillError, checked_base, run_drill
+
+    try:
+        base = checked_base(target)
+    except DrillError as exc:
+        _usage(str(exc))
+    api_token = _api_token(token_file)
+    secret = _webhook_secret(webhook_secret_file)
+    if not secret:
+        _usage(
+            "the intake's webhook secret is required: set INCIDENT_RESPONSE_WEBHOOK_SECRET or "
+            "pass --webhook-secret-file"
+        )
+    try:
+        result = asyncio.run(
+            run_drill(
+                base,
+                token=api_token,
+                webhook_secret=secret,
+                console=out,
+                service=service,
+                severity=severity,
+                limit_seconds=timeout,
+                hmac_sign=hmac_sign,
+                join=join,
+                cleanup=not keep_open,
+            )
+        )
+    except DrillError as exc:
+        err.print(f"[red]drill failed:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(1) from None
+    out.print(f"[green]drill passed[/green]: {result.incident_id}")
+
+
+@app.command()
+def observe(
+    incident: Annotated[str, typer.Argument(help="The incident's id.")],
+    target: Annotated[str, typer.Option(help="URL of the deployment.")] = "http://127.0.0.1:8080",
+    token_file: TokenFile = None,
+    poll: Annotated[float, typer.Option(help="Seconds between reads.")] = 1.0,
+    timeout: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (default: never).")
+    ] = None,
+) -> None:
+    """Follow an incident live: status, IC, stage, room, drafts and timeline entries as they
+    change, until it is resolved (or Ctrl-C)."""
+    from incident_response.drill import DrillError, checked_base
+    from incident_response.drill import observe as watch
+
+    try:
+        base = checked_base(target)
+    except DrillError as exc:
+        _usage(str(exc))
+    api_token = _api_token(token_file)
+    try:
+        asyncio.run(
+            watch(base, incident, token=api_token, console=out, poll=poll, limit_seconds=timeout)
+        )
+    except DrillError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(1) from None
+    except TimeoutError:
+        err.print(f"[yellow]stopped:[/yellow] {incident} not resolved after {timeout} s")
+        raise typer.Exit(3) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
 def main() -> None:
     try:
         app()

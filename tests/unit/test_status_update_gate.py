@@ -537,6 +537,22 @@ async def test_an_outsider_cannot_approve_and_nothing_is_published(world: World)
     assert await world.records(AuditEventType.STATUSPAGE_DRAFT_APPROVED) == []
 
 
+async def test_a_drills_draft_is_refused_publication_and_nothing_is_published(
+    world: World,
+) -> None:
+    await world.open_incident("inc-drill", labels={"service": "checkout", "drill": "true"})
+    draft = await world.gate.create_draft("inc-drill", actor=RESPONDER)
+    with pytest.raises(ApprovalRefused, match="is a drill") as caught:
+        await world.gate.approve_and_publish("inc-drill", draft.id, version=1, actor=IC)
+    assert "never reach the public status page" in caught.value.reasons[0]
+    assert world.page.calls == Counter()
+    assert await world.page.public_bodies() == []
+    stored = await world.store.get("inc-drill")
+    assert stored is not None
+    assert stored.draft(draft.id) == draft
+    assert await world.audit.find("inc-drill", AuditEventType.STATUSPAGE_DRAFT_APPROVED) == []
+
+
 async def test_the_ic_approves_and_exactly_that_text_is_published_once(world: World) -> None:
     draft = await world.gate.create_draft(INCIDENT_ID, actor=RESPONDER)
     outcome = await world.gate.approve_and_publish(INCIDENT_ID, draft.id, version=1, actor=IC)

@@ -264,6 +264,15 @@ def test_the_topic_names_the_ic_by_name_and_follows_the_public_status() -> None:
     assert "IC: nobody yet" in room_topic(incident_with(ic=None))
 
 
+def test_a_drills_topic_says_it_is_a_drill_first() -> None:
+    bob = Responder(email="bob@example.com", name="Bob Okafor", role="ic")
+    drill = incident_with(responders=(bob,), labels={"service": "checkout", "drill": "true"})
+
+    assert room_topic(drill) == (
+        "DRILL: nothing is published · P2 · checkout · IC: Bob Okafor · status: investigating"
+    )
+
+
 def test_the_topic_follows_the_stage_and_names_the_role_holders() -> None:
     bob = Responder(email="bob@example.com", name="Bob Okafor", role="ic")
     ann = Responder(email="ann@example.com", name="Ann Lee", role="comms")

@@ -38,6 +38,8 @@ class IncidentStatus(StrEnum):
 
 
 S = IncidentStatus
+# the alert label that marks a drill (issue 13): `drill=true`
+DRILL_LABEL = "drill"
 
 TRANSITIONS: Mapping[IncidentStatus, frozenset[IncidentStatus]] = {
     S.ALERT_RECEIVED: frozenset({S.ASSEMBLING, S.MITIGATED, S.RESOLVED}),
@@ -321,6 +323,12 @@ class Incident(BaseModel):
     @property
     def is_open(self) -> bool:
         return self.status.is_open
+
+    @property
+    def is_drill(self) -> bool:
+        """A rehearsal (`incident-response drill`): its alert carried the `drill=true` label. A
+        drill walks the whole war room but never reaches the public page or the insights."""
+        return self.labels.get(DRILL_LABEL, "").strip().lower() == "true"
 
     def draft(self, draft_id: str) -> StatusDraft | None:
         return next((d for d in self.drafts if d.id == draft_id), None)

@@ -313,6 +313,10 @@ class Resolver:
         await file_followups(incident, issues=self._issues, steps=self._steps)
 
     async def _postmortem(self, incident: Incident, actor: str) -> None:
+        if incident.is_drill:
+            # a rehearsal files no postmortem: a nightly drill would leave one a night to triage
+            await self._steps.record(incident.id, Step.POSTMORTEM, {"skipped": "drill"})
+            return
         if Step.FOLLOWUPS.value not in incident.resolution_steps:
             # The postmortem is filed once and links every follow-up's issue, so it waits for
             # them: the follow-ups step failed in this very run (steps run in order), the room

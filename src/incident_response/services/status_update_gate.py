@@ -160,6 +160,13 @@ class InvalidDraft(IncidentResponseError):
     """The text or the request is not acceptable; nothing was changed."""
 
 
+# a drill rehearses everything but the public page: its drafts are never approved for it
+DRILL_REFUSAL = (
+    "incident {incident} is a drill (label drill=true): its drafts never reach the public "
+    "status page; practise the wording here, nothing is published"
+)
+
+
 def new_draft_id() -> str:
     """Globally unique, because the status page key (`<draft id>:v<n>`) must be."""
     return "d" + secrets.token_hex(6)
@@ -388,6 +395,8 @@ class StatusUpdateGate:
 
         async def approve(current: Incident) -> tuple[Incident | None, tuple[StatusDraft, bool]]:
             draft = _draft(current, draft_id)
+            if current.is_drill:
+                raise ApprovalRefused([DRILL_REFUSAL.format(incident=current.id)])
             if (
                 draft.status in {DraftStatus.APPROVED, DraftStatus.PUBLISHED}
                 and draft.version == version

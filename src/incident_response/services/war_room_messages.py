@@ -177,6 +177,7 @@ def room_topic(incident: Incident) -> str:
     ic = _holder_name(incident, incident.ic) if incident.ic else "nobody yet"
     status = public_status_for(incident, DraftKind.UPDATE).value
     parts = [
+        *(["DRILL: nothing is published"] if incident.is_drill else []),
         incident.severity.value,
         _cut(incident.service),
         f"IC: {_cut(ic)}",

@@ -108,6 +108,8 @@ def incident_json(
         "alert_group_id": incident.alert_group_id,
         "service": incident.service,
         "labels": incident.labels,
+        # a rehearsal (label drill=true): never published, left out of the insights
+        "drill": incident.is_drill,
         "links": incident.links,
         "channel": channel_json(incident, timeline),
         "ic": ic_json(incident, people),

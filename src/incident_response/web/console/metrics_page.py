@@ -66,8 +66,8 @@ async def gather(services: ConsoleServices, since: datetime) -> list[IncidentFac
     facts = []
     for incident in await services.store.recent(limit=MAX_INCIDENTS):
         # opened_at is the first alert, a little before the incident document was created
-        if utc(incident.created_at) < since - timedelta(hours=1):
-            continue
+        if utc(incident.created_at) < since - timedelta(hours=1) or incident.is_drill:
+            continue  # drills rehearse the response: they are not part of its record
         facts.append(incident_facts(incident, await services.audit.records(incident.id)))
     return facts
 
