@@ -121,3 +121,29 @@ def test_a_log_line_inside_a_span_carries_its_trace_and_span_ids() -> None:
     assert stamped["trace_id"] == format(finished.context.trace_id, "032x")
     assert stamped["span_id"] == format(finished.context.span_id, "016x")
     assert add_trace_context(None, "info", {"event": "y"}) == {"event": "y"}
+
+
+def test_a_request_span_already_current_is_continued_not_the_headers() -> None:
+    spans = recorded_spans()
+    other = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    with (
+        tracing.span("POST /webhooks/{source}"),
+        tracing.continued({"traceparent": other}, "alert intake", consumer=False),
+    ):
+        pass
+    intake, request = spans.get_finished_spans()
+    assert intake.parent is not None
+    assert intake.parent.span_id == request.context.span_id
+    assert intake.context.trace_id == request.context.trace_id
+
+
+def test_a_consumer_continues_the_message_trace_whatever_is_current() -> None:
+    spans = recorded_spans()
+    carried = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    with (
+        tracing.span("upkeep"),
+        tracing.continued({"traceparent": carried}, "process X", consumer=True),
+    ):
+        pass
+    process, _ = spans.get_finished_spans()
+    assert format(process.context.trace_id, "032x") == "0af7651916cd43dd8448eb211c80319c"

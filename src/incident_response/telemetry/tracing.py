@@ -35,9 +35,18 @@ def continued(
     headers: Mapping[str, str], name: str, *, consumer: bool, **attributes: Attribute
 ) -> Iterator[None]:
     """A span named `name` continuing the trace `headers` carry (a queue message's `trace`, a
-    webhook's traceparent), or starting one when they carry none; current inside the block."""
-    parent = _PROPAGATOR.extract(dict(headers))
-    kind = trace.SpanKind.CONSUMER if consumer else trace.SpanKind.SERVER
+    webhook's traceparent), or starting one when they carry none; current inside the block.
+
+    A consumer always continues the message's trace. A request handler continues the server
+    span already current (FastAPI opens one per request, itself continuing the sender's
+    traceparent) and reads `headers` only when there is none."""
+    current = trace.get_current_span().get_span_context().is_valid
+    if consumer:
+        parent, kind = _PROPAGATOR.extract(dict(headers)), trace.SpanKind.CONSUMER
+    elif current:
+        parent, kind = None, trace.SpanKind.INTERNAL
+    else:
+        parent, kind = _PROPAGATOR.extract(dict(headers)), trace.SpanKind.SERVER
     with _TRACER.start_as_current_span(name, context=parent, kind=kind, attributes=attributes):
         yield
 
