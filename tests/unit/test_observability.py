@@ -147,3 +147,20 @@ def test_a_consumer_continues_the_message_trace_whatever_is_current() -> None:
         pass
     process, _ = spans.get_finished_spans()
     assert format(process.context.trace_id, "032x") == "0af7651916cd43dd8448eb211c80319c"
+
+
+async def test_a_collector_that_is_down_costs_the_incident_flow_nothing(db: Any) -> None:
+    with FakeCollector() as gone:
+        url = gone.url  # a port nobody listens on once the collector is shut
+    settings = load_settings({"OTEL_EXPORTER_OTLP_ENDPOINT": url})
+    queue = await SqliteEventQueue(db=db, clock=ManualClock()).open()
+    observability = build_observability(settings, queue=queue)
+    provider = tracer_provider(settings)
+    with provider.get_tracer("t").start_as_current_span("create_channel"):
+        observability.metrics.war_room_assembled(seconds=3.0, severity="P2")
+    # the export fails on the SDK's threads; nothing is raised to the caller, and /metrics
+    # still has the figure
+    text = (await observability.prometheus_text()).decode()
+    assert 'assembly_duration_seconds_count{severity="P2"} 1.0' in text
+    provider.shutdown()
+    await observability.shutdown()
