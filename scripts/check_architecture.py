@@ -48,6 +48,10 @@ VENDOR_SDKS = (
     "urllib.request",
     "http.client",
     "websockets",
+    # telemetry: the core traces through incident_response.telemetry.tracing and records
+    # metrics through the Metrics port; the SDK is set up in telemetry/otel.py alone
+    "opentelemetry",
+    "prometheus_client",
 )
 SLACK_WORDS = (
     "<@",

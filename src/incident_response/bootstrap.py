@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from opentelemetry.sdk.metrics.export import MetricReader
 from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 
@@ -114,8 +115,13 @@ from incident_response.services.status_update_notes import StatusUpdateNotes
 from incident_response.services.storm_room import StormRoom
 from incident_response.services.war_room import RetryPolicy, StepDeadline, WarRoomAssembler
 from incident_response.telemetry.logging import get_logger
+from incident_response.telemetry.otel import (
+    QUEUE_SAMPLE_SECONDS,
+    Observability,
+    build_observability,
+)
 from incident_response.tokens import issue
-from incident_response.upkeep import Upkeep, upkeep_jobs
+from incident_response.upkeep import Periodic, Upkeep, upkeep_jobs
 
 log = get_logger(__name__)
 
@@ -152,6 +158,8 @@ class Overrides:
     assembly_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     assembly_call_timeout_seconds: float | None = None  # default: 10 s, 180 s with Slack
     slack_rates: RateTable | None = None
+    # more readers of the container's metrics (a test's InMemoryMetricReader)
+    metric_readers: tuple[MetricReader, ...] = ()
 
 
 def _wrap(wrapper: Callable[[P], P] | None, adapter: P) -> P:
@@ -265,6 +273,8 @@ class Container:
     # the status page's webhook subscribers (issue 12, point 9)
     subscriptions: StatusSubscriptions | None = None
     maintenance: MaintenanceDesk | None = None
+    # metrics (issue 13): what /metrics renders and OTLP exports
+    observability: Observability | None = None
 
     async def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}
@@ -285,6 +295,8 @@ class Container:
         for close in self.closers:
             await close()
         await self.assembler.settle(grace_seconds=BESIDE_GRACE_SECONDS)
+        if self.observability is not None:
+            await self.observability.shutdown()
         if self.slack is not None:
             await self.slack.aclose()
         for contribution in self.production.values():
@@ -450,6 +462,8 @@ async def build(
             db=db, clock=clock, max_receives=settings.incident_response_queue_max_receives
         ).open()
     queue = _wrap(overrides.queue, chosen.queue)
+    observability = build_observability(settings, queue=queue, readers=overrides.metric_readers)
+    metrics = observability.metrics
     # the embedded timers fire into the queue by themselves (as EventBridge Scheduler does);
     # with EventBridge selected there is no firing loop here at all
     timers: SqliteScheduler | None = None
@@ -559,6 +573,7 @@ async def build(
         ),
         chat=chat,
         on_published=subscriptions,
+        metrics=metrics,
     )
     maintenance = MaintenanceDesk(
         store=SqliteMaintenances(db), gate=gate, audit=audit, authority=authority, clock=clock
@@ -571,6 +586,7 @@ async def build(
         oncall=oncall,
         clock=clock,
         interval_seconds=settings.incident_response_nudge_interval_seconds,
+        metrics=metrics,
     )
     sla = SlaMonitor(
         store=store, audit=audit, chat=chat, scheduler=scheduler, oncall=oncall, clock=clock
@@ -600,6 +616,7 @@ async def build(
         or status_page_address(chosen.status_page, builtin_url=status_page.url),
         code_host=code_host,
         acknowledge_alert_groups=bool(settings.incident_response_oncall_acknowledge),
+        metrics=metrics,
     )
     announcements_channel = settings.incident_response_announcements_channel
     if announcements_channel is None and slack_api is None:
@@ -621,6 +638,7 @@ async def build(
         sla=sla,
         clock=clock,
         announcements_channel=announcements_channel,
+        metrics=metrics,
     )
     status_notes = StatusUpdateNotes(llm=llm, nudges=nudges, audit=audit)
     declarations = Declarations(
@@ -726,6 +744,9 @@ async def build(
             declarations=declarations,
         ),
     )
+    upkeep.jobs.append(
+        Periodic(timedelta(seconds=QUEUE_SAMPLE_SECONDS), observability.sample_queue)
+    )
     # personal tokens and console sessions: revocation state the CLI's process writes too
     if chosen.credentials is None:
         chosen.credentials = await SqliteCredentials(db=db, clock=clock).open()
@@ -787,6 +808,7 @@ async def build(
         backends=_backends(production),
         subscriptions=subscriptions,
         maintenance=maintenance,
+        observability=observability,
     )
 
 

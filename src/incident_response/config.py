@@ -177,6 +177,10 @@ class ConfigurationError(Exception):
 Role = Literal["all", "webhook", "processor"]
 
 
+# the platform's collector, where OTLP goes when export is on and no endpoint is named
+DEFAULT_OTLP_ENDPOINT = "http://otel-collector.observability.svc.cluster.local:4318"
+
+
 class Settings(BaseSettings):
     """Everything the service reads from its environment."""
 
@@ -363,6 +367,32 @@ class Settings(BaseSettings):
         description="Let webhook subscribers be private, loopback or link-local addresses "
         "(tests and closed networks only: otherwise a subscriber could reach internal services).",
     )
+    # --- telemetry (issue 13, point 1; docs/observability.md) ---------------------------------
+    incident_response_environment: str = Field(
+        default="development",
+        min_length=1,
+        description="deployment.environment on every span and metric (development, staging, "
+        "production).",
+    )
+    incident_response_otlp_export: bool = Field(
+        default=False,
+        description="Export traces and metrics over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT "
+        "(on by itself when that variable is set).",
+    )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        description="The OpenTelemetry collector's OTLP/HTTP base URL (the standard variable).",
+    )
+
+    @property
+    def otlp_endpoint(self) -> str | None:
+        """Where telemetry is exported, or None: export is off unless asked for, so a
+        one-machine install does not log a failed export to a cluster name every minute."""
+        if self.otel_exporter_otlp_endpoint:
+            return self.otel_exporter_otlp_endpoint.rstrip("/")
+        if self.incident_response_otlp_export:
+            return DEFAULT_OTLP_ENDPOINT
+        return None
 
     @field_validator("incident_response_log_level")
     @classmethod

@@ -499,3 +499,63 @@ class Credentials(Protocol):
     async def end_session(self, key: str) -> None:
         """Delete the session; ending one that is not there is fine (signing out twice)."""
         ...
+
+
+@runtime_checkable
+class Metrics(Protocol):
+    """Operational counters and timings, recorded where the event happens (OpenTelemetry in
+    `serve`, exported over OTLP and at `/metrics`). Recording is in memory and never raises,
+    so it may sit on the incident path; labels carry no incident data beyond severity and
+    outcome (docs/observability.md)."""
+
+    def war_room_assembled(self, *, seconds: float, severity: str) -> None:
+        """A room counted as assembled `seconds` after its first alert arrived."""
+        ...
+
+    def status_update_published(self, *, approval_seconds: float | None, severity: str) -> None:
+        """An approved update reached the status page, `approval_seconds` after its approval."""
+        ...
+
+    def status_update_failed(self, *, severity: str) -> None:
+        """The status page did not take an approved update (recovery publishes it later)."""
+        ...
+
+    def directory_lookup_failed(self, *, source: str) -> None:
+        """The directory or the on-call system could not say who responds."""
+        ...
+
+    def incident_resolved(self, *, severity: str) -> None: ...
+
+    def postmortem_created(self, *, severity: str) -> None: ...
+
+    def nudge_sent(self, *, severity: str) -> None:
+        """A reminder to update customers was posted in a war room."""
+        ...
+
+
+class NoMetrics:
+    """Records nothing: the services' default, for tests and tools that build them alone."""
+
+    def war_room_assembled(self, *, seconds: float, severity: str) -> None:
+        return None
+
+    def status_update_published(self, *, approval_seconds: float | None, severity: str) -> None:
+        return None
+
+    def status_update_failed(self, *, severity: str) -> None:
+        return None
+
+    def directory_lookup_failed(self, *, source: str) -> None:
+        return None
+
+    def incident_resolved(self, *, severity: str) -> None:
+        return None
+
+    def postmortem_created(self, *, severity: str) -> None:
+        return None
+
+    def nudge_sent(self, *, severity: str) -> None:
+        return None
+
+
+NO_METRICS: Metrics = NoMetrics()

@@ -24,6 +24,7 @@ from incident_response.domain.messages import Delivery
 from incident_response.events.registry import EventRegistry, UnknownEvent
 from incident_response.ports import EventQueue
 from incident_response.telemetry.logging import get_logger
+from incident_response.telemetry.tracing import continued
 
 log = get_logger(__name__)
 
@@ -159,7 +160,14 @@ class Processor:
         """Dispatch to the handler; the error to retry with, or None when it succeeded."""
         event_type = delivery.body.type
         try:
-            await self._registry.dispatch(delivery.body)
+            # the sender's trace goes on across the queue hop (W3C traceparent in the message)
+            with continued(
+                delivery.body.trace,
+                f"process {event_type}",
+                consumer=True,
+                receive_count=delivery.receive_count,
+            ):
+                await self._registry.dispatch(delivery.body)
         except UnknownEvent as exc:
             self.failed += 1
             log.error("event.unknown", event_type=event_type, message_id=delivery.message_id)

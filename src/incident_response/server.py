@@ -20,6 +20,7 @@ from incident_response.config import ConfigurationError, Settings
 from incident_response.mcp_server.http_endpoint import mcp_router
 from incident_response.services.insights import InsightsReader
 from incident_response.telemetry.logging import configure_logging, get_logger
+from incident_response.telemetry.otel import install_tracing
 from incident_response.web.actions import actions_router
 from incident_response.web.api import IncidentViews, incidents_router
 from incident_response.web.app import create_app
@@ -30,6 +31,7 @@ from incident_response.web.http_limits import HttpLimits, guard
 from incident_response.web.insights import insights_router
 from incident_response.web.maintenance import maintenance_router
 from incident_response.web.postmortems import postmortems_router
+from incident_response.web.prometheus import prometheus_router
 from incident_response.web.public import status_page_router
 from incident_response.web.subscriptions import subscriptions_router
 from incident_response.web.webhooks import webhook_router
@@ -39,6 +41,8 @@ log = get_logger(__name__)
 
 def routers_for(container: Container, role: str) -> list[APIRouter]:
     routers = [health_router(container.readiness)]
+    if container.observability is not None:  # every role: each process has its own figures
+        routers.append(prometheus_router(container.observability.prometheus_text))
     if role in ("all", "webhook"):
         person = person_dependency(
             key=container.token_key,
@@ -163,6 +167,7 @@ async def run(settings: Settings, *, host: str, port: int, role: str) -> None:
     for problem in settings.warnings(os.environ):
         log.warning("config.warning", problem=problem)
     sock = listen(host, port)
+    install_tracing(settings)  # once per process, before anything makes a span
     try:
         container = await build(settings, base_url=f"http://{host}:{port}")
     except BaseException:

@@ -55,6 +55,8 @@ def test_the_real_tree_passes(tmp_path: Path) -> None:
         ("commands/planted.py", "import aiohttp\n", "vendor SDK (aiohttp)"),
         ("events/planted.py", "from urllib.request import urlopen\n", "(urllib.request)"),
         ("intake/planted.py", "import requests\n", "(requests)"),
+        # telemetry: through incident_response.telemetry and the Metrics port only
+        ("services/planted.py", "from opentelemetry import trace\n", "(opentelemetry)"),
         ("ports.py", "import boto3\n", "(boto3)"),
         ("domain/planted.py", "import sqlite3\n", "(sqlite3)"),
         (

@@ -843,3 +843,42 @@ async def test_only_the_incidents_people_and_approvers_may_draft_or_edit(world: 
     assert [d.id for d in after.drafts] == [draft.id]
     assert (await world.draft(draft.id)).version == 1
     assert after.version == before.version + 1
+
+
+# -- metrics (issue 13): what the gate tells the operators -------------------------------------
+
+
+@dataclass
+class RecordingMetrics:
+    """A `Metrics` that keeps what the gate recorded."""
+
+    published: list[tuple[float | None, str]] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def status_update_published(self, *, approval_seconds: float | None, severity: str) -> None:
+        self.published.append((approval_seconds, severity))
+
+    def status_update_failed(self, *, severity: str) -> None:
+        self.failed.append(severity)
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda **_: None
+
+
+async def test_the_gate_counts_publish_outcomes_and_times_approval_to_published(
+    world: World,
+) -> None:
+    metrics = RecordingMetrics()
+    gate = world.new_gate(metrics=metrics)
+    draft = await gate.create_draft(INCIDENT_ID, actor=RESPONDER)
+    world.page.fail_before = 1
+    with pytest.raises(PublishFailed):
+        await gate.approve_and_publish(INCIDENT_ID, draft.id, version=1, actor=IC)
+    assert (metrics.failed, metrics.published) == (["P2"], [])
+    world.clock.advance(seconds=90)  # past the grace: recovery publishes the approved text
+    await gate.recover(INCIDENT_ID)
+    assert metrics.published == [(90.0, "P2")]
+    await gate.recover(INCIDENT_ID)  # already on the page: not counted again
+    again = await gate.approve_and_publish(INCIDENT_ID, draft.id, version=1, actor=IC)
+    assert not again.published_now
+    assert metrics.published == [(90.0, "P2")]

@@ -178,6 +178,7 @@ async def build_world(
     status_page_url: Any = STATUS_PAGE_URL,
     code_host: Any = None,
     acknowledge_alert_groups: bool = False,
+    metrics: Any = None,
 ) -> World:
     """The embedded adapters on `db`, optionally wrapped by a test double."""
     roster = load_roster(roster_path)
@@ -224,6 +225,7 @@ async def build_world(
         status_page_url=status_page_url,
         code_host=code_host,
         acknowledge_alert_groups=acknowledge_alert_groups,
+        **({"metrics": metrics} if metrics is not None else {}),
     )
     BUILT.append(assembler)
     return World(
@@ -492,6 +494,37 @@ async def test_directory_outage_degrades_to_the_on_call_pair(
     assert "workos: no answer" in notices[0]
     assembled = (await w.records(incident.id, A.WAR_ROOM_ASSEMBLED))[0]
     assert assembled.data["degraded"] == ["resolve_responders"]
+
+
+class RecordingMetrics:
+    """A `Metrics` that keeps what the assembler recorded."""
+
+    def __init__(self) -> None:
+        self.assembled: list[tuple[float, str]] = []
+        self.lookups_failed: list[str] = []
+
+    def war_room_assembled(self, *, seconds: float, severity: str) -> None:
+        self.assembled.append((seconds, severity))
+
+    def directory_lookup_failed(self, *, source: str) -> None:
+        self.lookups_failed.append(source)
+
+
+async def test_the_room_is_timed_and_a_directory_outage_counted_once(
+    db: Database, clock: ManualClock, tmp_path: Path
+) -> None:
+    metrics = RecordingMetrics()
+    w = await build_world(
+        db, clock, tmp_path / "r.yaml", directory=DirectoryOutage, metrics=metrics
+    )
+    incident = await w.open_incident()
+    clock.advance(seconds=42)
+
+    await w.assembler.assemble(incident.id)
+    await w.assembler.assemble(incident.id)  # already assembled: nothing is counted again
+
+    assert metrics.assembled == [(42.0, incident.severity.value)]
+    assert metrics.lookups_failed == ["directory"]
 
 
 async def test_a_wedged_directory_cannot_stall_assembly(

@@ -45,6 +45,7 @@ from incident_response.domain.errors import InvalidAlert, StorageBusy
 from incident_response.domain.messages import EventType, QueueMessage
 from incident_response.intake.registry import PARSERS, AlertParser
 from incident_response.ports import EventQueue, IncidentStore
+from incident_response.telemetry.tracing import carrier, continued
 
 MESSAGE_TYPES: Mapping[AlertEventKind, EventType] = {
     AlertEventKind.FIRING: EventType.ALERT_RECEIVED,
@@ -102,18 +103,22 @@ class AlertIntake:
         if parser is None:
             raise InvalidAlert("source", f"unknown alert source {source!r}")
         alerts = parser(body, received_at=self._clock.now(), severity_map=self._severity_map)
-        trace = _trace_context(headers or {})
-        patiently = _Patience(self._busy_budget)
-        accepted = duplicates = 0
-        for alert in alerts:
-            new = await patiently(partial(self._store.record_alert, alert))
-            if new:
-                accepted += 1
-            else:
-                duplicates += 1
-                if await patiently(partial(self._store.alert_processed, alert.delivery_id)):
-                    continue
-            await patiently(partial(self._enqueue, alert, trace))
+        incoming = _trace_context(headers or {})
+        # the trace of an alert starts here (continuing the sender's, if it sent one) and
+        # rides the queue message to the processor (telemetry.tracing)
+        with continued(incoming, "alert intake", consumer=False, source=source):
+            trace = carrier(fallback=incoming)
+            patiently = _Patience(self._busy_budget)
+            accepted = duplicates = 0
+            for alert in alerts:
+                new = await patiently(partial(self._store.record_alert, alert))
+                if new:
+                    accepted += 1
+                else:
+                    duplicates += 1
+                    if await patiently(partial(self._store.alert_processed, alert.delivery_id)):
+                        continue
+                await patiently(partial(self._enqueue, alert, trace))
         return IntakeResult(accepted=accepted, duplicates=duplicates)
 
     async def requeue_unprocessed(self, *, older_than: timedelta, window: timedelta) -> int:

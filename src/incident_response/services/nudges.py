@@ -27,7 +27,15 @@ from incident_response.domain.incident import Incident
 from incident_response.domain.messages import EventType, QueueMessage, Schedule
 from incident_response.domain.people import Person
 from incident_response.domain.text import shortened
-from incident_response.ports import AuditLog, Chat, IncidentStore, OnCall, Scheduler
+from incident_response.ports import (
+    NO_METRICS,
+    AuditLog,
+    Chat,
+    IncidentStore,
+    Metrics,
+    OnCall,
+    Scheduler,
+)
 from incident_response.services.compare_and_set import save_change
 from incident_response.services.mentions import mention_on
 from incident_response.services.on_call import shift_for
@@ -96,6 +104,7 @@ class NudgeScheduler:
         clock: Clock,
         interval_seconds: float = 900,
         escalate_after: int = 3,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         if interval_seconds <= 0:
             raise ValueError("interval_seconds must be positive")
@@ -109,6 +118,7 @@ class NudgeScheduler:
         self._clock = clock
         self._interval = interval_seconds
         self._escalate_after = escalate_after
+        self._metrics = metrics
 
     async def schedule(self, incident: Incident) -> Schedule:
         """Create the incident's reminder schedule unless it exists.
@@ -170,6 +180,7 @@ class NudgeScheduler:
                 key,
                 {"slot": slot, "ic": incident.ic, "unanswered": unanswered},
             )
+            self._metrics.nudge_sent(severity=incident.severity.value)
             records = [*records, done]
         unanswered = self._unanswered(records, published)
         if unanswered < self._escalate_after:

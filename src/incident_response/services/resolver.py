@@ -30,12 +30,14 @@ from incident_response.domain.messages import EventType, QueueMessage
 from incident_response.domain.status_update import DraftKind
 from incident_response.domain.text import shortened
 from incident_response.ports import (
+    NO_METRICS,
     AuditLog,
     Chat,
     CodeHost,
     EventQueue,
     IncidentStore,
     IssueTracker,
+    Metrics,
 )
 from incident_response.services.draft_card import draft_card
 from incident_response.services.mentions import incident_person
@@ -109,6 +111,7 @@ class Resolver:
         clock: Clock,
         announcements_channel: str | None = None,
         changes_lookback: timedelta = timedelta(hours=24),
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         """`announcements_channel` is the chat channel id resolutions are announced in."""
         self._store = store
@@ -123,6 +126,7 @@ class Resolver:
         self._clock = clock
         self._announcements = announcements_channel or None
         self._lookback = changes_lookback
+        self._metrics = metrics
         self._steps = ResolutionSteps(store=store, audit=audit, clock=clock)
 
     # -- asking ----------------------------------------------------------------------------
@@ -332,6 +336,7 @@ class Resolver:
             steps=self._steps,
             say=self._say,
         )
+        self._metrics.postmortem_created(severity=incident.severity.value)
 
     async def _stop_reminders(self, incident: Incident, actor: str) -> None:
         await self._nudges.delete(incident.id)
@@ -362,8 +367,12 @@ class Resolver:
         now = self._clock.now()
         resolved_at = requested_at(incident) or now
 
+        resolved_now = False
+
         def resolve(current: Incident) -> Incident | None:
-            if current.status is IncidentStatus.RESOLVED:
+            nonlocal resolved_now
+            resolved_now = current.status is not IncidentStatus.RESOLVED
+            if not resolved_now:
                 return None
             # the resolved stage is reached here, never by `stage resolved`
             return current.transition(IncidentStatus.RESOLVED, at=resolved_at).update(
@@ -371,6 +380,8 @@ class Resolver:
             )
 
         saved = await self._steps.mutate(incident.id, resolve)
+        if resolved_now:  # once per incident, not on a resumed run
+            self._metrics.incident_resolved(severity=incident.severity.value)
         await self._steps.append(
             incident.id,
             A.INCIDENT_RESOLVED,

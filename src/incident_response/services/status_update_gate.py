@@ -32,7 +32,7 @@ import asyncio
 import secrets
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from incident_response.domain.approval import (
@@ -71,7 +71,16 @@ from incident_response.domain.incident import Incident, StatusPageRef
 from incident_response.domain.public import ComponentMap
 from incident_response.domain.status_update import DraftKind, DraftStatus, StatusDraft
 from incident_response.domain.text import clean_text
-from incident_response.ports import LLM, AuditLog, Chat, IncidentStore, StatusContext, StatusPage
+from incident_response.ports import (
+    LLM,
+    NO_METRICS,
+    AuditLog,
+    Chat,
+    IncidentStore,
+    Metrics,
+    StatusContext,
+    StatusPage,
+)
 from incident_response.services.authority import Authority, NotPermitted
 from incident_response.services.compare_and_set import mutate
 from incident_response.services.war_room_topic import refresh_topic
@@ -203,6 +212,7 @@ class StatusUpdateGate:
         observers: Sequence[DraftObserver] = (),
         chat: Chat | None = None,
         on_published: PublishedListener | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._store = store
         self._audit = audit
@@ -217,6 +227,7 @@ class StatusUpdateGate:
         self._observers = tuple(observers)
         self._chat = chat  # only to keep the room's topic on the published stage
         self._on_published = on_published
+        self._metrics = metrics
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     # -- drafting --------------------------------------------------------------------------
@@ -510,6 +521,7 @@ class StatusUpdateGate:
             if update is None:
                 update = await self._status_page.publish(request)
         except Exception as exc:
+            self._metrics.status_update_failed(severity=incident.severity.value)
             raise PublishFailed(
                 f"the status page did not take draft {draft.id} version {draft.version}: "
                 f"{str(exc) or type(exc).__name__}. The approval stands; recovery will publish it "
@@ -517,6 +529,11 @@ class StatusUpdateGate:
                 draft_id=draft.id,
                 version=draft.version,
             ) from exc
+        if published_now:
+            self._metrics.status_update_published(
+                approval_seconds=_seconds_since(draft.approved_at, self._clock.now()),
+                severity=incident.severity.value,
+            )
         facts: dict[str, Any] = {
             "key": update.key,
             "status_page_incident_id": update.status_page_incident_id,
@@ -654,6 +671,11 @@ class StatusUpdateGate:
         if lock is None:
             lock = self._locks[incident_id] = asyncio.Lock()
         return lock
+
+
+def _seconds_since(moment: datetime | None, now: datetime) -> float | None:
+    """Approval to publication, for approval_gate_latency (never negative)."""
+    return None if moment is None else max((now - moment).total_seconds(), 0.0)
 
 
 def surface(via: str | None) -> dict[str, str]:

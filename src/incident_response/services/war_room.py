@@ -31,11 +31,13 @@ from incident_response.domain.context import ContextSnapshot
 from incident_response.domain.errors import NotFound
 from incident_response.domain.incident import ChannelRef, Incident, IncidentStatus
 from incident_response.ports import (
+    NO_METRICS,
     AuditLog,
     Chat,
     CodeHost,
     Directory,
     IncidentStore,
+    Metrics,
     OnCall,
     Telemetry,
 )
@@ -56,6 +58,7 @@ from incident_response.services.war_room_steps import (
     RetryPolicy,
     Step,
     StepDeadline,
+    Tried,
     describe,
     needs_assembly,
     needs_repair,
@@ -63,6 +66,7 @@ from incident_response.services.war_room_steps import (
     unfinished_steps,
 )
 from incident_response.telemetry.logging import get_logger
+from incident_response.telemetry.tracing import failed, span
 
 __all__ = [
     "RetryPolicy",
@@ -124,6 +128,7 @@ class WarRoomAssembler:
         status_page_url: str | Callable[[], Awaitable[str | None]] | None = None,
         code_host: CodeHost | None = None,
         acknowledge_alert_groups: bool = False,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._store = store
         self._audit = audit
@@ -150,6 +155,7 @@ class WarRoomAssembler:
         self._code_host = code_host
         self._acknowledge_alert_groups = acknowledge_alert_groups
         self._beside = BesideWork()
+        self._metrics = metrics
 
     async def assemble(self, incident_id: str) -> Incident:
         """Assemble the incident's war room, or finish a run a crash interrupted.
@@ -157,8 +163,12 @@ class WarRoomAssembler:
         Returns once the room counts as assembled; its topic and bookmarks go on beside (see
         `settle`). An assembled or resolved incident is returned unchanged (what an assembled
         room still lacks is started beside). One that failed assembly is tried again (a retry
-        by hand).
+        by hand). Traced as one span with a child per step (docs/observability.md).
         """
+        with span("assemble", incident_id=incident_id):
+            return await self._assemble(incident_id)
+
+    async def _assemble(self, incident_id: str) -> Incident:
         incident = await self._store.get(incident_id)
         if incident is None:
             raise NotFound(f"incident {incident_id}")
@@ -178,6 +188,7 @@ class WarRoomAssembler:
                     directory=self._directory,
                     clock=self._clock,
                     steps=self._steps,
+                    metrics=self._metrics,
                 )
             )
             facts = group.create_task(self._snapshot(incident))
@@ -324,6 +335,13 @@ class WarRoomAssembler:
         """The channel, or the last error once every attempt has failed."""
         if Step.CREATE_CHANNEL in incident.assembly_steps:
             return ChannelRef.model_validate(incident.assembly_steps[Step.CREATE_CHANNEL])
+        with span(Step.CREATE_CHANNEL.value, incident_id=incident.id):
+            channel = await self._new_channel(incident)
+            if not isinstance(channel, ChannelRef):
+                failed(channel)
+            return channel
+
+    async def _new_channel(self, incident: Incident) -> ChannelRef | str:
         name = channel_name(incident)
         for attempt in range(1, self._retry.attempts + 1):
             tried = await self._steps.attempt(
@@ -390,7 +408,18 @@ class WarRoomAssembler:
     ) -> None:
         if Step.POST_CONTEXT in incident.assembly_steps:
             return
-        steps = steps or self._steps
+        with span(Step.POST_CONTEXT.value, incident_id=incident.id):
+            await self._brief(incident, channel, people, facts, steps=steps or self._steps)
+
+    async def _brief(
+        self,
+        incident: Incident,
+        channel: ChannelRef,
+        people: dict[str, Any],
+        facts: dict[str, Any],
+        *,
+        steps: AssemblySteps,
+    ) -> None:
         snapshot = ContextSnapshot.model_validate(facts["snapshot"]) if facts.get("ok") else None
         message = msgs.context(
             incident,
@@ -412,6 +441,8 @@ class WarRoomAssembler:
             "error": tried.error,
             "retry": tried.transient,
         }
+        if tried.error is not None:
+            failed(tried.error)
         kind = A.CONTEXT_SNAPSHOT_ATTACHED
         await steps.complete(incident.id, Step.POST_CONTEXT, result, kind=kind)
 
@@ -447,20 +478,23 @@ class WarRoomAssembler:
             "error": "the checklist was not posted",
             "retry": posted.get("retry", True),
         }
-        if posted["ok"]:
-            message_id = str(posted["message_id"])
-            tried = await steps.attempt_until(
-                lambda: self._chat.pin(channel.id, message_id),
-                incident_id=incident.id,
-                step=Step.PIN_CHECKLIST,
-            )
-            pinned = {
-                "ok": tried.error is None,
-                "message_id": message_id,
-                "error": tried.error,
-                "retry": tried.transient,
-            }
-        await steps.complete(incident.id, Step.PIN_CHECKLIST, pinned, kind=A.CHECKLIST_PINNED)
+        with span(Step.PIN_CHECKLIST.value, incident_id=incident.id):
+            if posted["ok"]:
+                message_id = str(posted["message_id"])
+                tried = await steps.attempt_until(
+                    lambda: self._chat.pin(channel.id, message_id),
+                    incident_id=incident.id,
+                    step=Step.PIN_CHECKLIST,
+                )
+                pinned = {
+                    "ok": tried.error is None,
+                    "message_id": message_id,
+                    "error": tried.error,
+                    "retry": tried.transient,
+                }
+            if pinned["error"] is not None:
+                failed(str(pinned["error"]))
+            await steps.complete(incident.id, Step.PIN_CHECKLIST, pinned, kind=A.CHECKLIST_PINNED)
 
     async def _schedule_reminders(
         self, incident: Incident, *, steps: AssemblySteps | None = None
@@ -472,7 +506,11 @@ class WarRoomAssembler:
         step, where = Step.SCHEDULE_REMINDERS, {"incident_id": incident.id}
         async with together() as group:
             nudge_task = group.create_task(
-                steps.attempt_until(lambda: self._nudges.schedule(current), step=step, **where)
+                _traced(
+                    "schedule_nudge",
+                    steps.attempt_until(lambda: self._nudges.schedule(current), step=step, **where),
+                    incident_id=incident.id,
+                )
             )
             sla_task = group.create_task(
                 steps.attempt_until(lambda: self._sla.schedule(current), step=step, **where)
@@ -573,6 +611,18 @@ class WarRoomAssembler:
             return i if i.assembled_at else i.update(assembled_at=now)
 
         kind = A.WAR_ROOM_ASSEMBLED
-        return await self._steps.complete(
+        saved = await self._steps.complete(
             incident_id, Step.ASSEMBLED, data, kind=kind, change=assembled
         )
+        if incident.status is S.ASSEMBLING:  # once per room, not on a resumed run's replay
+            self._metrics.war_room_assembled(seconds=seconds, severity=incident.severity.value)
+        return saved
+
+
+async def _traced(name: str, call: Awaitable[Tried], **attributes: str) -> Tried:
+    """`call` under a span named `name`, marked failed when the call's step failed."""
+    with span(name, **attributes):
+        tried = await call
+        if tried.error is not None:
+            failed(tried.error)
+        return tried

@@ -13,9 +13,11 @@ from incident_response.domain.audit import AuditEventType
 from incident_response.domain.clock import Clock
 from incident_response.domain.incident import ChannelRef, Incident, Responder
 from incident_response.domain.people import OnCallShift, Person
-from incident_response.ports import Chat, Directory, OnCall
+from incident_response.ports import NO_METRICS, Chat, Directory, Metrics, OnCall
 from incident_response.services.on_call import shift_for
 from incident_response.services.war_room_steps import AssemblySteps, Step, person_of, together
+from incident_response.telemetry.tracing import failed as mark_failed
+from incident_response.telemetry.tracing import span
 
 __all__ = ["invite_responders", "resolve_responders", "responders_from", "team_for"]
 
@@ -23,7 +25,13 @@ A = AuditEventType
 
 
 async def resolve_responders(
-    incident: Incident, *, oncall: OnCall, directory: Directory, clock: Clock, steps: AssemblySteps
+    incident: Incident,
+    *,
+    oncall: OnCall,
+    directory: Directory,
+    clock: Clock,
+    steps: AssemblySteps,
+    metrics: Metrics = NO_METRICS,
 ) -> dict[str, Any]:
     """Who is already on the incident, on-call primary and secondary, and the service's team,
     one entry per e-mail.
@@ -33,6 +41,18 @@ async def resolve_responders(
     """
     if Step.RESOLVE_RESPONDERS in incident.assembly_steps:
         return dict(incident.assembly_steps[Step.RESOLVE_RESPONDERS])
+    with span(Step.RESOLVE_RESPONDERS.value, incident_id=incident.id):
+        return await _resolve(incident, oncall, directory, clock, steps, metrics)
+
+
+async def _resolve(
+    incident: Incident,
+    oncall: OnCall,
+    directory: Directory,
+    clock: Clock,
+    steps: AssemblySteps,
+    metrics: Metrics,
+) -> dict[str, Any]:
     now = clock.now()
     async with together() as group:
         shift_task = group.create_task(steps.attempt(shift_for(oncall, incident, at=now)))
@@ -46,6 +66,8 @@ async def resolve_responders(
         if tried.error is not None
     }
     for source, error in failures.items():
+        metrics.directory_lookup_failed(source=source)
+        mark_failed(f"{source}: {error}")
         key = f"{Step.RESOLVE_RESPONDERS}:{source}"
         await steps.record(incident.id, A.DIRECTORY_LOOKUP_FAILED, key, {"error": error})
     ic = next((r for r in responders if r.role != "team"), responders[0] if responders else None)
@@ -117,6 +139,19 @@ async def invite_responders(
     """
     if Step.INVITE_RESPONDERS in incident.assembly_steps:
         return
+    with span(Step.INVITE_RESPONDERS.value, incident_id=incident.id):
+        await _invite(incident, channel, people, chat=chat, steps=steps, already=already)
+
+
+async def _invite(
+    incident: Incident,
+    channel: ChannelRef,
+    people: dict[str, Any],
+    *,
+    chat: Chat,
+    steps: AssemblySteps,
+    already: Collection[str],
+) -> None:
     skip = {e.lower() for e in already}
     pending = [
         r
@@ -152,6 +187,8 @@ async def invite_responders(
             )
         )
 
+    if failed:
+        mark_failed(f"{len(failed)} not invited")
     result = {
         "ok": not failed,
         "invited": sorted(skip | set(ids)),

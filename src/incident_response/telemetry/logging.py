@@ -6,6 +6,7 @@ import logging
 import sys
 
 import structlog
+from opentelemetry import trace
 
 _LEVELS = {
     "debug": logging.DEBUG,
@@ -15,6 +16,18 @@ _LEVELS = {
 }
 
 
+def add_trace_context(
+    logger: object, method: str, event: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """Stamp a line logged inside a span with its trace_id and span_id (W3C hex), so a log
+    search and a trace view lead to each other."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event.setdefault("trace_id", format(context.trace_id, "032x"))
+        event.setdefault("span_id", format(context.span_id, "016x"))
+    return event
+
+
 def configure_logging(level: str = "info", *, json: bool = True) -> None:
     """Route structlog and the standard library (uvicorn, aiosqlite) through one JSON renderer."""
     numeric = _LEVELS[level]
@@ -22,6 +35,7 @@ def configure_logging(level: str = "info", *, json: bool = True) -> None:
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
+        add_trace_context,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
         structlog.processors.format_exc_info,
