@@ -181,3 +181,35 @@ def test_a_required_secret_left_missing_fails_naming_it(
         in result.stderr
     )
     assert value(sm, "slack-bot-token") == VALUES["slack-bot-token"]
+
+
+def test_prompted_values_are_put_blank_answers_skip_and_nothing_is_echoed(
+    environ: dict[str, str], sm: Any
+) -> None:
+    from incident_response.adapters.aws.secrets_seed import SEEDED
+
+    answers = {name: VALUES.get(name, "") for name in SEEDED}
+    result = subprocess.run(
+        [*command(), "secrets", "seed", "--env", "staging", "--prompt"],
+        env=environ,
+        input="".join(f"{answer}\n" for answer in answers.values()),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        start_new_session=True,  # no terminal: the hidden prompt reads stdin
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert value(sm, "statuspage-api-key") == VALUES["statuspage-api-key"]
+    assert "linear-api-key" not in [
+        s["Name"].rsplit("/", 1)[-1] for s in sm.list_secrets()["SecretList"]
+    ]
+    assert_no_value_printed(result)
+
+
+def test_from_file_and_prompt_together_are_refused(environ: dict[str, str], tmp_path: Path) -> None:
+    result = seed(environ, "--prompt", "--from", values_file(tmp_path, VALUES))
+
+    assert result.returncode == 2
+    assert "use --from FILE or --prompt, not both" in result.stderr
