@@ -13,7 +13,6 @@ GATED = (
     "domain/approval.py",
     "domain/audit.py",
     "adapters/embedded/audit_log.py",
-    "adapters/aws/dynamodb_audit.py",
 )
 COVERED = "def check(x):\n    if x:\n        return 1\n    return 0\n"
 DRIVER = """
@@ -71,10 +70,10 @@ def test_fully_covered_gated_modules_pass(tmp_path: Path) -> None:
 
 
 def test_an_untaken_branch_in_the_audit_log_fails_naming_it(tmp_path: Path) -> None:
-    result = run_check(measure(tmp_path, {}, half=("adapters/aws/dynamodb_audit.py",)))
+    result = run_check(measure(tmp_path, {}, half=("adapters/embedded/audit_log.py",)))
 
     assert result.returncode == 1
-    assert "incident_response/adapters/aws/dynamodb_audit.py:" in result.stdout
+    assert "incident_response/adapters/embedded/audit_log.py:" in result.stdout
     assert "must be 100%" in result.stdout
     assert "approval.py" not in result.stdout
 
