@@ -99,3 +99,37 @@ async def test_a_writer_that_always_loses_the_race_gives_up_with_concurrent_upda
     report = await mine.verify()
     assert report.ok, report.breaks
     assert report.records_checked == 1 + len(won)
+
+
+async def test_a_record_that_cannot_be_read_is_reported_as_a_break(
+    dynamodb: Tables, clock: ManualClock
+) -> None:
+    log = log_on(dynamodb, clock)
+    for n in range(3):
+        await log.append(event(clock, f"k{n}"))
+    dynamodb.raw().update_item(
+        TableName=dynamodb.audit,
+        Key={"pk": {"S": "AUDIT#inc-1"}, "sk": {"S": "RECORD#0000000002"}},
+        UpdateExpression="REMOVE #h",
+        ExpressionAttributeNames={"#h": "hash"},
+    )
+
+    report = await log.verify("inc-1")
+
+    assert not report.ok
+    assert any(b.seq == 2 and "unreadable" in b.problem for b in report.breaks), report.breaks
+
+
+async def test_a_chain_whose_head_is_gone_continues_from_its_last_record(
+    dynamodb: Tables, clock: ManualClock
+) -> None:
+    log = log_on(dynamodb, clock)
+    for n in range(3):
+        await log.append(event(clock, f"k{n}"))
+    dynamodb.raw().delete_item(
+        TableName=dynamodb.audit, Key={"pk": {"S": "AUDIT#inc-1"}, "sk": {"S": "HEAD"}}
+    )
+
+    record = await log.append(event(clock, "k3"))
+
+    assert record.seq == 4
