@@ -133,3 +133,40 @@ async def test_a_chain_whose_head_is_gone_continues_from_its_last_record(
     record = await log.append(event(clock, "k3"))
 
     assert record.seq == 4
+
+
+async def test_a_refused_read_of_the_chain_end_is_a_vendor_error(
+    dynamodb: Tables, clock: ManualClock
+) -> None:
+    log = log_on(dynamodb, clock)
+
+    def the_table_goes(**_: Any) -> None:
+        dynamodb.raw().delete_table(TableName=dynamodb.audit)
+
+    dynamodb.client.meta.events.register("before-call.dynamodb.Query", the_table_goes)
+
+    with pytest.raises(VendorError, match="read audit chain end"):
+        await log.append(event(clock, "k1"))
+
+
+async def test_verify_stops_re_reading_a_count_that_keeps_moving(
+    dynamodb: Tables, clock: ManualClock
+) -> None:
+    log = log_on(dynamodb, clock)
+    await log.append(event(clock, "k1"))
+    other_process = DynamoDbAuditLog(
+        client=dynamodb.raw(), table=dynamodb.audit, clock=clock, key=AUDIT_KEY
+    )
+    opened: list[str] = []
+
+    def open_an_incident(**_: Any) -> None:
+        opened.append(f"inc-new-{len(opened)}")
+        asyncio.run(other_process.append(event(clock, "opened", incident_id=opened[-1])))
+
+    dynamodb.client.meta.events.register("after-call.dynamodb.Scan", open_an_incident)
+
+    report = await log.verify()
+
+    assert len(opened) == 3  # three reads, then it answers with the last one
+    assert report.ok, report.breaks
+    assert report.incidents_checked == 3
