@@ -30,6 +30,10 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(config_app, name="config")
 aws_app = typer.Typer(help="Provision the AWS backends.", no_args_is_help=True)
 app.add_typer(aws_app, name="aws")
+secrets_app = typer.Typer(
+    help="Put the service's secrets into Secrets Manager.", no_args_is_help=True
+)
+app.add_typer(secrets_app, name="secrets")
 
 # breaks whose likeliest cause is this command using another key than `serve` (see audit.md)
 KEY_SUSPECTS = ("no audit key", "no record matches its hash")
@@ -190,6 +194,84 @@ def aws_bootstrap(
         raise typer.Exit(1) from None
     for key, value in created.items():
         print(f"{key}={value}")
+
+
+@secrets_app.command("seed")
+def secrets_seed(
+    env: Annotated[str, typer.Option(help="Environment name, e.g. staging.")],
+    from_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="A JSON object of secret name -> value (deploy/secrets.template.json's names).",
+        ),
+    ] = None,
+    prompt: Annotated[
+        bool, typer.Option("--prompt", help="Ask for each value (hidden); blank skips it.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only read: say what would change.")
+    ] = False,
+) -> None:
+    """Put values into `incident-response/<env>/<name>`, creating missing secrets; an unchanged
+    value makes no new version. Values come from --from FILE, --prompt, or else the settings in
+    the environment (SLACK_BOT_TOKEN feeds slack-bot-token, ...). Values are never printed.
+    Exit 1 when a secret the service needs is still missing."""
+    from incident_response.adapters.aws.secrets_seed import (
+        SEEDED,
+        SeedError,
+        client_for,
+        from_settings,
+        seed,
+    )
+
+    if from_file is not None and prompt:
+        _usage("use --from FILE or --prompt, not both")
+    values: dict[str, str]
+    if from_file is not None:
+        values = _secret_values(from_file)
+    elif prompt:
+        values = {}
+        for name, known in SEEDED.items():
+            given = typer.prompt(
+                f"{name} ({known.setting}; blank skips)",
+                default="",
+                show_default=False,
+                hide_input=True,
+                err=True,
+            )
+            if given.strip():
+                values[name] = given
+    else:
+        values = from_settings(os.environ)
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        _usage("set AWS_REGION to the region holding the secrets")
+    try:
+        outcomes = seed(
+            client_for(region),
+            env,
+            values,
+            lambda line: err.print(line, markup=False, highlight=False),
+            dry_run=dry_run,
+        )
+    except SeedError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(1) from None
+    if "missing" in outcomes.values():
+        raise typer.Exit(1)
+
+
+def _secret_values(path: Path) -> dict[str, str]:
+    import json
+
+    try:
+        loaded = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        _usage(f"--from {path}: {exc}")
+    if not isinstance(loaded, dict):
+        _usage(f"--from {path}: expected a JSON object of secret name -> value")
+    return loaded
 
 
 @audit_app.command("verify")
