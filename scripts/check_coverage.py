@@ -29,8 +29,9 @@ FULL = (
     "incident_response/adapters/embedded/audit_log.py",
     "incident_response/adapters/aws/dynamodb_audit.py",
 )
-# measured: 91.86% on 2026-12-01 (the suite without tests/browser, which only adds to it)
-FLOOR = 91.5
+# measured: 90.6% by `make test` on 2026-12-01 with every part of issue 13 merged (code that only
+# runs in a subprocess - `serve` in the e2e tests, the drill CLI - is not measured)
+FLOOR = 90.5
 
 
 def problems(data_file: str) -> list[str]:
