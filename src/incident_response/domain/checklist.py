@@ -1,8 +1,9 @@
 """Checklist templates: what the war room pins for each severity.
 
 The worse the incident, the more ceremony pays off (a comms lead, an exec notice), so the lists
-differ by severity. Operators can replace any severity's list from configuration; severities they
-leave out keep the defaults, so a partial config never leaves a room without a checklist.
+differ by severity. `parse_checklists` reads replacement lists in which severities left out keep
+the defaults, so a partial list never leaves a room without a checklist; no setting feeds it yet
+(the service runs on DEFAULT_CHECKLISTS, see docs/forking.md).
 """
 
 from __future__ import annotations
