@@ -62,9 +62,15 @@ class FakeSlackProbe:
 
 @pytest.fixture
 async def fake_slack() -> AsyncIterator[FakeSlack]:
+    """The fake Slack, failing the test if anything broke Slack's contract."""
     async with FakeSlack(users=PEOPLE, time_scale=TIME_SCALE) as slack:
         yield slack
     assert not slack.violations, slack.violations
+
+
+@pytest.fixture
+def slack(fake_slack: FakeSlack) -> FakeSlack:
+    return fake_slack
 
 
 @pytest.fixture

@@ -4,20 +4,17 @@ like an alerted one. Every request is checked against Slack's contract by the fa
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from incident_response.adapters.slack import RateTable, SocketMode
 from incident_response.domain.alert import AlertSource
 from incident_response.domain.incident import Incident, IncidentStatus
 from tests.fakes.slack import FakeSlack
-from tests.integration.slack.conftest import PEOPLE, TIME_SCALE
-from tests.integration.slack.world import SlackWorld, build_slack_world
+from tests.integration.slack.test_lifecycle_through_slack import eventually
+from tests.integration.slack.world import SlackWorld, socket_mode_world
 
 ROSTER = """
 people:
@@ -34,37 +31,10 @@ rotations:
 ALICE, CAROL, DAN = "U0ALICE", "U0CAROL", "U0DAN"  # dan is in Slack, not in the roster
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], within: float = 10) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within} s")
-        await asyncio.sleep(0.02)
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack(users=PEOPLE, time_scale=TIME_SCALE) as fake:
-        yield fake
-    assert not fake.violations, fake.violations
-
-
 @pytest.fixture
 async def world(slack: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackWorld]:
-    (tmp_path / "roster.yaml").write_text(ROSTER)
-    built = await build_slack_world(
-        slack=slack, data_dir=tmp_path, rates=RateTable().scaled(TIME_SCALE)
-    )
-    socket = SocketMode(built.app, app_token=slack.app_token)
-    await socket.start()
-    await slack.wait_for_socket_client()
-    built.processor.start()
-    yield built
-    await socket.stop()
-    await built.aclose()
+    async with socket_mode_world(slack, tmp_path, ROSTER) as built:
+        yield built
 
 
 def entered(title: str, *, ic: str = ALICE) -> dict[str, dict[str, Any]]:

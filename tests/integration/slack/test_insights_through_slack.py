@@ -10,35 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from incident_response.adapters.slack import RateTable, SocketMode
 from incident_response.domain.incident import Incident, IncidentStatus
 from tests.fakes.slack import FakeSlack
-from tests.integration.slack.conftest import PEOPLE, TIME_SCALE
 from tests.integration.slack.test_lifecycle_through_slack import CAROL, ROSTER, eventually
-from tests.integration.slack.world import SlackWorld, build_slack_world
+from tests.integration.slack.world import SlackWorld, socket_mode_world
 from tests.support.payloads import oncall_payload
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack(users=PEOPLE, time_scale=TIME_SCALE) as fake:
-        yield fake
-    assert not fake.violations, fake.violations
-
-
-@pytest.fixture
 async def world(slack: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackWorld]:
-    (tmp_path / "roster.yaml").write_text(ROSTER)
-    built = await build_slack_world(
-        slack=slack, data_dir=tmp_path, rates=RateTable().scaled(TIME_SCALE)
-    )
-    socket = SocketMode(built.app, app_token=slack.app_token)
-    await socket.start()
-    await slack.wait_for_socket_client()
-    built.processor.start()
-    yield built
-    await socket.stop()
-    await built.aclose()
+    async with socket_mode_world(slack, tmp_path, ROSTER) as built:
+        yield built
 
 
 async def test_insights_answer_the_person_who_asked(world: SlackWorld, slack: FakeSlack) -> None:

@@ -11,7 +11,6 @@ from tests.fakes.slack import FakeSlack
 from tests.integration.slack.conftest import FakeSlackProbe
 from tests.integration.slack.test_lifecycle_through_slack import ALICE, Room, eventually
 from tests.integration.slack.test_lifecycle_through_slack import room as room  # fixtures
-from tests.integration.slack.test_lifecycle_through_slack import slack as slack
 from tests.integration.slack.test_lifecycle_through_slack import world as world
 
 

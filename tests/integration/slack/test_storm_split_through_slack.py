@@ -13,15 +13,13 @@ from typing import Any
 
 import pytest
 
-from incident_response.adapters.slack import RateTable, SocketMode
 from incident_response.domain.audit import AuditEventType
 from incident_response.domain.incident import Incident, IncidentStatus
 from incident_response.services.incident_opener import is_storm
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack.state import Message
-from tests.integration.slack.conftest import PEOPLE, TIME_SCALE
 from tests.integration.slack.test_lifecycle_through_slack import eventually
-from tests.integration.slack.world import SlackWorld, build_slack_world
+from tests.integration.slack.world import SlackWorld, socket_mode_world
 from tests.support.payloads import oncall_payload
 
 ROSTER = """
@@ -85,28 +83,11 @@ class Storm:
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack(users=PEOPLE, time_scale=TIME_SCALE) as fake:
-        yield fake
-    assert not fake.violations, fake.violations
-
-
-@pytest.fixture
 async def world(slack: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackWorld]:
-    (tmp_path / "roster.yaml").write_text(ROSTER)
-    built = await build_slack_world(
-        slack=slack,
-        data_dir=tmp_path,
-        rates=RateTable().scaled(TIME_SCALE),
-        settings={"INCIDENT_RESPONSE_MAX_NEW_INCIDENTS_PER_MINUTE": "1"},
-    )
-    socket = SocketMode(built.app, app_token=slack.app_token)
-    await socket.start()
-    await slack.wait_for_socket_client()
-    built.processor.start()
-    yield built
-    await socket.stop()
-    await built.aclose()
+    async with socket_mode_world(
+        slack, tmp_path, ROSTER, settings={"INCIDENT_RESPONSE_MAX_NEW_INCIDENTS_PER_MINUTE": "1"}
+    ) as built:
+        yield built
 
 
 async def fire(world: SlackWorld, group: str, service: str) -> None:

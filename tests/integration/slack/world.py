@@ -8,7 +8,8 @@ container's queue and handlers so messages are picked up within 50 ms, not the p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from incident_response.adapters.embedded.queue import SqliteEventQueue
 from incident_response.adapters.embedded.roster import Roster, RosterDirectory
 from incident_response.adapters.embedded.store import SqliteIncidentStore
 from incident_response.adapters.slack import RateTable, SlackChat, SlackWebApi
+from incident_response.adapters.slack.front import SocketMode
 from incident_response.adapters.statuspage.builtin import BuiltinStatusPage
 from incident_response.bootstrap import Container, Overrides, build
 from incident_response.commands.registry import CommandRegistry
@@ -31,6 +33,7 @@ from incident_response.services.incident_opener import IncidentOpener
 from incident_response.services.status_update_gate import StatusUpdateGate
 from incident_response.services.war_room import WarRoomAssembler
 from tests.fakes.slack import FakeSlack
+from tests.integration.slack.conftest import TIME_SCALE
 
 SIGNING_SECRET = "fake-signing-secret-for-tests"
 BASE_URL = "http://incident-response.test"
@@ -125,3 +128,24 @@ async def build_slack_world(
         app=app.slack.app,
         announcements=announcements.id,
     )
+
+
+@contextlib.asynccontextmanager
+async def socket_mode_world(
+    slack: FakeSlack, data_dir: Path, roster: str, *, settings: Mapping[str, str] | None = None
+) -> AsyncIterator[SlackWorld]:
+    """A built world reached over Socket Mode with its processor running, as `serve` runs it:
+    `roster` written to the data dir first; stopped in reverse order on the way out."""
+    (data_dir / "roster.yaml").write_text(roster)
+    built = await build_slack_world(
+        slack=slack, data_dir=data_dir, rates=RateTable().scaled(TIME_SCALE), settings=settings
+    )
+    socket = SocketMode(built.app, app_token=slack.app_token)
+    await socket.start()
+    await slack.wait_for_socket_client()
+    built.processor.start()
+    try:
+        yield built
+    finally:
+        await socket.stop()
+        await built.aclose()
