@@ -556,6 +556,8 @@ async def build(
         ),
         allow_private=settings.incident_response_status_webhook_allow_private,
     )
+    # ticks and the pinned checklist's edit, for the gate's first-update tick and a raise
+    checklist_ticks = ChecklistTicks(store=store, audit=audit, chat=chat, clock=clock)
     gate = StatusUpdateGate(
         store=store,
         audit=audit,
@@ -568,7 +570,7 @@ async def build(
             DraftLines(store=store, chat=chat, directory=directory, base_url=base_url),
             FirstUpdateTicks(
                 store=store,
-                ticks=ChecklistTicks(store=store, audit=audit, chat=chat, clock=clock),
+                ticks=checklist_ticks,
             ),
         ),
         chat=chat,
@@ -680,7 +682,7 @@ async def build(
             maintenance=maintenance,
             checklist_on_raise=ChecklistOnRaise(
                 audit=audit,
-                ticks=ChecklistTicks(store=store, audit=audit, chat=chat, clock=clock),
+                ticks=checklist_ticks,
                 clock=clock,
                 templates=checklists,
             ),
